@@ -1,5 +1,54 @@
-"""Deployed functions. Declarations only: every call is handed to the mediajobs package."""
-from firebase_functions import https_fn
-@https_fn.on_request()
-def ping(req: https_fn.Request) -> https_fn.Response:
-    return https_fn.Response("pong")
+"""Every deployed function, declared here and handed to the mediajobs package.
+
+Keep this module light: it is imported at every cold start and by the emulator's discovery,
+so heavy libraries (rembg, onnxruntime, cv2, av) load only inside the code that needs them.
+"""
+
+from typing import Any
+
+from firebase_functions import firestore_fn, https_fn, options, scheduler_fn, tasks_fn
+
+from mediajobs import config, platform
+from mediajobs.jobs import api, engine, sweeper
+
+options.set_global_options(region="us-central1", max_instances=100)
+platform.app()  # before any SDK helper can initialise the default app without our credential
+
+
+@https_fn.on_call()
+def start_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    return api.start_job(req)
+
+
+@https_fn.on_call()
+def cancel_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    return api.cancel_job(req)
+
+
+@firestore_fn.on_document_created(document="jobs/{job_id}")
+def on_job_created(event: firestore_fn.Event[firestore_fn.DocumentSnapshot | None]) -> None:
+    engine.start_job(event.params["job_id"])
+
+
+@tasks_fn.on_task_dispatched(
+    retry_config=options.RetryConfig(max_attempts=10, min_backoff_seconds=1, max_backoff_seconds=60),
+    rate_limits=options.RateLimits(max_concurrent_dispatches=20),
+    timeout_sec=540,
+)
+def jobplan(req: tasks_fn.CallableRequest[Any]) -> None:
+    engine.plan_job(str(req.data["job_id"]))
+
+
+@tasks_fn.on_task_dispatched(
+    retry_config=options.RetryConfig(max_attempts=20, min_backoff_seconds=1, max_backoff_seconds=60),
+    rate_limits=options.RateLimits(max_concurrent_dispatches=config.ITEM_QUEUE_MAX_CONCURRENCY),
+    timeout_sec=540,
+    memory=options.MemoryOption.GB_1,
+)
+def jobitems(req: tasks_fn.CallableRequest[Any]) -> None:
+    engine.run_items(str(req.data["job_id"]), [str(i) for i in req.data["item_ids"]])
+
+
+@scheduler_fn.on_schedule(schedule="every 5 minutes")
+def sweep_jobs(event: scheduler_fn.ScheduledEvent) -> None:
+    sweeper.sweep_stale_jobs()

@@ -1,0 +1,1 @@
+"""Operator and demo command line: `python -m mediajobs.cli --help`."""

@@ -1,0 +1,110 @@
+"""A small client of the deployed API, as web and mobile clients use it: sign in, call
+callables with an ID token, watch a job document with a real-time listener."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from google.cloud.firestore import DocumentSnapshot
+
+from mediajobs import platform
+from mediajobs.jobs.models import TERMINAL_STATUSES
+
+TIMEOUT = 60
+
+
+class CallableError(Exception):
+    def __init__(self, status: str, message: str, http_status: int) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
+        self.http_status = http_status
+
+
+@dataclasses.dataclass
+class User:
+    uid: str
+    email: str
+    password: str
+    id_token: str
+
+
+def auth_emulator_url(path: str) -> str:
+    host = os.environ["FIREBASE_AUTH_EMULATOR_HOST"]
+    return f"http://{host}/identitytoolkit.googleapis.com/v1/{path}?key=fake-api-key"
+
+
+def sign_up(email: str, password: str = "password-123", admin: bool = False) -> User:
+    """Creates a user in the Auth emulator (admin: with the custom claim) and signs in."""
+    response = requests.post(
+        auth_emulator_url("accounts:signUp"),
+        json={"email": email, "password": password, "returnSecureToken": True},
+        timeout=TIMEOUT,
+    )
+    response.raise_for_status()
+    uid = response.json()["localId"]
+    if admin:
+        from firebase_admin import auth
+
+        auth.set_custom_user_claims(uid, {"admin": True}, app=platform.app())
+    return sign_in(email, password)
+
+
+def sign_in(email: str, password: str = "password-123") -> User:
+    response = requests.post(
+        auth_emulator_url("accounts:signInWithPassword"),
+        json={"email": email, "password": password, "returnSecureToken": True},
+        timeout=TIMEOUT,
+    )
+    response.raise_for_status()
+    body = response.json()
+    return User(uid=body["localId"], email=email, password=password, id_token=body["idToken"])
+
+
+def call(name: str, data: Any, id_token: str | None = None, timeout: float = TIMEOUT) -> Any:
+    """Calls a callable function by the Firebase callable protocol."""
+    headers = {"Content-Type": "application/json"}
+    if id_token:
+        headers["Authorization"] = f"Bearer {id_token}"
+    response = requests.post(
+        f"{os.environ['FUNCTIONS_ORIGIN']}/{name}", json={"data": data}, headers=headers, timeout=timeout
+    )
+    try:
+        body = response.json()
+    except ValueError:
+        raise CallableError("internal", response.text[:500], response.status_code) from None
+    if "error" in body:
+        error = body["error"]
+        raise CallableError(str(error.get("status")), str(error.get("message")), response.status_code)
+    return body.get("result")
+
+
+def watch_job(
+    job_id: str, on_change: Callable[[dict[str, Any]], None] | None = None, timeout: float = 300
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Listens to jobs/{job_id} with on_snapshot until it ends; returns (final, every snapshot)."""
+    seen: list[dict[str, Any]] = []
+    done = threading.Event()
+
+    def on_snapshot(docs: list[DocumentSnapshot], _changes: Any, _read_time: Any) -> None:
+        for doc in docs:
+            data = doc.to_dict() or {}
+            seen.append(data)
+            if on_change:
+                on_change(data)
+            if data.get("status") in TERMINAL_STATUSES:
+                done.set()
+
+    watch = platform.db().collection("jobs").document(job_id).on_snapshot(on_snapshot)
+    try:
+        if not done.wait(timeout):
+            last = seen[-1] if seen else {}
+            raise TimeoutError(f"job {job_id} did not end within {timeout:.0f}s; last state: {last}")
+    finally:
+        watch.unsubscribe()
+    return seen[-1], seen

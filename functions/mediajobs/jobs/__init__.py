@@ -1,0 +1,1 @@
+"""The job engine: job documents, start/cancel, fan-out over Cloud Tasks, progress, completion."""

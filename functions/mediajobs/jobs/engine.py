@@ -1,0 +1,618 @@
+"""The job lifecycle: start once, plan items, run them over Cloud Tasks, finish once.
+
+    queued --(trigger, claimed in a transaction)--> processing --(plan task)--> items
+    items --(item tasks, each claimed with a lease)--> settled --(last one)--> finalize
+    finalize --(claimed with a lease)--> completed | failed | cancelled
+
+Every step is safe to run twice: duplicate events, retried tasks and a killed worker only
+repeat work whose outcome is recorded exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import Any, TypeVar
+
+import pydantic
+import requests
+from google.api_core import exceptions as gexc
+from google.cloud import firestore as gfs
+from firebase_functions import logger
+
+from mediajobs import platform
+from mediajobs.jobs import store
+from mediajobs.jobs.kinds import (
+    Item,
+    ItemFailed,
+    ItemRecord,
+    JobFailed,
+    JobKind,
+    Outcome,
+    Summary,
+    TransientError,
+    get_kind,
+)
+from mediajobs.jobs.models import (
+    MAX_ERRORS_ON_JOB,
+    SETTLED_ITEM_STATUSES,
+    ErrorInfo,
+    ItemErrorInfo,
+    Job,
+    percent_of,
+)
+from mediajobs.jobs.store import SERVER_TIMESTAMP, now
+from mediajobs.validation import describe
+
+PLAN_QUEUE = "jobplan"  # Cloud Tasks queue ids allow no underscores
+MAX_ITEM_ATTEMPTS = 5
+PROGRESS_INTERVAL = dt.timedelta(seconds=1)  # at most about one job write per second
+FINALIZE_LEASE = dt.timedelta(minutes=9)
+WRITE_BATCH = 400
+T = TypeVar("T")
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    TransientError,
+    ConnectionError,
+    TimeoutError,
+    requests.ConnectionError,
+    requests.Timeout,
+    gexc.ServiceUnavailable,
+    gexc.TooManyRequests,
+    gexc.InternalServerError,
+    gexc.DeadlineExceeded,
+    gexc.Aborted,
+)
+
+
+def batched(values: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(values)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+class ItemBusy(Exception):
+    """Another worker holds an item's lease; the task is retried after the lease runs out."""
+
+
+# ---------------------------------------------------------------- start
+
+
+def validated(kind: JobKind, job: Job) -> tuple[Any, Any]:
+    """The job's input and options as the kind's models; JobFailed with a clear message if bad."""
+    try:
+        input = kind.Input.model_validate(job.input)
+    except pydantic.ValidationError as error:
+        raise JobFailed("invalid-argument", describe(error, "input")) from None
+    try:
+        options = kind.Options.model_validate(job.options)
+    except pydantic.ValidationError as error:
+        raise JobFailed("invalid-argument", describe(error, "options")) from None
+    return input, options
+
+
+def start_job(job_id: str) -> bool:
+    """Claims a queued job (only one caller ever wins) and schedules its planning."""
+    job = store.load_job(job_id)
+    if job is None or job.status != "queued":
+        return False
+    kind = get_kind(job.type)
+    problem: ErrorInfo | None = None
+    if kind is None:
+        problem = ErrorInfo(code="invalid-argument", message=f"Unknown job type {job.type!r}.")
+    elif not job.owner_uid:
+        problem = ErrorInfo(code="invalid-argument", message="The job has no owner_uid.")
+    else:
+        try:
+            validated(kind, job)
+        except JobFailed as failure:
+            problem = ErrorInfo(code=failure.code, message=failure.message)
+
+    if not _claim_queued(job_id, failed=problem):
+        logger.info("job already claimed", job_id=job_id)
+        return False
+    if problem is not None:
+        logger.warn("job rejected", job_id=job_id, code=problem.code, message=problem.message)
+        return True
+    try:
+        platform.enqueue(PLAN_QUEUE, {"job_id": job_id}, task_id=f"{job_id}-plan")
+    except Exception as error:  # noqa: BLE001 - nothing else would ever pick this job up
+        logger.error("could not schedule job", job_id=job_id, error=str(error))
+        fail_job(job_id, ErrorInfo(code="unavailable", message=f"Could not schedule the job: {error}"))
+        return True
+    logger.info("job started", job_id=job_id, type=job.type)
+    return True
+
+
+def _claim_queued(job_id: str, failed: ErrorInfo | None) -> bool:
+    @gfs.transactional
+    def claim(transaction: gfs.Transaction) -> bool:
+        ref = store.job_ref(job_id)
+        snapshot = ref.get(transaction=transaction)
+        data = snapshot.to_dict() or {}
+        if not snapshot.exists or data.get("status") != "queued":
+            return False
+        fields: dict[str, Any] = {
+            "updated_at": SERVER_TIMESTAMP,
+            "heartbeat_at": SERVER_TIMESTAMP,
+            "started_at": SERVER_TIMESTAMP,
+        }
+        if data.get("cancel_requested"):
+            fields.update(status="cancelled", finished_at=SERVER_TIMESTAMP, result={})
+        elif failed is not None:
+            fields.update(status="failed", error=failed.model_dump(), finished_at=SERVER_TIMESTAMP)
+        else:
+            fields.update(status="processing")
+        for key, default in (("progress", {"total": 0, "done": 0, "failed": 0, "percent": 0}),
+                             ("errors", []), ("current", None), ("cancel_requested", False),
+                             ("result", None), ("error", None), ("created_at", SERVER_TIMESTAMP)):
+            if key not in data and key not in fields:
+                fields[key] = default
+        transaction.update(ref, fields)
+        return True
+
+    result: bool = claim(platform.db().transaction())
+    return result
+
+
+def fail_job(job_id: str, error: ErrorInfo) -> None:
+    """Ends a job that is not already ended as failed, keeping whatever it produced."""
+
+    @gfs.transactional
+    def end(transaction: gfs.Transaction) -> None:
+        ref = store.job_ref(job_id)
+        snapshot = ref.get(transaction=transaction)
+        if not snapshot.exists or (snapshot.to_dict() or {}).get("status") not in ("queued", "processing"):
+            return
+        transaction.update(
+            ref,
+            {
+                "status": "failed",
+                "error": error.model_dump(),
+                "current": None,
+                "finished_at": SERVER_TIMESTAMP,
+                "updated_at": SERVER_TIMESTAMP,
+            },
+        )
+
+    end(platform.db().transaction())
+
+
+# ---------------------------------------------------------------- plan
+
+
+def plan_job(job_id: str) -> None:
+    """Writes the job's items and enqueues them in chunks; a retry continues where it stopped."""
+    job = store.load_job(job_id)
+    if job is None or job.status != "processing":
+        return
+    plan_ref = store.engine_ref(job_id, "plan")
+    plan_state = plan_ref.get().to_dict() or {}
+    if plan_state.get("enqueued_all"):
+        return
+    if job.cancel_requested:
+        plan_ref.set({"total": 0, "enqueued_all": True})
+        finalize_job(job_id)
+        return
+    kind = _kind_of(job)
+    try:
+        input, options = validated(kind, job)
+        specs = kind.plan(job, input, options)
+        total = _write_items(job_id, specs)
+    except JobFailed as failure:
+        fail_job(job_id, ErrorInfo(code=failure.code, message=failure.message))
+        return
+    store.job_ref(job_id).update(
+        {
+            "progress.total": total,
+            "heartbeat_at": SERVER_TIMESTAMP,
+            "updated_at": SERVER_TIMESTAMP,
+        }
+    )
+    plan_ref.set({"total": total, "enqueued_all": False, "planned_at": SERVER_TIMESTAMP})
+    chunks = batched(_item_ids(job_id), kind.chunk_size)
+    for index, chunk in enumerate(chunks):
+        platform.enqueue(kind.queue, {"job_id": job_id, "item_ids": list(chunk)}, task_id=f"{job_id}-c{index}")
+    plan_ref.update({"enqueued_all": True})
+    logger.info("job planned", job_id=job_id, items=total)
+    if total == 0:
+        finalize_job(job_id)
+
+
+def _write_items(job_id: str, specs: Any) -> int:
+    """Creates item documents that do not exist yet; returns how many items the job has."""
+    db = platform.db()
+    items = store.items_ref(job_id)
+    total = 0
+    seen: set[str] = set()
+    for chunk in batched(specs, WRITE_BATCH):
+        refs = []
+        for spec in chunk:
+            if spec.id in seen:
+                raise JobFailed("internal", f"Item id {spec.id!r} is planned twice.")
+            seen.add(spec.id)
+            refs.append((items.document(spec.id), spec))
+        existing = {snap.id for snap in db.get_all([ref for ref, _ in refs]) if snap.exists}
+        batch = db.batch()
+        for ref, spec in refs:
+            if ref.id not in existing:
+                batch.set(
+                    ref,
+                    {
+                        "label": spec.label,
+                        "payload": spec.payload,
+                        "status": "pending",
+                        "attempts": 0,
+                        "created_at": SERVER_TIMESTAMP,
+                    },
+                )
+        batch.commit()
+        total += len(refs)
+    return total
+
+
+def _item_ids(job_id: str) -> Iterator[str]:
+    query = store.items_ref(job_id).order_by("__name__").select([])
+    last = None
+    while True:
+        page = (query.start_after(last) if last else query).limit(1000).get()
+        if not page:
+            return
+        for snap in page:
+            yield snap.id
+        last = page[-1]
+
+
+def _kind_of(job: Job) -> JobKind:
+    kind = get_kind(job.type)
+    if kind is None:
+        raise JobFailed("invalid-argument", f"Unknown job type {job.type!r}.")
+    return kind
+
+
+# ---------------------------------------------------------------- items
+
+
+class _Context:
+    """What a running item sees of the engine: cancellation and heartbeats, both throttled."""
+
+    def __init__(self, job: Job, item_label: str) -> None:
+        self.job = job
+        self._label = item_label
+        self._checked_at = time.monotonic()
+        self._cancelled = job.cancel_requested
+        self._beat_at = 0.0
+
+    def cancelled(self) -> bool:
+        if not self._cancelled and time.monotonic() - self._checked_at > 2:
+            self._checked_at = time.monotonic()
+            latest = store.load_job(self.job.id)
+            self._cancelled = latest is None or latest.cancel_requested or latest.terminal
+        return self._cancelled
+
+    def heartbeat(self, fraction: float | None = None) -> None:
+        if time.monotonic() - self._beat_at >= PROGRESS_INTERVAL.total_seconds():
+            self._beat_at = time.monotonic()
+            update_progress(self.job.id, current=self._label)
+
+
+def run_items(job_id: str, item_ids: list[str]) -> None:
+    """Runs a chunk of items; raises (so the task is retried) only if some item must wait."""
+    busy = []
+    transient: BaseException | None = None
+    for item_id in item_ids:
+        job = store.load_job(job_id)
+        if job is None or job.terminal:
+            return
+        kind = _kind_of(job)
+        try:
+            outcome = _run_one(job, kind, item_id)
+        except ItemBusy:
+            busy.append(item_id)
+            continue
+        except TRANSIENT_ERRORS as error:
+            transient = error
+            continue
+        if outcome:
+            after_item_settled(job_id)
+    if transient is not None:
+        raise TransientError(f"retrying: {transient}") from transient
+    if busy:
+        raise ItemBusy(f"items held by another worker: {busy}")
+
+
+def _run_one(job: Job, kind: JobKind, item_id: str) -> bool:
+    """Runs one item unless it is settled or held; True when this call settled it."""
+    if job.cancel_requested:
+        return _settle(job.id, item_id, None, "cancelled", None, None)
+    claimed = _claim_item(job.id, item_id, kind)
+    if claimed is None:
+        return False
+    item, attempt_id = claimed
+    if item.attempt > MAX_ITEM_ATTEMPTS:
+        return _settle(
+            job.id, item_id, attempt_id, "failed", None,
+            ErrorInfo(code="too-many-attempts",
+                      message=f"Gave up after {MAX_ITEM_ATTEMPTS} attempts (the worker kept dying or timing out)."),
+        )
+    update_progress(job.id, current=item.label)
+    started = time.monotonic()
+    input, options = validated(kind, job)
+    try:
+        result = kind.process_item(_Context(job, item.label), item, input, options)
+    except ItemFailed as failure:
+        return _settle(job.id, item_id, attempt_id, "failed", None,
+                       ErrorInfo(code=failure.code, message=failure.message), started)
+    except TRANSIENT_ERRORS as error:
+        if item.attempt >= MAX_ITEM_ATTEMPTS:
+            return _settle(job.id, item_id, attempt_id, "failed", None,
+                           ErrorInfo(code="unavailable", message=f"Still failing after {item.attempt} attempts: {error}"),
+                           started)
+        _release_item(job.id, item_id, attempt_id)
+        raise
+    except Exception as error:  # noqa: BLE001 - an item that raises fails alone
+        logger.error("item raised", job_id=job.id, item_id=item_id, error=repr(error))
+        return _settle(job.id, item_id, attempt_id, "failed", None,
+                       ErrorInfo(code="internal", message=f"{type(error).__name__}: {error}"), started)
+    return _settle(job.id, item_id, attempt_id, "done", result, None, started)
+
+
+def _claim_item(job_id: str, item_id: str, kind: JobKind) -> tuple[Item, str] | None:
+    attempt_id = uuid.uuid4().hex
+
+    @gfs.transactional
+    def claim(transaction: gfs.Transaction) -> Item | None:
+        ref = store.items_ref(job_id).document(item_id)
+        snapshot = ref.get(transaction=transaction)
+        if not snapshot.exists:
+            logger.warn("task names an unknown item", job_id=job_id, item_id=item_id)
+            return None
+        data = snapshot.to_dict() or {}
+        if data.get("status") in SETTLED_ITEM_STATUSES:
+            return None  # a duplicate delivery: the work is done
+        lease = data.get("lease_until")
+        if data.get("status") == "running" and lease is not None and lease > now():
+            raise ItemBusy(item_id)
+        attempt = int(data.get("attempts", 0)) + 1
+        transaction.update(
+            ref,
+            {
+                "status": "running",
+                "attempts": attempt,
+                "attempt_id": attempt_id,
+                "lease_until": now() + dt.timedelta(seconds=kind.item_timeout_seconds),
+                "started_at": SERVER_TIMESTAMP,
+            },
+        )
+        return Item(id=item_id, label=str(data.get("label", item_id)), payload=dict(data.get("payload") or {}),
+                    attempt=attempt)
+
+    item = claim(platform.db().transaction())
+    return None if item is None else (item, attempt_id)
+
+
+def _release_item(job_id: str, item_id: str, attempt_id: str) -> None:
+    """Gives an item back (after a transient error) so that the retried task can take it."""
+
+    @gfs.transactional
+    def release(transaction: gfs.Transaction) -> None:
+        ref = store.items_ref(job_id).document(item_id)
+        data = ref.get(transaction=transaction).to_dict() or {}
+        if data.get("attempt_id") == attempt_id and data.get("status") == "running":
+            transaction.update(ref, {"status": "pending", "lease_until": None})
+
+    release(platform.db().transaction())
+
+
+def _settle(
+    job_id: str,
+    item_id: str,
+    attempt_id: str | None,
+    status: str,
+    result: dict[str, Any] | None,
+    error: ErrorInfo | None,
+    started: float | None = None,
+) -> bool:
+    """Records an item's outcome and counts it, exactly once; False if it was already settled."""
+
+    @gfs.transactional
+    def settle(transaction: gfs.Transaction) -> bool:
+        ref = store.items_ref(job_id).document(item_id)
+        snapshot = ref.get(transaction=transaction)
+        data = snapshot.to_dict() or {}
+        if not snapshot.exists or data.get("status") in SETTLED_ITEM_STATUSES:
+            return False
+        if attempt_id is not None and data.get("attempt_id") != attempt_id:
+            return False  # our lease ran out and another worker took the item over
+        if attempt_id is None and data.get("status") == "running" and (data.get("lease_until") or now()) > now():
+            raise ItemBusy(item_id)  # being worked on: it settles itself
+        fields: dict[str, Any] = {
+            "status": status,
+            "result": result,
+            "error": error.model_dump() if error else None,
+            "finished_at": SERVER_TIMESTAMP,
+            "lease_until": None,
+        }
+        if started is not None:
+            fields["duration_ms"] = round((time.monotonic() - started) * 1000)
+        transaction.update(ref, fields)
+        transaction.set(store.counter_ref(job_id, item_id), store.count_increment(status), merge=True)
+        return True
+
+    settled: bool = settle(platform.db().transaction())
+    return settled
+
+
+def after_item_settled(job_id: str) -> None:
+    counts = store.read_counts(job_id)
+    plan = store.engine_ref(job_id, "plan").get().to_dict() or {}
+    total = int(plan.get("total", -1))
+    if plan.get("enqueued_all") and counts.settled >= total:
+        finalize_job(job_id)
+    else:
+        update_progress(job_id, counts=counts)
+
+
+# ---------------------------------------------------------------- progress
+
+
+def update_progress(
+    job_id: str, *, counts: store.Counts | None = None, current: str | None = None, force: bool = False
+) -> None:
+    """Writes progress, current item and heartbeat to the job, at most about once a second.
+
+    The write is conditional on the document not having changed since it was read, so
+    concurrent workers never move `percent` backwards.
+    """
+    ref = store.job_ref(job_id)
+    snapshot = ref.get()
+    if not snapshot.exists:
+        return
+    job = Job.from_document(job_id, snapshot.to_dict())
+    if job.status != "processing":
+        return
+    last = job.heartbeat_at
+    if not force and last is not None and now() - last < PROGRESS_INTERVAL:
+        return
+    counts = counts or store.read_counts(job_id)
+    total = job.progress.total
+    fields: dict[str, Any] = {
+        "progress": {
+            "total": total,
+            "done": max(job.progress.done, counts.done),
+            "failed": max(job.progress.failed, counts.failed),
+            "percent": max(job.progress.percent, percent_of(counts.settled, total)),
+        },
+        "heartbeat_at": SERVER_TIMESTAMP,
+        "updated_at": SERVER_TIMESTAMP,
+    }
+    if current is not None:
+        fields["current"] = current
+    if counts.failed > len(job.errors) and len(job.errors) < MAX_ERRORS_ON_JOB:
+        fields["errors"] = [e.model_dump() for e in _first_item_errors(job_id)]
+    try:
+        ref.update(fields, option=platform.db().write_option(last_update_time=snapshot.update_time))
+    except gexc.FailedPrecondition:
+        pass  # someone else just wrote it; the next update carries our counts
+
+
+def _first_item_errors(job_id: str) -> list[ItemErrorInfo]:
+    failed = store.items_ref(job_id).where(filter=gfs.FieldFilter("status", "==", "failed"))
+    errors = []
+    for snap in failed.limit(MAX_ERRORS_ON_JOB).stream():
+        data = snap.to_dict() or {}
+        error = data.get("error") or {}
+        errors.append(
+            ItemErrorInfo(
+                item=str(data.get("label", snap.id)),
+                code=str(error.get("code", "unknown")),
+                message=str(error.get("message", "")),
+            )
+        )
+    return errors
+
+
+# ---------------------------------------------------------------- finish
+
+
+def finalize_job(job_id: str, stalled: ErrorInfo | None = None) -> bool:
+    """Sums the job up and ends it, exactly once. `stalled` ends it as failed with that error."""
+    if not _claim_finalize(job_id):
+        return False
+    job = store.load_job(job_id)
+    if job is None or job.terminal:
+        return False
+    counts = store.read_counts(job_id)
+    total = max(job.progress.total, int((store.engine_ref(job_id, "plan").get().to_dict() or {}).get("total", 0)))
+    summary = Summary(
+        total=total, done=counts.done, failed=counts.failed, cancelled=counts.cancelled,
+        items=lambda: _settled_items(job_id),
+    )
+    try:
+        outcome = _kind_of(job).finalize(job, summary)
+    except JobFailed as failure:
+        outcome = Outcome({}, ErrorInfo(code=failure.code, message=failure.message))
+    except TRANSIENT_ERRORS:
+        store.engine_ref(job_id, "finalize").update({"lease_until": now()})
+        raise
+    except Exception as error:  # noqa: BLE001 - the job must still end
+        logger.error("finalize raised", job_id=job_id, error=repr(error))
+        outcome = Outcome({}, ErrorInfo(code="internal", message=f"{type(error).__name__}: {error}"))
+
+    if stalled is not None:
+        status, error_info = "failed", stalled
+    elif job.cancel_requested and counts.settled < total or counts.cancelled > 0:
+        status, error_info = "cancelled", None
+    elif outcome.error is not None:
+        status, error_info = "failed", outcome.error
+    else:
+        status, error_info = "completed", None
+    settled = counts.settled
+    percent = 100 if status == "completed" else max(job.progress.percent, percent_of(settled, total))
+
+    @gfs.transactional
+    def end(transaction: gfs.Transaction) -> bool:
+        ref = store.job_ref(job_id)
+        data = ref.get(transaction=transaction).to_dict() or {}
+        if data.get("status") != "processing":
+            return False
+        transaction.update(
+            ref,
+            {
+                "status": status,
+                "progress": {"total": total, "done": counts.done, "failed": counts.failed, "percent": percent},
+                "current": None,
+                "result": outcome.result,
+                "error": error_info.model_dump() if error_info else None,
+                "errors": [e.model_dump() for e in _first_item_errors(job_id)] if counts.failed else [],
+                "finished_at": SERVER_TIMESTAMP,
+                "updated_at": SERVER_TIMESTAMP,
+                "heartbeat_at": SERVER_TIMESTAMP,
+            },
+        )
+        transaction.set(store.engine_ref(job_id, "finalize"), {"state": "done"}, merge=True)
+        return True
+
+    ended: bool = end(platform.db().transaction())
+    logger.info("job finished", job_id=job_id, status=status, done=counts.done, failed=counts.failed)
+    return ended
+
+
+def _claim_finalize(job_id: str) -> bool:
+    @gfs.transactional
+    def claim(transaction: gfs.Transaction) -> bool:
+        ref = store.engine_ref(job_id, "finalize")
+        data = ref.get(transaction=transaction).to_dict() or {}
+        if data.get("state") == "done":
+            return False
+        lease = data.get("lease_until")
+        if data.get("state") == "running" and lease is not None and lease > now():
+            return False
+        transaction.set(ref, {"state": "running", "lease_until": now() + FINALIZE_LEASE})
+        return True
+
+    claimed: bool = claim(platform.db().transaction())
+    return claimed
+
+
+def _settled_items(job_id: str) -> Iterator[ItemRecord]:
+    query = store.items_ref(job_id).order_by("__name__")
+    last = None
+    while True:
+        page = (query.start_after(last) if last else query).limit(500).get()
+        if not page:
+            return
+        for snap in page:
+            data = snap.to_dict() or {}
+            error = data.get("error")
+            yield ItemRecord(
+                id=snap.id,
+                label=str(data.get("label", snap.id)),
+                status=str(data.get("status")),
+                result=data.get("result"),
+                error=ErrorInfo.model_validate(error) if isinstance(error, dict) else None,
+            )
+        last = page[-1]

@@ -1,0 +1,147 @@
+"""What a job kind provides to the engine, and the registry of kinds.
+
+A kind validates its input and options, splits a job into items (`plan`), does one item
+(`process_item`) and sums up (`finalize`). Kinds are imported only when a job of theirs runs,
+so that heavy libraries never load at cold start.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import importlib
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, ClassVar, Protocol
+
+from mediajobs.jobs.models import ErrorInfo, Job
+from mediajobs.validation import StrictModel
+
+
+class ItemFailed(Exception):
+    """This item cannot be done; it fails alone with a code and a message for people."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class TransientError(Exception):
+    """Something outside us failed for now (Storage, a provider): the item is tried again."""
+
+
+class JobFailed(Exception):
+    """The job as a whole cannot go on (raised from plan or finalize)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclasses.dataclass(frozen=True)
+class ItemSpec:
+    id: str  # a Firestore document id, unique within the job
+    label: str  # what clients see in `current` and errors
+    payload: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Item:
+    id: str
+    label: str
+    payload: dict[str, Any]
+    attempt: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ItemRecord:
+    """A settled item as finalize sees it."""
+
+    id: str
+    label: str
+    status: str
+    result: dict[str, Any] | None
+    error: ErrorInfo | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    total: int
+    done: int
+    failed: int
+    cancelled: int
+    items: Callable[[], Iterator[ItemRecord]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    result: dict[str, Any]
+    error: ErrorInfo | None = None
+
+
+class ItemContext(Protocol):
+    job: Job
+
+    def cancelled(self) -> bool:
+        """True once cancellation was asked for (cheap: re-reads the job at most every few s)."""
+        ...
+
+    def heartbeat(self, fraction: float | None = None) -> None:
+        """Tells the engine this item is alive (and how far along it is, 0..1)."""
+        ...
+
+
+class Caller(Protocol):
+    uid: str
+    is_admin: bool
+
+
+class JobKind(abc.ABC):
+    type: ClassVar[str]
+    Input: ClassVar[type[StrictModel]]
+    Options: ClassVar[type[StrictModel]]
+    admin_only: ClassVar[bool] = False
+    queue: ClassVar[str] = "jobitems"  # task-queue function running its items (no "_": queue ids)
+    chunk_size: ClassVar[int] = 1  # items per task
+    item_timeout_seconds: ClassVar[int] = 300  # an item's lease; a dead worker's item is retaken
+
+    def denial(self, caller: Caller) -> str | None:
+        """Why this caller may not start a job of this kind, or None."""
+        if self.admin_only and not caller.is_admin:
+            return f"Only administrators can start '{self.type}' jobs."
+        return None
+
+    @abc.abstractmethod
+    def plan(self, job: Job, input: Any, options: Any) -> Iterable[ItemSpec]: ...
+
+    @abc.abstractmethod
+    def process_item(
+        self, ctx: ItemContext, item: Item, input: Any, options: Any
+    ) -> dict[str, Any]: ...
+
+    def finalize(self, job: Job, summary: Summary) -> Outcome:
+        result = {"succeeded": summary.done, "failed": summary.failed}
+        if summary.total > 0 and summary.done == 0 and summary.failed > 0:
+            return Outcome(result, ErrorInfo(code="all-items-failed", message="Every item failed; see errors."))
+        return Outcome(result)
+
+
+# type -> "module:ClassName"; imported on first use.
+REGISTRY: dict[str, str] = {
+    "selftest": "mediajobs.selftest.kind:SelftestJob",
+}
+
+
+def known_types() -> list[str]:
+    return sorted(REGISTRY)
+
+
+def get_kind(job_type: str) -> JobKind | None:
+    target = REGISTRY.get(job_type)
+    if target is None:
+        return None
+    module_name, class_name = target.split(":")
+    kind_class = getattr(importlib.import_module(module_name), class_name)
+    kind: JobKind = kind_class()
+    return kind

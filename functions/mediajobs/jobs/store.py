@@ -1,0 +1,79 @@
+"""Where the engine keeps its state in Firestore, and the sharded item counters.
+
+    jobs/{job_id}                  the contract's job document (clients watch it)
+    jobs/{job_id}/items/{item_id}  one per item: status, attempts, lease, result, error
+    jobs/{job_id}/counters/{n}     done/failed/cancelled counts, sharded so that many workers
+                                   finishing at once never contend on one document
+    jobs/{job_id}/engine/{name}    the engine's own markers ("plan", "finalize")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import zlib
+from typing import TYPE_CHECKING, Any
+
+from google.cloud import firestore as gfs
+
+from mediajobs import platform
+from mediajobs.jobs.models import Job
+
+if TYPE_CHECKING:
+    from google.cloud.firestore import CollectionReference, DocumentReference
+
+COUNTER_SHARDS = 10
+SERVER_TIMESTAMP: Any = gfs.SERVER_TIMESTAMP
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def job_ref(job_id: str) -> DocumentReference:
+    return platform.db().collection("jobs").document(job_id)
+
+
+def items_ref(job_id: str) -> CollectionReference:
+    return job_ref(job_id).collection("items")
+
+
+def engine_ref(job_id: str, name: str) -> DocumentReference:
+    return job_ref(job_id).collection("engine").document(name)
+
+
+def counter_ref(job_id: str, item_id: str) -> DocumentReference:
+    shard = zlib.crc32(item_id.encode()) % COUNTER_SHARDS
+    return job_ref(job_id).collection("counters").document(str(shard))
+
+
+def load_job(job_id: str) -> Job | None:
+    snapshot = job_ref(job_id).get()
+    if not snapshot.exists:
+        return None
+    return Job.from_document(job_id, snapshot.to_dict())
+
+
+@dataclasses.dataclass(frozen=True)
+class Counts:
+    done: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+    @property
+    def settled(self) -> int:
+        return self.done + self.failed + self.cancelled
+
+
+def read_counts(job_id: str) -> Counts:
+    done = failed = cancelled = 0
+    for shard in job_ref(job_id).collection("counters").stream():
+        data = shard.to_dict() or {}
+        done += int(data.get("done", 0))
+        failed += int(data.get("failed", 0))
+        cancelled += int(data.get("cancelled", 0))
+    return Counts(done, failed, cancelled)
+
+
+def count_increment(status: str) -> dict[str, Any]:
+    return {status: gfs.Increment(1)}

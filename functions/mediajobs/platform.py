@@ -1,0 +1,96 @@
+"""The Firebase Admin app, Firestore, Storage and Cloud Tasks, set up once per process.
+
+Against the emulators there are no Google credentials, so the app gets a credential that
+hands out the emulators' well-known "owner" token instead of looking for one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+from typing import TYPE_CHECKING, Any
+
+import firebase_admin
+import google.auth.credentials
+from firebase_admin import credentials, firestore, functions, storage
+
+if TYPE_CHECKING:
+    from google.cloud.firestore import Client as FirestoreClient
+    from google.cloud.storage import Bucket
+
+PROJECT_ENV_VARS = ("GCLOUD_PROJECT", "GOOGLE_CLOUD_PROJECT")
+EMULATED_SERVICE_ACCOUNT = "emulated-service-acct@email.com"
+
+
+def running_on_emulators() -> bool:
+    return os.environ.get("FUNCTIONS_EMULATOR") == "true" or bool(
+        os.environ.get("FIRESTORE_EMULATOR_HOST")
+    )
+
+
+def project_id() -> str:
+    for name in PROJECT_ENV_VARS:
+        if os.environ.get(name):
+            return os.environ[name]
+    return app().project_id or ""
+
+
+class _EmulatorGoogleCredentials(google.auth.credentials.Credentials):
+    """A token the emulators accept ("owner"), never expiring, never leaving this machine."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.token = "owner"
+        self.service_account_email = EMULATED_SERVICE_ACCOUNT
+
+    def refresh(self, request: Any) -> None:
+        self.token = "owner"
+        self.expiry = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(hours=1)
+
+
+class EmulatorCredential(credentials.Base):
+    def get_credential(self) -> google.auth.credentials.Credentials:
+        return _EmulatorGoogleCredentials()
+
+
+@functools.cache
+def app() -> firebase_admin.App:
+    """The default app; initialised here so that every module shares one."""
+    try:
+        return firebase_admin.get_app()
+    except ValueError:
+        pass
+    options: dict[str, Any] = {}
+    if bucket_name := os.environ.get("STORAGE_BUCKET"):
+        options["storageBucket"] = bucket_name
+    if running_on_emulators():
+        project = next((os.environ[n] for n in PROJECT_ENV_VARS if os.environ.get(n)), None)
+        if project:
+            options["projectId"] = project
+        return firebase_admin.initialize_app(EmulatorCredential(), options or None)
+    return firebase_admin.initialize_app(options=options or None)
+
+
+def db() -> FirestoreClient:
+    return firestore.client(app())
+
+
+def bucket() -> Bucket:
+    return storage.bucket(app=app())
+
+
+def enqueue(queue: str, data: dict[str, Any], task_id: str | None = None) -> None:
+    """Adds a task for the task-queue function `queue`; a task id already used is a no-op."""
+    options = functions.TaskOptions(task_id=task_id) if task_id else None
+    try:
+        # Task functions speak the callable protocol, whose body is {"data": ...}; the Python
+        # Admin SDK sends the payload as the body as it is (the Node one wraps it).
+        functions.task_queue(queue, app=app()).enqueue({"data": data}, options)
+    except firebase_admin.exceptions.AlreadyExistsError:
+        pass  # enqueued before, by an earlier try of the same step
+    except ValueError as error:
+        # The Tasks emulator echoes a named task's name without the leading "/" that
+        # firebase-admin then strips, so parsing the (successful) reply fails.
+        if not (running_on_emulators() and task_id and "resource name" in str(error)):
+            raise

@@ -1,0 +1,78 @@
+"""`selftest` jobs: N items that sleep, square their index, and fail or crash on request."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+import pydantic
+from google.cloud import firestore as gfs
+
+from mediajobs import config
+from mediajobs.jobs import store
+from mediajobs.jobs.kinds import Caller, ItemContext, Item, ItemFailed, ItemSpec, JobKind, Outcome, Summary
+from mediajobs.jobs.models import ErrorInfo, Job
+from mediajobs.validation import StrictModel
+
+MAX_ITEMS = 1000
+
+
+class SelftestInput(StrictModel):
+    items: int = pydantic.Field(default=10, ge=0, le=MAX_ITEMS)
+    sleep_ms: int = pydantic.Field(default=0, ge=0, le=60_000)
+    fail_items: list[int] = pydantic.Field(default_factory=list, max_length=MAX_ITEMS)
+    """Items that raise an unexpected exception (the engine must fail them alone)."""
+    reject_items: list[int] = pydantic.Field(default_factory=list, max_length=MAX_ITEMS)
+    """Items that fail with a clear, expected error (ItemFailed)."""
+    crash_items: list[int] = pydantic.Field(default_factory=list, max_length=MAX_ITEMS)
+    """Items whose first attempt kills the worker process (fault tests)."""
+
+
+class SelftestOptions(StrictModel):
+    pass
+
+
+class SelftestJob(JobKind):
+    type: ClassVar[str] = "selftest"
+    Input = SelftestInput
+    Options = SelftestOptions
+    chunk_size: ClassVar[int] = 5
+    item_timeout_seconds: ClassVar[int] = 20
+
+    def denial(self, caller: Caller) -> str | None:
+        if not config.SELFTEST_JOBS_ENABLED.value:
+            return "The 'selftest' job type is disabled in this project (param SELFTEST_JOBS_ENABLED)."
+        return None
+
+    def plan(self, job: Job, input: SelftestInput, options: SelftestOptions) -> Iterable[ItemSpec]:
+        for index in range(input.items):
+            yield ItemSpec(id=f"item-{index:05d}", label=f"item {index}", payload={"index": index})
+
+    def process_item(
+        self, ctx: ItemContext, item: Item, input: SelftestInput, options: SelftestOptions
+    ) -> dict[str, Any]:
+        index = int(item.payload["index"])
+        runs = store.job_ref(ctx.job.id).collection("selftest_runs").document(item.id)
+        runs.set({"count": gfs.Increment(1)}, merge=True)  # lets tests count executions
+        if index in input.crash_items and item.attempt == 1:
+            os._exit(17)  # a worker dying mid-item, as a fault test asks
+        deadline = time.monotonic() + input.sleep_ms / 1000
+        while time.monotonic() < deadline:
+            if ctx.cancelled():
+                break  # an item boundary is near enough; it still counts as done
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+            ctx.heartbeat()
+        if index in input.fail_items:
+            raise RuntimeError(f"item {index} was asked to fail")
+        if index in input.reject_items:
+            raise ItemFailed("rejected", f"Item {index} was asked to be rejected.")
+        return {"index": index, "square": index * index}
+
+    def finalize(self, job: Job, summary: Summary) -> Outcome:
+        squares = sum(int((r.result or {}).get("square", 0)) for r in summary.items() if r.status == "done")
+        result = {"sum_of_squares": squares, "succeeded": summary.done, "failed": summary.failed}
+        if summary.total and not summary.done and summary.failed:
+            return Outcome(result, ErrorInfo(code="all-items-failed", message="Every item failed; see errors."))
+        return Outcome(result)
