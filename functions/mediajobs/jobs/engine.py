@@ -484,7 +484,7 @@ def update_progress(
             "total": total,
             "done": max(job.progress.done, counts.done),
             "failed": max(job.progress.failed, counts.failed),
-            "percent": max(job.progress.percent, percent_of(counts.settled, total)),
+            "percent": max(job.progress.percent, percent_of(counts.processed, total)),
         },
         "heartbeat_at": SERVER_TIMESTAMP,
         "updated_at": SERVER_TIMESTAMP,
@@ -544,14 +544,13 @@ def finalize_job(job_id: str, stalled: ErrorInfo | None = None) -> bool:
 
     if stalled is not None:
         status, error_info = "failed", stalled
-    elif job.cancel_requested and counts.settled < total or counts.cancelled > 0:
+    elif counts.cancelled > 0 or (job.cancel_requested and total == 0):
         status, error_info = "cancelled", None
     elif outcome.error is not None:
         status, error_info = "failed", outcome.error
     else:
         status, error_info = "completed", None
-    settled = counts.settled
-    percent = 100 if status == "completed" else max(job.progress.percent, percent_of(settled, total))
+    percent = 100 if status == "completed" else max(job.progress.percent, percent_of(counts.processed, total))
 
     @gfs.transactional
     def end(transaction: gfs.Transaction) -> bool:

@@ -61,6 +61,11 @@ class Counts:
     cancelled: int = 0
 
     @property
+    def processed(self) -> int:
+        """Items that were worked on (what `percent` measures; cancelled ones were not)."""
+        return self.done + self.failed
+
+    @property
     def settled(self) -> int:
         return self.done + self.failed + self.cancelled
 

@@ -1,0 +1,275 @@
+"""The job engine on the real local stack: callable -> trigger -> Cloud Tasks -> Firestore."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import threading
+import uuid
+
+import pytest
+from google.cloud import firestore as gfs
+
+from mediajobs import platform
+from mediajobs.cli import client
+from tests.integration.jobs_helpers import items_of, percents, runs_of, start_selftest
+
+
+def test_callable_job_of_200_items_ends_with_exact_counters(user: client.User) -> None:
+    job_id = start_selftest(user, items=200)
+
+    final, snapshots = client.watch_job(job_id, timeout=600)
+
+    assert final["status"] == "completed", final
+    assert final["progress"] == {"total": 200, "done": 200, "failed": 0, "percent": 100}
+    assert final["result"] == {"succeeded": 200, "failed": 0, "sum_of_squares": sum(i * i for i in range(200))}
+    assert final["error"] is None and final["errors"] == []
+    assert final["owner_uid"] == user.uid
+    assert final["current"] is None
+    assert final["finished_at"] >= final["started_at"] >= final["created_at"]
+    seen = percents(snapshots)
+    assert seen == sorted(seen), f"percent went down: {seen}"
+    assert len(set(seen)) > 2, "the listener saw no intermediate progress"
+    items = items_of(job_id)
+    assert len(items) == 200
+    assert {item["status"] for item in items.values()} == {"done"}
+    assert runs_of(job_id) == {item_id: 1 for item_id in items}
+
+
+def test_admin_sdk_write_starts_the_job(user: client.User) -> None:
+    ref = platform.db().collection("jobs").document()
+    ref.create(
+        {"type": "selftest", "status": "queued", "owner_uid": user.uid, "input": {"items": 7}, "options": {}}
+    )
+
+    final, _ = client.watch_job(ref.id, timeout=120)
+
+    assert final["status"] == "completed"
+    assert final["progress"] == {"total": 7, "done": 7, "failed": 0, "percent": 100}
+    assert final["result"]["sum_of_squares"] == sum(i * i for i in range(7))
+
+
+def test_admin_sdk_write_with_bad_input_fails_with_a_clear_error(user: client.User) -> None:
+    ref = platform.db().collection("jobs").document()
+    ref.create(
+        {"type": "selftest", "status": "queued", "owner_uid": user.uid, "input": {"items": "many", "colour": 1}}
+    )
+
+    final, _ = client.watch_job(ref.id, timeout=60)
+
+    assert final["status"] == "failed"
+    assert final["error"]["code"] == "invalid-argument"
+    assert "input.items" in final["error"]["message"]
+    assert "input.colour: unknown field" in final["error"]["message"]
+
+
+def test_an_item_that_raises_fails_alone(user: client.User) -> None:
+    job_id = start_selftest(user, items=12, fail_items=[2, 5], reject_items=[7])
+
+    final, _ = client.watch_job(job_id, timeout=120)
+
+    assert final["status"] == "completed"
+    assert final["progress"] == {"total": 12, "done": 9, "failed": 3, "percent": 100}
+    errors = {e["item"]: e for e in final["errors"]}
+    assert set(errors) == {"item 2", "item 5", "item 7"}
+    assert errors["item 2"]["code"] == "internal"
+    assert "item 2 was asked to fail" in errors["item 2"]["message"]
+    assert errors["item 7"] == {"item": "item 7", "code": "rejected", "message": "Item 7 was asked to be rejected."}
+    items = items_of(job_id)
+    assert items["item-00005"]["status"] == "failed" and items["item-00005"]["result"] is None
+    assert items["item-00006"]["status"] == "done" and items["item-00006"]["result"] == {"index": 6, "square": 36}
+    assert final["result"]["sum_of_squares"] == sum(i * i for i in range(12) if i not in (2, 5, 7))
+
+
+def test_a_job_whose_items_all_fail_is_failed(user: client.User) -> None:
+    job_id = start_selftest(user, items=3, reject_items=[0, 1, 2])
+
+    final, _ = client.watch_job(job_id, timeout=60)
+
+    assert final["status"] == "failed"
+    assert final["error"]["code"] == "all-items-failed"
+    assert final["progress"]["failed"] == 3
+
+
+def test_zero_items_completes_at_once(user: client.User) -> None:
+    final, _ = client.watch_job(start_selftest(user, items=0), timeout=60)
+
+    assert final["status"] == "completed"
+    assert final["progress"]["total"] == 0
+
+
+def test_cancellation_midway_keeps_what_was_finished(user: client.User) -> None:
+    job_id = start_selftest(user, items=80, sleep_ms=250)
+    cancelled = threading.Event()
+
+    def cancel_after_some_progress(job: dict[str, object]) -> None:
+        progress = job.get("progress") or {}
+        assert isinstance(progress, dict)
+        if not cancelled.is_set() and progress.get("done", 0) >= 8:
+            cancelled.set()
+            threading.Thread(target=client.call, args=("cancel_job", {"job_id": job_id}, user.id_token)).start()
+
+    final, snapshots = client.watch_job(job_id, cancel_after_some_progress, timeout=300)
+
+    assert final["status"] == "cancelled"
+    assert final["cancel_requested"] is True
+    items = items_of(job_id)
+    statuses = [item["status"] for item in items.values()]
+    done = statuses.count("done")
+    assert 8 <= done < 80
+    assert statuses.count("done") + statuses.count("cancelled") == 80
+    assert final["progress"]["done"] == done
+    assert final["result"]["succeeded"] == done
+    seen = percents(snapshots)
+    assert seen == sorted(seen)
+    assert final["progress"]["percent"] < 100
+    # Items never run after cancellation: every executed item is a done one.
+    assert set(runs_of(job_id)) == {item_id for item_id, item in items.items() if item["status"] == "done"}
+
+
+def test_cancelling_twice_and_after_the_end_is_harmless(user: client.User) -> None:
+    job_id = start_selftest(user, items=2)
+    final, _ = client.watch_job(job_id, timeout=60)
+
+    assert client.call("cancel_job", {"job_id": job_id}, user.id_token) == {"status": "completed"}
+    assert client.call("cancel_job", {"job_id": job_id}, user.id_token) == {"status": "completed"}
+
+
+def test_the_same_trigger_event_delivered_again_does_the_work_once(user: client.User) -> None:
+    """The creation event reaches the function once from the emulator and twice more from us."""
+    import os
+
+    import requests
+
+    ref = platform.db().collection("jobs").document()
+    ref.create({"type": "selftest", "status": "queued", "owner_uid": user.uid, "input": {"items": 10, "sleep_ms": 50}})
+    rest = requests.get(
+        f"http://{os.environ['FIRESTORE_EMULATOR_HOST']}/v1/projects/{os.environ['GCLOUD_PROJECT']}"
+        f"/databases/(default)/documents/jobs/{ref.id}",
+        headers={"Authorization": "Bearer owner"},
+        timeout=30,
+    ).json()
+    # Sent as the Firestore emulator sends it: a binary-mode CloudEvent with a protobuf body.
+    from google.events.cloud.firestore import DocumentEventData
+
+    proto = DocumentEventData.serialize(DocumentEventData.from_json(json.dumps({"value": rest})))
+    body = base64.b64encode(proto)  # the emulator's trigger route takes protobuf bodies base64-encoded
+    project = os.environ["GCLOUD_PROJECT"]
+    headers = {
+        "Content-Type": "application/protobuf",
+        "ce-specversion": "1.0",
+        "ce-id": f"duplicate-{uuid.uuid4().hex}",
+        "ce-source": f"//firestore.googleapis.com/projects/{project}/databases/(default)",
+        "ce-type": "google.cloud.firestore.document.v1.created",
+        "ce-time": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "ce-subject": f"documents/jobs/{ref.id}",
+        "ce-location": "us-central1",
+        "ce-project": project,
+        "ce-database": "(default)",
+        "ce-namespace": "(default)",
+        "ce-document": f"jobs/{ref.id}",
+    }
+    origin = os.environ["FUNCTIONS_ORIGIN"].split(f"/{os.environ['GCLOUD_PROJECT']}/")[0]
+    url = f"{origin}/functions/projects/{os.environ['GCLOUD_PROJECT']}/triggers/us-central1-on_job_created-0"
+
+    replies: list[requests.Response] = []
+
+    def deliver() -> None:
+        replies.append(requests.post(url, data=body, headers=headers, timeout=60))
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r.status_code for r in replies] == [200, 200], [r.text for r in replies]
+
+    final, _ = client.watch_job(ref.id, timeout=120)
+
+    assert final["status"] == "completed"
+    assert final["progress"] == {"total": 10, "done": 10, "failed": 0, "percent": 100}
+    assert runs_of(ref.id) == {f"item-{i:05d}": 1 for i in range(10)}
+    assert {item["attempts"] for item in items_of(ref.id).values()} == {1}
+
+
+def test_a_stale_job_is_swept(user: client.User) -> None:
+    from mediajobs.jobs import sweeper
+
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    ref = platform.db().collection("jobs").document(f"stale-{uuid.uuid4().hex[:12]}")
+    # A job whose worker vanished: claimed and planned, 1 of 3 items done, heartbeat an hour old.
+    # Written in one batch with status "processing" so that the trigger leaves it alone.
+    batch = platform.db().batch()
+    batch.set(
+        ref,
+        {
+            "type": "selftest", "status": "processing", "owner_uid": user.uid, "input": {"items": 3},
+            "options": {}, "progress": {"total": 3, "done": 1, "failed": 0, "percent": 33},
+            "errors": [], "cancel_requested": False, "heartbeat_at": long_ago, "started_at": long_ago,
+            "created_at": long_ago,
+        },
+    )
+    batch.set(ref.collection("engine").document("plan"), {"total": 3, "enqueued_all": True})
+    batch.set(ref.collection("items").document("item-00000"),
+              {"status": "done", "label": "item 0", "result": {"index": 0, "square": 0}, "attempts": 1})
+    batch.set(ref.collection("items").document("item-00001"),
+              {"status": "running", "label": "item 1", "attempts": 1, "lease_until": long_ago})
+    batch.set(ref.collection("items").document("item-00002"), {"status": "pending", "label": "item 2", "attempts": 0})
+    batch.set(ref.collection("counters").document("0"), {"done": gfs.Increment(1)}, merge=True)
+    batch.commit()
+
+    acted = sweeper.sweep_stale_jobs()
+
+    assert ref.id in acted
+    job = ref.get().to_dict() or {}
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "deadline-exceeded"
+    assert "1 of 3 items" in job["error"]["message"]
+    assert job["result"] == {"succeeded": 1, "failed": 0, "sum_of_squares": 0}
+    assert sweeper.sweep_stale_jobs() == [] or ref.id not in sweeper.sweep_stale_jobs()
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "fragment"),
+    [
+        ({"type": "nope"}, "INVALID_ARGUMENT", "Unknown job type 'nope'; known types:"),
+        ({"type": "selftest", "input": {"items": -1}}, "INVALID_ARGUMENT", "input.items: Input should be greater"),
+        ({"type": "selftest", "input": {}, "colour": "red"}, "INVALID_ARGUMENT", "colour: unknown field"),
+        ({"type": "selftest", "options": {"speed": 2}}, "INVALID_ARGUMENT", "options.speed: unknown field"),
+        ({"input": {}}, "INVALID_ARGUMENT", "type: Field required"),
+        ("selftest", "INVALID_ARGUMENT", "must be an object"),
+    ],
+)
+def test_start_job_rejects_bad_requests_clearly(
+    user: client.User, data: object, code: str, fragment: str
+) -> None:
+    with pytest.raises(client.CallableError) as raised:
+        client.call("start_job", data, user.id_token)
+
+    assert raised.value.status == code
+    assert fragment in raised.value.message
+
+
+def test_start_job_needs_a_signed_in_caller() -> None:
+    with pytest.raises(client.CallableError) as raised:
+        client.call("start_job", {"type": "selftest"})
+
+    assert raised.value.status == "UNAUTHENTICATED"
+    assert raised.value.http_status == 401
+
+
+def test_cancel_job_of_another_user_or_unknown_job_is_denied_alike(new_user) -> None:  # type: ignore[no-untyped-def]
+    owner, other = new_user(), new_user()
+    job_id = start_selftest(owner, items=1)
+
+    for job in (job_id, "no-such-job"):
+        with pytest.raises(client.CallableError) as raised:
+            client.call("cancel_job", {"job_id": job}, other.id_token)
+        assert raised.value.status == "PERMISSION_DENIED"
+        assert "does not exist or is not yours" in raised.value.message
+
+    with pytest.raises(client.CallableError) as raised:
+        client.call("cancel_job", {"job_id": "../jobs/x"}, owner.id_token)
+    assert raised.value.status == "INVALID_ARGUMENT"
+    client.watch_job(job_id, timeout=60)
