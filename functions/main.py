@@ -26,7 +26,7 @@ def cancel_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 
 @firestore_fn.on_document_created(document="jobs/{job_id}")
-def on_job_created(event: firestore_fn.Event[firestore_fn.DocumentSnapshot | None]) -> None:
+def on_job_created(event: firestore_fn.Event[Any]) -> None:
     engine.start_job(event.params["job_id"])
 
 
@@ -35,7 +35,7 @@ def on_job_created(event: firestore_fn.Event[firestore_fn.DocumentSnapshot | Non
     rate_limits=options.RateLimits(max_concurrent_dispatches=20),
     timeout_sec=540,
 )
-def jobplan(req: tasks_fn.CallableRequest[Any]) -> None:
+def jobplan(req: https_fn.CallableRequest[Any]) -> None:
     engine.plan_job(str(req.data["job_id"]))
 
 
@@ -45,7 +45,7 @@ def jobplan(req: tasks_fn.CallableRequest[Any]) -> None:
     timeout_sec=540,
     memory=options.MemoryOption.GB_1,
 )
-def jobitems(req: tasks_fn.CallableRequest[Any]) -> None:
+def jobitems(req: https_fn.CallableRequest[Any]) -> None:
     engine.run_items(str(req.data["job_id"]), [str(i) for i in req.data["item_ids"]])
 
 

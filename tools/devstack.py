@@ -10,6 +10,7 @@ firebase-tools leaves functions-framework workers behind (firebase-tools#11069).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -141,14 +142,22 @@ def start_storage(stack: Stack) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [
             str(fake_gcs_binary()),
-            "-scheme", "http",
-            "-host", "127.0.0.1",
-            "-port", str(port),
-            "-backend", "filesystem",
-            "-filesystem-root", str(stack.storage_dir),
-            "-public-host", f"127.0.0.1:{port}",
-            "-external-url", f"http://127.0.0.1:{port}",
-            "-log-level", "error",
+            "-scheme",
+            "http",
+            "-host",
+            "127.0.0.1",
+            "-port",
+            str(port),
+            "-backend",
+            "filesystem",
+            "-filesystem-root",
+            str(stack.storage_dir),
+            "-public-host",
+            f"127.0.0.1:{port}",
+            "-external-url",
+            f"http://127.0.0.1:{port}",
+            "-log-level",
+            "error",
         ],
         env=stack.env,
         start_new_session=True,
@@ -183,9 +192,7 @@ def stack_environment(ports: dict[str, int], marker: str, storage_dir: Path) -> 
             "HOSTING_ORIGIN": f"http://127.0.0.1:{ports['hosting']}",
             "U2NET_HOME": str(ROOT / "functions" / "models"),
             "FUNCTIONS_DISCOVERY_TIMEOUT": env.get("FUNCTIONS_DISCOVERY_TIMEOUT", "60"),
-            "PYTHONPATH": os.pathsep.join(
-                p for p in [str(ROOT / "functions"), env.get("PYTHONPATH", "")] if p
-            ),
+            "PYTHONPATH": os.pathsep.join(p for p in [str(ROOT / "functions"), env.get("PYTHONPATH", "")] if p),
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -212,28 +219,22 @@ def end_processes(groups: list[subprocess.Popen[bytes]], marker: str) -> list[in
     """SIGTERM the process groups, then everything marked; SIGKILL what remains. Returns leftovers."""
     for proc in groups:
         if proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
     deadline = time.monotonic() + 8
     while time.monotonic() < deadline and any(p.poll() is None for p in groups):
         time.sleep(0.1)
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for pid in marked_pids(marker):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
         deadline = time.monotonic() + 3
         while time.monotonic() < deadline and marked_pids(marker):
             time.sleep(0.1)
     for proc in groups:
         if proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             proc.wait()
     # Zombies are gone once reaped; anything listed now is really alive.
     return [pid for pid in marked_pids(marker) if not _is_zombie(pid)]
@@ -268,19 +269,21 @@ def exec_command(command: list[str]) -> int:
     try:
         log(f"ports {ports['auth']}..{ports['storage']} (MEDIAJOBS_PORT_BASE to choose)")
         groups.append(start_storage(stack))
+        python = str(VENV / "bin" / "python")
         inner = shlex.join(
-            [str(VENV / "bin" / "python"), str(Path(__file__)), "_inner"]
-            + ["--stdio-of", str(os.getpid()), str(status_file), "--"]
-            + command
+            [python, str(Path(__file__)), "_inner", "--stdio-of", str(os.getpid()), str(status_file), "--", *command]
         )
         verbose = os.environ.get("MEDIAJOBS_DEV_VERBOSE") == "1"
         firebase = subprocess.Popen(
             [
                 str(ROOT / "node_modules" / ".bin" / "firebase"),
                 "emulators:exec",
-                "--config", str(config),
-                "--project", PROJECT_ID,
-                "--only", "auth,firestore,functions,tasks,hosting",
+                "--config",
+                str(config),
+                "--project",
+                PROJECT_ID,
+                "--only",
+                "auth,firestore,functions,tasks,hosting",
                 inner,
             ],
             cwd=ROOT,
@@ -299,7 +302,9 @@ def exec_command(command: list[str]) -> int:
         leftovers = end_processes(groups, marker)
         config.unlink(missing_ok=True)
         if leftovers:
-            log(f"WARNING: processes survived teardown: {leftovers}")
+            log(f"ERROR: processes survived teardown: {leftovers}")
+    if leftovers:
+        return 70  # EX_SOFTWARE: the promise of no leftovers was broken
     if status_file.exists():
         status = int(status_file.read_text())
         if status != 0:

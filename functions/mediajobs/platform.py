@@ -24,9 +24,7 @@ EMULATED_SERVICE_ACCOUNT = "emulated-service-acct@email.com"
 
 
 def running_on_emulators() -> bool:
-    return os.environ.get("FUNCTIONS_EMULATOR") == "true" or bool(
-        os.environ.get("FIRESTORE_EMULATOR_HOST")
-    )
+    return os.environ.get("FUNCTIONS_EMULATOR") == "true" or bool(os.environ.get("FIRESTORE_EMULATOR_HOST"))
 
 
 def project_id() -> str:
@@ -40,7 +38,7 @@ class _EmulatorGoogleCredentials(google.auth.credentials.Credentials):
     """A token the emulators accept ("owner"), never expiring, never leaving this machine."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.token = "owner"
         self.service_account_email = EMULATED_SERVICE_ACCOUNT
 
@@ -49,7 +47,7 @@ class _EmulatorGoogleCredentials(google.auth.credentials.Credentials):
         self.expiry = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(hours=1)
 
 
-class EmulatorCredential(credentials.Base):
+class EmulatorCredential(credentials.Base):  # type: ignore[misc]
     def get_credential(self) -> google.auth.credentials.Credentials:
         return _EmulatorGoogleCredentials()
 

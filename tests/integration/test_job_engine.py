@@ -39,9 +39,7 @@ def test_callable_job_of_200_items_ends_with_exact_counters(user: client.User) -
 
 def test_admin_sdk_write_starts_the_job(user: client.User) -> None:
     ref = platform.db().collection("jobs").document()
-    ref.create(
-        {"type": "selftest", "status": "queued", "owner_uid": user.uid, "input": {"items": 7}, "options": {}}
-    )
+    ref.create({"type": "selftest", "status": "queued", "owner_uid": user.uid, "input": {"items": 7}, "options": {}})
 
     final, _ = client.watch_job(ref.id, timeout=120)
 
@@ -52,9 +50,7 @@ def test_admin_sdk_write_starts_the_job(user: client.User) -> None:
 
 def test_admin_sdk_write_with_bad_input_fails_with_a_clear_error(user: client.User) -> None:
     ref = platform.db().collection("jobs").document()
-    ref.create(
-        {"type": "selftest", "status": "queued", "owner_uid": user.uid, "input": {"items": "many", "colour": 1}}
-    )
+    ref.create({"type": "selftest", "status": "queued", "owner_uid": user.uid, "input": {"items": "many", "colour": 1}})
 
     final, _ = client.watch_job(ref.id, timeout=60)
 
@@ -130,7 +126,7 @@ def test_cancellation_midway_keeps_what_was_finished(user: client.User) -> None:
 
 def test_cancelling_twice_and_after_the_end_is_harmless(user: client.User) -> None:
     job_id = start_selftest(user, items=2)
-    final, _ = client.watch_job(job_id, timeout=60)
+    _final, _ = client.watch_job(job_id, timeout=60)
 
     assert client.call("cancel_job", {"job_id": job_id}, user.id_token) == {"status": "completed"}
     assert client.call("cancel_job", {"job_id": job_id}, user.id_token) == {"status": "completed"}
@@ -204,17 +200,28 @@ def test_a_stale_job_is_swept(user: client.User) -> None:
     batch.set(
         ref,
         {
-            "type": "selftest", "status": "processing", "owner_uid": user.uid, "input": {"items": 3},
-            "options": {}, "progress": {"total": 3, "done": 1, "failed": 0, "percent": 33},
-            "errors": [], "cancel_requested": False, "heartbeat_at": long_ago, "started_at": long_ago,
+            "type": "selftest",
+            "status": "processing",
+            "owner_uid": user.uid,
+            "input": {"items": 3},
+            "options": {},
+            "progress": {"total": 3, "done": 1, "failed": 0, "percent": 33},
+            "errors": [],
+            "cancel_requested": False,
+            "heartbeat_at": long_ago,
+            "started_at": long_ago,
             "created_at": long_ago,
         },
     )
     batch.set(ref.collection("engine").document("plan"), {"total": 3, "enqueued_all": True})
-    batch.set(ref.collection("items").document("item-00000"),
-              {"status": "done", "label": "item 0", "result": {"index": 0, "square": 0}, "attempts": 1})
-    batch.set(ref.collection("items").document("item-00001"),
-              {"status": "running", "label": "item 1", "attempts": 1, "lease_until": long_ago})
+    batch.set(
+        ref.collection("items").document("item-00000"),
+        {"status": "done", "label": "item 0", "result": {"index": 0, "square": 0}, "attempts": 1},
+    )
+    batch.set(
+        ref.collection("items").document("item-00001"),
+        {"status": "running", "label": "item 1", "attempts": 1, "lease_until": long_ago},
+    )
     batch.set(ref.collection("items").document("item-00002"), {"status": "pending", "label": "item 2", "attempts": 0})
     batch.set(ref.collection("counters").document("0"), {"done": gfs.Increment(1)}, merge=True)
     batch.commit()
@@ -241,9 +248,7 @@ def test_a_stale_job_is_swept(user: client.User) -> None:
         ("selftest", "INVALID_ARGUMENT", "must be an object"),
     ],
 )
-def test_start_job_rejects_bad_requests_clearly(
-    user: client.User, data: object, code: str, fragment: str
-) -> None:
+def test_start_job_rejects_bad_requests_clearly(user: client.User, data: object, code: str, fragment: str) -> None:
     with pytest.raises(client.CallableError) as raised:
         client.call("start_job", data, user.id_token)
 

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
-from google.cloud.firestore import DocumentSnapshot
 
 from mediajobs import platform
 from mediajobs.jobs.models import TERMINAL_STATUSES
@@ -91,7 +90,7 @@ def watch_job(
     seen: list[dict[str, Any]] = []
     done = threading.Event()
 
-    def on_snapshot(docs: list[DocumentSnapshot], _changes: Any, _read_time: Any) -> None:
+    def on_snapshot(docs: list[Any], _changes: Any, _read_time: Any) -> None:
         for doc in docs:
             data = doc.to_dict() or {}
             seen.append(data)
@@ -106,5 +105,5 @@ def watch_job(
             last = seen[-1] if seen else {}
             raise TimeoutError(f"job {job_id} did not end within {timeout:.0f}s; last state: {last}")
     finally:
-        watch.unsubscribe()
+        watch.unsubscribe()  # type: ignore[no-untyped-call]
     return seen[-1], seen

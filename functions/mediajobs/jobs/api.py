@@ -83,15 +83,14 @@ def start_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 def _check_active_jobs(uid: str) -> None:
     limit = config.MAX_ACTIVE_JOBS_PER_USER.value
-    active = (
+    query: Any = (
         platform.db()
         .collection("jobs")
         .where(filter=gfs.FieldFilter("owner_uid", "==", uid))
         .where(filter=gfs.FieldFilter("status", "in", ACTIVE_STATUSES))
         .count()
-        .get()
     )
-    count = int(active[0][0].value)
+    count = int(query.get()[0][0].value)
     if count >= limit:
         raise https_fn.HttpsError(
             Code.RESOURCE_EXHAUSTED,

@@ -10,6 +10,7 @@ repeat work whose outcome is recorded exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 import uuid
@@ -19,9 +20,9 @@ from typing import Any, TypeVar
 
 import pydantic
 import requests
+from firebase_functions import logger
 from google.api_core import exceptions as gexc
 from google.cloud import firestore as gfs
-from firebase_functions import logger
 
 from mediajobs import platform
 from mediajobs.jobs import store
@@ -146,9 +147,15 @@ def _claim_queued(job_id: str, failed: ErrorInfo | None) -> bool:
             fields.update(status="failed", error=failed.model_dump(), finished_at=SERVER_TIMESTAMP)
         else:
             fields.update(status="processing")
-        for key, default in (("progress", {"total": 0, "done": 0, "failed": 0, "percent": 0}),
-                             ("errors", []), ("current", None), ("cancel_requested", False),
-                             ("result", None), ("error", None), ("created_at", SERVER_TIMESTAMP)):
+        for key, default in (
+            ("progress", {"total": 0, "done": 0, "failed": 0, "percent": 0}),
+            ("errors", []),
+            ("current", None),
+            ("cancel_requested", False),
+            ("result", None),
+            ("error", None),
+            ("created_at", SERVER_TIMESTAMP),
+        ):
             if key not in data and key not in fields:
                 fields[key] = default
         transaction.update(ref, fields)
@@ -327,37 +334,35 @@ def run_items(job_id: str, item_ids: list[str]) -> None:
 def _run_one(job: Job, kind: JobKind, item_id: str) -> bool:
     """Runs one item unless it is settled or held; True when this call settled it."""
     if job.cancel_requested:
-        return _settle(job.id, item_id, None, "cancelled", None, None)
+        return _settle(job.id, item_id, None, "cancelled")
     claimed = _claim_item(job.id, item_id, kind)
     if claimed is None:
         return False
     item, attempt_id = claimed
     if item.attempt > MAX_ITEM_ATTEMPTS:
+        message = f"Gave up after {MAX_ITEM_ATTEMPTS} attempts (the worker kept dying or timing out)."
         return _settle(
-            job.id, item_id, attempt_id, "failed", None,
-            ErrorInfo(code="too-many-attempts",
-                      message=f"Gave up after {MAX_ITEM_ATTEMPTS} attempts (the worker kept dying or timing out)."),
+            job.id, item_id, attempt_id, "failed", error=ErrorInfo(code="too-many-attempts", message=message)
         )
     update_progress(job.id, current=item.label)
     started = time.monotonic()
     input, options = validated(kind, job)
+    error: ErrorInfo | None = None
+    result: dict[str, Any] | None = None
     try:
         result = kind.process_item(_Context(job, item.label), item, input, options)
     except ItemFailed as failure:
-        return _settle(job.id, item_id, attempt_id, "failed", None,
-                       ErrorInfo(code=failure.code, message=failure.message), started)
-    except TRANSIENT_ERRORS as error:
-        if item.attempt >= MAX_ITEM_ATTEMPTS:
-            return _settle(job.id, item_id, attempt_id, "failed", None,
-                           ErrorInfo(code="unavailable", message=f"Still failing after {item.attempt} attempts: {error}"),
-                           started)
-        _release_item(job.id, item_id, attempt_id)
-        raise
-    except Exception as error:  # noqa: BLE001 - an item that raises fails alone
-        logger.error("item raised", job_id=job.id, item_id=item_id, error=repr(error))
-        return _settle(job.id, item_id, attempt_id, "failed", None,
-                       ErrorInfo(code="internal", message=f"{type(error).__name__}: {error}"), started)
-    return _settle(job.id, item_id, attempt_id, "done", result, None, started)
+        error = ErrorInfo(code=failure.code, message=failure.message)
+    except TRANSIENT_ERRORS as transient:
+        if item.attempt < MAX_ITEM_ATTEMPTS:
+            _release_item(job.id, item_id, attempt_id)
+            raise
+        error = ErrorInfo(code="unavailable", message=f"Still failing after {item.attempt} attempts: {transient}")
+    except Exception as unexpected:  # noqa: BLE001 - an item that raises fails alone
+        logger.error("item raised", job_id=job.id, item_id=item_id, error=repr(unexpected))
+        error = ErrorInfo(code="internal", message=f"{type(unexpected).__name__}: {unexpected}")
+    status = "failed" if error else "done"
+    return _settle(job.id, item_id, attempt_id, status, result=result, error=error, started=started)
 
 
 def _claim_item(job_id: str, item_id: str, kind: JobKind) -> tuple[Item, str] | None:
@@ -387,8 +392,9 @@ def _claim_item(job_id: str, item_id: str, kind: JobKind) -> tuple[Item, str] | 
                 "started_at": SERVER_TIMESTAMP,
             },
         )
-        return Item(id=item_id, label=str(data.get("label", item_id)), payload=dict(data.get("payload") or {}),
-                    attempt=attempt)
+        return Item(
+            id=item_id, label=str(data.get("label", item_id)), payload=dict(data.get("payload") or {}), attempt=attempt
+        )
 
     item = claim(platform.db().transaction())
     return None if item is None else (item, attempt_id)
@@ -412,8 +418,9 @@ def _settle(
     item_id: str,
     attempt_id: str | None,
     status: str,
-    result: dict[str, Any] | None,
-    error: ErrorInfo | None,
+    *,
+    result: dict[str, Any] | None = None,
+    error: ErrorInfo | None = None,
     started: float | None = None,
 ) -> bool:
     """Records an item's outcome and counts it, exactly once; False if it was already settled."""
@@ -493,10 +500,9 @@ def update_progress(
         fields["current"] = current
     if counts.failed > len(job.errors) and len(job.errors) < MAX_ERRORS_ON_JOB:
         fields["errors"] = [e.model_dump() for e in _first_item_errors(job_id)]
-    try:
+    # Someone else writing first is fine: the next update carries our counts.
+    with contextlib.suppress(gexc.FailedPrecondition):
         ref.update(fields, option=platform.db().write_option(last_update_time=snapshot.update_time))
-    except gexc.FailedPrecondition:
-        pass  # someone else just wrote it; the next update carries our counts
 
 
 def _first_item_errors(job_id: str) -> list[ItemErrorInfo]:
@@ -528,7 +534,10 @@ def finalize_job(job_id: str, stalled: ErrorInfo | None = None) -> bool:
     counts = store.read_counts(job_id)
     total = max(job.progress.total, int((store.engine_ref(job_id, "plan").get().to_dict() or {}).get("total", 0)))
     summary = Summary(
-        total=total, done=counts.done, failed=counts.failed, cancelled=counts.cancelled,
+        total=total,
+        done=counts.done,
+        failed=counts.failed,
+        cancelled=counts.cancelled,
         items=lambda: _settled_items(job_id),
     )
     try:

@@ -93,12 +93,15 @@ class ItemContext(Protocol):
 
 
 class Caller(Protocol):
-    uid: str
-    is_admin: bool
+    @property
+    def uid(self) -> str: ...
+
+    @property
+    def is_admin(self) -> bool: ...
 
 
 class JobKind(abc.ABC):
-    type: ClassVar[str]
+    job_type: ClassVar[str]
     Input: ClassVar[type[StrictModel]]
     Options: ClassVar[type[StrictModel]]
     admin_only: ClassVar[bool] = False
@@ -109,16 +112,14 @@ class JobKind(abc.ABC):
     def denial(self, caller: Caller) -> str | None:
         """Why this caller may not start a job of this kind, or None."""
         if self.admin_only and not caller.is_admin:
-            return f"Only administrators can start '{self.type}' jobs."
+            return f"Only administrators can start '{self.job_type}' jobs."
         return None
 
     @abc.abstractmethod
     def plan(self, job: Job, input: Any, options: Any) -> Iterable[ItemSpec]: ...
 
     @abc.abstractmethod
-    def process_item(
-        self, ctx: ItemContext, item: Item, input: Any, options: Any
-    ) -> dict[str, Any]: ...
+    def process_item(self, ctx: ItemContext, item: Item, input: Any, options: Any) -> dict[str, Any]: ...
 
     def finalize(self, job: Job, summary: Summary) -> Outcome:
         result = {"succeeded": summary.done, "failed": summary.failed}

@@ -1,10 +1,10 @@
 """Where the engine keeps its state in Firestore, and the sharded item counters.
 
-    jobs/{job_id}                  the contract's job document (clients watch it)
-    jobs/{job_id}/items/{item_id}  one per item: status, attempts, lease, result, error
-    jobs/{job_id}/counters/{n}     done/failed/cancelled counts, sharded so that many workers
-                                   finishing at once never contend on one document
-    jobs/{job_id}/engine/{name}    the engine's own markers ("plan", "finalize")
+jobs/{job_id}                  the contract's job document (clients watch it)
+jobs/{job_id}/items/{item_id}  one per item: status, attempts, lease, result, error
+jobs/{job_id}/counters/{n}     done/failed/cancelled counts, sharded so that many workers
+                               finishing at once never contend on one document
+jobs/{job_id}/engine/{name}    the engine's own markers ("plan", "finalize")
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from google.cloud import firestore as gfs
 
 from mediajobs import config
 from mediajobs.jobs import store
-from mediajobs.jobs.kinds import Caller, ItemContext, Item, ItemFailed, ItemSpec, JobKind, Outcome, Summary
+from mediajobs.jobs.kinds import Caller, Item, ItemContext, ItemFailed, ItemSpec, JobKind, Outcome, Summary
 from mediajobs.jobs.models import ErrorInfo, Job
 from mediajobs.validation import StrictModel
 
@@ -35,7 +35,7 @@ class SelftestOptions(StrictModel):
 
 
 class SelftestJob(JobKind):
-    type: ClassVar[str] = "selftest"
+    job_type: ClassVar[str] = "selftest"
     Input = SelftestInput
     Options = SelftestOptions
     chunk_size: ClassVar[int] = 5

@@ -1,0 +1,24 @@
+# The commands of this project (see README.md). Each installs what is missing first.
+SHELL := /bin/bash
+VENV := functions/venv
+PY := $(VENV)/bin/python
+
+.PHONY: setup test lint unit demo bench clean
+
+setup:
+	@scripts/setup
+
+lint: setup
+	$(VENV)/bin/ruff check functions/main.py functions/mediajobs tools tests
+	$(VENV)/bin/ruff format --check functions/main.py functions/mediajobs tools tests
+	$(VENV)/bin/mypy
+
+# Every test (unit, integration, the stack itself) against the real local emulator suite.
+test: lint
+	./dev exec -- python -m pytest tests $(PYTEST_ARGS)
+
+demo: setup
+	./dev exec -- python -m mediajobs.cli demo
+
+clean:
+	rm -rf .cache node_modules $(VENV) functions/models .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,75 @@
+"""`./dev exec` itself: every emulator reachable, CMD's exit status kept, nothing left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "MEDIAJOBS_PORT_BASE"}
+    env["MEDIAJOBS_SKIP_SETUP"] = "1"
+    return env
+
+
+def processes_with(marker: str) -> list[int]:
+    needle = f"MEDIAJOBS_DEV_RUN={marker}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if needle in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def test_dev_exec_reaches_every_emulator_keeps_the_exit_status_and_leaves_nothing() -> None:
+    run = subprocess.run(
+        [str(ROOT / "dev"), "exec", "--", "python", "tools/probe_stack.py", "--exit", "7"],
+        cwd=ROOT,
+        check=False,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+
+    assert run.returncode == 7, run.stderr[-3000:]
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    assert all(report[name] for name in ("GCLOUD_PROJECT", "STORAGE_BUCKET", "FUNCTIONS_ORIGIN")), report
+    assert report["STORAGE_EMULATOR_HOST"].startswith("http://127.0.0.1:")
+    assert {k: report[k] for k in ("firestore", "auth", "storage", "functions", "hosting")} == dict.fromkeys(
+        ("firestore", "auth", "storage", "functions", "hosting"), True
+    )
+    assert report["marker"], "the command did not run inside the stack"
+    assert processes_with(str(report["marker"])) == []
+
+
+def test_dev_exec_fails_clearly_when_a_port_is_taken() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env = clean_env() | {"MEDIAJOBS_PORT_BASE": str(port)}
+        run = subprocess.run(
+            [str(ROOT / "dev"), "exec", "--", "true"],
+            cwd=ROOT,
+            check=False,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
+
+    assert run.returncode != 0
+    assert f"ports already in use: auth={port}" in run.stderr
+    assert "MEDIAJOBS_PORT_BASE" in run.stderr

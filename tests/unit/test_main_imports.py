@@ -1,0 +1,26 @@
+"""main.py is imported at every cold start: it must stay light."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
+HEAVY = ("rembg", "onnxruntime", "cv2", "av", "PIL", "numpy", "replicate")
+
+
+def test_importing_main_loads_no_heavy_library() -> None:
+    code = "import sys, main; print(' '.join(sorted(m.split('.')[0] for m in sys.modules)))"
+    run = subprocess.run([sys.executable, "-c", code], cwd=FUNCTIONS, capture_output=True, text=True, check=True)
+    loaded = set(run.stdout.split())
+    assert "main" in loaded and "firebase_functions" in loaded
+    assert loaded.isdisjoint(HEAVY), loaded & set(HEAVY)
+
+
+def test_main_declares_every_function() -> None:
+    code = (
+        "import main; print(' '.join(sorted(n for n, f in vars(main).items() if hasattr(f, '__firebase_endpoint__'))))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], cwd=FUNCTIONS, capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["cancel_job", "jobitems", "jobplan", "on_job_created", "start_job", "sweep_jobs"]
