@@ -49,6 +49,17 @@ def jobitems(req: https_fn.CallableRequest[Any]) -> None:
     engine.run_items(str(req.data["job_id"]), [str(i) for i in req.data["item_ids"]])
 
 
+@tasks_fn.on_task_dispatched(
+    retry_config=options.RetryConfig(max_attempts=20, min_backoff_seconds=2, max_backoff_seconds=120),
+    rate_limits=options.RateLimits(max_concurrent_dispatches=config.EXPORT_QUEUE_MAX_CONCURRENCY),
+    timeout_sec=1800,
+    memory=options.MemoryOption.GB_1,
+)
+def exportitems(req: https_fn.CallableRequest[Any]) -> None:
+    """One user of a media export per task (streams their files into one ZIP)."""
+    engine.run_items(str(req.data["job_id"]), [str(i) for i in req.data["item_ids"]])
+
+
 @scheduler_fn.on_schedule(schedule="every 5 minutes")
 def sweep_jobs(event: scheduler_fn.ScheduledEvent) -> None:
     sweeper.sweep_stale_jobs()

@@ -323,7 +323,7 @@ def run_inner(status_file: Path, stdio_of: int, command: list[str]) -> int:
     """Runs inside emulators:exec: CMD on `dev`'s own stdin/stdout/stderr, its status saved."""
     fds = [f"/proc/{stdio_of}/fd/{n}" for n in (0, 1, 2)]
     try:
-        with open(fds[0], "rb") as stdin, open(fds[1], "wb") as stdout, open(fds[2], "wb") as stderr:
+        with open(fds[0], "rb") as stdin, open(fds[1], "ab") as stdout, open(fds[2], "ab") as stderr:
             status = subprocess.call(command, stdin=stdin, stdout=stdout, stderr=stderr)
     except FileNotFoundError:
         print(f"dev: command not found: {command[0]}", file=sys.stderr)

@@ -17,3 +17,8 @@ ITEM_QUEUE_MAX_CONCURRENCY = params.IntParam(
     default=100,
     description="Cloud Tasks max concurrent dispatches for the job item queue.",
 )
+EXPORT_QUEUE_MAX_CONCURRENCY = params.IntParam(
+    "EXPORT_QUEUE_MAX_CONCURRENCY",
+    default=50,
+    description="Cloud Tasks max concurrent dispatches for media export users.",
+)

@@ -131,6 +131,7 @@ class JobKind(abc.ABC):
 # type -> "module:ClassName"; imported on first use.
 REGISTRY: dict[str, str] = {
     "selftest": "mediajobs.selftest.kind:SelftestJob",
+    "media_export": "mediajobs.exports.kind:MediaExportJob",
 }
 
 

@@ -1,0 +1,1 @@
+"""Media export: every user's images and voice recordings, one ZIP per user."""

@@ -1,0 +1,201 @@
+"""Per-user ZIP archives, streamed: names made safe and unique, contents hashed on the way.
+
+Plain functions over streams; nothing here knows Firebase.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import posixpath
+import re
+import time
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import IO, Any, Protocol
+
+CHUNK = 1024 * 1024
+PREFETCH_MAX_BYTES = 8 * 1024 * 1024  # files up to this size are fetched ahead, concurrently
+MAX_NAME_LENGTH = 120
+ALREADY_COMPRESSED = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".avif", ".mp3", ".m4a", ".aac", ".ogg",
+                      ".opus", ".mp4", ".webm", ".zip")  # fmt: skip
+
+_UNSAFE = re.compile(r"[^\w.\- ()+@]+")
+
+
+def safe_filename(name: object, fallback: str) -> str:
+    """A file name that cannot escape its folder or confuse an unzip tool."""
+    text = unicodedata.normalize("NFC", name if isinstance(name, str) else "")
+    text = posixpath.basename(text.replace("\\", "/"))  # drop any directory part
+    text = _UNSAFE.sub("_", text).strip(" .")
+    if not text or set(text) <= {"_"}:
+        text = _UNSAFE.sub("_", fallback).strip(" .") or "file"
+    if len(text) > MAX_NAME_LENGTH:
+        stem, ext = posixpath.splitext(text)
+        text = stem[: MAX_NAME_LENGTH - len(ext[:16])] + ext[:16]
+    return text
+
+
+def safe_email(email: str) -> str:
+    """The archive's file name for a user: the email, lower-cased, with only safe characters."""
+    text = re.sub(r"[^a-z0-9@._+-]+", "_", email.strip().lower()).strip("._")
+    return text[:MAX_NAME_LENGTH] or "unknown"
+
+
+class UniqueNames:
+    """Resolves name collisions inside an archive without overwriting: `a.jpg`, `a (2).jpg`..."""
+
+    def __init__(self) -> None:
+        self._taken: set[str] = {"manifest.json"}
+
+    def claim(self, folder: str, filename: str) -> str:
+        stem, ext = posixpath.splitext(filename)
+        candidate = f"{folder}/{filename}"
+        counter = 2
+        while candidate.lower() in self._taken:
+            candidate = f"{folder}/{stem} ({counter}){ext}"
+            counter += 1
+        self._taken.add(candidate.lower())
+        return candidate
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceFile:
+    id: str
+    kind: str  # "images" | "voices"
+    source_path: str
+    filename: str
+    content_type: str
+    expected_size: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class ArchivedFile:
+    id: str
+    kind: str
+    source_path: str
+    archive_name: str
+    size: int
+    sha256: str
+    content_type: str
+
+
+@dataclasses.dataclass(frozen=True)
+class FileError:
+    id: str
+    kind: str
+    code: str
+    message: str
+    source_path: str | None = None
+
+
+class FileProblem(Exception):
+    """This one file cannot be archived (missing, unreadable, empty); the rest go on."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def __enter__(self) -> Readable: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+Opener = Callable[[SourceFile], Readable]
+
+
+def _prefetch(opener: Opener, source: SourceFile) -> bytes:
+    with opener(source) as stream:
+        return stream.read()
+
+
+def write_archive(
+    out: IO[bytes],
+    files: Iterable[SourceFile],
+    opener: Opener,
+    manifest_extra: dict[str, Any],
+    *,
+    known_errors: Iterable[FileError] = (),
+    concurrency: int = 4,
+    on_file: Callable[[], None] | None = None,
+) -> tuple[list[ArchivedFile], list[FileError]]:
+    """Writes every readable file and a manifest.json into a ZIP on `out` (which may be a
+    non-seekable upload stream). Small files are fetched `concurrency` at a time ahead of
+    the writer; large ones are streamed in chunks, so memory stays bounded. Returns what was
+    archived and every error (`known_errors` first), as the manifest lists them."""
+    names = UniqueNames()
+    archived: list[ArchivedFile] = []
+    errors: list[FileError] = list(known_errors)
+    sources = list(files)
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool, zipfile.ZipFile(out, "w") as archive:
+        ahead: dict[int, Future[bytes]] = {}
+
+        def schedule(upto: int) -> None:
+            for index in range(upto, min(len(sources), upto + concurrency * 2)):
+                source = sources[index]
+                small = source.expected_size is not None and source.expected_size <= PREFETCH_MAX_BYTES
+                if small and index not in ahead:
+                    ahead[index] = pool.submit(_prefetch, opener, source)
+
+        for index, source in enumerate(sources):
+            schedule(index)
+            try:
+                chunks = _chunks_of(ahead.pop(index).result()) if index in ahead else _stream(opener, source)
+                entry = _add(archive, names, source, chunks)
+            except FileProblem as problem:
+                errors.append(FileError(source.id, source.kind, problem.code, problem.message, source.source_path))
+            else:
+                archived.append(entry)
+            if on_file:
+                on_file()
+        manifest = {
+            **manifest_extra,
+            "files": [dataclasses.asdict(f) for f in archived],
+            "errors": [dataclasses.asdict(e) for e in errors],
+        }
+        archive.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+    return archived, errors
+
+
+def _chunks_of(data: bytes) -> Iterator[bytes]:
+    for start in range(0, len(data), CHUNK):
+        yield data[start : start + CHUNK]
+
+
+def _stream(opener: Opener, source: SourceFile) -> Iterator[bytes]:
+    with opener(source) as stream:
+        while chunk := stream.read(CHUNK):
+            yield chunk
+
+
+def _add(archive: zipfile.ZipFile, names: UniqueNames, source: SourceFile, chunks: Iterator[bytes]) -> ArchivedFile:
+    """Adds one file; an empty or unreadable file leaves no entry behind."""
+    first = next(chunks, b"")  # read before creating the entry, so failures leave nothing
+    if not first:
+        raise FileProblem("empty-file", f"{source.source_path} is empty (0 bytes); nothing to archive.")
+    name = names.claim(source.kind, safe_filename(source.filename, fallback=source.id))
+    compress = zipfile.ZIP_STORED if name.lower().endswith(ALREADY_COMPRESSED) else zipfile.ZIP_DEFLATED
+    info = zipfile.ZipInfo(name, date_time=time.gmtime()[:6])
+    info.compress_type = compress
+    info.external_attr = 0o644 << 16
+    digest = hashlib.sha256()
+    size = 0
+    with archive.open(info, "w", force_zip64=True) as entry:
+        for chunk in _chain(first, chunks):
+            digest.update(chunk)
+            size += len(chunk)
+            entry.write(chunk)
+    return ArchivedFile(source.id, source.kind, source.source_path, name, size, digest.hexdigest(), source.content_type)
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest

@@ -1,0 +1,247 @@
+"""`media_export` jobs: one item per user of `email_users`, one ZIP per user in Storage.
+
+input    {} (every user) | {user_ids: [..]}, and optionally {resume_from: <job_id>}
+output   exports/{job_id}/{safe_email}.zip  (images/..., voices/..., manifest.json)
+result   {archives, total_files, total_bytes, successful_users, failed_users,
+          failed_files, processing_time_seconds, index_path}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable
+from typing import IO, Any, ClassVar
+
+import pydantic
+from google.api_core import exceptions as gexc
+
+from mediajobs import platform
+from mediajobs.exports import sources
+from mediajobs.exports.archive import FileProblem, SourceFile, safe_email, write_archive
+from mediajobs.jobs.kinds import Item, ItemContext, ItemFailed, ItemSpec, JobFailed, JobKind, Outcome, Summary
+from mediajobs.jobs.models import ErrorInfo, Job
+from mediajobs.jobs.store import now
+from mediajobs.validation import StrictModel
+
+MAX_USER_IDS = 10_000
+MAX_ARCHIVES_IN_RESULT = 500  # the job document must stay far below Firestore's 1 MiB
+UPLOAD_CHUNK = 8 * 1024 * 1024
+DOC_ID = r"^[^/]{1,1500}$"
+
+
+class ExportInput(StrictModel):
+    user_ids: list[str] | None = pydantic.Field(default=None, min_length=1, max_length=MAX_USER_IDS)
+    resume_from: str | None = pydantic.Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,128}$")
+
+    @pydantic.field_validator("user_ids")
+    @classmethod
+    def ids_are_document_ids(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        bad = [v for v in value if not v or "/" in v or len(v) > 1500]
+        if bad:
+            raise ValueError(f"not document ids: {bad[:5]}")
+        return list(dict.fromkeys(value))  # duplicates asked for are exported once
+
+
+class ExportOptions(StrictModel):
+    concurrency: int = pydantic.Field(default=4, ge=1, le=16)
+    """How many files of one user are fetched at once."""
+
+
+class MediaExportJob(JobKind):
+    job_type: ClassVar[str] = "media_export"
+    Input = ExportInput
+    Options = ExportOptions
+    admin_only: ClassVar[bool] = True
+    queue: ClassVar[str] = "exportitems"
+    chunk_size: ClassVar[int] = 1
+    item_timeout_seconds: ClassVar[int] = 600
+
+    def plan(self, job: Job, input: ExportInput, options: ExportOptions) -> Iterable[ItemSpec]:
+        if input.resume_from:
+            previous = platform.db().collection("jobs").document(input.resume_from).get()
+            if not previous.exists or (previous.to_dict() or {}).get("type") != self.job_type:
+                raise JobFailed("not-found", f"resume_from: {input.resume_from} is not a media_export job.")
+        users = platform.db().collection("email_users")
+        if input.user_ids is not None:
+            for user_id in input.user_ids:
+                yield ItemSpec(id=user_id, label=user_id, payload={"user_id": user_id})
+            return
+        query = users.order_by("__name__").select(["email"])
+        last = None
+        while True:
+            page = (query.start_after(last) if last else query).limit(1000).get()
+            if not page:
+                return
+            for snap in page:
+                email = (snap.to_dict() or {}).get("email")
+                label = email if isinstance(email, str) and email else snap.id
+                yield ItemSpec(id=snap.id, label=label[:200], payload={"user_id": snap.id})
+            last = page[-1]
+
+    def process_item(self, ctx: ItemContext, item: Item, input: ExportInput, options: ExportOptions) -> dict[str, Any]:
+        user_id = str(item.payload["user_id"])
+        if input.resume_from and (kept := _verified_previous_archive(input.resume_from, user_id)):
+            return kept
+        db = platform.db()
+        try:
+            user_snap = db.collection("email_users").document(user_id).get()
+            email = sources.email_of(user_id, user_snap.to_dict() if user_snap.exists else None)
+            wanted, id_errors = sources.wanted_ids(user_id, user_snap.to_dict() or {})
+            user = _collect(user_id, email, wanted, id_errors)
+        except sources.UserProblem as problem:
+            raise ItemFailed(problem.code, problem.message) from None
+        path = _archive_path(ctx.job.id, user)
+        archived, file_errors = _upload_archive(ctx, path, user, options)
+        blob = platform.bucket().get_blob(path)
+        result = {
+            "user_id": user_id,
+            "email": user.email,
+            "path": path,
+            "files": len(archived),
+            "bytes": sum(f.size for f in archived),
+            "archive_bytes": blob.size if blob else None,
+            "archive_crc32c": blob.crc32c if blob else None,
+            "file_errors": [
+                {"id": e.id, "kind": e.kind, "code": e.code, "message": e.message} for e in file_errors[:50]
+            ],
+            "failed_files": len(file_errors),
+        }
+        if not archived and file_errors:
+            summary = "; ".join(f"{e.code}: {e.message}" for e in file_errors[:3])
+            raise ItemFailed(
+                "no-readable-files", f"None of the user's {len(file_errors)} files could be archived ({summary})."
+            )
+        return result
+
+    def finalize(self, job: Job, summary: Summary) -> Outcome:
+        archives = []
+        totals = {"total_files": 0, "total_bytes": 0, "failed_files": 0}
+        for record in summary.items():
+            if record.status != "done" or not record.result:
+                continue
+            r = record.result
+            archives.append({k: r.get(k) for k in ("user_id", "email", "path", "files", "bytes")})
+            totals["total_files"] += int(r.get("files", 0))
+            totals["total_bytes"] += int(r.get("bytes", 0))
+            totals["failed_files"] += int(r.get("failed_files", 0))
+        index_path = f"exports/{job.id}/index.json"
+        platform.bucket().blob(index_path).upload_from_string(
+            json.dumps({"job_id": job.id, "archives": archives}, ensure_ascii=False), content_type="application/json"
+        )
+        started = job.started_at or now()
+        result = {
+            "archives": archives[:MAX_ARCHIVES_IN_RESULT],
+            "archives_truncated": len(archives) > MAX_ARCHIVES_IN_RESULT,
+            "index_path": index_path,
+            **totals,
+            "successful_users": summary.done,
+            "failed_users": summary.failed,
+            "processing_time_seconds": round((now() - started).total_seconds(), 3),
+        }
+        if summary.total and not summary.done:
+            return Outcome(result, ErrorInfo(code="nothing-exported", message="No user could be exported; see errors."))
+        return Outcome(result)
+
+
+def _collect(user_id: str, email: str, wanted: dict[str, list[str]], errors: list[Any]) -> sources.UserFiles:
+    db = platform.db()
+    files: list[SourceFile] = []
+    errors = list(errors)
+    for kind, ids in wanted.items():
+        collection = sources.ID_FIELDS[kind][1]
+        refs = [db.collection(collection).document(i) for i in ids]
+        metas = {snap.id: snap.to_dict() if snap.exists else None for snap in db.get_all(refs)} if refs else {}
+        for file_id in ids:
+            checked = sources.source_file(kind, file_id, metas.get(file_id))
+            if isinstance(checked, SourceFile):
+                files.append(checked)
+            else:
+                errors.append(checked)
+    return sources.UserFiles(user_id, email, files, errors)
+
+
+def _archive_path(job_id: str, user: sources.UserFiles) -> str:
+    """exports/{job_id}/{safe_email}.zip; another user with the same email gets its id appended."""
+    path = f"exports/{job_id}/{safe_email(user.email)}.zip"
+    existing = platform.bucket().get_blob(path)
+    if existing is not None and (existing.metadata or {}).get("user_id") not in (None, user.user_id):
+        path = f"exports/{job_id}/{safe_email(user.email)}-{user.user_id}.zip"
+    return path
+
+
+def _open_source(source: SourceFile) -> _CheckedReader:
+    blob = platform.bucket().blob(source.source_path)
+    try:
+        reader: IO[bytes] = blob.open("rb", chunk_size=4 * 1024 * 1024)
+        return _CheckedReader(reader, source)
+    except gexc.NotFound:
+        raise FileProblem("object-missing", f"{source.source_path} is not in Storage.") from None
+    except gexc.Forbidden as error:
+        raise FileProblem("object-unreadable", f"{source.source_path} cannot be read: {error.message}") from None
+
+
+class _CheckedReader:
+    """Turns "missing"/"forbidden" on first read into a per-file problem."""
+
+    def __init__(self, reader: IO[bytes], source: SourceFile) -> None:
+        self._reader = reader
+        self._source = source
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._reader.read(size)
+        except gexc.NotFound:
+            raise FileProblem("object-missing", f"{self._source.source_path} is not in Storage.") from None
+        except gexc.Forbidden as error:
+            raise FileProblem(
+                "object-unreadable", f"{self._source.source_path} cannot be read: {error.message}"
+            ) from None
+
+    def __enter__(self) -> _CheckedReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(gexc.GoogleAPICallError):
+            self._reader.close()
+
+
+def _upload_archive(
+    ctx: ItemContext, path: str, user: sources.UserFiles, options: ExportOptions
+) -> tuple[list[Any], list[Any]]:
+    """Streams the ZIP straight into Storage; the object appears only once it is complete."""
+    blob = platform.bucket().blob(path)
+    blob.metadata = {"user_id": user.user_id, "job_id": ctx.job.id}
+    writer = blob.open("wb", content_type="application/zip", chunk_size=UPLOAD_CHUNK, ignore_flush=True)
+    manifest_extra = {
+        "job_id": ctx.job.id,
+        "user_id": user.user_id,
+        "email": user.email,
+        "exported_at": now().isoformat(),
+    }
+    archived, file_errors = write_archive(
+        writer,
+        user.files,
+        _open_source,
+        manifest_extra,
+        known_errors=user.errors,
+        concurrency=options.concurrency,
+        on_file=ctx.heartbeat,
+    )
+    writer.close()  # not in a `with`: a failure above must never finish a partial upload
+    return archived, file_errors
+
+
+def _verified_previous_archive(previous_job: str, user_id: str) -> dict[str, Any] | None:
+    """The earlier export's result for this user if its archive is still there and intact."""
+    item = platform.db().collection("jobs").document(previous_job).collection("items").document(user_id).get()
+    data = item.to_dict() or {}
+    result = data.get("result") or {}
+    if data.get("status") != "done" or not result.get("path"):
+        return None
+    blob = platform.bucket().get_blob(result["path"])
+    if blob is None or blob.size != result.get("archive_bytes") or blob.crc32c != result.get("archive_crc32c"):
+        return None
+    return {**result, "resumed_from": previous_job}

@@ -1,0 +1,79 @@
+"""Seeds `email_users`, `images`, `voices` and Storage objects the way the old client wrote them."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import random
+import uuid
+from typing import Any
+
+from mediajobs import platform
+
+
+@dataclasses.dataclass
+class SeededFile:
+    id: str
+    kind: str
+    path: str
+    filename: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclasses.dataclass
+class SeededUser:
+    id: str
+    email: str | None
+    files: list[SeededFile] = dataclasses.field(default_factory=list)  # what the archive must hold
+    expected_errors: set[str] = dataclasses.field(default_factory=set)  # codes of per-file errors
+
+
+def add_file(user: SeededUser, kind: str, filename: str, data: bytes, *, upload: bool = True) -> SeededFile:
+    file_id = f"{kind[:-1]}-{uuid.uuid4().hex[:12]}"
+    path = f"uploads/{user.id}/{kind}/{file_id}"
+    content_type = "image/jpeg" if kind == "images" else "audio/wav"
+    platform.db().collection(kind).document(file_id).set(
+        {
+            "storage_path": path,
+            "filename": filename,
+            "content_type": content_type,
+            "size": len(data),
+            "email": user.email,
+        }
+    )
+    if upload:
+        platform.bucket().blob(path).upload_from_string(data, content_type=content_type)
+    seeded = SeededFile(file_id, kind, path, filename, data)
+    return seeded
+
+
+def save_user(user: SeededUser, extra: dict[str, Any] | None = None) -> None:
+    doc: dict[str, Any] = {
+        "imageIds": [f.id for f in user.files if f.kind == "images"],
+        "voiceIds": [f.id for f in user.files if f.kind == "voices"],
+    }
+    if user.email is not None:
+        doc["email"] = user.email
+    doc.update(extra or {})
+    platform.db().collection("email_users").document(user.id).set(doc)
+
+
+def seed_users(count: int, seed: int = 7, prefix: str | None = None) -> list[SeededUser]:
+    """`count` ordinary users with 0-6 files each (random bytes of 0.1-200 KB)."""
+    rng = random.Random(seed)
+    prefix = prefix or uuid.uuid4().hex[:8]
+    users = []
+    for index in range(count):
+        user = SeededUser(id=f"{prefix}-u{index:03d}", email=f"User.{index}+{prefix}@Example.com")
+        for _ in range(rng.randint(0, 6)):
+            kind = rng.choice(["images", "voices"])
+            ext = ".jpg" if kind == "images" else ".wav"
+            data = rng.randbytes(rng.randint(100, 200_000))
+            user.files.append(add_file(user, kind, f"file-{rng.randint(0, 3)}{ext}", data))
+        save_user(user)
+        users.append(user)
+    return users
