@@ -203,3 +203,33 @@ def test_bad_export_input_is_refused(admin: client.User) -> None:
             client.call("start_job", {"type": "media_export", "input": data}, admin.id_token)
         assert raised.value.status == "INVALID_ARGUMENT"
         assert fragment in raised.value.message
+
+
+def test_operator_cli_starts_an_export_and_follows_it_to_the_end() -> None:
+    import subprocess
+    import sys
+
+    users = seed_users(3, seed=5)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mediajobs.cli",
+            "export",
+            *[a for u in users for a in ("--user-id", u.id)],
+            "--timeout",
+            "120",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    job_id = run.stdout.split("media_export job ")[1].split()[0]
+    job = platform.db().collection("jobs").document(job_id).get().to_dict() or {}
+    assert job["status"] == "completed" and job["owner_uid"] == "operator-cli"
+    assert job["result"]["successful_users"] == 3
+    assert "users: 3 exported, 0 failed" in run.stdout
+    assert "100%" in run.stderr  # the progress bar reached the end
