@@ -9,8 +9,8 @@ setup:
 	@scripts/setup
 
 lint: setup
-	$(VENV)/bin/ruff check functions/main.py functions/mediajobs tools tests
-	$(VENV)/bin/ruff format --check functions/main.py functions/mediajobs tools tests
+	$(VENV)/bin/ruff check functions/main.py functions/mediajobs tools tests bench
+	$(VENV)/bin/ruff format --check functions/main.py functions/mediajobs tools tests bench
 	$(VENV)/bin/mypy
 
 # Every test (unit, integration, the stack itself) against the real local emulator suite.
@@ -19,6 +19,10 @@ test: lint
 
 demo: setup
 	./dev exec -- python -m mediajobs.cli demo
+
+# Benchmarks (never part of `make test`): ratios against baselines measured in the same run.
+bench: setup
+	./dev exec -- python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf .cache node_modules $(VENV) functions/models .mypy_cache .ruff_cache .pytest_cache

@@ -9,16 +9,24 @@ result   {archives, total_files, total_bytes, successful_users, failed_users,
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 from collections.abc import Iterable
-from typing import IO, Any, ClassVar
+from typing import IO, Any, ClassVar, cast
 
 import pydantic
 from google.api_core import exceptions as gexc
 
 from mediajobs import platform
 from mediajobs.exports import sources
-from mediajobs.exports.archive import FileProblem, SourceFile, safe_email, write_archive
+from mediajobs.exports.archive import (
+    PREFETCH_MAX_BYTES,
+    FileProblem,
+    Readable,
+    SourceFile,
+    safe_email,
+    write_archive,
+)
 from mediajobs.jobs.kinds import Item, ItemContext, ItemFailed, ItemSpec, JobFailed, JobKind, Outcome, Summary
 from mediajobs.jobs.models import ErrorInfo, Job
 from mediajobs.jobs.store import now
@@ -94,16 +102,15 @@ class MediaExportJob(JobKind):
         except sources.UserProblem as problem:
             raise ItemFailed(problem.code, problem.message) from None
         path = _archive_path(ctx.job.id, user)
-        archived, file_errors = _upload_archive(ctx, path, user, options)
-        blob = platform.bucket().get_blob(path)
+        archived, file_errors, blob = _upload_archive(ctx, path, user, options)
         result = {
             "user_id": user_id,
             "email": user.email,
             "path": path,
             "files": len(archived),
             "bytes": sum(f.size for f in archived),
-            "archive_bytes": blob.size if blob else None,
-            "archive_crc32c": blob.crc32c if blob else None,
+            "archive_bytes": blob.size,
+            "archive_crc32c": blob.crc32c,
             "file_errors": [
                 {"id": e.id, "kind": e.kind, "code": e.code, "message": e.message} for e in file_errors[:50]
             ],
@@ -172,9 +179,11 @@ def _archive_path(job_id: str, user: sources.UserFiles) -> str:
     return path
 
 
-def _open_source(source: SourceFile) -> _CheckedReader:
+def _open_source(source: SourceFile) -> Readable:
     blob = platform.bucket().blob(source.source_path)
     try:
+        if source.expected_size is not None and source.expected_size <= PREFETCH_MAX_BYTES:
+            return io.BytesIO(blob.download_as_bytes())  # small: one request
         reader: IO[bytes] = blob.open("rb", chunk_size=4 * 1024 * 1024)
         return _CheckedReader(reader, source)
     except gexc.NotFound:
@@ -203,18 +212,54 @@ class _CheckedReader:
     def __enter__(self) -> _CheckedReader:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any, /) -> None:
         with contextlib.suppress(gexc.GoogleAPICallError):
             self._reader.close()
 
 
+class _ArchiveUpload(io.RawIOBase):
+    """Where the ZIP is written: kept in memory while small (then one single-request upload),
+    switched to a streaming resumable upload once it outgrows UPLOAD_CHUNK, so memory stays
+    bounded whatever the user's total size."""
+
+    def __init__(self, blob: Any) -> None:
+        super().__init__()
+        self._blob = blob
+        self._buffer = io.BytesIO()
+        self._stream: Any = None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        if self._stream is None:
+            self._buffer.write(data)
+            if self._buffer.tell() > UPLOAD_CHUNK:
+                self._stream = self._blob.open(
+                    "wb", content_type="application/zip", chunk_size=UPLOAD_CHUNK, ignore_flush=True
+                )
+                self._stream.write(self._buffer.getvalue())
+                self._buffer = io.BytesIO()
+        else:
+            self._stream.write(data)
+        return len(data)
+
+    def finish(self) -> None:
+        """Completes the upload; the object exists only from here on."""
+        if self._stream is None:
+            self._blob.upload_from_string(self._buffer.getvalue(), content_type="application/zip")
+        else:
+            self._stream.close()
+            self._blob.reload()
+
+
 def _upload_archive(
     ctx: ItemContext, path: str, user: sources.UserFiles, options: ExportOptions
-) -> tuple[list[Any], list[Any]]:
-    """Streams the ZIP straight into Storage; the object appears only once it is complete."""
+) -> tuple[list[Any], list[Any], Any]:
+    """Streams the ZIP into Storage; a failure part-way leaves no object behind."""
     blob = platform.bucket().blob(path)
     blob.metadata = {"user_id": user.user_id, "job_id": ctx.job.id}
-    writer = blob.open("wb", content_type="application/zip", chunk_size=UPLOAD_CHUNK, ignore_flush=True)
+    upload = _ArchiveUpload(blob)
     manifest_extra = {
         "job_id": ctx.job.id,
         "user_id": user.user_id,
@@ -222,7 +267,7 @@ def _upload_archive(
         "exported_at": now().isoformat(),
     }
     archived, file_errors = write_archive(
-        writer,
+        cast(IO[bytes], upload),
         user.files,
         _open_source,
         manifest_extra,
@@ -230,8 +275,8 @@ def _upload_archive(
         concurrency=options.concurrency,
         on_file=ctx.heartbeat,
     )
-    writer.close()  # not in a `with`: a failure above must never finish a partial upload
-    return archived, file_errors
+    upload.finish()  # not a `with`: an exception above must never complete a partial upload
+    return archived, file_errors, blob
 
 
 def _verified_previous_archive(previous_job: str, user_id: str) -> dict[str, Any] | None:

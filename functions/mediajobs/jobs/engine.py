@@ -311,7 +311,7 @@ def run_items(job_id: str, item_ids: list[str]) -> None:
     busy = []
     transient: BaseException | None = None
     for item_id in item_ids:
-        job = store.load_job(job_id)
+        job = _recent_job(job_id)
         if job is None or job.terminal:
             return
         kind = _kind_of(job)
@@ -329,6 +329,35 @@ def run_items(job_id: str, item_ids: list[str]) -> None:
         raise TransientError(f"retrying: {transient}") from transient
     if busy:
         raise ItemBusy(f"items held by another worker: {busy}")
+
+
+# Per-process memory that saves Firestore reads per item (a worker runs many items of a job).
+_job_cache: dict[str, tuple[float, Job | None]] = {}
+_plan_totals: dict[str, int] = {}  # a plan's total never changes once all its items are enqueued
+_progress_checked: dict[str, float] = {}
+
+
+def _recent_job(job_id: str) -> Job | None:
+    """The job as read at most a second ago: cancellation is seen within about a second."""
+    cached = _job_cache.get(job_id)
+    if cached is None or time.monotonic() - cached[0] > PROGRESS_INTERVAL.total_seconds():
+        cached = (time.monotonic(), store.load_job(job_id))
+        if len(_job_cache) > 1000:
+            _job_cache.clear()
+        _job_cache[job_id] = cached
+    return cached[1]
+
+
+def _planned_total(job_id: str) -> int | None:
+    """How many items the job has, once planning is over (None while it is still planning)."""
+    if job_id not in _plan_totals:
+        plan = store.engine_ref(job_id, "plan").get().to_dict() or {}
+        if not plan.get("enqueued_all"):
+            return None
+        if len(_plan_totals) > 1000:
+            _plan_totals.clear()
+        _plan_totals[job_id] = int(plan.get("total", 0))
+    return _plan_totals[job_id]
 
 
 def _run_one(job: Job, kind: JobKind, item_id: str) -> bool:
@@ -455,9 +484,8 @@ def _settle(
 
 def after_item_settled(job_id: str) -> None:
     counts = store.read_counts(job_id)
-    plan = store.engine_ref(job_id, "plan").get().to_dict() or {}
-    total = int(plan.get("total", -1))
-    if plan.get("enqueued_all") and counts.settled >= total:
+    total = _planned_total(job_id)
+    if total is not None and counts.settled >= total:
         finalize_job(job_id)
     else:
         update_progress(job_id, counts=counts)
@@ -474,6 +502,12 @@ def update_progress(
     The write is conditional on the document not having changed since it was read, so
     concurrent workers never move `percent` backwards.
     """
+    checked = _progress_checked.get(job_id, 0.0)
+    if not force and time.monotonic() - checked < PROGRESS_INTERVAL.total_seconds():
+        return  # this process looked less than a second ago: not even a read
+    if len(_progress_checked) > 1000:
+        _progress_checked.clear()
+    _progress_checked[job_id] = time.monotonic()
     ref = store.job_ref(job_id)
     snapshot = ref.get()
     if not snapshot.exists:

@@ -1,0 +1,38 @@
+"""`make bench`: benchmarks on the real local stack, each a ratio against a baseline measured
+in the same run. Prints one table and writes bench/results/<timestamp>.json.
+
+    python -m bench [--only export] [--quick]     (run inside ./dev exec)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from bench import export_bench
+from bench.common import Row, print_table
+
+SUITES = {"export": export_bench.run}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--only", choices=sorted(SUITES), action="append")
+    parser.add_argument("--quick", action="store_true", help="smaller data, for a smoke run")
+    args = parser.parse_args(argv)
+    rows: list[Row] = []
+    for name in args.only or sorted(SUITES):
+        rows.extend(SUITES[name](quick=args.quick))
+    print_table(rows)
+    out = Path(__file__).parent / "results" / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps([r.as_dict() for r in rows], indent=2))
+    print(f"\nresults: {out}")
+    return 0 if all(r.meets_target for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,93 @@
+"""Media export throughput against a plain parallel download and the old sequential loop,
+and the worker's peak memory on one user with 500 MB of files."""
+
+from __future__ import annotations
+
+import io
+import random
+import time
+import uuid
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+
+from bench.common import Row, peak_rss_mib, worker_pids
+from mediajobs import platform
+from mediajobs.cli import client
+
+
+def seed(users: int, files: int, size: int, prefix: str) -> tuple[list[str], list[str], int]:
+    rng = random.Random(1)
+    db, bucket = platform.db(), platform.bucket()
+    payload = rng.randbytes(size)
+    paths, user_ids = [], []
+    for u in range(users):
+        user_id = f"{prefix}-{u:04d}"
+        ids = []
+        for f in range(files):
+            file_id = f"{user_id}-{f}"
+            path = f"bench/{prefix}/{file_id}.jpg"
+            bucket.blob(path).upload_from_string(payload, content_type="image/jpeg")
+            db.collection("images").document(file_id).set(
+                {"storage_path": path, "filename": f"{f}.jpg", "content_type": "image/jpeg", "size": size}
+            )
+            ids.append(file_id)
+            paths.append(path)
+        db.collection("email_users").document(user_id).set({"email": f"{user_id}@bench.test", "imageIds": ids})
+        user_ids.append(user_id)
+    return user_ids, paths, len(paths) * size
+
+
+def parallel_download(paths: list[str]) -> float:
+    bucket = platform.bucket()
+    start = time.perf_counter()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda p: len(bucket.blob(p).download_as_bytes()), paths))
+    return time.perf_counter() - start
+
+
+def sequential_old_way(user_ids: list[str]) -> float:
+    """The original design: one process, users and files one after another, a ZIP per user."""
+    db, bucket = platform.db(), platform.bucket()
+    start = time.perf_counter()
+    for user_id in user_ids:
+        user = db.collection("email_users").document(user_id).get().to_dict() or {}
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for image_id in user.get("imageIds", []):
+                meta = db.collection("images").document(image_id).get().to_dict() or {}
+                archive.writestr(f"images/{meta['filename']}", bucket.blob(meta["storage_path"]).download_as_bytes())
+        bucket.blob(f"bench-old/{user_id}.zip").upload_from_string(buffer.getvalue())
+    return time.perf_counter() - start
+
+
+def run_export(admin: client.User, user_ids: list[str]) -> float:
+    start = time.perf_counter()
+    job = client.call("start_job", {"type": "media_export", "input": {"user_ids": user_ids}}, admin.id_token)
+    final, _ = client.watch_job(job["job_id"], timeout=1800)
+    assert final["status"] == "completed", final
+    return time.perf_counter() - start
+
+
+def run(quick: bool = False) -> list[Row]:
+    admin = client.sign_up(f"bench-{uuid.uuid4().hex[:8]}@example.com", admin=True)
+    users, files, size = (10, 4, 200_000) if quick else (60, 5, 400_000)
+    user_ids, paths, total = seed(users, files, size, f"b{uuid.uuid4().hex[:6]}")
+    mib = total / 2**20
+    warm_ids, _, _ = seed(4, 1, 1000, f"w{uuid.uuid4().hex[:6]}")
+    run_export(admin, warm_ids)  # start the workers first: cold starts are not throughput
+    ours = run_export(admin, user_ids)
+    parallel = parallel_download(paths)
+    sequential = sequential_old_way(user_ids)
+    rows = [
+        Row(
+            "export throughput vs parallel download", mib / ours, "MiB/s", mib / parallel, "8-thread download", ">= 0.7"
+        ),
+        Row("export throughput vs old sequential loop", mib / ours, "MiB/s", mib / sequential, "sequential", ">= 3"),
+    ]
+    big_mb = 50 if quick else 500
+    big_ids, _, big_total = seed(1, 10, big_mb * 2**20 // 10, f"big{uuid.uuid4().hex[:6]}")
+    elapsed = run_export(admin, big_ids)
+    peak = max((peak_rss_mib(pid) for pid in worker_pids("exportitems")), default=0.0)
+    rows.append(Row(f"export worker peak RSS, one {big_mb} MB user", peak, "MiB", target="<= 200"))
+    rows.append(Row(f"export of one {big_mb} MB user", big_total / 2**20 / elapsed, "MiB/s"))
+    return rows
