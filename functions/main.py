@@ -7,9 +7,11 @@ so heavy libraries (rembg, onnxruntime, cv2, av) load only inside the code that 
 from typing import Any
 
 from firebase_functions import firestore_fn, https_fn, options, scheduler_fn, tasks_fn
+from flask import Request, Response
 
 from mediajobs import config, platform
 from mediajobs.jobs import api, engine, sweeper
+from mediajobs.photos import upload as photo_upload
 
 options.set_global_options(region="us-central1", max_instances=100)
 platform.app()  # before any SDK helper can initialise the default app without our credential
@@ -58,6 +60,24 @@ def jobitems(req: https_fn.CallableRequest[Any]) -> None:
 def exportitems(req: https_fn.CallableRequest[Any]) -> None:
     """One user of a media export per task (streams their files into one ZIP)."""
     engine.run_items(str(req.data["job_id"]), [str(i) for i in req.data["item_ids"]])
+
+
+@tasks_fn.on_task_dispatched(
+    retry_config=options.RetryConfig(max_attempts=20, min_backoff_seconds=2, max_backoff_seconds=120),
+    rate_limits=options.RateLimits(max_concurrent_dispatches=config.PHOTO_QUEUE_MAX_CONCURRENCY),
+    timeout_sec=1800,
+    memory=options.MemoryOption.GB_2,
+    cpu=2,
+)
+def photoitems(req: https_fn.CallableRequest[Any]) -> None:
+    """A few images of a photo batch per task, so that the worker's model stays warm."""
+    engine.run_items(str(req.data["job_id"]), [str(i) for i in req.data["item_ids"]])
+
+
+@https_fn.on_request(memory=options.MemoryOption.GB_1, timeout_sec=300)
+def upload(req: Request) -> Response:
+    """Multipart images or ZIP files with a Firebase ID token -> 202 {job_id} of a photo_batch."""
+    return photo_upload.handle_upload(req)
 
 
 @scheduler_fn.on_schedule(schedule="every 5 minutes")

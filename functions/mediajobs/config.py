@@ -22,3 +22,15 @@ EXPORT_QUEUE_MAX_CONCURRENCY = params.IntParam(
     default=50,
     description="Cloud Tasks max concurrent dispatches for media export users.",
 )
+PHOTO_QUEUE_MAX_CONCURRENCY = params.IntParam(
+    "PHOTO_QUEUE_MAX_CONCURRENCY",
+    default=20,
+    description="Cloud Tasks max concurrent dispatches for photo chunks (each loads a model).",
+)
+PHOTO_MODEL_THREADS = params.IntParam(
+    "PHOTO_MODEL_THREADS",
+    default=0,
+    description="onnxruntime threads per photo worker (0: one per CPU of the instance).",
+)
+UPLOAD_MAX_FILES = params.IntParam("UPLOAD_MAX_FILES", default=50, description="Files per upload request.")
+UPLOAD_MAX_MB = params.IntParam("UPLOAD_MAX_MB", default=100, description="Megabytes per upload request.")

@@ -23,12 +23,16 @@ def test_main_declares_every_function() -> None:
         "import main; print(' '.join(sorted(n for n, f in vars(main).items() if hasattr(f, '__firebase_endpoint__'))))"
     )
     run = subprocess.run([sys.executable, "-c", code], cwd=FUNCTIONS, capture_output=True, text=True, check=True)
-    assert run.stdout.split() == [
-        "cancel_job",
-        "exportitems",
-        "jobitems",
-        "jobplan",
-        "on_job_created",
-        "start_job",
-        "sweep_jobs",
-    ]
+    assert run.stdout.split() == sorted(
+        [
+            "cancel_job",
+            "exportitems",
+            "jobitems",
+            "jobplan",
+            "on_job_created",
+            "photoitems",
+            "start_job",
+            "sweep_jobs",
+            "upload",
+        ]
+    )

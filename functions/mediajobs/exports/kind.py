@@ -30,11 +30,11 @@ from mediajobs.exports.archive import (
 from mediajobs.jobs.kinds import Item, ItemContext, ItemFailed, ItemSpec, JobFailed, JobKind, Outcome, Summary
 from mediajobs.jobs.models import ErrorInfo, Job
 from mediajobs.jobs.store import now
+from mediajobs.storage_io import SpillingUpload
 from mediajobs.validation import StrictModel
 
 MAX_USER_IDS = 10_000
 MAX_ARCHIVES_IN_RESULT = 500  # the job document must stay far below Firestore's 1 MiB
-UPLOAD_CHUNK = 8 * 1024 * 1024
 DOC_ID = r"^[^/]{1,1500}$"
 
 
@@ -217,49 +217,13 @@ class _CheckedReader:
             self._reader.close()
 
 
-class _ArchiveUpload(io.RawIOBase):
-    """Where the ZIP is written: kept in memory while small (then one single-request upload),
-    switched to a streaming resumable upload once it outgrows UPLOAD_CHUNK, so memory stays
-    bounded whatever the user's total size."""
-
-    def __init__(self, blob: Any) -> None:
-        super().__init__()
-        self._blob = blob
-        self._buffer = io.BytesIO()
-        self._stream: Any = None
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        if self._stream is None:
-            self._buffer.write(data)
-            if self._buffer.tell() > UPLOAD_CHUNK:
-                self._stream = self._blob.open(
-                    "wb", content_type="application/zip", chunk_size=UPLOAD_CHUNK, ignore_flush=True
-                )
-                self._stream.write(self._buffer.getvalue())
-                self._buffer = io.BytesIO()
-        else:
-            self._stream.write(data)
-        return len(data)
-
-    def finish(self) -> None:
-        """Completes the upload; the object exists only from here on."""
-        if self._stream is None:
-            self._blob.upload_from_string(self._buffer.getvalue(), content_type="application/zip")
-        else:
-            self._stream.close()
-            self._blob.reload()
-
-
 def _upload_archive(
     ctx: ItemContext, path: str, user: sources.UserFiles, options: ExportOptions
 ) -> tuple[list[Any], list[Any], Any]:
     """Streams the ZIP into Storage; a failure part-way leaves no object behind."""
     blob = platform.bucket().blob(path)
     blob.metadata = {"user_id": user.user_id, "job_id": ctx.job.id}
-    upload = _ArchiveUpload(blob)
+    upload = SpillingUpload(blob, content_type="application/zip")
     manifest_extra = {
         "job_id": ctx.job.id,
         "user_id": user.user_id,

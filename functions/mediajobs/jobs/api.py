@@ -55,30 +55,37 @@ class CancelJobRequest(StrictModel):
 def start_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     caller = caller_of(req)
     request = parse(StartJobRequest, req.data)
-    kind = get_kind(request.type)
+    return {"job_id": create_job(caller, request.type, request.input, request.options)}
+
+
+def create_job(caller: CallerInfo, job_type: str, input: dict[str, Any], options: dict[str, Any]) -> str:
+    """Validates and queues a job for `caller`; HttpsError with a clear message otherwise."""
+    kind = get_kind(job_type)
     if kind is None:
         raise https_fn.HttpsError(
             Code.INVALID_ARGUMENT,
-            f"Unknown job type {request.type!r}; known types: {', '.join(known_types())}.",
+            f"Unknown job type {job_type!r}; known types: {', '.join(known_types())}.",
         )
     if denial := kind.denial(caller):
         raise https_fn.HttpsError(Code.PERMISSION_DENIED, denial)
-    probe = Job(id="new", type=request.type, input=request.input, options=request.options)
+    probe = Job(id="new", type=job_type, input=input, options=options)
     try:
-        input, options = validated(kind, probe)
+        valid_input, valid_options = validated(kind, probe)
     except JobFailed as failure:
         raise https_fn.HttpsError(Code.INVALID_ARGUMENT, failure.message) from None
+    if denial := kind.input_denial(caller, valid_input, valid_options):
+        raise https_fn.HttpsError(Code.PERMISSION_DENIED, denial)
     _check_active_jobs(caller.uid)
     ref = platform.db().collection("jobs").document()
     document = new_job_document(
-        job_type=request.type,
+        job_type=job_type,
         owner_uid=caller.uid,
-        input=input.model_dump(mode="json", exclude_defaults=False),
-        options=options.model_dump(mode="json"),
+        input=valid_input.model_dump(mode="json", exclude_none=True),
+        options=valid_options.model_dump(mode="json"),
     )
     ref.create({**document, "created_at": gfs.SERVER_TIMESTAMP, "updated_at": gfs.SERVER_TIMESTAMP})
-    logger.info("job queued", job_id=ref.id, type=request.type, owner_uid=caller.uid)
-    return {"job_id": ref.id}
+    logger.info("job queued", job_id=ref.id, type=job_type, owner_uid=caller.uid)
+    return str(ref.id)
 
 
 def _check_active_jobs(uid: str) -> None:

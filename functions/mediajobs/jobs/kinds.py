@@ -115,6 +115,10 @@ class JobKind(abc.ABC):
             return f"Only administrators can start '{self.job_type}' jobs."
         return None
 
+    def input_denial(self, caller: Caller, input: Any, options: Any) -> str | None:
+        """Why this caller may not run this job on this input (e.g. someone else's files), or None."""
+        return None
+
     @abc.abstractmethod
     def plan(self, job: Job, input: Any, options: Any) -> Iterable[ItemSpec]: ...
 
@@ -132,6 +136,7 @@ class JobKind(abc.ABC):
 REGISTRY: dict[str, str] = {
     "selftest": "mediajobs.selftest.kind:SelftestJob",
     "media_export": "mediajobs.exports.kind:MediaExportJob",
+    "photo_batch": "mediajobs.photos.kind:PhotoBatchJob",
 }
 
 

@@ -1,0 +1,192 @@
+"""`photo_batch` jobs: images or ZIP archives in, processed images and one results.zip out.
+
+input    {paths: [storage paths of images or ZIP archives]}
+options  {remove_bg, crop_face, model, output_format, face_size, face_margin}
+outputs  jobs/{job_id}/outputs/<name>.<ext>, all of them in jobs/{job_id}/results.zip
+result   {outputs, archive_path, succeeded, failed, skipped}
+"""
+
+from __future__ import annotations
+
+import posixpath
+import time
+import zipfile
+from collections.abc import Iterable
+from typing import IO, Any, ClassVar, Literal, cast
+
+import pydantic
+from google.api_core import exceptions as gexc
+
+from mediajobs import config, platform
+from mediajobs.exports.archive import UniqueNames
+from mediajobs.jobs import store
+from mediajobs.jobs.kinds import Caller, Item, ItemContext, ItemFailed, ItemSpec, JobKind, Outcome, Summary
+from mediajobs.jobs.models import ErrorInfo, Job
+from mediajobs.photos import ingest
+from mediajobs.storage_io import SpillingUpload
+from mediajobs.validation import StrictModel
+
+MAX_PATHS = 200
+MAX_INPUT_BYTES = 200 * 1024 * 1024
+MAX_IMAGES_PER_JOB = 2000
+MAX_SKIPPED_RECORDED = 500
+CONTENT_TYPES = {"png": "image/png", "webp": "image/webp"}
+
+
+class PhotoInput(StrictModel):
+    paths: list[str] = pydantic.Field(min_length=1, max_length=MAX_PATHS)
+
+    @pydantic.field_validator("paths")
+    @classmethod
+    def paths_are_safe(cls, paths: list[str]) -> list[str]:
+        for path in paths:
+            if not path or len(path) > 1024 or path.startswith("/") or ".." in path.split("/") or "\\" in path:
+                raise ValueError(f"{path!r} is not a valid storage path")
+        return list(dict.fromkeys(paths))
+
+
+class PhotoOptions(StrictModel):
+    remove_bg: bool = True
+    crop_face: bool = False
+    model: Literal["u2netp", "u2net"] = "u2netp"
+    output_format: Literal["png", "webp"] = "png"
+    face_size: int = pydantic.Field(default=512, ge=64, le=4096)
+    face_margin: float = pydantic.Field(default=0.4, ge=0.0, le=2.0)
+
+    @pydantic.model_validator(mode="after")
+    def something_to_do(self) -> PhotoOptions:
+        if not self.remove_bg and not self.crop_face:
+            raise ValueError("nothing to do: set remove_bg and/or crop_face")
+        return self
+
+
+class PhotoBatchJob(JobKind):
+    job_type: ClassVar[str] = "photo_batch"
+    Input = PhotoInput
+    Options = PhotoOptions
+    queue: ClassVar[str] = "photoitems"
+    chunk_size: ClassVar[int] = 4  # a worker keeps its model warm over a few images
+    item_timeout_seconds: ClassVar[int] = 300
+
+    def input_denial(self, caller: Caller, input: PhotoInput, options: PhotoOptions) -> str | None:
+        from mediajobs.photos.processing import model_available
+
+        if not caller.is_admin:
+            foreign = [p for p in input.paths if not p.startswith(f"users/{caller.uid}/")]
+            if foreign:
+                return f"You can only process your own uploads (under users/{caller.uid}/); not: {foreign[:3]}"
+        if options.remove_bg and not model_available(options.model):
+            return f"The background model {options.model!r} is not installed in this deployment; use 'u2netp'."
+        return None
+
+    def plan(self, job: Job, input: PhotoInput, options: PhotoOptions) -> Iterable[ItemSpec]:
+        bucket = platform.bucket()
+        names = UniqueNames()
+        skipped: list[ingest.Skipped] = []
+        index = 0
+
+        def spec(label: str, payload: dict[str, Any]) -> ItemSpec:
+            nonlocal index
+            index += 1
+            return ItemSpec(id=f"img-{index:05d}", label=label[:200], payload=payload)
+
+        for path in input.paths:
+            blob = bucket.get_blob(path)
+            if blob is None:
+                yield spec(path, {"error": {"code": "input-missing", "message": f"{path} is not in Storage."}})
+                continue
+            if (blob.size or 0) > MAX_INPUT_BYTES:
+                message = f"{path} is {blob.size:,} bytes; the limit is {MAX_INPUT_BYTES:,}."
+                yield spec(path, {"error": {"code": "too-large", "message": message}})
+                continue
+            data = blob.download_as_bytes()
+            if not ingest.is_zip(path, data):
+                name = posixpath.basename(path)
+                yield spec(name, {"input_path": path, "name": name, "output_stem": _stem(names, name)})
+                continue
+            try:
+                images, skipped_here = ingest.expand_zip(path, data)
+            except ingest.ArchiveRefused as refused:
+                yield spec(path, {"error": {"code": refused.code, "message": refused.message}})
+                continue
+            skipped.extend(skipped_here)
+            for image in images:
+                if index >= MAX_IMAGES_PER_JOB:
+                    skipped.append(ingest.Skipped(path, image.entry or "", "too-many-images", "over the job's limit"))
+                    continue
+                extracted = f"jobs/{job.id}/inputs/{index + 1:05d}-{image.name}"
+                bucket.blob(extracted).upload_from_string(image.data)
+                label = f"{posixpath.basename(path)}:{image.entry}"
+                yield spec(
+                    label, {"input_path": extracted, "name": image.entry, "output_stem": _stem(names, image.name)}
+                )
+        store.engine_ref(job.id, "photo_skipped").set(
+            {"skipped": [vars(s) for s in skipped[:MAX_SKIPPED_RECORDED]], "count": len(skipped)}
+        )
+
+    def process_item(self, ctx: ItemContext, item: Item, input: PhotoInput, options: PhotoOptions) -> dict[str, Any]:
+        from mediajobs.photos.processing import PhotoError, process_photo
+
+        payload = item.payload
+        if "error" in payload:
+            raise ItemFailed(payload["error"]["code"], payload["error"]["message"])
+        started = time.monotonic()
+        try:
+            data = platform.bucket().blob(payload["input_path"]).download_as_bytes()
+        except gexc.NotFound:
+            raise ItemFailed("input-missing", f"{payload['input_path']} is no longer in Storage.") from None
+        try:
+            photo = process_photo(
+                data, str(payload["name"]), remove_bg=options.remove_bg, crop_face=options.crop_face,
+                model=options.model, output_format=options.output_format, face_size=options.face_size,
+                face_margin=options.face_margin, threads=config.PHOTO_MODEL_THREADS.value,
+            )  # fmt: skip
+        except PhotoError as error:
+            raise ItemFailed(error.code, error.message) from None
+        output_path = f"jobs/{ctx.job.id}/outputs/{payload['output_stem']}.{options.output_format}"
+        platform.bucket().blob(output_path).upload_from_string(
+            photo.data, content_type=CONTENT_TYPES[options.output_format]
+        )
+        return {
+            "input": payload["name"],
+            "input_path": payload["input_path"],
+            "output_path": output_path,
+            "size": len(photo.data),
+            "width": photo.width,
+            "height": photo.height,
+            "faces_found": photo.faces_found,
+            "warnings": photo.warnings,
+            "duration_ms": round((time.monotonic() - started) * 1000),
+        }
+
+    def finalize(self, job: Job, summary: Summary) -> Outcome:
+        bucket = platform.bucket()
+        outputs = [r.result["output_path"] for r in summary.items() if r.status == "done" and r.result]
+        archive_path = f"jobs/{job.id}/results.zip"
+        archive_blob = bucket.blob(archive_path)
+        upload = SpillingUpload(archive_blob, content_type="application/zip")
+        with zipfile.ZipFile(cast(IO[bytes], upload), "w") as archive:
+            for path in outputs:
+                info = zipfile.ZipInfo(posixpath.basename(path), date_time=time.gmtime()[:6])
+                with archive.open(info, "w", force_zip64=True) as entry:
+                    entry.write(bucket.blob(path).download_as_bytes())
+        upload.finish()
+        skipped = store.engine_ref(job.id, "photo_skipped").get().to_dict() or {}
+        result = {
+            "outputs": outputs,
+            "archive_path": archive_path,
+            "succeeded": summary.done,
+            "failed": summary.failed,
+            "skipped": skipped.get("skipped", []),
+            "skipped_count": skipped.get("count", 0),
+        }
+        if summary.total and not summary.done:
+            return Outcome(
+                result, ErrorInfo(code="all-items-failed", message="No image could be processed; see errors.")
+            )
+        return Outcome(result)
+
+
+def _stem(names: UniqueNames, name: str) -> str:
+    stem = posixpath.splitext(name)[0] or "image"
+    return posixpath.basename(names.claim("o", stem))

@@ -1,0 +1,192 @@
+"""Decode, crop to the face, remove the background, encode: plain functions over bytes.
+
+Heavy libraries (Pillow, numpy, OpenCV, rembg/onnxruntime) are imported here, on first use,
+never by main.py. One rembg session per model per worker process, loaded once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import io
+import os
+import threading
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+MAX_PIXELS = 40_000_000  # larger images are refused as decompression bombs
+MODELS = ("u2netp", "u2net")
+
+
+class PhotoError(Exception):
+    """This image cannot be processed; a clear code and message for the item."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclasses.dataclass(frozen=True)
+class PhotoResult:
+    data: bytes
+    width: int
+    height: int
+    faces_found: int
+    warnings: list[str]
+
+
+def models_dir() -> Path:
+    """U2NET_HOME, or the models folder deployed beside the functions' code."""
+    return Path(os.environ.get("U2NET_HOME") or Path(__file__).resolve().parents[2] / "models")
+
+
+def model_available(model: str) -> bool:
+    return (models_dir() / f"{model}.onnx").is_file()
+
+
+@functools.cache
+def _register_heif() -> None:
+    try:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+    except ImportError:  # optional: HEIC then fails as an unsupported format
+        pass
+
+
+def decode(data: bytes, name: str) -> PILImage.Image:
+    """An RGB or RGBA image, EXIF orientation applied; PhotoError for anything unusable."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    _register_heif()
+    if not data:
+        raise PhotoError("empty-file", f"{name} is empty (0 bytes).")
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            opened = Image.open(io.BytesIO(data))
+            opened.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoError(
+            "decompression-bomb", f"{name} declares more than {MAX_PIXELS:,} pixels; refused as a decompression bomb."
+        ) from None
+    except UnidentifiedImageError:
+        raise PhotoError("unsupported-format", f"{name} is not an image format we can read.") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        message = str(error)
+        if "truncated" in message or "broken data stream" in message or "image file is truncated" in message:
+            raise PhotoError("truncated-image", f"{name} is truncated or damaged ({message}).") from None
+        raise PhotoError("corrupt-image", f"{name} cannot be decoded ({message}).") from None
+    image: PILImage.Image = ImageOps.exif_transpose(opened) or opened
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        return image.convert("RGBA")
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        image = image.point(lambda v: v / 256).convert("L")  # 16-bit to 8-bit
+    return image.convert("RGB")
+
+
+_sessions: dict[str, Any] = {}
+_session_lock = threading.Lock()
+
+
+def session_for(model: str, threads: int = 0) -> Any:
+    """The rembg session of `model` in this process, created once (threads 0: onnxruntime decides)."""
+    with _session_lock:
+        if model not in _sessions:
+            if not model_available(model):
+                raise PhotoError(
+                    "model-unavailable",
+                    f"The background model {model!r} is not installed here ({models_dir()}); use 'u2netp'.",
+                )
+            os.environ["U2NET_HOME"] = str(models_dir())
+            import onnxruntime
+            from rembg import new_session
+
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1 if threads else 0
+            _sessions[model] = new_session(model, sess_opts=options, providers=["CPUExecutionProvider"])
+        return _sessions[model]
+
+
+def remove_background(image: PILImage.Image, model: str, threads: int = 0) -> PILImage.Image:
+    from rembg import remove
+
+    result: PILImage.Image = remove(image.convert("RGB"), session=session_for(model, threads))
+    return result if result.mode == "RGBA" else result.convert("RGBA")
+
+
+@functools.cache
+def _face_detector() -> Any:
+    import cv2
+
+    cascades = Path(cv2.__file__).parent / "data"  # cv2.data.haarcascades, which stubs do not know
+    return cv2.CascadeClassifier(str(cascades / "haarcascade_frontalface_default.xml"))
+
+
+def find_faces(image: PILImage.Image) -> list[tuple[int, int, int, int]]:
+    """Face boxes (x, y, w, h), largest first."""
+    import cv2
+    import numpy as np
+
+    gray = cv2.cvtColor(np.asarray(image.convert("RGB")), cv2.COLOR_RGB2GRAY)
+    min_side = max(24, min(gray.shape) // 12)
+    faces = _face_detector().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side))
+    boxes = [(int(x), int(y), int(w), int(h)) for x, y, w, h in faces]
+    return sorted(boxes, key=lambda b: b[2] * b[3], reverse=True)
+
+
+def crop_square(image: PILImage.Image, box: tuple[int, int, int, int], margin: float, size: int) -> PILImage.Image:
+    """A square around the box, grown by `margin` of its size on each side, clamped to the image."""
+    x, y, w, h = box
+    side = int(max(w, h) * (1 + 2 * margin))
+    side = min(side, image.width, image.height)
+    cx, cy = x + w / 2, y + h / 2
+    left = int(min(max(0, cx - side / 2), image.width - side))
+    top = int(min(max(0, cy - side / 2), image.height - side))
+    return image.crop((left, top, left + side, top + side)).resize((size, size), resample=3)
+
+
+def encode(image: PILImage.Image, output_format: str) -> bytes:
+    buffer = io.BytesIO()
+    if output_format == "webp":
+        image.save(buffer, "WEBP", lossless=False, quality=90, method=4)
+    else:
+        image.save(buffer, "PNG", optimize=False, compress_level=6)
+    return buffer.getvalue()
+
+
+def process_photo(
+    data: bytes,
+    name: str,
+    *,
+    remove_bg: bool,
+    crop_face: bool,
+    model: str,
+    output_format: str,
+    face_size: int,
+    face_margin: float,
+    threads: int = 0,
+) -> PhotoResult:
+    """Face crop first (on the whole photo, where detection works best), then the background."""
+    image = decode(data, name)
+    notes: list[str] = []
+    faces = 0
+    if crop_face:
+        boxes = find_faces(image)
+        faces = len(boxes)
+        if boxes:
+            image = crop_square(image, boxes[0], face_margin, face_size)
+        else:
+            notes.append("no-face-found: kept the whole image")
+    if remove_bg:
+        image = remove_background(image, model, threads)
+    elif output_format == "png" and image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGB")
+    return PhotoResult(encode(image, output_format), image.width, image.height, faces, notes)
