@@ -155,6 +155,7 @@ class PhotoBatchJob(JobKind):
             "width": photo.width,
             "height": photo.height,
             "faces_found": photo.faces_found,
+            "crop_box": list(photo.crop_box) if photo.crop_box else None,
             "warnings": photo.warnings,
             "duration_ms": round((time.monotonic() - started) * 1000),
         }

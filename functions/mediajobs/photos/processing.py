@@ -38,6 +38,7 @@ class PhotoResult:
     height: int
     faces_found: int
     warnings: list[str]
+    crop_box: tuple[int, int, int, int] | None = None  # (left, top, right, bottom) in the source
 
 
 def models_dir() -> Path:
@@ -142,7 +143,7 @@ def find_faces(image: PILImage.Image) -> list[tuple[int, int, int, int]]:
     return sorted(boxes, key=lambda b: b[2] * b[3], reverse=True)
 
 
-def crop_square(image: PILImage.Image, box: tuple[int, int, int, int], margin: float, size: int) -> PILImage.Image:
+def square_around(image: PILImage.Image, box: tuple[int, int, int, int], margin: float) -> tuple[int, int, int, int]:
     """A square around the box, grown by `margin` of its size on each side, clamped to the image."""
     x, y, w, h = box
     side = int(max(w, h) * (1 + 2 * margin))
@@ -150,7 +151,7 @@ def crop_square(image: PILImage.Image, box: tuple[int, int, int, int], margin: f
     cx, cy = x + w / 2, y + h / 2
     left = int(min(max(0, cx - side / 2), image.width - side))
     top = int(min(max(0, cy - side / 2), image.height - side))
-    return image.crop((left, top, left + side, top + side)).resize((size, size), resample=3)
+    return (left, top, left + side, top + side)
 
 
 def encode(image: PILImage.Image, output_format: str) -> bytes:
@@ -178,15 +179,17 @@ def process_photo(
     image = decode(data, name)
     notes: list[str] = []
     faces = 0
+    crop: tuple[int, int, int, int] | None = None
     if crop_face:
         boxes = find_faces(image)
         faces = len(boxes)
         if boxes:
-            image = crop_square(image, boxes[0], face_margin, face_size)
+            crop = square_around(image, boxes[0], face_margin)
+            image = image.crop(crop).resize((face_size, face_size), resample=3)
         else:
             notes.append("no-face-found: kept the whole image")
     if remove_bg:
         image = remove_background(image, model, threads)
     elif output_format == "png" and image.mode not in ("RGB", "RGBA"):
         image = image.convert("RGB")
-    return PhotoResult(encode(image, output_format), image.width, image.height, faces, notes)
+    return PhotoResult(encode(image, output_format), image.width, image.height, faces, notes, crop)
