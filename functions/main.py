@@ -12,6 +12,8 @@ from flask import Request, Response
 from mediajobs import config, platform
 from mediajobs.jobs import api, engine, sweeper
 from mediajobs.photos import upload as photo_upload
+from mediajobs.scenes import api as scenes_api
+from mediajobs.scenes import mirror, webhook
 
 options.set_global_options(region="us-central1", max_instances=100)
 platform.app()  # before any SDK helper can initialise the default app without our credential
@@ -30,6 +32,13 @@ def cancel_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 @firestore_fn.on_document_created(document="jobs/{job_id}")
 def on_job_created(event: firestore_fn.Event[Any]) -> None:
     engine.start_job(event.params["job_id"])
+
+
+@firestore_fn.on_document_updated(document="jobs/{job_id}")
+def on_job_updated(event: firestore_fn.Event[Any]) -> None:
+    """Scene jobs are mirrored onto their scene's active_job for clients."""
+    after = event.data.after
+    mirror.mirror_job_to_scene(event.params["job_id"], after.to_dict() if after is not None else None)
 
 
 @tasks_fn.on_task_dispatched(
@@ -78,6 +87,54 @@ def photoitems(req: https_fn.CallableRequest[Any]) -> None:
 def upload(req: Request) -> Response:
     """Multipart images or ZIP files with a Firebase ID token -> 202 {job_id} of a photo_batch."""
     return photo_upload.handle_upload(req)
+
+
+@https_fn.on_call()
+def create_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    return scenes_api.create_project(req)
+
+
+@https_fn.on_call()
+def update_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    return scenes_api.update_project(req)
+
+
+@https_fn.on_call(timeout_sec=300)
+def delete_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    return scenes_api.delete_project(req)
+
+
+@https_fn.on_call()
+def add_scene(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    return scenes_api.add_scene(req)
+
+
+@https_fn.on_call()
+def update_scene(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    return scenes_api.update_scene(req)
+
+
+@https_fn.on_call()
+def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    return scenes_api.generate_scene_asset(req)
+
+
+@tasks_fn.on_task_dispatched(
+    retry_config=options.RetryConfig(max_attempts=10, min_backoff_seconds=5, max_backoff_seconds=300),
+    rate_limits=options.RateLimits(max_concurrent_dispatches=config.SCENE_QUEUE_MAX_CONCURRENCY),
+    timeout_sec=1800,
+    memory=options.MemoryOption.GB_1,
+    secrets=[config.REPLICATE_API_TOKEN],
+)
+def sceneitems(req: https_fn.CallableRequest[Any]) -> None:
+    """Scene assets and mood images, one per task (mostly waiting on the provider)."""
+    engine.run_items(str(req.data["job_id"]), [str(i) for i in req.data["item_ids"]])
+
+
+@https_fn.on_request(secrets=[config.REPLICATE_WEBHOOK_SECRET])
+def replicate_webhook(req: Request) -> Response:
+    """Signed prediction news from Replicate."""
+    return webhook.handle_replicate_webhook(req)
 
 
 @scheduler_fn.on_schedule(schedule="every 5 minutes")

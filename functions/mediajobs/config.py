@@ -34,3 +34,39 @@ PHOTO_MODEL_THREADS = params.IntParam(
 )
 UPLOAD_MAX_FILES = params.IntParam("UPLOAD_MAX_FILES", default=50, description="Files per upload request.")
 UPLOAD_MAX_MB = params.IntParam("UPLOAD_MAX_MB", default=100, description="Megabytes per upload request.")
+
+# Scene generation
+GENERATION_PROVIDER = params.StringParam(
+    "GENERATION_PROVIDER",
+    default="",
+    description="'replicate' or 'local'; empty: replicate when REPLICATE_API_TOKEN is set, else local.",
+)
+LOCAL_PROVIDER_LATENCY_MS = params.IntParam(
+    "LOCAL_PROVIDER_LATENCY_MS", default=0, description="Latency the local provider adds per asset (benchmarks)."
+)
+REPLICATE_API_TOKEN = params.SecretParam("REPLICATE_API_TOKEN")
+REPLICATE_WEBHOOK_SECRET = params.SecretParam("REPLICATE_WEBHOOK_SECRET")
+REPLICATE_BASE_URL = params.StringParam("REPLICATE_BASE_URL", default="https://api.replicate.com")
+REPLICATE_WEBHOOK_URL = params.StringParam(
+    "REPLICATE_WEBHOOK_URL",
+    default="",
+    description="Public URL of replicate_webhook; empty: no webhooks, polling only.",
+)
+REPLICATE_TIMEOUT_SECONDS = params.IntParam("REPLICATE_TIMEOUT_SECONDS", default=900)
+REPLICATE_MODEL_COMPOSITION = params.StringParam("REPLICATE_MODEL_COMPOSITION", default="meta/meta-llama-3-8b-instruct")
+REPLICATE_MODEL_IMAGE = params.StringParam("REPLICATE_MODEL_IMAGE", default="black-forest-labs/flux-schnell")
+REPLICATE_MODEL_VIDEO = params.StringParam("REPLICATE_MODEL_VIDEO", default="minimax/video-01")
+REPLICATE_MODEL_AUDIO = params.StringParam("REPLICATE_MODEL_AUDIO", default="meta/musicgen")
+
+
+def replicate_token() -> str:
+    """The Replicate token when the secret is bound to this function, else ''."""
+    try:
+        return REPLICATE_API_TOKEN.value or ""
+    except Exception:  # noqa: BLE001 - unbound secrets raise or are empty depending on context
+        return ""
+
+
+SCENE_QUEUE_MAX_CONCURRENCY = params.IntParam(
+    "SCENE_QUEUE_MAX_CONCURRENCY", default=50, description="Concurrent scene asset generations (provider-bound)."
+)

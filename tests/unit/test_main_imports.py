@@ -25,14 +25,8 @@ def test_main_declares_every_function() -> None:
     run = subprocess.run([sys.executable, "-c", code], cwd=FUNCTIONS, capture_output=True, text=True, check=True)
     assert run.stdout.split() == sorted(
         [
-            "cancel_job",
-            "exportitems",
-            "jobitems",
-            "jobplan",
-            "on_job_created",
-            "photoitems",
-            "start_job",
-            "sweep_jobs",
-            "upload",
+            "add_scene", "cancel_job", "create_project", "delete_project", "exportitems", "generate_scene_asset",
+            "jobitems", "jobplan", "on_job_created", "on_job_updated", "photoitems", "replicate_webhook",
+            "sceneitems", "start_job", "sweep_jobs", "update_project", "update_scene", "upload",
         ]
-    )
+    )  # fmt: skip

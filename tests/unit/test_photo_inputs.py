@@ -57,7 +57,14 @@ def test_too_many_entries_are_refused() -> None:
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=8, unique=True))
+@given(
+    st.lists(
+        st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=40),
+        min_size=1,
+        max_size=8,
+        unique=True,
+    )
+)
 def test_any_entry_names_never_escape(names: list[str]) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

@@ -60,6 +60,16 @@ def start_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 def create_job(caller: CallerInfo, job_type: str, input: dict[str, Any], options: dict[str, Any]) -> str:
     """Validates and queues a job for `caller`; HttpsError with a clear message otherwise."""
+    ref, document = prepare_job(caller, job_type, input, options)
+    ref.create(document)
+    logger.info("job queued", job_id=ref.id, type=job_type, owner_uid=caller.uid)
+    return str(ref.id)
+
+
+def prepare_job(
+    caller: CallerInfo, job_type: str, input: dict[str, Any], options: dict[str, Any]
+) -> tuple[Any, dict[str, Any]]:
+    """The reference and document of a new job, validated and allowed; not written yet."""
     kind = get_kind(job_type)
     if kind is None:
         raise https_fn.HttpsError(
@@ -83,9 +93,7 @@ def create_job(caller: CallerInfo, job_type: str, input: dict[str, Any], options
         input=valid_input.model_dump(mode="json", exclude_none=True),
         options=valid_options.model_dump(mode="json"),
     )
-    ref.create({**document, "created_at": gfs.SERVER_TIMESTAMP, "updated_at": gfs.SERVER_TIMESTAMP})
-    logger.info("job queued", job_id=ref.id, type=job_type, owner_uid=caller.uid)
-    return str(ref.id)
+    return ref, {**document, "created_at": gfs.SERVER_TIMESTAMP, "updated_at": gfs.SERVER_TIMESTAMP}
 
 
 def _check_active_jobs(uid: str) -> None:

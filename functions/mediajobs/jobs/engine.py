@@ -28,6 +28,7 @@ from mediajobs import platform
 from mediajobs.jobs import store
 from mediajobs.jobs.kinds import (
     Item,
+    ItemCancelled,
     ItemFailed,
     ItemRecord,
     JobFailed,
@@ -382,6 +383,8 @@ def _run_one(job: Job, kind: JobKind, item_id: str) -> bool:
         result = kind.process_item(_Context(job, item.label), item, input, options)
     except ItemFailed as failure:
         error = ErrorInfo(code=failure.code, message=failure.message)
+    except ItemCancelled:
+        return _settle(job.id, item_id, attempt_id, "cancelled", started=started)
     except TRANSIENT_ERRORS as transient:
         if item.attempt < MAX_ITEM_ATTEMPTS:
             _release_item(job.id, item_id, attempt_id)

@@ -26,6 +26,10 @@ class ItemFailed(Exception):
         self.message = message
 
 
+class ItemCancelled(Exception):
+    """The item stopped because the job was cancelled (its remote work was cancelled too)."""
+
+
 class TransientError(Exception):
     """Something outside us failed for now (Storage, a provider): the item is tried again."""
 
@@ -137,6 +141,8 @@ REGISTRY: dict[str, str] = {
     "selftest": "mediajobs.selftest.kind:SelftestJob",
     "media_export": "mediajobs.exports.kind:MediaExportJob",
     "photo_batch": "mediajobs.photos.kind:PhotoBatchJob",
+    "scene_asset": "mediajobs.scenes.kind:SceneAssetJob",
+    "mood_board": "mediajobs.scenes.kind:MoodBoardJob",
 }
 
 

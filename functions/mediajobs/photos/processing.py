@@ -159,7 +159,7 @@ def encode(image: PILImage.Image, output_format: str) -> bytes:
     if output_format == "webp":
         image.save(buffer, "WEBP", lossless=False, quality=90, method=4)
     else:
-        image.save(buffer, "PNG", optimize=False, compress_level=6)
+        image.save(buffer, "PNG", compress_level=1)  # fast: outputs are transient, size matters less
     return buffer.getvalue()
 
 

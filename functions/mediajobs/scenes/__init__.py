@@ -1,0 +1,1 @@
+"""Projects with a storyboard and scenes; scene assets generated through providers."""

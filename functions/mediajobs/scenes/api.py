@@ -1,0 +1,186 @@
+"""Project and scene callables: ownership checked, input validated, clear Firebase errors.
+
+A project belongs to `user_id`; nobody else can read it through these functions, and a
+project that is not yours answers exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from firebase_functions import https_fn, logger
+from google.cloud import firestore as gfs
+
+from mediajobs import platform
+from mediajobs.jobs.api import Code, caller_of, parse, prepare_job
+from mediajobs.jobs.store import now
+from mediajobs.scenes import models
+
+SERVER_TIMESTAMP: Any = gfs.SERVER_TIMESTAMP
+STALE_ACTIVE_JOB = dt.timedelta(minutes=15)  # an active job without news for this long may be replaced
+ACTIVE = ("queued", "processing")
+
+
+def project_ref(project_id: str) -> Any:
+    return platform.db().collection("projects").document(project_id)
+
+
+def owned_project(project_id: str, uid: str, transaction: Any = None) -> dict[str, Any]:
+    snapshot = project_ref(project_id).get(transaction=transaction)
+    data = snapshot.to_dict() if snapshot.exists else None
+    if data is None or data.get("user_id") != uid:
+        raise https_fn.HttpsError(Code.NOT_FOUND, f"Project {project_id} does not exist or is not yours.")
+    return dict(data)
+
+
+def create_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    caller = caller_of(req)
+    request = parse(models.CreateProject, req.data)
+    ref = platform.db().collection("projects").document()
+    ref.create(
+        {
+            "name": request.name,
+            "description": request.description,
+            "user_id": caller.uid,
+            "storyboard": request.storyboard.model_dump(),
+            "scene_order": [],
+            "stats": {"total_scenes": 0, "completed_scenes": 0, "last_activity": SERVER_TIMESTAMP},
+            "created_at": SERVER_TIMESTAMP,
+            "updated_at": SERVER_TIMESTAMP,
+        }
+    )
+    logger.info("project created", project_id=ref.id, user_id=caller.uid)
+    return {"project_id": ref.id}
+
+
+def update_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    caller = caller_of(req)
+    request = parse(models.UpdateProject, req.data)
+    owned_project(request.project_id, caller.uid)
+    changes = request.model_dump(exclude={"project_id"}, exclude_unset=True)
+    if "storyboard" in changes and request.storyboard is not None:
+        changes["storyboard"] = request.storyboard.model_dump()
+    if not changes:
+        raise https_fn.HttpsError(Code.INVALID_ARGUMENT, "Nothing to change: send name, description or storyboard.")
+    project_ref(request.project_id).update(
+        {**changes, "updated_at": SERVER_TIMESTAMP, "stats.last_activity": SERVER_TIMESTAMP}
+    )
+    return {"project_id": request.project_id}
+
+
+def delete_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    """Deletes the project, its scenes and moods, and its Storage folder."""
+    caller = caller_of(req)
+    request = parse(models.ProjectRef, req.data)
+    owned_project(request.project_id, caller.uid)
+    ref = project_ref(request.project_id)
+    platform.db().recursive_delete(ref)
+    bucket = platform.bucket()
+    blobs = list(bucket.list_blobs(prefix=f"projects/{request.project_id}/"))
+    for blob in blobs:
+        blob.delete()
+    logger.info("project deleted", project_id=request.project_id, objects=len(blobs))
+    return {"project_id": request.project_id}
+
+
+def add_scene(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    caller = caller_of(req)
+    request = parse(models.AddScene, req.data)
+    db = platform.db()
+    scene = project_ref(request.project_id).collection("scenes").document()
+
+    @gfs.transactional
+    def add(transaction: gfs.Transaction) -> None:
+        project = owned_project(request.project_id, caller.uid, transaction)
+        order = list(project.get("scene_order") or [])
+        number = request.scene_number or len(order) + 1
+        transaction.create(
+            scene,
+            {
+                "scene_number": number,
+                "title": request.title,
+                "description": request.description,
+                "duration_seconds": request.duration_seconds,
+                "assets": {},
+                "composition": None,
+                "active_job": None,
+                "created_at": SERVER_TIMESTAMP,
+                "updated_at": SERVER_TIMESTAMP,
+            },
+        )
+        order.insert(min(number - 1, len(order)), scene.id)
+        transaction.update(
+            project_ref(request.project_id),
+            {
+                "scene_order": order,
+                "stats.total_scenes": len(order),
+                "stats.last_activity": SERVER_TIMESTAMP,
+                "updated_at": SERVER_TIMESTAMP,
+            },
+        )
+
+    add(db.transaction())
+    return {"scene_id": scene.id}
+
+
+def update_scene(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    caller = caller_of(req)
+    request = parse(models.UpdateScene, req.data)
+    owned_project(request.project_id, caller.uid)
+    scene = project_ref(request.project_id).collection("scenes").document(request.scene_id)
+    changes = request.model_dump(exclude={"project_id", "scene_id"}, exclude_unset=True)
+    if not changes:
+        raise https_fn.HttpsError(Code.INVALID_ARGUMENT, "Nothing to change: send title, description, ...")
+    if not scene.get().exists:
+        raise https_fn.HttpsError(Code.NOT_FOUND, f"Scene {request.scene_id} is not in this project.")
+    scene.update({**changes, "updated_at": SERVER_TIMESTAMP})
+    return {"scene_id": request.scene_id}
+
+
+def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    """Starts a scene_asset job; one active job per scene (a stale one may be replaced)."""
+    caller = caller_of(req)
+    request = parse(models.GenerateSceneAsset, req.data)
+    owned_project(request.project_id, caller.uid)
+    job_ref, job_document = prepare_job(
+        caller,
+        "scene_asset",
+        {"project_id": request.project_id, "scene_id": request.scene_id, "kind": request.kind},
+        {},
+    )
+    scene = project_ref(request.project_id).collection("scenes").document(request.scene_id)
+
+    @gfs.transactional
+    def start(transaction: gfs.Transaction) -> None:
+        snapshot = scene.get(transaction=transaction)
+        if not snapshot.exists:
+            raise https_fn.HttpsError(Code.NOT_FOUND, f"Scene {request.scene_id} is not in this project.")
+        active = (snapshot.to_dict() or {}).get("active_job") or {}
+        last = active.get("last_update")
+        if active.get("status") in ACTIVE and last is not None and now() - last < STALE_ACTIVE_JOB:
+            raise https_fn.HttpsError(
+                Code.FAILED_PRECONDITION,
+                f"Scene {request.scene_id} is already generating ({active.get('type')}, job {active.get('job_id')}); "
+                "wait for it or cancel it.",
+            )
+        transaction.create(job_ref, job_document)
+        transaction.update(
+            scene,
+            {
+                "active_job": {
+                    "job_id": job_ref.id,
+                    "type": request.kind,
+                    "status": "queued",
+                    "progress": 0,
+                    "started_at": SERVER_TIMESTAMP,
+                    "last_update": SERVER_TIMESTAMP,
+                    "error_message": None,
+                },
+                "updated_at": SERVER_TIMESTAMP,
+            },
+        )
+
+    start(platform.db().transaction())
+    logger.info("scene asset job queued", job_id=job_ref.id, project_id=request.project_id, kind=request.kind)
+    return {"job_id": job_ref.id}

@@ -1,0 +1,221 @@
+"""`scene_asset` and `mood_board` jobs: generate through a provider, keep every output in Storage.
+
+A scene's `assets.<kind>_path` is set (in a transaction on the scene) only once the asset's
+bytes are in Storage, and before the job completes; a provider URL is never stored.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+import pydantic
+from google.cloud import firestore as gfs
+
+from mediajobs import platform
+from mediajobs.jobs.kinds import (
+    Caller,
+    Item,
+    ItemCancelled,
+    ItemContext,
+    ItemFailed,
+    ItemSpec,
+    JobKind,
+    Outcome,
+    Summary,
+)
+from mediajobs.jobs.models import ErrorInfo, Job
+from mediajobs.scenes.models import ASSET_KINDS, DOC_ID, AssetKind
+from mediajobs.scenes.providers import get_provider
+from mediajobs.scenes.providers.base import GeneratedAsset, ProviderCancelled, ProviderError, ScenePrompt
+from mediajobs.validation import StrictModel
+
+SERVER_TIMESTAMP: Any = gfs.SERVER_TIMESTAMP
+
+
+class SceneAssetInput(StrictModel):
+    project_id: str = pydantic.Field(pattern=DOC_ID)
+    scene_id: str = pydantic.Field(pattern=DOC_ID)
+    kind: AssetKind
+
+
+class MoodBoardInput(StrictModel):
+    project_id: str = pydantic.Field(pattern=DOC_ID)
+    count: int = pydantic.Field(default=4, ge=1, le=12)
+
+
+class NoOptions(StrictModel):
+    pass
+
+
+class _Control:
+    def __init__(self, ctx: ItemContext) -> None:
+        self._ctx = ctx
+
+    def cancelled(self) -> bool:
+        return self._ctx.cancelled()
+
+    def progress(self, fraction: float) -> None:
+        self._ctx.heartbeat(fraction)
+
+
+def _project(project_id: str) -> dict[str, Any]:
+    snapshot = platform.db().collection("projects").document(project_id).get()
+    if not snapshot.exists:
+        raise ItemFailed("not-found", f"Project {project_id} no longer exists.")
+    return dict(snapshot.to_dict() or {})
+
+
+def _owns(caller: Caller, project_id: str) -> str | None:
+    snapshot = platform.db().collection("projects").document(project_id).get()
+    if not snapshot.exists or (snapshot.to_dict() or {}).get("user_id") != caller.uid:
+        return f"Project {project_id} does not exist or is not yours."
+    return None
+
+
+def _generate(prompt: ScenePrompt, ctx: ItemContext) -> GeneratedAsset:
+    try:
+        return get_provider().generate(prompt, _Control(ctx))
+    except ProviderCancelled:
+        raise ItemCancelled() from None
+    except ProviderError as error:
+        raise ItemFailed(error.code, error.message) from None
+
+
+def _thumbnail(png: bytes) -> bytes:
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    image.thumbnail((320, 320))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+class SceneAssetJob(JobKind):
+    job_type: ClassVar[str] = "scene_asset"
+    Input = SceneAssetInput
+    Options = NoOptions
+    queue: ClassVar[str] = "sceneitems"
+    item_timeout_seconds: ClassVar[int] = 1200
+
+    def input_denial(self, caller: Caller, input: SceneAssetInput, options: NoOptions) -> str | None:
+        return _owns(caller, input.project_id)
+
+    def plan(self, job: Job, input: SceneAssetInput, options: NoOptions) -> Iterable[ItemSpec]:
+        yield ItemSpec(id="asset", label=f"{input.kind} of scene {input.scene_id}")
+
+    def process_item(self, ctx: ItemContext, item: Item, input: SceneAssetInput, options: NoOptions) -> dict[str, Any]:
+        project = _project(input.project_id)
+        scene_ref = (
+            platform.db()
+            .collection("projects")
+            .document(input.project_id)
+            .collection("scenes")
+            .document(input.scene_id)
+        )
+        scene_snap = scene_ref.get()
+        if not scene_snap.exists:
+            raise ItemFailed("not-found", f"Scene {input.scene_id} no longer exists.")
+        scene = scene_snap.to_dict() or {}
+        storyboard = project.get("storyboard") or {}
+        mood = None
+        if mood_id := storyboard.get("selected_mood"):
+            mood_snap = (
+                platform.db()
+                .collection("projects")
+                .document(input.project_id)
+                .collection("moods")
+                .document(mood_id)
+                .get()
+            )
+            mood = mood_snap.to_dict() if mood_snap.exists else None
+        prompt = ScenePrompt(
+            project_id=input.project_id, scene_id=input.scene_id, kind=input.kind,
+            title=str(scene.get("title", "")), description=str(scene.get("description", "")),
+            duration_seconds=float(scene.get("duration_seconds") or 5), brief=storyboard.get("creative_brief") or {},
+            mood=mood,
+        )  # fmt: skip
+        asset = _generate(prompt, ctx)
+        folder = f"projects/{input.project_id}/scenes/{input.scene_id}/{input.kind}"
+        path = f"{folder}/{ctx.job.id}.{asset.extension}"
+        bucket = platform.bucket()
+        bucket.blob(path).upload_from_string(asset.data, content_type=asset.content_type)
+        fields: dict[str, Any] = {f"assets.{input.kind}_path": path, "assets.generated_at": SERVER_TIMESTAMP}
+        if input.kind == "image":
+            thumb = f"{folder}/{ctx.job.id}-thumb.png"
+            bucket.blob(thumb).upload_from_string(_thumbnail(asset.data), content_type="image/png")
+            fields["assets.thumbnail_path"] = thumb
+        if input.kind == "composition":
+            fields["composition"] = {**asset.details, "generated_at": SERVER_TIMESTAMP}
+        _record_asset(input.project_id, scene_ref, input.kind, fields)
+        return {"kind": input.kind, "path": path, "content_type": asset.content_type, "size": len(asset.data)}
+
+    def finalize(self, job: Job, summary: Summary) -> Outcome:
+        records = list(summary.items())
+        result = dict(records[0].result or {}) if records and records[0].status == "done" else {}
+        if summary.failed:
+            error = records[0].error if records else None
+            return Outcome(result, error or ErrorInfo(code="failed", message="The asset could not be generated."))
+        return Outcome(result)
+
+
+def _record_asset(project_id: str, scene_ref: Any, kind: str, fields: dict[str, Any]) -> None:
+    """Sets the asset path; counts the scene as completed when it first has every kind."""
+    project_ref = platform.db().collection("projects").document(project_id)
+
+    @gfs.transactional
+    def write(transaction: gfs.Transaction) -> None:
+        before = (scene_ref.get(transaction=transaction).to_dict() or {}).get("assets") or {}
+        had_all = all(before.get(f"{k}_path") for k in ASSET_KINDS)
+        has_all = all(before.get(f"{k}_path") or k == kind for k in ASSET_KINDS)
+        transaction.update(scene_ref, {**fields, "updated_at": SERVER_TIMESTAMP})
+        project_fields: dict[str, Any] = {"stats.last_activity": SERVER_TIMESTAMP}
+        if has_all and not had_all:
+            project_fields["stats.completed_scenes"] = gfs.Increment(1)
+        transaction.update(project_ref, project_fields)
+
+    write(platform.db().transaction())
+
+
+class MoodBoardJob(JobKind):
+    job_type: ClassVar[str] = "mood_board"
+    Input = MoodBoardInput
+    Options = NoOptions
+    queue: ClassVar[str] = "sceneitems"
+    item_timeout_seconds: ClassVar[int] = 1200
+
+    def input_denial(self, caller: Caller, input: MoodBoardInput, options: NoOptions) -> str | None:
+        return _owns(caller, input.project_id)
+
+    def plan(self, job: Job, input: MoodBoardInput, options: NoOptions) -> Iterable[ItemSpec]:
+        for index in range(input.count):
+            yield ItemSpec(id=f"mood-{index}", label=f"mood {index + 1} of {input.count}", payload={"index": index})
+
+    def process_item(self, ctx: ItemContext, item: Item, input: MoodBoardInput, options: NoOptions) -> dict[str, Any]:
+        from mediajobs.scenes.providers.local import mood_names
+
+        project = _project(input.project_id)
+        storyboard = project.get("storyboard") or {}
+        brief = storyboard.get("creative_brief") or {}
+        seed_text = f"{project.get('name', '')} {brief.get('brand_name', '')} {brief.get('tone', '')}"
+        index = int(item.payload["index"])
+        mood = mood_names(seed_text, input.count)[index]
+        mood_id = f"{ctx.job.id}-{index}"
+        prompt = ScenePrompt(
+            project_id=input.project_id, scene_id=mood_id, kind="image", title=mood["name"],
+            description=mood["description"], duration_seconds=5, brief=brief, mood=mood,
+        )  # fmt: skip
+        asset = _generate(prompt, ctx)
+        image_path = f"projects/{input.project_id}/moods/{mood_id}/{ctx.job.id}-{index}.{asset.extension}"
+        platform.bucket().blob(image_path).upload_from_string(asset.data, content_type=asset.content_type)
+        platform.db().collection("projects").document(input.project_id).collection("moods").document(mood_id).set(
+            {**mood, "image_paths": [image_path], "created_at": SERVER_TIMESTAMP}
+        )
+        return {"mood_id": mood_id, "image_path": image_path}
+
+    def finalize(self, job: Job, summary: Summary) -> Outcome:
+        moods = [r.result for r in summary.items() if r.status == "done" and r.result]
+        outcome = super().finalize(job, summary)
+        return Outcome({**outcome.result, "moods": moods}, outcome.error)

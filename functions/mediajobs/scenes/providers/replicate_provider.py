@@ -1,0 +1,240 @@
+"""The Replicate provider: create a prediction (with a webhook), wait for it (webhook news in
+Firestore, polling as the fallback), then download and check its output.
+
+Replicate deletes outputs after an hour, so the caller stores what this returns in Storage
+before the job completes; nothing here keeps a provider URL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import json
+import re
+import time
+from typing import Any
+
+import httpx
+
+from mediajobs import config, platform
+from mediajobs.jobs.store import now
+from mediajobs.scenes.providers.base import Control, GeneratedAsset, ProviderCancelled, ProviderError, ScenePrompt
+
+PREDICTIONS = "replicate_predictions"  # webhook news, one document per prediction id
+TERMINAL = ("succeeded", "failed", "canceled")
+EXPECTED_TYPES = {
+    "image": ("image/",),
+    "video": ("video/",),
+    "audio": ("audio/",),
+    "composition": ("text/", "application/json"),
+}
+MAX_OUTPUT_BYTES = 500 * 1024 * 1024
+CREATE_ATTEMPTS = 6
+_PERCENT = re.compile(r"(\d{1,3})%")
+
+
+@dataclasses.dataclass(frozen=True)
+class ReplicateSettings:
+    token: str
+    base_url: str
+    models: dict[str, str]
+    webhook_url: str
+    timeout_seconds: float
+    poll_seconds: float = 5.0  # how often to ask the API when no webhook has brought news
+
+
+class ReplicateProvider:
+    name = "replicate"
+
+    def __init__(self, settings: ReplicateSettings) -> None:
+        from replicate.client import Client
+
+        self.settings = settings
+        self.client = Client(api_token=settings.token, base_url=settings.base_url, timeout=httpx.Timeout(30.0))
+
+    @classmethod
+    def from_config(cls) -> ReplicateProvider:
+        return cls(
+            ReplicateSettings(
+                token=config.replicate_token(),
+                base_url=config.REPLICATE_BASE_URL.value,
+                models={
+                    "composition": config.REPLICATE_MODEL_COMPOSITION.value,
+                    "image": config.REPLICATE_MODEL_IMAGE.value,
+                    "video": config.REPLICATE_MODEL_VIDEO.value,
+                    "audio": config.REPLICATE_MODEL_AUDIO.value,
+                },
+                webhook_url=config.REPLICATE_WEBHOOK_URL.value,
+                timeout_seconds=config.REPLICATE_TIMEOUT_SECONDS.value,
+            )
+        )
+
+    def generate(self, prompt: ScenePrompt, control: Control) -> GeneratedAsset:
+        prediction_id = self._create(prompt)
+        news = platform.db().collection(PREDICTIONS).document(prediction_id)
+        news.set(
+            {"status": "starting", "kind": prompt.kind, "scene_id": prompt.scene_id, "created_at": now()}, merge=True
+        )
+        deadline = time.monotonic() + self.settings.timeout_seconds
+        last_poll = time.monotonic()
+        state: dict[str, Any] = {}
+        while True:
+            if control.cancelled():
+                self._cancel(prediction_id)
+                raise ProviderCancelled()
+            if time.monotonic() > deadline:
+                self._cancel(prediction_id)
+                raise ProviderError(
+                    "provider-timeout",
+                    f"Replicate prediction {prediction_id} did not finish within {self.settings.timeout_seconds:.0f}s; "
+                    "it was cancelled. Try again later.",
+                )
+            state = news.get().to_dict() or {}  # written by the replicate_webhook function
+            if state.get("status") not in TERMINAL and time.monotonic() - last_poll >= self.settings.poll_seconds:
+                last_poll = time.monotonic()
+                state = self._poll(prediction_id) or state
+            if fraction := _progress_of(state.get("logs") or ""):
+                control.progress(fraction)
+            if state.get("status") in TERMINAL:
+                break
+            time.sleep(0.25)
+        if state["status"] == "failed":
+            raise ProviderError("provider-failed", f"Replicate prediction {prediction_id} failed: {state.get('error')}")
+        if state["status"] == "canceled":
+            raise ProviderError("provider-canceled", f"Replicate prediction {prediction_id} was cancelled remotely.")
+        return self._output(prompt, state.get("output"))
+
+    def _create(self, prompt: ScenePrompt) -> str:
+        """Creates the prediction, retrying 429 and 5xx with backoff (the client does not)."""
+        from replicate.exceptions import ReplicateError
+
+        params: dict[str, Any] = {}
+        if self.settings.webhook_url:
+            params = {"webhook": self.settings.webhook_url, "webhook_events_filter": ["start", "logs", "completed"]}
+        delay = 1.0
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            try:
+                prediction = self.client.predictions.create(
+                    model=self.settings.models[prompt.kind], input=_input_for(prompt), **params
+                )
+                return str(prediction.id)
+            except ReplicateError as error:
+                status = error.status or 0
+                if (status == 429 or status >= 500) and attempt < CREATE_ATTEMPTS:
+                    time.sleep(delay)
+                    delay = min(delay * 2, 30)
+                    continue
+                raise ProviderError(
+                    "provider-rejected" if status and status < 500 and status != 429 else "provider-unavailable",
+                    f"Replicate refused the prediction (HTTP {status}): {error.detail or error}",
+                ) from None
+            except httpx.HTTPError as error:
+                if attempt < CREATE_ATTEMPTS:
+                    time.sleep(delay)
+                    delay = min(delay * 2, 30)
+                    continue
+                raise ProviderError("provider-unavailable", f"Replicate is unreachable: {error}") from None
+        raise AssertionError("unreachable")
+
+    def _poll(self, prediction_id: str) -> dict[str, Any] | None:
+        try:
+            prediction = self.client.predictions.get(prediction_id)
+        except Exception:  # noqa: BLE001 - polling is best effort; the deadline still holds
+            return None
+        return {"status": prediction.status, "output": prediction.output, "error": prediction.error,
+                "logs": prediction.logs or ""}  # fmt: skip
+
+    def _cancel(self, prediction_id: str) -> None:
+        with contextlib.suppress(Exception):  # best effort: the deadline or cancel still ends our side
+            self.client.predictions.cancel(prediction_id)
+
+    def _output(self, prompt: ScenePrompt, output: Any) -> GeneratedAsset:
+        if prompt.kind == "composition":
+            text = "".join(output) if isinstance(output, list) else str(output or "")
+            if not text.strip():
+                raise ProviderError("provider-bad-output", "Replicate returned an empty composition.")
+            details = _composition_details(text)
+            return GeneratedAsset(json.dumps(details, indent=2).encode(), "application/json", "json", details)
+        url = output[0] if isinstance(output, list) and output else output
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise ProviderError(
+                "provider-bad-output", f"Replicate returned no output URL for the {prompt.kind} ({output!r:.100})."
+            )
+        return download_checked(url, prompt.kind)
+
+
+def download_checked(url: str, kind: str) -> GeneratedAsset:
+    """Downloads an output, checking its content type, size and that it really is that media."""
+    try:
+        with httpx.stream("GET", url, timeout=60, follow_redirects=True) as response:
+            if response.status_code != 200:
+                raise ProviderError("provider-bad-output", f"Output {url} answered HTTP {response.status_code}.")
+            content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            if not content_type.startswith(EXPECTED_TYPES[kind]):
+                raise ProviderError(
+                    "provider-bad-output", f"Output {url} is {content_type or 'untyped'}, not a {kind}."
+                )
+            data = bytearray()
+            for chunk in response.iter_bytes():
+                data += chunk
+                if len(data) > MAX_OUTPUT_BYTES:
+                    raise ProviderError(
+                        "provider-bad-output", f"Output {url} is larger than {MAX_OUTPUT_BYTES:,} bytes."
+                    )
+    except httpx.HTTPError as error:
+        raise ProviderError("provider-unavailable", f"Could not download {url}: {error}") from None
+    extension = _check_media(kind, bytes(data), url)
+    return GeneratedAsset(bytes(data), content_type, extension)
+
+
+def _check_media(kind: str, data: bytes, url: str) -> str:
+    """The file extension for the bytes, or ProviderError if they are not what they claim."""
+    if kind == "image":
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.verify()
+                return {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif"}.get(image.format or "", "img")
+        except (UnidentifiedImageError, OSError, SyntaxError) as error:
+            raise ProviderError("provider-bad-output", f"Output {url} is not a valid image ({error}).") from None
+    if kind == "video" and len(data) > 12 and data[4:8] == b"ftyp":
+        return "mp4"
+    if kind == "video" and data[:4] == b"\x1aE\xdf\xa3":
+        return "webm"
+    if kind == "audio" and data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        return "wav"
+    if kind == "audio" and (data[:3] == b"ID3" or data[:2] in (b"\xff\xfb", b"\xff\xf3")):
+        return "mp3"
+    raise ProviderError("provider-bad-output", f"Output {url} is not a valid {kind} file.")
+
+
+def _input_for(prompt: ScenePrompt) -> dict[str, Any]:
+    text = prompt.text()
+    if prompt.kind == "composition":
+        return {
+            "prompt": "Describe this video scene as JSON with keys description, styling, animation. " + text,
+            "max_new_tokens": 400,
+        }
+    if prompt.kind == "video":
+        return {"prompt": text, "duration": round(min(prompt.duration_seconds, 10))}
+    if prompt.kind == "audio":
+        return {"prompt": f"Soundtrack for: {text}", "duration": round(min(prompt.duration_seconds, 30))}
+    return {"prompt": text, "aspect_ratio": "16:9", "output_format": "png"}
+
+
+def _composition_details(text: str) -> dict[str, str]:
+    try:
+        start, end = text.index("{"), text.rindex("}") + 1
+        parsed = json.loads(text[start:end])
+        if isinstance(parsed, dict):
+            return {k: str(parsed.get(k, "")) for k in ("description", "styling", "animation")}
+    except ValueError:
+        pass
+    return {"description": text.strip()[:4000], "styling": "", "animation": ""}
+
+
+def _progress_of(logs: str) -> float | None:
+    found = _PERCENT.findall(logs[-2000:])
+    return min(int(found[-1]), 100) / 100 if found else None
