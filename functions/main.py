@@ -13,7 +13,7 @@ from mediajobs import config, platform
 from mediajobs.jobs import api, engine, sweeper
 from mediajobs.photos import upload as photo_upload
 from mediajobs.scenes import api as scenes_api
-from mediajobs.scenes import mirror, webhook
+from mediajobs.scenes import webhook
 
 options.set_global_options(region="us-central1", max_instances=100)
 platform.app()  # before any SDK helper can initialise the default app without our credential
@@ -32,13 +32,6 @@ def cancel_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 @firestore_fn.on_document_created(document="jobs/{job_id}")
 def on_job_created(event: firestore_fn.Event[Any]) -> None:
     engine.start_job(event.params["job_id"])
-
-
-@firestore_fn.on_document_updated(document="jobs/{job_id}")
-def on_job_updated(event: firestore_fn.Event[Any]) -> None:
-    """Scene jobs are mirrored onto their scene's active_job for clients."""
-    after = event.data.after
-    mirror.mirror_job_to_scene(event.params["job_id"], after.to_dict() if after is not None else None)
 
 
 @tasks_fn.on_task_dispatched(

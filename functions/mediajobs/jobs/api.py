@@ -145,5 +145,8 @@ def cancel_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
         return status
 
     status = cancel(platform.db().transaction())
+    from mediajobs.jobs.engine import notify_change
+
+    notify_change(request.job_id)
     logger.info("job cancel requested", job_id=request.job_id, by=caller.uid, status=status)
     return {"status": status}

@@ -10,7 +10,6 @@ repeat work whose outcome is recorded exactly once.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import time
 import uuid
@@ -116,6 +115,7 @@ def start_job(job_id: str) -> bool:
     if not _claim_queued(job_id, failed=problem):
         logger.info("job already claimed", job_id=job_id)
         return False
+    notify_change(job_id)
     if problem is not None:
         logger.warn("job rejected", job_id=job_id, code=problem.code, message=problem.message)
         return True
@@ -187,6 +187,20 @@ def fail_job(job_id: str, error: ErrorInfo) -> None:
         )
 
     end(platform.db().transaction())
+
+
+def notify_change(job_id: str) -> None:
+    """Lets the job's kind mirror the job elsewhere (e.g. onto a scene); only kinds that care pay a read."""
+    snapshot = store.job_ref(job_id).get()
+    data = snapshot.to_dict() if snapshot.exists else None
+    if not data:
+        return
+    kind = get_kind(str(data.get("type", "")))
+    if kind is not None and type(kind).on_job_change is not JobKind.on_job_change:
+        try:
+            kind.on_job_change(job_id, data)
+        except Exception as error:  # noqa: BLE001 - a mirror must never break the job itself
+            logger.warn("job change hook failed", job_id=job_id, error=repr(error))
 
 
 # ---------------------------------------------------------------- plan
@@ -538,8 +552,11 @@ def update_progress(
     if counts.failed > len(job.errors) and len(job.errors) < MAX_ERRORS_ON_JOB:
         fields["errors"] = [e.model_dump() for e in _first_item_errors(job_id)]
     # Someone else writing first is fine: the next update carries our counts.
-    with contextlib.suppress(gexc.FailedPrecondition):
+    try:
         ref.update(fields, option=platform.db().write_option(last_update_time=snapshot.update_time))
+    except gexc.FailedPrecondition:
+        return
+    notify_change(job_id)
 
 
 def _first_item_errors(job_id: str) -> list[ItemErrorInfo]:
@@ -622,6 +639,8 @@ def finalize_job(job_id: str, stalled: ErrorInfo | None = None) -> bool:
         return True
 
     ended: bool = end(platform.db().transaction())
+    if ended:
+        notify_change(job_id)
     logger.info("job finished", job_id=job_id, status=status, done=counts.done, failed=counts.failed)
     return ended
 

@@ -158,7 +158,12 @@ def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
             raise https_fn.HttpsError(Code.NOT_FOUND, f"Scene {request.scene_id} is not in this project.")
         active = (snapshot.to_dict() or {}).get("active_job") or {}
         last = active.get("last_update")
-        if active.get("status") in ACTIVE and last is not None and now() - last < STALE_ACTIVE_JOB:
+        busy = active.get("status") in ACTIVE and last is not None and now() - last < STALE_ACTIVE_JOB
+        if busy and active.get("job_id"):
+            # The job document is the truth; the scene's mirror may lag it by a moment.
+            job = platform.db().collection("jobs").document(active["job_id"]).get(transaction=transaction)
+            busy = job.exists and (job.to_dict() or {}).get("status") in ACTIVE
+        if busy:
             raise https_fn.HttpsError(
                 Code.FAILED_PRECONDITION,
                 f"Scene {request.scene_id} is already generating ({active.get('type')}, job {active.get('job_id')}); "

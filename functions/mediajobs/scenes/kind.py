@@ -106,6 +106,11 @@ class SceneAssetJob(JobKind):
     def plan(self, job: Job, input: SceneAssetInput, options: NoOptions) -> Iterable[ItemSpec]:
         yield ItemSpec(id="asset", label=f"{input.kind} of scene {input.scene_id}")
 
+    def on_job_change(self, job_id: str, job: dict[str, Any]) -> None:
+        from mediajobs.scenes.mirror import mirror_job_to_scene
+
+        mirror_job_to_scene(job_id, job)
+
     def process_item(self, ctx: ItemContext, item: Item, input: SceneAssetInput, options: NoOptions) -> dict[str, Any]:
         project = _project(input.project_id)
         scene_ref = (

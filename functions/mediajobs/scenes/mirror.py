@@ -1,8 +1,8 @@
 """Mirrors a scene_asset job onto its scene's `active_job`, which clients watch.
 
-Runs on every update of a job document (a Firestore trigger); events may come twice or out
-of order, so a mirror write happens only for the scene's current job and only when the job's
-`updated_at` is newer than what the scene shows.
+Called by the engine after each write of the job (status, throttled progress, the end).
+Workers may write concurrently, so a mirror write happens only for the scene's current job
+and only when the job's `updated_at` is newer than what the scene shows.
 """
 
 from __future__ import annotations
