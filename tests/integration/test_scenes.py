@@ -63,7 +63,9 @@ def test_eight_scenes_generating_at_once_each_get_their_own_assets_and_exact_sta
     project_id, scene_ids = new_project(user, 8)
 
     with ThreadPoolExecutor(8) as pool:
-        results = dict(zip(scene_ids, pool.map(lambda s: generate_all_kinds(user, project_id, s), scene_ids)))
+        results = dict(
+            zip(scene_ids, pool.map(lambda s: generate_all_kinds(user, project_id, s), scene_ids), strict=True)
+        )
 
     bucket = platform.bucket()
     for scene_id, finals in results.items():

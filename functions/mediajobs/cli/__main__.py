@@ -77,7 +77,102 @@ def demo(args: argparse.Namespace) -> int:
     for archive in result.get("archives", []):
         print(f"  {archive['path']}: {archive['files']} files, {archive['bytes']:,} bytes")
     ok &= final["status"] == "completed" and result.get("successful_users") == len(user_ids)
+
+    print("\n3. photo_batch: real photos through the upload endpoint, background removed, faces cropped")
+    ok &= demo_photos(user, args.timeout)
+
+    print("\n4. scenes: a project with a brief and 4 scenes, every asset kind for all scenes at once")
+    ok &= demo_scenes(user, args.timeout)
     return 0 if ok else 1
+
+
+def demo_photos(user: client.User, timeout: float) -> bool:
+    import os
+
+    import requests
+
+    from mediajobs.cli import seed
+
+    files = [
+        ("file", (f"{name}.jpg", seed.photo_jpeg(name), "image/jpeg")) for name in ("astronaut", "coffee", "chelsea")
+    ]
+    reply = requests.post(
+        f"{os.environ['FUNCTIONS_ORIGIN']}/upload",
+        files=files,
+        data={"options": '{"remove_bg": true, "crop_face": true, "face_size": 384}'},
+        headers={"Authorization": f"Bearer {user.id_token}"},
+        timeout=120,
+    )
+    reply.raise_for_status()
+    final = progress_bar(reply.json()["job_id"], timeout)
+    report(final)
+    for path in (final.get("result") or {}).get("outputs", []):
+        print(f"  {path}")
+    return bool(final["status"] == "completed")
+
+
+def demo_scenes(user: client.User, timeout: float) -> bool:
+    """Each scene generates its kinds one after another (one active job per scene); scenes run at once."""
+    import threading
+
+    from tqdm import tqdm
+
+    from mediajobs.scenes.models import ASSET_KINDS
+
+    brief = {"brand_name": "Fizz", "product_description": "sparkling water", "target_audience": "runners",
+             "key_message": "stay light", "tone": "playful", "additional_notes": ""}  # fmt: skip
+    project_id = client.call(
+        "create_project", {"name": "Fizz summer", "storyboard": {"title": "Summer launch", "creative_brief": brief}},
+        user.id_token,
+    )["project_id"]  # fmt: skip
+    titles = ["Sunrise run", "Cold bottle", "Finish line", "Logo"]
+    scene_ids = [
+        client.call("add_scene", {"project_id": project_id, "title": t, "description": f"{t} at the beach",
+                                  "duration_seconds": 3}, user.id_token)["scene_id"]
+        for t in titles
+    ]  # fmt: skip
+    layout = "{desc} {bar} {n}/{total} {postfix}"
+    bars = {
+        sid: tqdm(total=len(ASSET_KINDS), desc=f"{title:12}", position=i, bar_format=layout)
+        for i, (sid, title) in enumerate(zip(scene_ids, titles, strict=True))
+    }
+
+    def on_scenes(docs: list[Any], _changes: Any, _time: Any) -> None:
+        for doc in docs:
+            if doc.id in bars:
+                data = doc.to_dict() or {}
+                active = data.get("active_job") or {}
+                bars[doc.id].n = sum(1 for k in ASSET_KINDS if (data.get("assets") or {}).get(f"{k}_path"))
+                bars[doc.id].set_postfix_str(
+                    f"{active.get('type', '')} {active.get('status', '')} {active.get('progress', 0)}%"
+                )
+
+    scenes = platform.db().collection("projects").document(project_id).collection("scenes")
+    watch = scenes.on_snapshot(on_scenes)
+    failures: list[str] = []
+
+    def generate(scene_id: str) -> None:
+        for kind in ASSET_KINDS:
+            job = client.call("generate_scene_asset", {"project_id": project_id, "scene_id": scene_id, "kind": kind},
+                              user.id_token)  # fmt: skip
+            final, _ = client.watch_job(job["job_id"], timeout=timeout)
+            if final["status"] != "completed":
+                failures.append(f"{scene_id} {kind}: {final.get('error')}")
+
+    threads = [threading.Thread(target=generate, args=(sid,)) for sid in scene_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    watch.unsubscribe()
+    for bar in bars.values():
+        bar.close()
+    project = platform.db().collection("projects").document(project_id).get().to_dict() or {}
+    stats = project["stats"]
+    print(f"  project {project_id}: {stats['completed_scenes']}/{stats['total_scenes']} scenes complete")
+    for failure in failures:
+        print(f"  failed: {failure}")
+    return not failures and project["stats"]["completed_scenes"] == len(scene_ids)
 
 
 def export(args: argparse.Namespace) -> int:

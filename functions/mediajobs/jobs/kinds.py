@@ -123,7 +123,7 @@ class JobKind(abc.ABC):
         """Why this caller may not run this job on this input (e.g. someone else's files), or None."""
         return None
 
-    def on_job_change(self, job_id: str, job: dict[str, Any]) -> None:
+    def on_job_change(self, job_id: str, job: dict[str, Any]) -> None:  # noqa: B027 - optional hook
         """Called in the worker after the engine wrote the job's status or progress (mirrors)."""
 
     @abc.abstractmethod
