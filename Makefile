@@ -22,7 +22,7 @@ demo: setup
 
 # Benchmarks (never part of `make test`): ratios against baselines measured in the same run.
 bench: setup
-	./dev exec -- python -m bench $(BENCH_ARGS)
+	MEDIAJOBS_PROJECT=demo-mediajobs-bench ./dev exec -- python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf .cache node_modules $(VENV) functions/models .mypy_cache .ruff_cache .pytest_cache

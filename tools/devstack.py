@@ -29,7 +29,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / "functions" / "venv"
-PROJECT_ID = "demo-mediajobs"
+# A "demo-" project never reaches production; MEDIAJOBS_PROJECT picks another (its own
+# functions/.env.<project> applies, e.g. the benchmarks' injected provider latency).
+PROJECT_ID = os.environ.get("MEDIAJOBS_PROJECT", "demo-mediajobs")
+if not PROJECT_ID.startswith("demo-"):
+    sys.exit(f"dev: MEDIAJOBS_PROJECT must be a demo- project id (got {PROJECT_ID!r})")
 REGION = "us-central1"
 MARKER_VAR = "MEDIAJOBS_DEV_RUN"
 
