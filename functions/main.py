@@ -76,6 +76,18 @@ def photoitems(req: https_fn.CallableRequest[Any]) -> None:
     engine.run_items(str(req.data["job_id"]), [str(i) for i in req.data["item_ids"]])
 
 
+@tasks_fn.on_task_dispatched(
+    retry_config=options.RetryConfig(max_attempts=5, min_backoff_seconds=10, max_backoff_seconds=300),
+    rate_limits=options.RateLimits(max_concurrent_dispatches=config.VIDEO_QUEUE_MAX_CONCURRENCY),
+    timeout_sec=1800,
+    memory=options.MemoryOption.GB_4,
+    cpu=2,
+)
+def videoitems(req: https_fn.CallableRequest[Any]) -> None:
+    """A whole video per task: probe, thumbnails, renditions, HLS (ffmpeg in a temp folder)."""
+    engine.run_items(str(req.data["job_id"]), [str(i) for i in req.data["item_ids"]])
+
+
 @https_fn.on_request(memory=options.MemoryOption.GB_1, timeout_sec=300)
 def upload(req: Request) -> Response:
     """Multipart images or ZIP files with a Firebase ID token -> 202 {job_id} of a photo_batch."""

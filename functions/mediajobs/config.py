@@ -70,3 +70,8 @@ def replicate_token() -> str:
 SCENE_QUEUE_MAX_CONCURRENCY = params.IntParam(
     "SCENE_QUEUE_MAX_CONCURRENCY", default=50, description="Concurrent scene asset generations (provider-bound)."
 )
+
+# Video
+VIDEO_MAX_SECONDS = params.IntParam("VIDEO_MAX_SECONDS", default=1800, description="Longest video accepted.")
+VIDEO_MAX_MB = params.IntParam("VIDEO_MAX_MB", default=2048, description="Largest video file accepted.")
+VIDEO_QUEUE_MAX_CONCURRENCY = params.IntParam("VIDEO_QUEUE_MAX_CONCURRENCY", default=20)

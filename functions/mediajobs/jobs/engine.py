@@ -318,7 +318,7 @@ class _Context:
     def heartbeat(self, fraction: float | None = None) -> None:
         if time.monotonic() - self._beat_at >= PROGRESS_INTERVAL.total_seconds():
             self._beat_at = time.monotonic()
-            update_progress(self.job.id, current=self._label)
+            update_progress(self.job.id, current=self._label, partial=fraction)
 
 
 def run_items(job_id: str, item_ids: list[str]) -> None:
@@ -512,7 +512,12 @@ def after_item_settled(job_id: str) -> None:
 
 
 def update_progress(
-    job_id: str, *, counts: store.Counts | None = None, current: str | None = None, force: bool = False
+    job_id: str,
+    *,
+    counts: store.Counts | None = None,
+    current: str | None = None,
+    partial: float | None = None,
+    force: bool = False,
 ) -> None:
     """Writes progress, current item and heartbeat to the job, at most about once a second.
 
@@ -542,7 +547,7 @@ def update_progress(
             "total": total,
             "done": max(job.progress.done, counts.done),
             "failed": max(job.progress.failed, counts.failed),
-            "percent": max(job.progress.percent, percent_of(counts.processed, total)),
+            "percent": max(job.progress.percent, _percent(counts.processed, partial, total)),
         },
         "heartbeat_at": SERVER_TIMESTAMP,
         "updated_at": SERVER_TIMESTAMP,
@@ -557,6 +562,13 @@ def update_progress(
     except gexc.FailedPrecondition:
         return
     notify_change(job_id)
+
+
+def _percent(processed: int, partial: float | None, total: int) -> int:
+    """Settled items, plus how far the running item says it is; 100 only when all are done."""
+    if not partial or total <= 0:
+        return percent_of(processed, total)
+    return min(99, int((processed + max(0.0, min(partial, 1.0))) * 100 / total))
 
 
 def _first_item_errors(job_id: str) -> list[ItemErrorInfo]:

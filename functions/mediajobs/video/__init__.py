@@ -1,0 +1,1 @@
+"""Video processing: probe, thumbnails, renditions and HLS with the bundled ffmpeg."""

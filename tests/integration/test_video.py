@@ -1,0 +1,165 @@
+"""Video jobs on the real local stack; outputs checked with PyAV, independently of our ffmpeg."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+from PIL import Image
+
+from mediajobs import platform
+from mediajobs.cli import client
+from mediajobs.video.ffmpeg import executable
+
+
+def make_video(seconds: float, size: str = "1280x720", rotate: int = 0, rate: int = 24) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        plain = Path(folder) / "plain.mp4"
+        subprocess.run(
+            [executable(), "-hide_banner", "-loglevel", "error", "-y",
+             "-f", "lavfi", "-i", f"testsrc=size={size}:rate={rate}:duration={seconds}",
+             "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
+             "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(plain)],
+            check=True,
+        )  # fmt: skip
+        if not rotate:
+            return plain.read_bytes()
+        rotated = Path(folder) / "rotated.mp4"
+        subprocess.run([executable(), "-hide_banner", "-loglevel", "error", "-y", "-display_rotation", str(rotate),
+                        "-i", str(plain), "-c", "copy", str(rotated)], check=True)  # fmt: skip
+        return rotated.read_bytes()
+
+
+def put(user: client.User, name: str, data: bytes) -> str:
+    path = f"users/{user.uid}/videos/{uuid.uuid4().hex[:6]}-{name}"
+    platform.bucket().blob(path).upload_from_string(data, content_type="video/mp4")
+    return path
+
+
+def start(user: client.User, path: str, **options: Any) -> str:
+    job = client.call(
+        "start_job", {"type": "video_process", "input": {"path": path}, "options": options}, user.id_token
+    )
+    return str(job["job_id"])
+
+
+def media(path: str) -> Any:
+    return av.open(io.BytesIO(platform.bucket().blob(path).download_as_bytes()))
+
+
+def first_frame_size(container: Any) -> tuple[int, int]:
+    frame = next(container.decode(video=0))
+    return frame.width, frame.height
+
+
+def check_rendition(path: str, height: int, seconds: float) -> tuple[int, int]:
+    container = media(path)
+    assert container.streams.audio, f"{path} has no audio"
+    duration = container.duration / 1_000_000
+    assert abs(duration - seconds) <= 0.2, (path, duration)
+    width, decoded_height = first_frame_size(container)
+    assert decoded_height == height
+    return width, decoded_height
+
+
+def test_a_720p_video_gets_thumbnails_renditions_and_playable_hls(user: client.User) -> None:
+    final, snapshots = client.watch_job(start(user, put(user, "clip.mp4", make_video(6))), timeout=600)
+
+    assert final["status"] == "completed", final
+    result = final["result"]
+    assert abs(result["duration_seconds"] - 6) <= 0.2
+    assert (result["width"], result["height"], result["has_audio"]) == (1280, 720, True)
+    for path in [*result["thumbnails"], result["poster"]]:
+        image = Image.open(io.BytesIO(platform.bucket().blob(path).download_as_bytes()))
+        image.load()
+        assert image.format == "JPEG"
+    assert len(result["thumbnails"]) == 3
+    assert [r["height"] for r in result["renditions"]] == [360, 720]
+    for rendition in result["renditions"]:
+        width, _ = check_rendition(rendition["path"], rendition["height"], 6)
+        assert width == rendition["width"] and rendition["bitrate"] > 0
+    master_path = result["hls_master_path"]
+    master = platform.bucket().blob(master_path).download_as_text()
+    assert master.count("#EXT-X-STREAM-INF") == 2 and "360p/index.m3u8" in master and "720p/index.m3u8" in master
+    assert "://" not in master and "/jobs/" not in master  # relative: plays from any origin
+    base = master_path.rsplit("/", 1)[0]
+    for variant in ("360p", "720p"):
+        playlist = platform.bucket().blob(f"{base}/{variant}/index.m3u8").download_as_text()
+        segments = [line for line in playlist.splitlines() if line and not line.startswith("#")]
+        assert segments and "#EXT-X-ENDLIST" in playlist
+        for segment in segments:
+            container = media(f"{base}/{variant}/{segment}")
+            assert first_frame_size(container)[1] == int(variant[:-1])
+    percents = [int((s.get("progress") or {}).get("percent", 0)) for s in snapshots]
+    assert percents == sorted(percents)
+
+
+def test_rotation_is_honoured_and_nothing_is_upscaled(user: client.User) -> None:
+    rotated = start(
+        user, put(user, "portrait.mp4", make_video(3, rotate=90)), renditions=[360], hls=False, thumbnails=1
+    )
+    small = start(user, put(user, "small.mp4", make_video(3, size="426x240")), renditions=[360, 720], hls=False)
+
+    final, _ = client.watch_job(rotated, timeout=300)
+    assert final["status"] == "completed", final
+    assert (final["result"]["width"], final["result"]["height"]) == (720, 1280)
+    assert final["result"]["rotation"] in (90, 270)
+    width, height = check_rendition(final["result"]["renditions"][0]["path"], 360, 3)
+    assert width < height  # portrait after rotation
+    final, _ = client.watch_job(small, timeout=300)
+    assert final["status"] == "completed"
+    assert [r["height"] for r in final["result"]["renditions"]] == [240]
+    assert final["result"]["warnings"] == [
+        "skipped 360p: above the source's 240p",
+        "skipped 720p: above the source's 240p",
+    ]
+    check_rendition(final["result"]["renditions"][0]["path"], 240, 3)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "code"),
+    [
+        ("notes.mp4", b"this is a text file, not a video\n" * 20, "not-a-video"),
+        ("cut.mp4", None, "corrupt-video"),
+        ("long.mp4", None, "too-long"),
+    ],
+)
+def test_bad_videos_fail_with_clear_errors(user: client.User, name: str, data: bytes | None, code: str) -> None:
+    if name == "cut.mp4":
+        whole = make_video(2)
+        data = whole[: len(whole) // 2]
+    if name == "long.mp4":
+        data = make_video(61, size="64x64", rate=5)  # the emulator's VIDEO_MAX_SECONDS is 60
+    assert data is not None
+    final, _ = client.watch_job(start(user, put(user, name, data)), timeout=300)
+
+    assert final["status"] == "failed"
+    assert final["error"]["code"] == code, final["error"]
+    assert name in final["error"]["message"]
+
+
+def test_cancel_during_transcode_stops_ffmpeg_and_leaves_nothing(user: client.User) -> None:
+    job_id = start(user, put(user, "long.mp4", make_video(40, size="1280x720")), renditions=[720], thumbnails=0)
+    asked = threading.Event()
+
+    def cancel_when_transcoding(job: dict[str, Any]) -> None:
+        if not asked.is_set() and (job.get("progress") or {}).get("percent", 0) >= 5:
+            asked.set()
+            threading.Thread(target=client.call, args=("cancel_job", {"job_id": job_id}, user.id_token)).start()
+
+    final, _ = client.watch_job(job_id, cancel_when_transcoding, timeout=600)
+
+    assert asked.is_set() and final["status"] == "cancelled"
+    assert list(platform.bucket().list_blobs(prefix=f"jobs/{job_id}/video/")) == []
+    time.sleep(1)
+    assert not list(Path(tempfile.gettempdir()).glob(f"video-{job_id}-*"))
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
+    assert f"video-{job_id}-" not in ps
