@@ -12,10 +12,16 @@ import json
 import sys
 from pathlib import Path
 
-from bench import export_bench, photo_bench, scenes_bench
+from bench import export_bench, import_bench, photo_bench, scenes_bench, video_bench
 from bench.common import Row, print_table
 
-SUITES = {"export": export_bench.run, "photos": photo_bench.run, "scenes": scenes_bench.run}
+SUITES = {
+    "imports": import_bench.run,
+    "export": export_bench.run,
+    "photos": photo_bench.run,
+    "scenes": scenes_bench.run,
+    "video": video_bench.run,
+}
 
 
 def main(argv: list[str]) -> int:

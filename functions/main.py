@@ -1,7 +1,8 @@
 """Every deployed function, declared here and handed to the mediajobs package.
 
-Keep this module light: it is imported at every cold start and by the emulator's discovery,
-so heavy libraries (rembg, onnxruntime, cv2, av) load only inside the code that needs them.
+Keep this module light: it is imported at every cold start and by the emulator's discovery.
+Each function imports the module it hands its call to when it runs, so an instance loads only
+what its own function needs (heavy libraries load deeper still, inside the code using them).
 """
 
 from typing import Any
@@ -10,27 +11,35 @@ from firebase_functions import firestore_fn, https_fn, options, scheduler_fn, ta
 from flask import Request, Response
 
 from mediajobs import config, platform
-from mediajobs.jobs import api, engine, sweeper
-from mediajobs.photos import upload as photo_upload
-from mediajobs.scenes import api as scenes_api
-from mediajobs.scenes import webhook
 
 options.set_global_options(region="us-central1", max_instances=100)
 platform.app()  # before any SDK helper can initialise the default app without our credential
 
 
+def _run_items(req: https_fn.CallableRequest[Any]) -> None:
+    from mediajobs.jobs import engine
+
+    engine.run_items(str(req.data["job_id"]), [str(i) for i in req.data["item_ids"]])
+
+
 @https_fn.on_call()
 def start_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    from mediajobs.jobs import api
+
     return api.start_job(req)
 
 
 @https_fn.on_call()
 def cancel_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    from mediajobs.jobs import api
+
     return api.cancel_job(req)
 
 
 @firestore_fn.on_document_created(document="jobs/{job_id}")
 def on_job_created(event: firestore_fn.Event[Any]) -> None:
+    from mediajobs.jobs import engine
+
     engine.start_job(event.params["job_id"])
 
 
@@ -40,6 +49,8 @@ def on_job_created(event: firestore_fn.Event[Any]) -> None:
     timeout_sec=540,
 )
 def jobplan(req: https_fn.CallableRequest[Any]) -> None:
+    from mediajobs.jobs import engine
+
     engine.plan_job(str(req.data["job_id"]))
 
 
@@ -50,7 +61,7 @@ def jobplan(req: https_fn.CallableRequest[Any]) -> None:
     memory=options.MemoryOption.GB_1,
 )
 def jobitems(req: https_fn.CallableRequest[Any]) -> None:
-    engine.run_items(str(req.data["job_id"]), [str(i) for i in req.data["item_ids"]])
+    _run_items(req)
 
 
 @tasks_fn.on_task_dispatched(
@@ -61,7 +72,7 @@ def jobitems(req: https_fn.CallableRequest[Any]) -> None:
 )
 def exportitems(req: https_fn.CallableRequest[Any]) -> None:
     """One user of a media export per task (streams their files into one ZIP)."""
-    engine.run_items(str(req.data["job_id"]), [str(i) for i in req.data["item_ids"]])
+    _run_items(req)
 
 
 @tasks_fn.on_task_dispatched(
@@ -73,7 +84,7 @@ def exportitems(req: https_fn.CallableRequest[Any]) -> None:
 )
 def photoitems(req: https_fn.CallableRequest[Any]) -> None:
     """A few images of a photo batch per task, so that the worker's model stays warm."""
-    engine.run_items(str(req.data["job_id"]), [str(i) for i in req.data["item_ids"]])
+    _run_items(req)
 
 
 @tasks_fn.on_task_dispatched(
@@ -85,43 +96,57 @@ def photoitems(req: https_fn.CallableRequest[Any]) -> None:
 )
 def videoitems(req: https_fn.CallableRequest[Any]) -> None:
     """A whole video per task: probe, thumbnails, renditions, HLS (ffmpeg in a temp folder)."""
-    engine.run_items(str(req.data["job_id"]), [str(i) for i in req.data["item_ids"]])
+    _run_items(req)
 
 
 @https_fn.on_request(memory=options.MemoryOption.GB_1, timeout_sec=300)
 def upload(req: Request) -> Response:
     """Multipart images or ZIP files with a Firebase ID token -> 202 {job_id} of a photo_batch."""
-    return photo_upload.handle_upload(req)
+    from mediajobs.photos import upload
+
+    return upload.handle_upload(req)
 
 
 @https_fn.on_call()
 def create_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
-    return scenes_api.create_project(req)
+    from mediajobs.scenes import api
+
+    return api.create_project(req)
 
 
 @https_fn.on_call()
 def update_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
-    return scenes_api.update_project(req)
+    from mediajobs.scenes import api
+
+    return api.update_project(req)
 
 
 @https_fn.on_call(timeout_sec=300)
 def delete_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
-    return scenes_api.delete_project(req)
+    from mediajobs.scenes import api
+
+    return api.delete_project(req)
 
 
 @https_fn.on_call()
 def add_scene(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
-    return scenes_api.add_scene(req)
+    from mediajobs.scenes import api
+
+    return api.add_scene(req)
 
 
 @https_fn.on_call()
 def update_scene(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
-    return scenes_api.update_scene(req)
+    from mediajobs.scenes import api
+
+    return api.update_scene(req)
 
 
 @https_fn.on_call()
 def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
-    return scenes_api.generate_scene_asset(req)
+    from mediajobs.scenes import api
+
+    return api.generate_scene_asset(req)
 
 
 @tasks_fn.on_task_dispatched(
@@ -133,15 +158,19 @@ def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 )
 def sceneitems(req: https_fn.CallableRequest[Any]) -> None:
     """Scene assets and mood images, one per task (mostly waiting on the provider)."""
-    engine.run_items(str(req.data["job_id"]), [str(i) for i in req.data["item_ids"]])
+    _run_items(req)
 
 
 @https_fn.on_request(secrets=[config.REPLICATE_WEBHOOK_SECRET])
 def replicate_webhook(req: Request) -> Response:
     """Signed prediction news from Replicate."""
+    from mediajobs.scenes import webhook
+
     return webhook.handle_replicate_webhook(req)
 
 
 @scheduler_fn.on_schedule(schedule="every 5 minutes")
 def sweep_jobs(event: scheduler_fn.ScheduledEvent) -> None:
+    from mediajobs.jobs import sweeper
+
     sweeper.sweep_stale_jobs()

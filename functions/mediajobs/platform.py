@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import firebase_admin
 import google.auth.credentials
-from firebase_admin import credentials, firestore, functions, storage
+from firebase_admin import credentials
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client as FirestoreClient
@@ -71,15 +71,21 @@ def app() -> firebase_admin.App:
 
 
 def db() -> FirestoreClient:
+    from firebase_admin import firestore
+
     return firestore.client(app())
 
 
 def bucket() -> Bucket:
+    from firebase_admin import storage
+
     return storage.bucket(app=app())
 
 
 def enqueue(queue: str, data: dict[str, Any], task_id: str | None = None) -> None:
     """Adds a task for the task-queue function `queue`; a task id already used is a no-op."""
+    from firebase_admin import functions
+
     options = functions.TaskOptions(task_id=task_id) if task_id else None
     try:
         # Task functions speak the callable protocol, whose body is {"data": ...}; the Python

@@ -1,0 +1,56 @@
+"""Our 480p rendition through the whole stack against the bare ffmpeg command line on the same
+file in the same run (target: the pipeline adds no real cost), with realtime factors."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from bench.common import Row
+from mediajobs import platform
+from mediajobs.cli import client
+from mediajobs.video import ffmpeg
+
+
+def source_video(folder: Path, seconds: int) -> Path:
+    path = folder / "source.mp4"
+    subprocess.run(
+        [ffmpeg.executable(), "-hide_banner", "-loglevel", "error", "-y",
+         "-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate=30:duration={seconds}",
+         "-f", "lavfi", "-i", f"sine=frequency=330:duration={seconds}",
+         "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def run(quick: bool = False) -> list[Row]:
+    seconds = 10 if quick else 30
+    user = client.sign_up(f"bench-{uuid.uuid4().hex[:8]}@example.com")
+    with tempfile.TemporaryDirectory() as folder:
+        source = source_video(Path(folder), seconds)
+        path = f"users/{user.uid}/bench/source.mp4"
+        platform.bucket().blob(path).upload_from_filename(str(source), content_type="video/mp4")
+        options = {"renditions": [480], "hls": False, "thumbnails": 0}
+        warm = client.call("start_job", {"type": "video_process", "input": {"path": path}, "options": options},
+                           user.id_token)  # fmt: skip
+        client.watch_job(warm["job_id"], timeout=900)  # cold worker start is not transcode speed
+        start = time.perf_counter()
+        job = client.call("start_job", {"type": "video_process", "input": {"path": path}, "options": options},
+                          user.id_token)  # fmt: skip
+        final, _ = client.watch_job(job["job_id"], timeout=900)
+        ours = time.perf_counter() - start
+        assert final["status"] == "completed", final
+        start = time.perf_counter()
+        bare = Path(folder) / "bare.mp4"
+        args = ffmpeg.rendition_args(source, bare, 480, has_audio=True)
+        subprocess.run([ffmpeg.executable(), "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
+        baseline = time.perf_counter() - start
+    return [
+        Row(f"video 480p rendition of {seconds}s 720p, job vs bare ffmpeg", baseline / ours, "x", 1.0,
+            "bare ffmpeg = 1", ">= 0.9"),
+        Row("  realtime factor: job / bare ffmpeg", seconds / ours, "x rt", seconds / baseline, "x rt bare"),
+    ]  # fmt: skip
