@@ -278,3 +278,18 @@ def test_cancel_job_of_another_user_or_unknown_job_is_denied_alike(new_user) -> 
         client.call("cancel_job", {"job_id": "../jobs/x"}, owner.id_token)
     assert raised.value.status == "INVALID_ARGUMENT"
     client.watch_job(job_id, timeout=60)
+
+
+def test_a_user_cannot_run_more_than_the_active_job_limit(user: client.User) -> None:
+    jobs = [start_selftest(user, items=1, sleep_ms=20_000) for _ in range(10)]  # MAX_ACTIVE_JOBS_PER_USER
+
+    with pytest.raises(client.CallableError) as raised:
+        start_selftest(user, items=1)
+
+    assert raised.value.status == "RESOURCE_EXHAUSTED"
+    assert "limit is 10" in raised.value.message
+    for job_id in jobs:
+        client.call("cancel_job", {"job_id": job_id}, user.id_token)
+    for job_id in jobs:
+        final, _ = client.watch_job(job_id, timeout=120)
+        assert final["status"] in ("cancelled", "completed")
