@@ -59,7 +59,7 @@ def test_too_many_entries_are_refused() -> None:
 @settings(max_examples=50, deadline=None)
 @given(
     st.lists(
-        st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=40),
+        st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), min_size=1, max_size=40),
         min_size=1,
         max_size=8,
         unique=True,
