@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any, Protocol
 
+from mediajobs.errors import CodedError
+
 CHUNK = 1024 * 1024
 PREFETCH_MAX_BYTES = 8 * 1024 * 1024  # files up to this size are fetched ahead, concurrently
 MAX_NAME_LENGTH = 120
@@ -92,13 +94,8 @@ class FileError:
     source_path: str | None = None
 
 
-class FileProblem(Exception):
+class FileProblem(CodedError):
     """This one file cannot be archived (missing, unreadable, empty); the rest go on."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class Readable(Protocol):

@@ -29,7 +29,7 @@ from mediajobs.exports.archive import (
 )
 from mediajobs.jobs.kinds import Item, ItemContext, ItemFailed, ItemSpec, JobFailed, JobKind, Outcome, Summary
 from mediajobs.jobs.models import ErrorInfo, Job
-from mediajobs.jobs.store import now
+from mediajobs.jobs.store import now, paged
 from mediajobs.storage_io import SpillingUpload
 from mediajobs.validation import StrictModel
 
@@ -77,17 +77,10 @@ class MediaExportJob(JobKind):
             for user_id in input.user_ids:
                 yield ItemSpec(id=user_id, label=user_id, payload={"user_id": user_id})
             return
-        query = users.order_by("__name__").select(["email"])
-        last = None
-        while True:
-            page = (query.start_after(last) if last else query).limit(1000).get()
-            if not page:
-                return
-            for snap in page:
-                email = (snap.to_dict() or {}).get("email")
-                label = email if isinstance(email, str) and email else snap.id
-                yield ItemSpec(id=snap.id, label=label[:200], payload={"user_id": snap.id})
-            last = page[-1]
+        for snap in paged(users.select(["email"])):
+            email = (snap.to_dict() or {}).get("email")
+            label = email if isinstance(email, str) and email else snap.id
+            yield ItemSpec(id=snap.id, label=label[:200], payload={"user_id": snap.id})
 
     def process_item(self, ctx: ItemContext, item: Item, input: ExportInput, options: ExportOptions) -> dict[str, Any]:
         user_id = str(item.payload["user_id"])

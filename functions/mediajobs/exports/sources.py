@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from mediajobs.errors import CodedError
 from mediajobs.exports.archive import FileError, SourceFile
 
 ID_FIELDS = {"images": ("imageIds", "images"), "voices": ("voiceIds", "voices")}  # kind: (user field, collection)
@@ -16,13 +17,8 @@ MAX_IDS_PER_KIND = 10_000
 MAX_PATH_LENGTH = 1024
 
 
-class UserProblem(Exception):
+class UserProblem(CodedError):
     """The user as a whole cannot be exported (no document, no email)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclasses.dataclass(frozen=True)

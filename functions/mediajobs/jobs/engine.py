@@ -277,15 +277,8 @@ def _write_items(job_id: str, specs: Any) -> int:
 
 
 def _item_ids(job_id: str) -> Iterator[str]:
-    query = store.items_ref(job_id).order_by("__name__").select([])
-    last = None
-    while True:
-        page = (query.start_after(last) if last else query).limit(1000).get()
-        if not page:
-            return
-        for snap in page:
-            yield snap.id
-        last = page[-1]
+    for snap in store.paged(store.items_ref(job_id).select([])):
+        yield snap.id
 
 
 def _kind_of(job: Job) -> JobKind:
@@ -675,20 +668,13 @@ def _claim_finalize(job_id: str) -> bool:
 
 
 def _settled_items(job_id: str) -> Iterator[ItemRecord]:
-    query = store.items_ref(job_id).order_by("__name__")
-    last = None
-    while True:
-        page = (query.start_after(last) if last else query).limit(500).get()
-        if not page:
-            return
-        for snap in page:
-            data = snap.to_dict() or {}
-            error = data.get("error")
-            yield ItemRecord(
-                id=snap.id,
-                label=str(data.get("label", snap.id)),
-                status=str(data.get("status")),
-                result=data.get("result"),
-                error=ErrorInfo.model_validate(error) if isinstance(error, dict) else None,
-            )
-        last = page[-1]
+    for snap in store.paged(store.items_ref(job_id), page_size=500):
+        data = snap.to_dict() or {}
+        error = data.get("error")
+        yield ItemRecord(
+            id=snap.id,
+            label=str(data.get("label", snap.id)),
+            status=str(data.get("status")),
+            result=data.get("result"),
+            error=ErrorInfo.model_validate(error) if isinstance(error, dict) else None,
+        )

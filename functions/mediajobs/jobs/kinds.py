@@ -13,17 +13,13 @@ import importlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar, Protocol
 
+from mediajobs.errors import CodedError
 from mediajobs.jobs.models import ErrorInfo, Job
 from mediajobs.validation import StrictModel
 
 
-class ItemFailed(Exception):
+class ItemFailed(CodedError):
     """This item cannot be done; it fails alone with a code and a message for people."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class ItemCancelled(Exception):
@@ -34,13 +30,8 @@ class TransientError(Exception):
     """Something outside us failed for now (Storage, a provider): the item is tried again."""
 
 
-class JobFailed(Exception):
+class JobFailed(CodedError):
     """The job as a whole cannot go on (raised from plan or finalize)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import zlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from google.cloud import firestore as gfs
@@ -78,6 +79,18 @@ def read_counts(job_id: str) -> Counts:
         failed += int(data.get("failed", 0))
         cancelled += int(data.get("cancelled", 0))
     return Counts(done, failed, cancelled)
+
+
+def paged(query: Any, page_size: int = 1000) -> Iterator[Any]:
+    """Every document of a query ordered by `__name__`, read a page at a time (bounded memory)."""
+    ordered = query.order_by("__name__")
+    last = None
+    while True:
+        page = (ordered.start_after(last) if last else ordered).limit(page_size).get()
+        if not page:
+            return
+        yield from page
+        last = page[-1]
 
 
 def count_increment(status: str) -> dict[str, Any]:

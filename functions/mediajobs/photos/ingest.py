@@ -12,6 +12,7 @@ import io
 import posixpath
 import zipfile
 
+from mediajobs.errors import CodedError
 from mediajobs.exports.archive import safe_filename
 
 MAX_ENTRIES = 1000
@@ -38,13 +39,8 @@ class ImageEntry:
     data: bytes
 
 
-class ArchiveRefused(Exception):
+class ArchiveRefused(CodedError):
     """The whole archive is refused (bomb, encrypted, corrupt); nothing from it is used."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def is_zip(name: str, data: bytes) -> bool:

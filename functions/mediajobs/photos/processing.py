@@ -15,6 +15,8 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mediajobs.errors import CodedError
+
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
@@ -22,13 +24,8 @@ MAX_PIXELS = 40_000_000  # larger images are refused as decompression bombs
 MODELS = ("u2netp", "u2net")
 
 
-class PhotoError(Exception):
+class PhotoError(CodedError):
     """This image cannot be processed; a clear code and message for the item."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,17 +12,14 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+from mediajobs.errors import CodedError
+
 BITRATES_KBPS = {144: 200, 240: 400, 360: 800, 480: 1400, 540: 2000, 720: 2800, 1080: 5000, 1440: 9000, 2160: 16000}
 SEGMENT_SECONDS = 2
 
 
-class VideoError(Exception):
+class VideoError(CodedError):
     """The video cannot be processed; a clear code and message for the item."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class Cancelled(Exception):

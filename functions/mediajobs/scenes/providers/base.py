@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Protocol
 
+from mediajobs.errors import CodedError
+
 
 @dataclasses.dataclass(frozen=True)
 class ScenePrompt:
@@ -46,13 +48,8 @@ class Control(Protocol):
     def progress(self, fraction: float) -> None: ...
 
 
-class ProviderError(Exception):
+class ProviderError(CodedError):
     """Generation failed with a code a person can act on (provider-timeout, provider-failed...)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class ProviderCancelled(Exception):
