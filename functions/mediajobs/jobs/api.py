@@ -119,7 +119,7 @@ def cancel_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     request = parse(CancelJobRequest, req.data)
 
     @gfs.transactional
-    def cancel(transaction: gfs.Transaction) -> str:
+    def cancel(transaction: gfs.Transaction) -> tuple[str, str]:
         ref = store.job_ref(request.job_id)
         snapshot = ref.get(transaction=transaction)
         data = snapshot.to_dict() or {}
@@ -127,7 +127,7 @@ def cancel_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
             raise https_fn.HttpsError(
                 Code.PERMISSION_DENIED, f"Job {request.job_id} does not exist or is not yours to cancel."
             )
-        status = str(data.get("status"))
+        status, job_type = str(data.get("status")), str(data.get("type", ""))
         if status == "queued":
             transaction.update(
                 ref,
@@ -139,14 +139,14 @@ def cancel_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
                     "updated_at": gfs.SERVER_TIMESTAMP,
                 },
             )
-            return "cancelled"
+            return "cancelled", job_type
         if status == "processing" and not data.get("cancel_requested"):
             transaction.update(ref, {"cancel_requested": True, "updated_at": gfs.SERVER_TIMESTAMP})
-        return status
+        return status, job_type
 
-    status = cancel(platform.db().transaction())
+    status, job_type = cancel(platform.db().transaction())
     from mediajobs.jobs.engine import notify_change
 
-    notify_change(request.job_id)
+    notify_change(request.job_id, job_type)
     logger.info("job cancel requested", job_id=request.job_id, by=caller.uid, status=status)
     return {"status": status}

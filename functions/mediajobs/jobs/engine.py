@@ -115,7 +115,7 @@ def start_job(job_id: str) -> bool:
     if not _claim_queued(job_id, failed=problem):
         logger.info("job already claimed", job_id=job_id)
         return False
-    notify_change(job_id)
+    notify_change(job_id, job.type)
     if problem is not None:
         logger.warn("job rejected", job_id=job_id, code=problem.code, message=problem.message)
         return True
@@ -170,11 +170,11 @@ def fail_job(job_id: str, error: ErrorInfo) -> None:
     """Ends a job that is not already ended as failed, keeping whatever it produced."""
 
     @gfs.transactional
-    def end(transaction: gfs.Transaction) -> None:
+    def end(transaction: gfs.Transaction) -> str | None:
         ref = store.job_ref(job_id)
-        snapshot = ref.get(transaction=transaction)
-        if not snapshot.exists or (snapshot.to_dict() or {}).get("status") not in ("queued", "processing"):
-            return
+        data = ref.get(transaction=transaction).to_dict() or {}
+        if data.get("status") not in ("queued", "processing"):
+            return None
         transaction.update(
             ref,
             {
@@ -185,22 +185,26 @@ def fail_job(job_id: str, error: ErrorInfo) -> None:
                 "updated_at": SERVER_TIMESTAMP,
             },
         )
+        return str(data.get("type", ""))
 
-    end(platform.db().transaction())
+    job_type = end(platform.db().transaction())
+    if job_type is not None:
+        notify_change(job_id, job_type)
 
 
-def notify_change(job_id: str) -> None:
+def notify_change(job_id: str, job_type: str) -> None:
     """Lets the job's kind mirror the job elsewhere (e.g. onto a scene); only kinds that care pay a read."""
+    kind = get_kind(job_type)
+    if kind is None or type(kind).on_job_change is JobKind.on_job_change:
+        return
     snapshot = store.job_ref(job_id).get()
     data = snapshot.to_dict() if snapshot.exists else None
     if not data:
         return
-    kind = get_kind(str(data.get("type", "")))
-    if kind is not None and type(kind).on_job_change is not JobKind.on_job_change:
-        try:
-            kind.on_job_change(job_id, data)
-        except Exception as error:  # noqa: BLE001 - a mirror must never break the job itself
-            logger.warn("job change hook failed", job_id=job_id, error=repr(error))
+    try:
+        kind.on_job_change(job_id, data)
+    except Exception as error:  # noqa: BLE001 - a mirror must never break the job itself
+        logger.warn("job change hook failed", job_id=job_id, error=repr(error))
 
 
 # ---------------------------------------------------------------- plan
@@ -554,7 +558,7 @@ def update_progress(
         ref.update(fields, option=platform.db().write_option(last_update_time=snapshot.update_time))
     except gexc.FailedPrecondition:
         return
-    notify_change(job_id)
+    notify_change(job_id, job.type)
 
 
 def _percent(processed: int, partial: float | None, total: int) -> int:
@@ -645,7 +649,7 @@ def finalize_job(job_id: str, stalled: ErrorInfo | None = None) -> bool:
 
     ended: bool = end(platform.db().transaction())
     if ended:
-        notify_change(job_id)
+        notify_change(job_id, job.type)
     logger.info("job finished", job_id=job_id, status=status, done=counts.done, failed=counts.failed)
     return ended
 
