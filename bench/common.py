@@ -6,6 +6,8 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from tools.devstack import pids_with_env
+
 
 @dataclasses.dataclass(frozen=True)
 class Row:
@@ -45,16 +47,7 @@ def print_table(rows: list[Row]) -> None:
 
 def worker_pids(function: str) -> list[int]:
     """The functions-framework workers the emulator started for `function`."""
-    needle = f"FUNCTION_TARGET={function}".encode()
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if needle in (entry / "environ").read_bytes().split(b"\0"):
-                    pids.append(int(entry.name))
-            except OSError:
-                pass
-    return pids
+    return pids_with_env("FUNCTION_TARGET", function)
 
 
 def peak_rss_mib(pid: int) -> float:

@@ -203,9 +203,9 @@ def stack_environment(ports: dict[str, int], marker: str, storage_dir: Path) -> 
     return env
 
 
-def marked_pids(marker: str) -> list[int]:
-    """Every live process whose environment carries this run's marker."""
-    needle = f"{MARKER_VAR}={marker}".encode()
+def pids_with_env(name: str, value: str) -> list[int]:
+    """Every other live process started with `name=value` in its environment."""
+    needle = f"{name}={value}".encode()
     pids = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
@@ -217,6 +217,11 @@ def marked_pids(marker: str) -> list[int]:
         if needle in environ.split(b"\0"):
             pids.append(int(entry.name))
     return pids
+
+
+def marked_pids(marker: str) -> list[int]:
+    """Every live process whose environment carries this run's marker."""
+    return pids_with_env(MARKER_VAR, marker)
 
 
 def end_processes(groups: list[subprocess.Popen[bytes]], marker: str) -> list[int]:

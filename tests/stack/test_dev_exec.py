@@ -8,6 +8,8 @@ import socket
 import subprocess
 from pathlib import Path
 
+from tools import devstack
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -15,19 +17,6 @@ def clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "MEDIAJOBS_PORT_BASE"}
     env["MEDIAJOBS_SKIP_SETUP"] = "1"
     return env
-
-
-def processes_with(marker: str) -> list[int]:
-    needle = f"MEDIAJOBS_DEV_RUN={marker}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if needle in (entry / "environ").read_bytes().split(b"\0"):
-                    found.append(int(entry.name))
-            except OSError:
-                pass
-    return found
 
 
 def test_dev_exec_reaches_every_emulator_keeps_the_exit_status_and_leaves_nothing() -> None:
@@ -50,7 +39,7 @@ def test_dev_exec_reaches_every_emulator_keeps_the_exit_status_and_leaves_nothin
         ("firestore", "auth", "storage", "functions", "hosting"), True
     )
     assert report["marker"], "the command did not run inside the stack"
-    assert processes_with(str(report["marker"])) == []
+    assert devstack.marked_pids(str(report["marker"])) == []
 
 
 def test_dev_exec_fails_clearly_when_a_port_is_taken() -> None:
