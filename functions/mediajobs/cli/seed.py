@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import io
 import math
-import struct
-import wave
 
 from mediajobs import platform
 
@@ -27,18 +25,13 @@ def photo_jpeg(name: str) -> bytes:
 
 def voice_wav(seconds: float, pitch_hz: float, rate: int = 16_000) -> bytes:
     """A mono 16-bit WAV: a tone with a slow tremolo, like a short voice memo."""
-    frames = bytearray()
-    for n in range(int(seconds * rate)):
+    from mediajobs.scenes.providers.local import mono_wav
+
+    def sample(n: int) -> float:
         t = n / rate
-        value = 0.4 * math.sin(2 * math.pi * pitch_hz * t) * (0.6 + 0.4 * math.sin(2 * math.pi * 3 * t))
-        frames += struct.pack("<h", int(value * 32767))
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(bytes(frames))
-    return buffer.getvalue()
+        return 0.4 * math.sin(2 * math.pi * pitch_hz * t) * (0.6 + 0.4 * math.sin(2 * math.pi * 3 * t))
+
+    return mono_wav(map(sample, range(int(seconds * rate))), rate)
 
 
 def seed_demo_users(count: int = 5, prefix: str = "demo") -> list[str]:

@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import time
 import wave
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -122,16 +123,11 @@ def video_mp4(prompt: ScenePrompt) -> bytes:
         return out.read_bytes()
 
 
-def audio_wav(prompt: ScenePrompt, rate: int = 22_050) -> bytes:
-    seed = seed_of(prompt.text())
-    seconds = max(1.0, min(prompt.duration_seconds, 8.0))
-    notes = [220 * 2 ** ((seed[i] % 12) / 12) for i in range(8)]
+def mono_wav(samples: Iterable[float], rate: int) -> bytes:
+    """A mono 16-bit PCM WAV of samples in -1..1."""
     frames = bytearray()
-    total = int(seconds * rate)
-    for n in range(total):
-        note = notes[(n * len(notes)) // total]
-        envelope = min(1.0, n / 500, (total - n) / 500)
-        frames += struct.pack("<h", int(0.3 * envelope * math.sin(2 * math.pi * note * n / rate) * 32767))
+    for value in samples:
+        frames += struct.pack("<h", int(value * 32767))
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:
         out.setnchannels(1)
@@ -139,6 +135,20 @@ def audio_wav(prompt: ScenePrompt, rate: int = 22_050) -> bytes:
         out.setframerate(rate)
         out.writeframes(bytes(frames))
     return buffer.getvalue()
+
+
+def audio_wav(prompt: ScenePrompt, rate: int = 22_050) -> bytes:
+    seed = seed_of(prompt.text())
+    seconds = max(1.0, min(prompt.duration_seconds, 8.0))
+    notes = [220 * 2 ** ((seed[i] % 12) / 12) for i in range(8)]
+    total = int(seconds * rate)
+
+    def sample(n: int) -> float:
+        note = notes[(n * len(notes)) // total]
+        envelope = min(1.0, n / 500, (total - n) / 500)
+        return 0.3 * envelope * math.sin(2 * math.pi * note * n / rate)
+
+    return mono_wav(map(sample, range(total)), rate)
 
 
 def mood_names(seed_text: str, count: int) -> list[dict[str, Any]]:
