@@ -93,15 +93,20 @@ def _thumbnail(png: bytes) -> bytes:
     return buffer.getvalue()
 
 
-class SceneAssetJob(JobKind):
-    job_type: ClassVar[str] = "scene_asset"
-    Input = SceneAssetInput
+class _ProjectJob(JobKind):
+    """Generation for one of the caller's projects; items mostly wait on the provider."""
+
     Options = NoOptions
     queue: ClassVar[str] = "sceneitems"
     item_timeout_seconds: ClassVar[int] = 1200
 
-    def input_denial(self, caller: Caller, input: SceneAssetInput, options: NoOptions) -> str | None:
+    def input_denial(self, caller: Caller, input: SceneAssetInput | MoodBoardInput, options: NoOptions) -> str | None:
         return _owns(caller, input.project_id)
+
+
+class SceneAssetJob(_ProjectJob):
+    job_type: ClassVar[str] = "scene_asset"
+    Input = SceneAssetInput
 
     def plan(self, job: Job, input: SceneAssetInput, options: NoOptions) -> Iterable[ItemSpec]:
         yield ItemSpec(id="asset", label=f"{input.kind} of scene {input.scene_id}")
@@ -184,15 +189,9 @@ def _record_asset(project_id: str, scene_ref: Any, kind: str, fields: dict[str, 
     write(platform.db().transaction())
 
 
-class MoodBoardJob(JobKind):
+class MoodBoardJob(_ProjectJob):
     job_type: ClassVar[str] = "mood_board"
     Input = MoodBoardInput
-    Options = NoOptions
-    queue: ClassVar[str] = "sceneitems"
-    item_timeout_seconds: ClassVar[int] = 1200
-
-    def input_denial(self, caller: Caller, input: MoodBoardInput, options: NoOptions) -> str | None:
-        return _owns(caller, input.project_id)
 
     def plan(self, job: Job, input: MoodBoardInput, options: NoOptions) -> Iterable[ItemSpec]:
         for index in range(input.count):
