@@ -27,13 +27,6 @@ def running_on_emulators() -> bool:
     return os.environ.get("FUNCTIONS_EMULATOR") == "true" or bool(os.environ.get("FIRESTORE_EMULATOR_HOST"))
 
 
-def project_id() -> str:
-    for name in PROJECT_ENV_VARS:
-        if os.environ.get(name):
-            return os.environ[name]
-    return app().project_id or ""
-
-
 class _EmulatorGoogleCredentials(google.auth.credentials.Credentials):
     """A token the emulators accept ("owner"), never expiring, never leaving this machine."""
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pydantic
 
 
@@ -25,7 +23,3 @@ class StrictModel(pydantic.BaseModel):
     """Base for every model of data that crosses a boundary: unknown keys are errors."""
 
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
-
-
-def as_dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}

@@ -35,7 +35,6 @@ from mediajobs.validation import StrictModel
 
 MAX_USER_IDS = 10_000
 MAX_ARCHIVES_IN_RESULT = 500  # the job document must stay far below Firestore's 1 MiB
-DOC_ID = r"^[^/]{1,1500}$"
 
 
 class ExportInput(StrictModel):
