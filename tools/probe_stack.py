@@ -24,7 +24,6 @@ CONTRACT_VARS = (
 
 
 def probe() -> dict[str, object]:
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "functions"))
     from mediajobs import platform
     from mediajobs.cli import client
 
