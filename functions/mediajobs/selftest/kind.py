@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import pydantic
 from google.cloud import firestore as gfs
@@ -17,16 +17,17 @@ from mediajobs.jobs.models import ErrorInfo, Job
 from mediajobs.validation import StrictModel
 
 MAX_ITEMS = 1000
+ItemIndex = Annotated[int, pydantic.Field(ge=0, lt=MAX_ITEMS)]  # bounded: Firestore stores int64
 
 
 class SelftestInput(StrictModel):
     items: int = pydantic.Field(default=10, ge=0, le=MAX_ITEMS)
     sleep_ms: int = pydantic.Field(default=0, ge=0, le=60_000)
-    fail_items: list[int] = pydantic.Field(default_factory=list, max_length=MAX_ITEMS)
+    fail_items: list[ItemIndex] = pydantic.Field(default_factory=list, max_length=MAX_ITEMS)
     """Items that raise an unexpected exception (the engine must fail them alone)."""
-    reject_items: list[int] = pydantic.Field(default_factory=list, max_length=MAX_ITEMS)
+    reject_items: list[ItemIndex] = pydantic.Field(default_factory=list, max_length=MAX_ITEMS)
     """Items that fail with a clear, expected error (ItemFailed)."""
-    crash_items: list[int] = pydantic.Field(default_factory=list, max_length=MAX_ITEMS)
+    crash_items: list[ItemIndex] = pydantic.Field(default_factory=list, max_length=MAX_ITEMS)
     """Items whose first attempt kills the worker process (fault tests)."""
 
 
