@@ -21,6 +21,8 @@ from mediajobs.validation import describe
 
 STATUS_ORDER = {"starting": 0, "processing": 1, "succeeded": 2, "failed": 2, "canceled": 2}
 MAX_BODY = 1024 * 1024
+INT64 = range(-(2**63), 2**63)
+MAX_DEPTH = 20  # Firestore's nesting limit for maps and arrays
 
 
 class PredictionNews(pydantic.BaseModel):
@@ -31,6 +33,28 @@ class PredictionNews(pydantic.BaseModel):
     output: Any = None
     error: Any = None
     logs: str | None = None
+
+    @pydantic.field_validator("output")
+    @classmethod
+    def storable(cls, output: Any) -> Any:
+        """The output is kept in Firestore as is: refuse what it cannot hold, rather than fail to write."""
+        if problem := _unstorable(output):
+            raise ValueError(f"{problem}; expected a URL, text or a flat list of them")
+        return output
+
+
+def _unstorable(value: Any, depth: int = 0, in_list: bool = False) -> str | None:
+    if depth > MAX_DEPTH:
+        return f"nested deeper than {MAX_DEPTH} levels"
+    if isinstance(value, int) and not isinstance(value, bool) and value not in INT64:
+        return f"the number {value} is beyond 64 bits"
+    if isinstance(value, list):
+        if in_list:
+            return "a list inside a list"
+        return next((p for item in value if (p := _unstorable(item, depth + 1, True))), None)
+    if isinstance(value, dict):
+        return next((p for item in value.values() if (p := _unstorable(item, depth + 1))), None)
+    return None
 
 
 def text(status: int, message: str) -> Response:
