@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import lzma
 import posixpath
 import zipfile
+import zlib
 
 from mediajobs.errors import CodedError
 from mediajobs.exports.archive import safe_filename
@@ -21,6 +23,9 @@ MAX_ENTRY_BYTES = 100 * 1024 * 1024
 MAX_RATIO = 100  # uncompressed / compressed, per entry (images barely compress)
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif", ".avif")
 ARCHIVE_EXTENSIONS = (".zip", ".7z", ".rar", ".tar", ".gz", ".tgz")
+# What reading one damaged entry can raise: zipfile's own errors, and the decompressors' (a
+# corrupt deflate or LZMA stream, a compression method zipfile does not know).
+ENTRY_ERRORS = (zipfile.BadZipFile, EOFError, ValueError, OSError, zlib.error, lzma.LZMAError, NotImplementedError)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +80,9 @@ def expand_zip(source: str, data: bytes) -> tuple[list[ImageEntry], list[Skipped
         name = info.filename
         base = posixpath.basename(name.replace("\\", "/").rstrip("/"))
         lower = base.lower()
+        if not name:  # a name that starts with NUL reads as "" (and ZipInfo.is_dir() then fails)
+            skipped.append(Skipped(source, name, "corrupt-entry", "An entry has no usable name; skipped."))
+            continue
         if info.is_dir():
             continue  # folders are structure, not content
         if base.startswith(".") or "__MACOSX" in name.split("/"):
@@ -94,7 +102,7 @@ def expand_zip(source: str, data: bytes) -> tuple[list[ImageEntry], list[Skipped
         else:
             try:
                 content = _read_bounded(archive, info)
-            except (zipfile.BadZipFile, EOFError, ValueError, OSError) as error:
+            except ENTRY_ERRORS as error:
                 skipped.append(Skipped(source, name, "corrupt-entry", f"{name} cannot be extracted ({error})."))
                 continue
             images.append(ImageEntry(source, name, safe_filename(base, fallback="image"), content))

@@ -114,6 +114,8 @@ def _start_batch(req: Request, caller: CallerInfo) -> str:
         options = json.loads(req.form.get("options") or "{}")
     except json.JSONDecodeError as error:
         raise UploadError(400, "invalid-argument", f"options is not valid JSON: {error}") from None
+    except RecursionError:
+        raise UploadError(400, "invalid-argument", "options is nested too deeply to be photo options.") from None
     if not isinstance(options, dict):
         raise UploadError(400, "invalid-argument", "options must be a JSON object.")
     try:
