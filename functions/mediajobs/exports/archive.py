@@ -22,6 +22,7 @@ from mediajobs.errors import CodedError
 CHUNK = 1024 * 1024
 PREFETCH_MAX_BYTES = 8 * 1024 * 1024  # files up to this size are fetched ahead, concurrently
 MAX_NAME_LENGTH = 120
+MAX_NAME_BYTES = 200  # file systems hold 255 bytes per name; leaves room for a " (2)" suffix
 ALREADY_COMPRESSED = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".avif", ".mp3", ".m4a", ".aac", ".ogg",
                       ".opus", ".mp4", ".webm", ".zip")  # fmt: skip
 
@@ -35,9 +36,13 @@ def safe_filename(name: object, fallback: str) -> str:
     text = _UNSAFE.sub("_", text).strip(" .")
     if not text or set(text) <= {"_"}:
         text = _UNSAFE.sub("_", fallback).strip(" .") or "file"
-    if len(text) > MAX_NAME_LENGTH:
+    if len(text) > MAX_NAME_LENGTH or len(text.encode("utf-8")) > MAX_NAME_BYTES:
         stem, ext = posixpath.splitext(text)
-        text = stem[: MAX_NAME_LENGTH - len(ext[:16])] + ext[:16]
+        ext = ext[:16]
+        stem = stem[: MAX_NAME_LENGTH - len(ext)]
+        while len((stem + ext).encode("utf-8")) > MAX_NAME_BYTES:  # 120 CJK characters are 360 bytes
+            stem = stem[:-1]
+        text = stem + ext
     return text
 
 

@@ -29,6 +29,18 @@ class UserFiles:
     errors: list[FileError]
 
 
+def valid_document_id(value: object) -> bool:
+    """Whether Firestore accepts `value` as a document id (else a read of it fails the whole user)."""
+    if not isinstance(value, str) or not value or "/" in value or value in (".", ".."):
+        return False
+    if value.startswith("__") and value.endswith("__"):  # reserved by Firestore
+        return False
+    try:
+        return len(value.encode("utf-8")) <= 1500
+    except UnicodeEncodeError:
+        return False
+
+
 def wanted_ids(user_id: str, data: dict[str, Any]) -> tuple[dict[str, list[str]], list[FileError]]:
     """The ids of each kind the user document asks for, de-duplicated, with what was wrong."""
     wanted: dict[str, list[str]] = {}
@@ -51,7 +63,7 @@ def wanted_ids(user_id: str, data: dict[str, Any]) -> tuple[dict[str, list[str]]
             continue
         ids: list[str] = []
         for value in raw[:MAX_IDS_PER_KIND]:
-            if not isinstance(value, str) or not value or "/" in value or len(value) > 1500:
+            if not valid_document_id(value):
                 errors.append(
                     FileError(str(value)[:100], kind, "invalid-id", f"{field} holds an invalid id {value!r}.")
                 )
