@@ -18,6 +18,7 @@ from firebase_functions import https_fn
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from mediajobs import platform
 from mediajobs.jobs import api
 from mediajobs.jobs.engine import validated
 from mediajobs.jobs.kinds import JobFailed, get_kind, known_types
@@ -152,7 +153,7 @@ def test_kind_validation_accepts_valid_values_or_explains(case: tuple[str, Any, 
 
 
 class _Accepted(Exception):
-    """prepare_job got past validation and permissions to the active-job count (Firestore)."""
+    """prepare_job got past validation and permissions to its first use of Firestore."""
 
 
 @FUZZ
@@ -176,7 +177,7 @@ def test_start_job_validation_answers_invalid_argument_or_permission_denied(
     caller = api.CallerInfo(uid="u1", is_admin=admin)
     with (
         mock.patch.dict(os.environ, {"SELFTEST_JOBS_ENABLED": "true"}),
-        mock.patch.object(api, "_check_active_jobs", side_effect=_Accepted),
+        mock.patch.object(platform, "db", side_effect=_Accepted),
         mock.patch.object(scene_kinds, "_owns", return_value=None),
     ):
         try:
