@@ -244,7 +244,10 @@ def test_upload_answers_202_or_a_clear_4xx(files: list[tuple[str, bytes]], optio
         mock.patch.object(platform, "bucket", return_value=bucket),
         mock.patch.object(upload, "create_job", side_effect=create_job),
     ):
-        response = upload.handle_upload(request)
+        try:
+            response = upload.handle_upload(request)
+        finally:
+            request.close()  # the form's spooled files
     body = json.loads(response.get_data(as_text=True))
     if response.status_code == 202:
         assert body == {"job_id": "job-1"} and started == [{"paths": list(bucket.stored)}]
