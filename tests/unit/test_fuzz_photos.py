@@ -116,6 +116,7 @@ def _damaged(data: bytes, flips: list[tuple[int, int]], cut: int) -> bytes:
     st.integers(0, 40),
 )
 @example(zipfile.ZIP_DEFLATED, [(40, 0xFF), (41, 0xFF)], 0)  # a corrupt deflate stream (zlib.error before)
+@example(zipfile.ZIP_BZIP2, [(6993, 64)], 0)  # a damaged directory: NotImplementedError from ZipFile() before
 def test_damaged_zip_bytes_are_refused_or_skipped_with_reasons(
     method: int, flips: list[tuple[int, int]], cut: int
 ) -> None:

@@ -57,7 +57,7 @@ def expand_zip(source: str, data: bytes) -> tuple[list[ImageEntry], list[Skipped
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, EOFError, ValueError) as error:
+    except ENTRY_ERRORS as error:  # e.g. NotImplementedError "zip file version 6.4" from a damaged directory
         raise ArchiveRefused("corrupt-archive", f"{source} is not a readable ZIP archive ({error}).") from None
     if len(infos) > MAX_ENTRIES:
         raise ArchiveRefused("too-many-entries", f"{source} has {len(infos)} entries; the limit is {MAX_ENTRIES}.")
