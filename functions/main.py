@@ -149,6 +149,14 @@ def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     return api.generate_scene_asset(req)
 
 
+@https_fn.on_call()
+def download_url(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
+    """Short-lived URLs for Storage objects the caller may read (job outputs, assets, exports)."""
+    from mediajobs import downloads
+
+    return downloads.download_url(req)
+
+
 @tasks_fn.on_task_dispatched(
     retry_config=options.RetryConfig(max_attempts=10, min_backoff_seconds=5, max_backoff_seconds=300),
     rate_limits=options.RateLimits(max_concurrent_dispatches=config.SCENE_QUEUE_MAX_CONCURRENCY),

@@ -1,0 +1,127 @@
+"""The `download_url` callable: a short-lived URL for Storage objects the caller may read.
+
+Clients never read Storage directly (the local Storage emulator cannot evaluate
+storage.rules); they ask for URLs here, and this module applies the same ownership rules:
+
+    jobs/{job_id}/...          the job's owner, or an admin
+    projects/{project_id}/...  the project's owner
+    users/{uid}/...            that user
+    exports/...                admins
+
+A job or project that is not yours answers `not-found`, exactly like a missing one.
+In production the URL is a V4 signed URL (signed through IAM signBlob with the function's
+service account, so no key file is needed); against the local stack it is the Storage
+emulator's media URL (fake-gcs-server checks no signature and allows any origin).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import posixpath
+import urllib.parse
+from typing import Annotated, Any
+
+import pydantic
+from firebase_functions import https_fn
+
+from mediajobs import platform
+from mediajobs.jobs.api import CallerInfo, Code, caller_of, parse
+from mediajobs.validation import StrictModel
+
+URL_LIFETIME = dt.timedelta(minutes=30)
+MAX_PATHS = 100
+
+
+class DownloadUrlRequest(StrictModel):
+    paths: list[Annotated[str, pydantic.StringConstraints(min_length=1, max_length=1024)]] = pydantic.Field(
+        min_length=1, max_length=MAX_PATHS
+    )
+
+
+def download_url(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
+    """{paths: [...]} -> {urls: {path: url}}; every path is checked before any URL is made."""
+    caller = caller_of(req)
+    request = parse(DownloadUrlRequest, req.data)
+    paths = list(dict.fromkeys(request.paths))
+    checked: dict[str, bool] = {}
+    for path in paths:
+        check_readable(caller, normalized(path), checked)
+    bucket = platform.bucket()
+    urls = {}
+    for path in paths:
+        blob = bucket.blob(path)
+        if not blob.exists():
+            raise https_fn.HttpsError(Code.NOT_FOUND, f"{path} does not exist (yet).")
+        urls[path] = url_for(blob)
+    return {"urls": urls, "expires_in": int(URL_LIFETIME.total_seconds())}
+
+
+def normalized(path: str) -> list[str]:
+    """The path's segments; refuses anything that could name another object than it seems to."""
+    parts = path.split("/")
+    if path.startswith("/") or posixpath.normpath(path) != path or any(p in ("", ".", "..") for p in parts):
+        raise https_fn.HttpsError(Code.INVALID_ARGUMENT, f"{path!r} is not a plain object path.")
+    return parts
+
+
+def check_readable(caller: CallerInfo, parts: list[str], checked: dict[str, bool]) -> None:
+    """Raises not-found / permission-denied unless the caller may read the object at `parts`."""
+    path = "/".join(parts)
+    top, owner_key = parts[0], "/".join(parts[:2])
+    if top == "exports":
+        if not caller.is_admin:
+            raise https_fn.HttpsError(Code.PERMISSION_DENIED, "Export archives are for administrators only.")
+        return
+    if top == "users" and len(parts) > 2:
+        if parts[1] != caller.uid and not caller.is_admin:
+            raise https_fn.HttpsError(Code.PERMISSION_DENIED, "You can only read your own uploads.")
+        return
+    if top in ("jobs", "projects") and len(parts) > 2:
+        if owner_key not in checked:
+            checked[owner_key] = _owns(caller, top, parts[1])
+        if not checked[owner_key]:
+            what = "Job" if top == "jobs" else "Project"
+            raise https_fn.HttpsError(Code.NOT_FOUND, f"{what} {parts[1]} does not exist or is not yours.")
+        return
+    raise https_fn.HttpsError(Code.PERMISSION_DENIED, f"{path} is not a downloadable path.")
+
+
+def _owns(caller: CallerInfo, collection: str, doc_id: str) -> bool:
+    snapshot = platform.db().collection(collection).document(doc_id).get()
+    data = snapshot.to_dict() if snapshot.exists else None
+    if data is None:
+        return False
+    if collection == "jobs":
+        return data.get("owner_uid") == caller.uid or caller.is_admin
+    return bool(data.get("user_id") == caller.uid)
+
+
+def url_for(blob: Any) -> str:
+    emulator = os.environ.get("STORAGE_EMULATOR_HOST")
+    if emulator:
+        host = emulator if "://" in emulator else f"http://{emulator}"
+        name = urllib.parse.quote(blob.name, safe="")
+        return f"{host}/download/storage/v1/b/{blob.bucket.name}/o/{name}?alt=media"
+    return _signed_url(blob)
+
+
+def _signed_url(blob: Any) -> str:
+    """V4 signed GET through IAM signBlob: the runtime's credentials carry no private key."""
+    import google.auth
+    import google.auth.transport.requests
+
+    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    credentials.refresh(google.auth.transport.requests.Request())  # type: ignore[no-untyped-call]
+    filename = posixpath.basename(blob.name)
+    return str(
+        blob.generate_signed_url(
+            version="v4",
+            expiration=URL_LIFETIME,
+            method="GET",
+            # Set on the runtime's (metadata server) credentials once refreshed.
+            service_account_email=getattr(credentials, "service_account_email", None),
+            access_token=credentials.token,
+            response_disposition=f'inline; filename="{filename}"',
+        )
+    )
