@@ -15,6 +15,7 @@ import json
 import os
 import random
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -36,6 +37,8 @@ if not PROJECT_ID.startswith("demo-"):
     sys.exit(f"dev: MEDIAJOBS_PROJECT must be a demo- project id (got {PROJECT_ID!r})")
 REGION = "us-central1"
 MARKER_VAR = "MEDIAJOBS_DEV_RUN"
+
+EMULATOR_JVM_FLAGS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1"
 
 # Offsets from the port base; one block of consecutive ports per run.
 PORT_OFFSETS = {
@@ -89,9 +92,15 @@ def choose_ports() -> dict[str, int]:
     sys.exit("dev: found no block of free loopback ports in 20000-30000; set MEDIAJOBS_PORT_BASE")
 
 
-def write_firebase_config(ports: dict[str, int]) -> Path:
-    """A copy of firebase.json with this run's ports, beside it so relative paths still hold."""
+def write_firebase_config(ports: dict[str, int], hosting_dir: Path | None = None) -> Path:
+    """A copy of firebase.json with this run's ports, beside it so relative paths still hold.
+
+    With `hosting_dir`, Hosting serves that folder (see `prepare_hosting_dir`) instead.
+    """
     config = json.loads((ROOT / "firebase.json").read_text())
+    if hosting_dir is not None:
+        # Relative to the project root: the Hosting emulator joins it to the root even when absolute.
+        config["hosting"]["public"] = os.path.relpath(hosting_dir, ROOT)
     emulators = config["emulators"]
     for name in ("auth", "functions", "tasks", "hosting", "eventarc", "hub", "logging"):
         emulators[name] = {"host": "127.0.0.1", "port": ports[name]}
@@ -103,6 +112,32 @@ def write_firebase_config(ports: dict[str, int]) -> Path:
     path = ROOT / f".firebase.dev-{ports['auth']}.json"
     path.write_text(json.dumps(config, indent=2))
     return path
+
+
+def prepare_hosting_dir(ports: dict[str, int], target: Path) -> Path:
+    """This run's copy of the built dashboard plus `emulators.json`, the ports the page connects to.
+
+    A copy per run, so that concurrent runs on other ports never overwrite each other's file.
+    Deployed Hosting has no `emulators.json` (404), which is how the page knows it is live.
+    """
+    config = json.loads((ROOT / "firebase.json").read_text())
+    built = ROOT / config["hosting"]["public"]
+    if built.is_dir():
+        shutil.copytree(built, target)
+    else:
+        log(f"no dashboard build at {built.relative_to(ROOT)} (scripts/setup builds it); Hosting serves none")
+        target.mkdir(parents=True)
+    emulators = {
+        "projectId": PROJECT_ID,
+        "region": REGION,
+        "auth": f"127.0.0.1:{ports['auth']}",
+        "firestore": f"127.0.0.1:{ports['firestore']}",
+        "functions": f"127.0.0.1:{ports['functions']}",
+        "storage": f"http://127.0.0.1:{ports['storage']}",
+        "storageBucket": f"{PROJECT_ID}.appspot.com",
+    }
+    (target / "emulators.json").write_text(json.dumps(emulators, indent=2))
+    return target
 
 
 def wait_for_http(url: str, timeout: float) -> None:
@@ -182,6 +217,10 @@ def stack_environment(ports: dict[str, int], marker: str, storage_dir: Path) -> 
             if "=" in line:
                 key, value = line.split("=", 1)
                 env[key] = value
+    # The Firestore emulator is the stack's biggest CPU user on 2 cores: C1-only JIT and the
+    # serial GC halve its CPU per request (measured: 7.5 -> 3.8 ms per get, 7.9 -> 6.0 ms per
+    # transaction). Only the emulator runs Java here.
+    env.setdefault("JAVA_TOOL_OPTIONS", EMULATOR_JVM_FLAGS)
     env.update(
         {
             MARKER_VAR: marker,
@@ -265,7 +304,7 @@ def exec_command(command: list[str]) -> int:
     storage_dir = workdir / "storage"
     env = stack_environment(ports, marker, storage_dir)
     stack = Stack(ports=ports, marker=marker, env=env, storage_dir=storage_dir)
-    config = write_firebase_config(ports)
+    config = write_firebase_config(ports, prepare_hosting_dir(ports, workdir / "hosting"))
     status_file = workdir / "status"
     groups: list[subprocess.Popen[bytes]] = []
 

@@ -1,0 +1,76 @@
+// Firebase setup: the local emulators when served by `./dev exec` (its Hosting copy carries
+// /emulators.json with this run's ports), the real project when deployed (Hosting's reserved
+// /__/firebase/init.json has the web app's configuration).
+import { initializeApp } from "firebase/app";
+import { connectAuthEmulator, getAuth } from "firebase/auth";
+import { connectFirestoreEmulator, getFirestore } from "firebase/firestore";
+import { connectFunctionsEmulator, getFunctions, httpsCallable } from "firebase/functions";
+
+export let auth, db, functions, emulators, uploadUrl;
+
+async function fetchJson(path) {
+  try {
+    const response = await fetch(path, { cache: "no-store" });
+    const type = response.headers.get("content-type") || "";
+    return response.ok && type.includes("json") ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}
+
+function hostPort(value) {
+  const [host, port] = value.replace(/^https?:\/\//, "").split(":");
+  return [host, Number(port)];
+}
+
+export async function setUpFirebase() {
+  emulators = await fetchJson("/emulators.json");
+  let config;
+  if (emulators) {
+    config = {
+      apiKey: "fake-api-key",
+      projectId: emulators.projectId,
+      authDomain: `${emulators.projectId}.firebaseapp.com`,
+      storageBucket: emulators.storageBucket,
+    };
+  } else {
+    config = await fetchJson("/__/firebase/init.json");
+    if (!config) throw new Error("No Firebase configuration: serve this page with Firebase Hosting or ./dev exec.");
+  }
+  const app = initializeApp(config);
+  auth = getAuth(app);
+  db = getFirestore(app);
+  const region = emulators?.region || "us-central1";
+  functions = getFunctions(app, region);
+  if (emulators) {
+    connectAuthEmulator(auth, `http://${emulators.auth}`, { disableWarnings: true });
+    connectFirestoreEmulator(db, ...hostPort(emulators.firestore));
+    connectFunctionsEmulator(functions, ...hostPort(emulators.functions));
+  }
+  // The upload function sits behind a Hosting rewrite (firebase.json), locally and deployed.
+  uploadUrl = "/api/upload";
+  return { config, emulators };
+}
+
+export async function call(name, data) {
+  const result = await httpsCallable(functions, name, { timeout: 120_000 })(data);
+  return result.data;
+}
+
+/** URLs the caller may read (download_url checks ownership), as {path: url}. */
+export async function urlsFor(paths) {
+  if (!paths.length) return {};
+  const { urls } = await call("download_url", { paths });
+  return urls;
+}
+
+/** Starts a download of a Storage object in this tab (the page stays; the response is a file). */
+export async function download(path) {
+  const urls = await urlsFor([path]);
+  const link = document.createElement("a");
+  link.href = urls[path];
+  link.download = path.split("/").pop();
+  document.body.append(link);
+  link.click();
+  link.remove();
+}

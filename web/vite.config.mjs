@@ -1,0 +1,7 @@
+// The dashboard is built into web/dist, which firebase.json's Hosting serves (and deploys).
+import { defineConfig } from "vite";
+
+export default defineConfig({
+  root: import.meta.dirname,
+  build: { outDir: "dist", emptyOutDir: true, sourcemap: true, chunkSizeWarningLimit: 1500 },
+});
