@@ -1,0 +1,154 @@
+// Drives the dashboard in headless Chromium (Debian's, through playwright-core) on the local stack.
+// Run by tests/browser/test_dashboard.py, which checks what this prints (one JSON line at the end).
+//   HOSTING_ORIGIN  the Hosting emulator serving web/dist      PHOTO_ZIP  a ZIP of images to drop
+//   ARTIFACTS       folder for screenshots and the download    CHROMIUM_PATH  (default /usr/bin/chromium)
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const origin = process.env.HOSTING_ORIGIN;
+const artifacts = process.env.ARTIFACTS;
+const zipBytes = readFileSync(process.env.PHOTO_ZIP);
+const JOB_TIMEOUT = 600_000;
+const stamp = Date.now().toString(36);
+const report = { steps: [] };
+const step = (name) => { report.steps.push(name); console.error(`dashboard: ${name}`); };
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+  headless: true,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+
+async function newPage() {
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 1000 } });
+  const page = await context.newPage();
+  page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") console.error(`page console: ${message.text()}`);
+  });
+  return page;
+}
+
+async function signUp(page, email) {
+  await page.goto(`${origin}/#/jobs`);
+  await page.fill("#signin-form input[name=email]", email);
+  await page.fill("#signin-form input[name=password]", "password-123");
+  await page.click("#signin-form button[value=signup]");
+  await page.waitForSelector("#who-email");
+  return page.evaluate(() => document.body.dataset.user);
+}
+
+const shot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+
+try {
+  // User 1: upload a ZIP by dropping it, watch the batch, see the gallery, download results.zip.
+  const page = await newPage();
+  report.email = `browser-${stamp}@example.com`;
+  report.uid = await signUp(page, report.email);
+  step("signed up");
+  await page.evaluate(() => { window.__loadMarker = "first-load"; });
+  await page.click("#nav a[data-page=photos]");
+  await page.waitForSelector("#photo-drop");
+  await page.evaluate((base64) => {
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([bytes], "photos.zip", { type: "application/zip" }));
+    const drop = document.getElementById("photo-drop");
+    drop.dispatchEvent(new DragEvent("dragover", { bubbles: true, cancelable: true, dataTransfer: transfer }));
+    drop.dispatchEvent(new DragEvent("drop", { bubbles: true, cancelable: true, dataTransfer: transfer }));
+  }, zipBytes.toString("base64"));
+  await page.waitForSelector("#photo-files li");
+  // Record every state of the job card the listener renders (status and percent).
+  await page.evaluate(() => {
+    window.__progress = [];
+    const box = document.getElementById("photo-job");
+    new MutationObserver(() => {
+      const card = box.querySelector(".job");
+      if (card) window.__progress.push([card.dataset.status, Number(card.dataset.percent)]);
+    }).observe(box, { childList: true, subtree: true });
+  });
+  await page.click("#photo-upload");
+  await page.waitForSelector("#photo-job .job", { timeout: 60_000 });
+  report.photo_job_id = await page.getAttribute("#photo-job .job", "data-job-id");
+  step(`upload answered, job ${report.photo_job_id}`);
+  await shot(page, "1-photos-started");
+  await page.waitForSelector("#photo-job .job:is([data-status=completed],[data-status=failed],[data-status=cancelled])",
+    { timeout: JOB_TIMEOUT });
+  report.photo_status = await page.getAttribute("#photo-job .job", "data-status");
+  report.progress = await page.evaluate(() => window.__progress);
+  report.bar_width = await page.$eval("#photo-job .bar > div", (bar) => bar.style.width);
+  step(`photo job ${report.photo_status}`);
+  await page.waitForFunction(() => {
+    const images = [...document.querySelectorAll("#photo-gallery img")];
+    return images.length >= 6 && images.every((img) => img.complete && img.naturalWidth > 0);
+  }, null, { timeout: 60_000 });
+  report.gallery = await page.$$eval("#photo-gallery figure", (figures) => figures.map((f) => ({
+    output: f.dataset.output,
+    before: f.querySelector("img.before").naturalWidth,
+    after: f.querySelector("img.after").naturalWidth,
+  })));
+  await shot(page, "2-photos-gallery");
+  const [download] = await Promise.all([
+    page.waitForEvent("download", { timeout: 60_000 }),
+    page.click('#photo-job button.download[data-path$="results.zip"]'),
+  ]);
+  report.download_name = download.suggestedFilename();
+  report.download_path = join(artifacts, "results.zip");
+  await download.saveAs(report.download_path);
+  step("results.zip downloaded");
+
+  // The same page, still never reloaded: a project with one scene whose image is generated.
+  await page.click("#nav a[data-page=projects]");
+  await page.fill("#project-form input[name=name]", `Browser project ${stamp}`);
+  await page.fill("#project-form input[name=title]", "Launch");
+  await page.fill("#project-form input[name=brand_name]", "Fizz");
+  await page.fill("#project-form input[name=product_description]", "sparkling water");
+  await page.click("#project-create");
+  await page.waitForSelector("[data-open-project]");
+  report.project_id = await page.getAttribute("[data-open-project]", "data-open-project");
+  await page.fill("#scene-form input[name=title]", "Sunrise run");
+  await page.fill("#scene-form input[name=description]", "A runner at the beach at sunrise");
+  await page.click("#scene-add");
+  await page.waitForSelector(".scene");
+  step(`project ${report.project_id} with a scene`);
+  await page.click(".scene button.generate-image");
+  await page.waitForFunction(() => {
+    const img = document.querySelector(".scene .asset-image img");
+    return img && img.complete && img.naturalWidth > 0;
+  }, null, { timeout: JOB_TIMEOUT });
+  report.scene_image = await page.$eval(".scene .asset-image img", (img) => ({
+    width: img.naturalWidth, height: img.naturalHeight, path: img.dataset.path,
+  }));
+  await shot(page, "3-project-scene-image");
+  step("scene image shown");
+
+  await page.click("#nav a[data-page=jobs]");
+  await page.waitForFunction(() => document.querySelectorAll("#job-list .job").length >= 2, null, { timeout: 30_000 });
+  report.my_jobs = await page.$$eval("#job-list .job", (cards) => cards.map((c) => c.dataset.jobId));
+  report.load_marker = await page.evaluate(() => window.__loadMarker);
+  report.navigations = await page.evaluate(() => performance.getEntriesByType("navigation").length);
+  await shot(page, "4-jobs");
+  await page.context().close();
+
+  // User 2, in a fresh browser context: sees none of user 1's jobs.
+  const other = await newPage();
+  report.other_uid = await signUp(other, `browser-other-${stamp}@example.com`);
+  await other.waitForSelector("#job-list .empty, #job-list .job");
+  report.other_jobs = await other.$$eval("#job-list .job", (cards) => cards.map((c) => c.dataset.jobId));
+  report.other_empty_text = await other.textContent("#job-list");
+  await shot(other, "5-other-user-jobs");
+  step("second user checked");
+  await other.context().close();
+  report.ok = true;
+} catch (error) {
+  report.ok = false;
+  report.error = String(error?.stack || error);
+  for (const context of browser.contexts()) {
+    for (const page of context.pages()) await shot(page, `failure-${report.steps.length}`).catch(() => {});
+  }
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(report));

@@ -1,0 +1,114 @@
+"""The web dashboard in headless Chromium on the real local stack (run through `./dev exec`).
+
+dashboard.mjs drives the page served by the Hosting emulator: sign-up, a ZIP of photos dropped
+on the Photos page and followed through the Firestore listener to 100% (no reload), the
+before/after gallery, results.zip downloaded, a project whose scene image is generated and
+shown, and a second user who sees none of the first user's jobs. This test prepares the input,
+then checks what the browser saw and what it downloaded. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from mediajobs import platform
+from tests import photo_fixtures as fx
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+STACK_VARS = ("HOSTING_ORIGIN", "FIRESTORE_EMULATOR_HOST", "FIREBASE_AUTH_EMULATOR_HOST", "FUNCTIONS_ORIGIN")
+PHOTOS = ("astronaut", "coffee", "chelsea")
+
+pytestmark = pytest.mark.skipif(
+    any(not os.environ.get(name) for name in STACK_VARS),
+    reason=f"needs the local stack (./dev exec -- python -m pytest tests/browser); one of {STACK_VARS} is unset",
+)
+
+
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not Path(path).exists():
+        pytest.fail(f"no Chromium at {path}: run scripts/setup (installs Debian's chromium) or set CHROMIUM_PATH")
+    return path
+
+
+def run_dashboard(zip_path: Path) -> tuple[dict[str, Any], float]:
+    node = shutil.which("node")
+    assert node, "node is not on PATH (Node.js 20+ is a prerequisite, see README)"
+    env = dict(os.environ, ARTIFACTS=str(ARTIFACTS), PHOTO_ZIP=str(zip_path), CHROMIUM_PATH=chromium_path())
+    started = time.monotonic()
+    proc = subprocess.run(
+        [node, str(Path(__file__).with_name("dashboard.mjs"))],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    elapsed = time.monotonic() - started
+    (ARTIFACTS / "dashboard.log").write_text(proc.stderr)
+    lines = proc.stdout.strip().splitlines()
+    assert proc.returncode == 0 and lines, f"dashboard.mjs exited {proc.returncode}:\n{proc.stderr[-4000:]}"
+    report: dict[str, Any] = json.loads(lines[-1])
+    assert report["ok"], f"{report.get('error')}\nsteps: {report['steps']}\n{proc.stderr[-4000:]}"
+    return report, elapsed
+
+
+def test_dashboard_end_to_end_in_a_real_browser(tmp_path: Path) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    zip_path = tmp_path / "photos.zip"
+    with zipfile.ZipFile(zip_path, "w") as archive:
+        for name in PHOTOS:
+            archive.writestr(f"{name}.jpg", fx.photo(name, size=(256, 256)))
+
+    report, elapsed = run_dashboard(zip_path)
+    print(f"browser run: {elapsed:.1f}s, steps: {report['steps']}")
+
+    # Progress came through the listener, moved, and reached 100% on the page it started on.
+    assert report["photo_status"] == "completed", report
+    seen = report["progress"]
+    assert seen[-1] == ["completed", 100] and report["bar_width"] == "100%", seen
+    assert len({tuple(state) for state in seen}) >= 2, f"the card never changed: {seen}"
+    assert report["load_marker"] == "first-load" and report["navigations"] == 1, "the page was reloaded"
+
+    # The gallery shows each photo before and after.
+    assert len(report["gallery"]) == len(PHOTOS)
+    assert all(pair["before"] > 0 and pair["after"] > 0 for pair in report["gallery"]), report["gallery"]
+
+    # results.zip as the browser downloaded it: the job's outputs, real PNGs.
+    job = platform.db().collection("jobs").document(report["photo_job_id"]).get().to_dict() or {}
+    assert job["owner_uid"] == report["uid"]
+    outputs = sorted(path.rsplit("/", 1)[1] for path in job["result"]["outputs"])
+    assert outputs == sorted(f"{name}.png" for name in PHOTOS)
+    with zipfile.ZipFile(report["download_path"]) as archive:
+        assert archive.testzip() is None
+        assert sorted(archive.namelist()) == outputs
+        for name in outputs:
+            image = Image.open(io.BytesIO(archive.read(name)))
+            image.load()
+            assert image.format == "PNG" and image.mode == "RGBA" and image.width > 0
+
+    # The scene's generated image was shown, and it is the one recorded on the scene.
+    scene_image = report["scene_image"]
+    assert scene_image["width"] > 0 and scene_image["height"] > 0
+    assert scene_image["path"].startswith(f"projects/{report['project_id']}/scenes/")
+    assert report["photo_job_id"] in report["my_jobs"]
+
+    # A second user sees none of the first user's jobs.
+    assert report["other_uid"] != report["uid"]
+    assert report["other_jobs"] == [], report["other_jobs"]
+    assert "No jobs yet" in report["other_empty_text"]
+    for name in ("1-photos-started", "2-photos-gallery", "3-project-scene-image", "4-jobs", "5-other-user-jobs"):
+        assert (ARTIFACTS / f"{name}.png").stat().st_size > 0
