@@ -109,7 +109,7 @@ class SceneView {
     this.active.replaceChildren(...(job ? [
       el("span", { class: "muted" }, `${job.type || "scene_asset"} ${job.kind || ""} ${job.status} ${job.progress || 0}%`),
       progressBar(job.progress || 0),
-      job.error_message ? el("p", { class: "error" }, job.error_message) : null] : []));
+      job.error_message ? el("p", { class: "error" }, job.error_message) : ""] : []));
     this.node.dataset.activeStatus = job?.status || "";
     if (scene.composition) {
       this.media.composition.replaceChildren(el("pre", {}, JSON.stringify(scene.composition, null, 1)));

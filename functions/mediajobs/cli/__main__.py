@@ -12,6 +12,7 @@ against a real project with the usual Google credentials (GOOGLE_APPLICATION_CRE
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import uuid
 from typing import Any
@@ -53,9 +54,11 @@ def demo(args: argparse.Namespace) -> int:
     from mediajobs.cli import seed
 
     ok = True
-    user = client.sign_up(f"demo-{uuid.uuid4().hex[:8]}@example.com")
-    admin = client.sign_up(f"admin-{uuid.uuid4().hex[:8]}@example.com", admin=True)
+    # Known accounts (each run has fresh emulators), so that people can sign in to the dashboard.
+    user = client.sign_up(DEMO_USER[0], DEMO_USER[1])
+    admin = client.sign_up(DEMO_ADMIN[0], DEMO_ADMIN[1], admin=True)
     print(f"signed in as {user.email} and, for admin jobs, {admin.email}")
+    print_dashboard()
 
     print(f"\n1. selftest: {args.items} items through the job engine, item 3 rejected on purpose")
     job = client.call(
@@ -83,7 +86,34 @@ def demo(args: argparse.Namespace) -> int:
 
     print("\n4. scenes: a project with a brief and 4 scenes, every asset kind for all scenes at once")
     ok &= demo_scenes(user, args.timeout)
+    keep_dashboard_open(args.keep_open)
     return 0 if ok else 1
+
+
+DEMO_USER = ("demo@example.com", "demo-password")
+DEMO_ADMIN = ("admin@example.com", "admin-password")
+
+
+def print_dashboard() -> None:
+    import os
+
+    origin = os.environ.get("HOSTING_ORIGIN")
+    if not origin:
+        return
+    print(f"\ndashboard: {origin}/  (live while the demo runs)")
+    print(f"  sign in as {DEMO_USER[0]} / {DEMO_USER[1]} to watch the demo's jobs,")
+    print(f"  or as the admin {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]} (Export page)")
+
+
+def keep_dashboard_open(mode: str) -> None:
+    """Keeps the stack (and so the dashboard) up after the demo until Enter, when on a terminal."""
+    import os
+
+    if not os.environ.get("HOSTING_ORIGIN") or mode == "no" or (mode == "auto" and not sys.stdin.isatty()):
+        return
+    print_dashboard()
+    with contextlib.suppress(EOFError, KeyboardInterrupt):
+        input("\nPress Enter to stop the demo and its local stack... ")
 
 
 def demo_photos(user: client.User, timeout: float) -> bool:
@@ -209,6 +239,12 @@ def main(argv: list[str]) -> int:
     demo_parser = sub.add_parser("demo", help="run every job kind end to end on the local stack")
     demo_parser.add_argument("--items", type=int, default=40)
     demo_parser.add_argument("--timeout", type=float, default=600)
+    demo_parser.add_argument(
+        "--keep-open",
+        choices=["auto", "yes", "no"],
+        default="auto",
+        help="keep the dashboard up after the demo until Enter (auto: when stdin is a terminal)",
+    )
     export_parser = sub.add_parser("export", help="start a media export and show its progress")
     export_parser.add_argument("--user-id", action="append", help="export only these users (repeatable)")
     export_parser.add_argument("--resume-from", help="skip users a previous export already archived")
