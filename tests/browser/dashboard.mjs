@@ -31,14 +31,16 @@ async function newPage() {
   return page;
 }
 
-async function signUp(page, email) {
+async function signIn(page, email, password, action = "signin") {
   await page.goto(`${origin}/#/jobs`);
   await page.fill("#signin-form input[name=email]", email);
-  await page.fill("#signin-form input[name=password]", "password-123");
-  await page.click("#signin-form button[value=signup]");
+  await page.fill("#signin-form input[name=password]", password);
+  await page.click(`#signin-form button[value=${action}]`);
   await page.waitForSelector("#who-email");
   return page.evaluate(() => document.body.dataset.user);
 }
+
+const signUp = (page, email) => signIn(page, email, "password-123", "signup");
 
 const shot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 
@@ -48,6 +50,7 @@ try {
   report.email = `browser-${stamp}@example.com`;
   report.uid = await signUp(page, report.email);
   step("signed up");
+  report.export_nav_hidden = await page.isHidden("#nav-export");
   await page.evaluate(() => { window.__loadMarker = "first-load"; });
   await page.click("#nav a[data-page=photos]");
   await page.waitForSelector("#photo-drop");
@@ -141,6 +144,26 @@ try {
   await shot(other, "5-other-user-jobs");
   step("second user checked");
   await other.context().close();
+
+  // An admin exports two seeded users from the Export page and downloads one archive.
+  const admin = await newPage();
+  await signIn(admin, process.env.ADMIN_EMAIL, process.env.ADMIN_PASSWORD);
+  await admin.click("#nav a[data-page=export]");
+  await admin.fill("#export-users", process.env.EXPORT_USER_IDS);
+  await admin.click("#export-start");
+  await admin.waitForSelector("#export-job .job[data-status=completed]", { timeout: JOB_TIMEOUT });
+  await admin.waitForFunction((count) => document.querySelectorAll("#export-users-table tr[data-status=done] button").length === count,
+    process.env.EXPORT_USER_IDS.split(",").length, { timeout: 30_000 });
+  report.export_rows = await admin.$$eval("#export-users-table tr[data-status]", (rows) => rows.map((r) => r.dataset.status));
+  await shot(admin, "6-admin-export");
+  const [archive] = await Promise.all([
+    admin.waitForEvent("download", { timeout: 60_000 }),
+    admin.click("#export-users-table tr[data-status=done] button"),
+  ]);
+  report.export_download_path = join(artifacts, "export-archive.zip");
+  await archive.saveAs(report.export_download_path);
+  step("admin export downloaded");
+  await admin.context().close();
   report.ok = true;
 } catch (error) {
   report.ok = false;

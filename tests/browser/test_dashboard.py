@@ -3,7 +3,8 @@
 dashboard.mjs drives the page served by the Hosting emulator: sign-up, a ZIP of photos dropped
 on the Photos page and followed through the Firestore listener to 100% (no reload), the
 before/after gallery, results.zip downloaded, a project whose scene image is generated and
-shown, and a second user who sees none of the first user's jobs. This test prepares the input,
+shown, a second user who sees none of the first user's jobs, and an admin who exports two
+users from the Export page and downloads an archive. This test prepares the input,
 then checks what the browser saw and what it downloaded. Screenshots go to test-artifacts/.
 """
 
@@ -15,6 +16,7 @@ import os
 import shutil
 import subprocess
 import time
+import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ import pytest
 from PIL import Image
 
 from mediajobs import platform
+from mediajobs.cli import client, seed
 from tests import photo_fixtures as fx
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,10 +46,18 @@ def chromium_path() -> str:
     return path
 
 
-def run_dashboard(zip_path: Path) -> tuple[dict[str, Any], float]:
+def run_dashboard(zip_path: Path, admin: client.User, export_user_ids: list[str]) -> tuple[dict[str, Any], float]:
     node = shutil.which("node")
     assert node, "node is not on PATH (Node.js 20+ is a prerequisite, see README)"
-    env = dict(os.environ, ARTIFACTS=str(ARTIFACTS), PHOTO_ZIP=str(zip_path), CHROMIUM_PATH=chromium_path())
+    env = dict(
+        os.environ,
+        ARTIFACTS=str(ARTIFACTS),
+        PHOTO_ZIP=str(zip_path),
+        CHROMIUM_PATH=chromium_path(),
+        ADMIN_EMAIL=admin.email,
+        ADMIN_PASSWORD=admin.password,
+        EXPORT_USER_IDS=",".join(export_user_ids),
+    )
     started = time.monotonic()
     proc = subprocess.run(
         [node, str(Path(__file__).with_name("dashboard.mjs"))],
@@ -73,7 +84,10 @@ def test_dashboard_end_to_end_in_a_real_browser(tmp_path: Path) -> None:
         for name in PHOTOS:
             archive.writestr(f"{name}.jpg", fx.photo(name, size=(256, 256)))
 
-    report, elapsed = run_dashboard(zip_path)
+    admin = client.sign_up(f"browser-admin-{uuid.uuid4().hex[:8]}@example.com", admin=True)
+    export_user_ids = seed.seed_demo_users(2, prefix=f"browser-{uuid.uuid4().hex[:6]}")
+
+    report, elapsed = run_dashboard(zip_path, admin, export_user_ids)
     print(f"browser run: {elapsed:.1f}s, steps: {report['steps']}, job card states: {report['progress']}")
 
     # Progress came through the listener, moved, and reached 100% on the page it started on.
@@ -114,5 +128,19 @@ def test_dashboard_end_to_end_in_a_real_browser(tmp_path: Path) -> None:
     assert report["other_uid"] != report["uid"]
     assert report["other_jobs"] == [], report["other_jobs"]
     assert "No jobs yet" in report["other_empty_text"]
-    for name in ("1-photos-started", "2-photos-gallery", "3-project-scene-image", "4-jobs", "5-other-user-jobs"):
+    assert report["export_nav_hidden"], "a user who is not an admin was offered the Export page"
+
+    # The admin's export: every user archived, and the archive the browser downloaded is a ZIP.
+    assert report["export_rows"] == ["done"] * len(export_user_ids)
+    with zipfile.ZipFile(report["export_download_path"]) as archive:
+        assert archive.testzip() is None and "manifest.json" in archive.namelist()
+
+    for name in (
+        "1-photos-started",
+        "2-photos-gallery",
+        "3-project-scene-image",
+        "4-jobs",
+        "5-other-user-jobs",
+        "6-admin-export",
+    ):
         assert (ARTIFACTS / f"{name}.png").stat().st_size > 0
