@@ -349,6 +349,7 @@ def exec_command(command: list[str]) -> int:
     finally:
         leftovers = end_processes(groups, marker)
         config.unlink(missing_ok=True)
+        shutil.rmtree(workdir / "hosting", ignore_errors=True)
         if leftovers:
             log(f"ERROR: processes survived teardown: {leftovers}")
     if leftovers:

@@ -3,5 +3,5 @@ import { defineConfig } from "vite";
 
 export default defineConfig({
   root: import.meta.dirname,
-  build: { outDir: "dist", emptyOutDir: true, sourcemap: true, chunkSizeWarningLimit: 1500 },
+  build: { outDir: "dist", emptyOutDir: true, chunkSizeWarningLimit: 1500 },
 });
