@@ -2,6 +2,8 @@
 // Run by tests/browser/test_dashboard.py, which checks what this prints (one JSON line at the end).
 //   HOSTING_ORIGIN  the Hosting emulator serving web/dist      PHOTO_ZIP  a ZIP of images to drop
 //   ARTIFACTS       folder for screenshots and the download    CHROMIUM_PATH  (default /usr/bin/chromium)
+//   USER_EMAIL, USER_PASSWORD, CANCEL_JOB_ID  the first user and a long job of theirs to cancel
+//   ADMIN_EMAIL, ADMIN_PASSWORD, EXPORT_USER_IDS  an admin and the users they export
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -47,10 +49,16 @@ const shot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.pn
 try {
   // User 1: upload a ZIP by dropping it, watch the batch, see the gallery, download results.zip.
   const page = await newPage();
-  report.email = `browser-${stamp}@example.com`;
-  report.uid = await signUp(page, report.email);
-  step("signed up");
+  report.uid = await signIn(page, process.env.USER_EMAIL, process.env.USER_PASSWORD);
+  step("signed in");
   report.export_nav_hidden = await page.isHidden("#nav-export");
+
+  // The long job the test started for this user: cancelled from its card on the Jobs page.
+  const running = `#job-list .job[data-job-id="${process.env.CANCEL_JOB_ID}"]`;
+  await page.click(`${running} button.cancel`, { timeout: 60_000 });
+  await page.waitForSelector(`${running}[data-status=cancelled]`, { timeout: 120_000 });
+  await shot(page, "0-jobs-cancelled");
+  step("long job cancelled from the Jobs page");
   await page.evaluate(() => { window.__loadMarker = "first-load"; });
   await page.click("#nav a[data-page=photos]");
   await page.waitForSelector("#photo-drop");

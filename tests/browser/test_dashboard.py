@@ -1,11 +1,12 @@
 """The web dashboard in headless Chromium on the real local stack (run through `./dev exec`).
 
-dashboard.mjs drives the page served by the Hosting emulator: sign-up, a ZIP of photos dropped
-on the Photos page and followed through the Firestore listener to 100% (no reload), the
-before/after gallery, results.zip downloaded, a project whose scene image is generated and
-shown, a second user who sees none of the first user's jobs, and an admin who exports two
-users from the Export page and downloads an archive. This test prepares the input,
-then checks what the browser saw and what it downloaded. Screenshots go to test-artifacts/.
+dashboard.mjs drives the page served by the Hosting emulator: sign-in, a long job cancelled
+from the Jobs page, a ZIP of photos dropped on the Photos page and followed through the
+Firestore listener to 100% (no reload), the before/after gallery, results.zip downloaded, a
+project whose scene image is generated and shown, a second user (signed up on the page) who
+sees none of the first user's jobs, and an admin who exports two users from the Export page
+and downloads an archive. This test prepares users and input, then checks what the browser saw
+and what it downloaded. Screenshots go to test-artifacts/browser/.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from PIL import Image
 from mediajobs import platform
 from mediajobs.cli import client, seed
 from tests import photo_fixtures as fx
+from tests.integration.jobs_helpers import start_selftest
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -46,7 +48,9 @@ def chromium_path() -> str:
     return path
 
 
-def run_dashboard(zip_path: Path, admin: client.User, export_user_ids: list[str]) -> tuple[dict[str, Any], float]:
+def run_dashboard(
+    zip_path: Path, user: client.User, cancel_job_id: str, admin: client.User, export_user_ids: list[str]
+) -> tuple[dict[str, Any], float]:
     node = shutil.which("node")
     assert node, "node is not on PATH (Node.js 20+ is a prerequisite, see README)"
     env = dict(
@@ -54,6 +58,9 @@ def run_dashboard(zip_path: Path, admin: client.User, export_user_ids: list[str]
         ARTIFACTS=str(ARTIFACTS),
         PHOTO_ZIP=str(zip_path),
         CHROMIUM_PATH=chromium_path(),
+        USER_EMAIL=user.email,
+        USER_PASSWORD=user.password,
+        CANCEL_JOB_ID=cancel_job_id,
         ADMIN_EMAIL=admin.email,
         ADMIN_PASSWORD=admin.password,
         EXPORT_USER_IDS=",".join(export_user_ids),
@@ -84,11 +91,17 @@ def test_dashboard_end_to_end_in_a_real_browser(tmp_path: Path) -> None:
         for name in PHOTOS:
             archive.writestr(f"{name}.jpg", fx.photo(name, size=(256, 256)))
 
+    user = client.sign_up(f"browser-{uuid.uuid4().hex[:8]}@example.com")
     admin = client.sign_up(f"browser-admin-{uuid.uuid4().hex[:8]}@example.com", admin=True)
     export_user_ids = seed.seed_demo_users(2, prefix=f"browser-{uuid.uuid4().hex[:6]}")
+    long_job_id = start_selftest(user, items=40, sleep_ms=1500)  # cancelled from the Jobs page
 
-    report, elapsed = run_dashboard(zip_path, admin, export_user_ids)
+    report, elapsed = run_dashboard(zip_path, user, long_job_id, admin, export_user_ids)
     print(f"browser run: {elapsed:.1f}s, steps: {report['steps']}, job card states: {report['progress']}")
+
+    assert report["uid"] == user.uid
+    cancelled = platform.db().collection("jobs").document(long_job_id).get().to_dict() or {}
+    assert cancelled["status"] == "cancelled" and cancelled["cancel_requested"] is True
 
     # Progress came through the listener, moved, and reached 100% on the page it started on.
     assert report["photo_status"] == "completed", report
@@ -136,6 +149,7 @@ def test_dashboard_end_to_end_in_a_real_browser(tmp_path: Path) -> None:
         assert archive.testzip() is None and "manifest.json" in archive.namelist()
 
     for name in (
+        "0-jobs-cancelled",
         "1-photos-started",
         "2-photos-gallery",
         "3-project-scene-image",
