@@ -13,6 +13,7 @@ from google.cloud import firestore as gfs
 
 from mediajobs import platform
 from mediajobs.cli import client
+from mediajobs.jobs import store
 from tests.integration.jobs_helpers import items_of, percents, runs_of, start_selftest
 
 
@@ -58,6 +59,18 @@ def test_admin_sdk_write_with_bad_input_fails_with_a_clear_error(user: client.Us
     assert final["error"]["code"] == "invalid-argument"
     assert "input.items" in final["error"]["message"]
     assert "input.colour: unknown field" in final["error"]["message"]
+
+
+def test_a_malformed_job_document_from_an_old_client_fails_with_a_clear_error(user: client.User) -> None:
+    ref = platform.db().collection("jobs").document()
+    ref.create({"type": "selftest", "status": "queued", "owner_uid": user.uid, "input": "ten", "progress": "x"})
+
+    final, _ = client.watch_job(ref.id, timeout=60)
+
+    assert final["status"] == "failed"
+    assert final["error"]["code"] == "invalid-argument"
+    assert final["error"]["message"].startswith("The job document is malformed: ")
+    assert "input" in final["error"]["message"]
 
 
 def test_an_item_that_raises_fails_alone(user: client.User) -> None:
@@ -133,7 +146,7 @@ def test_cancelling_twice_and_after_the_end_is_harmless(user: client.User) -> No
 
 
 def test_the_same_trigger_event_delivered_again_does_the_work_once(user: client.User) -> None:
-    """The creation event reaches the function once from the emulator and twice more from us."""
+    """The creation event reaches the function once from the emulator and twice more from us: three deliveries."""
     import os
 
     import requests
@@ -187,6 +200,11 @@ def test_the_same_trigger_event_delivered_again_does_the_work_once(user: client.
     assert final["progress"] == {"total": 10, "done": 10, "failed": 0, "percent": 100}
     assert runs_of(ref.id) == {f"item-{i:05d}": 1 for i in range(10)}
     assert {item["attempts"] for item in items_of(ref.id).values()} == {1}
+    # Started and planned once: one plan of 10 items, counted once.
+    plan = ref.collection("engine").document("plan").get().to_dict() or {}
+    assert (plan.get("total"), plan.get("enqueued_all")) == (10, True)
+    counts = store.read_counts(ref.id)
+    assert (counts.done, counts.failed, counts.cancelled) == (10, 0, 0)
 
 
 def test_a_stale_job_is_swept(user: client.User) -> None:

@@ -25,7 +25,8 @@ def test_main_declares_every_function() -> None:
     run = subprocess.run([sys.executable, "-c", code], cwd=FUNCTIONS, capture_output=True, text=True, check=True)
     assert run.stdout.split() == sorted(
         [
-            "add_scene", "cancel_job", "create_project", "delete_project", "exportitems", "generate_scene_asset",
+            "add_scene", "cancel_job", "create_project", "delete_project", "download_url", "exportitems",
+            "generate_scene_asset",
             "jobitems", "jobplan", "on_job_created", "photoitems", "replicate_webhook",
             "sceneitems", "start_job", "sweep_jobs", "update_project", "update_scene", "upload", "videoitems",
         ]

@@ -46,7 +46,7 @@ class ExportInput(StrictModel):
     def ids_are_document_ids(cls, value: list[str] | None) -> list[str] | None:
         if value is None:
             return None
-        bad = [v for v in value if not v or "/" in v or len(v) > 1500]
+        bad = [v for v in value if not sources.valid_document_id(v)]
         if bad:
             raise ValueError(f"not document ids: {bad[:5]}")
         return list(dict.fromkeys(value))  # duplicates asked for are exported once

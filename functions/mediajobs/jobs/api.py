@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import random
+import time
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pydantic
 from firebase_functions import https_fn, logger
+from google.api_core import exceptions as gexc
 from google.cloud import firestore as gfs
 
 from mediajobs import config, platform
@@ -17,7 +21,9 @@ from mediajobs.jobs.models import Job, new_job_document
 from mediajobs.validation import StrictModel, describe
 
 Code = https_fn.FunctionsErrorCode
-ACTIVE_STATUSES = ["queued", "processing"]
+ACTIVE_STATUSES = ("queued", "processing")
+SLOTS_COLLECTION = "job_slots"  # job_slots/{uid}: the user's active job ids (functions only)
+SLOT_ATTEMPTS = 20  # a burst of one user's starts contends on their slots document
 M = TypeVar("M", bound=pydantic.BaseModel)
 
 
@@ -61,7 +67,7 @@ def start_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 def create_job(caller: CallerInfo, job_type: str, input: dict[str, Any], options: dict[str, Any]) -> str:
     """Validates and queues a job for `caller`; HttpsError with a clear message otherwise."""
     ref, document = prepare_job(caller, job_type, input, options)
-    ref.create(document)
+    create_job_in_slot(caller.uid, ref, document)
     logger.info("job queued", job_id=ref.id, type=job_type, owner_uid=caller.uid)
     return str(ref.id)
 
@@ -85,7 +91,6 @@ def prepare_job(
         raise https_fn.HttpsError(Code.INVALID_ARGUMENT, failure.message) from None
     if denial := kind.input_denial(caller, valid_input, valid_options):
         raise https_fn.HttpsError(Code.PERMISSION_DENIED, denial)
-    _check_active_jobs(caller.uid)
     ref = platform.db().collection("jobs").document()
     document = new_job_document(
         job_type=job_type,
@@ -96,22 +101,56 @@ def prepare_job(
     return ref, {**document, "created_at": gfs.SERVER_TIMESTAMP, "updated_at": gfs.SERVER_TIMESTAMP}
 
 
-def _check_active_jobs(uid: str) -> None:
+def create_job_in_slot(
+    uid: str, ref: Any, document: dict[str, Any], guard: Callable[[Any], None] | None = None
+) -> None:
+    """Creates the job if `uid` has a free slot, else raises resource-exhausted.
+
+    Optimistic and exact: the user's `job_slots/{uid}` document and the new job are written in
+    one batch that only lands if the slots document is unchanged since we read it, so racing
+    starts of one user are serialised without holding locks (which, on the emulator as on
+    Firestore, make bursts of transactions on one document abort); the losers read again.
+    `guard(batch)` runs on every attempt: it may refuse (raise) or add conditional writes."""
+    db = platform.db()
+    slots = db.collection(SLOTS_COLLECTION).document(uid)
+    for _ in range(SLOT_ATTEMPTS):
+        snapshot = slots.get()
+        fields = _admitted(uid, ref.id, snapshot.to_dict() if snapshot.exists else None)
+        batch = db.batch()
+        if guard is not None:
+            guard(batch)
+        if snapshot.exists:
+            batch.update(slots, fields, option=db.write_option(last_update_time=snapshot.update_time))
+        else:
+            batch.create(slots, fields)
+        batch.create(ref, document)
+        try:
+            batch.commit()
+            return
+        except (gexc.FailedPrecondition, gexc.Conflict):
+            time.sleep(random.uniform(0.02, 0.2))  # another start of this user won the race: look again
+    raise https_fn.HttpsError(Code.ABORTED, "Too many jobs are being started at once; try again in a moment.")
+
+
+def _admitted(uid: str, job_id: str, slots: dict[str, Any] | None) -> dict[str, Any]:
+    """The slots document with `job_id` added, or resource-exhausted when the user is at the cap.
+
+    A slot frees itself when its job ends: nothing has to remember to release it. Job statuses
+    are plain reads (locking jobs the engine is writing would make starts and running jobs
+    abort each other); still exact, since an ended job never becomes active again and one
+    that ends after this read only makes the check stricter."""
     limit = config.MAX_ACTIVE_JOBS_PER_USER.value
-    query: Any = (
-        platform.db()
-        .collection("jobs")
-        .where(filter=gfs.FieldFilter("owner_uid", "==", uid))
-        .where(filter=gfs.FieldFilter("status", "in", ACTIVE_STATUSES))
-        .count()
-    )
-    count = int(query.get()[0][0].value)
-    if count >= limit:
+    listed = [j for j in (slots or {}).get("active") or [] if isinstance(j, str) and j]
+    refs = [store.job_ref(j) for j in listed]
+    statuses = {snap.id: (snap.to_dict() or {}).get("status") for snap in platform.db().get_all(refs)} if refs else {}
+    active = [j for j in listed if statuses.get(j) in ACTIVE_STATUSES]
+    if len(active) >= limit:
         raise https_fn.HttpsError(
             Code.RESOURCE_EXHAUSTED,
-            f"You already have {count} jobs queued or running (the limit is {limit}); "
+            f"You already have {len(active)} jobs queued or running (the limit is {limit}); "
             "wait for one to finish or cancel one.",
         )
+    return {"active": [*active, job_id], "updated_at": gfs.SERVER_TIMESTAMP}
 
 
 def cancel_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:

@@ -13,7 +13,7 @@ from firebase_functions import https_fn, logger
 from google.cloud import firestore as gfs
 
 from mediajobs import platform
-from mediajobs.jobs.api import Code, caller_of, parse, prepare_job
+from mediajobs.jobs.api import Code, caller_of, create_job_in_slot, parse, prepare_job
 from mediajobs.jobs.store import now
 from mediajobs.scenes import models
 
@@ -151,9 +151,9 @@ def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     )
     scene = project_ref(request.project_id).collection("scenes").document(request.scene_id)
 
-    @gfs.transactional
-    def start(transaction: gfs.Transaction) -> None:
-        snapshot = scene.get(transaction=transaction)
+    def one_active_job_per_scene(batch: Any) -> None:
+        """Refuses if the scene is busy; else points it at the new job, if it is still as we read it."""
+        snapshot = scene.get()
         if not snapshot.exists:
             raise https_fn.HttpsError(Code.NOT_FOUND, f"Scene {request.scene_id} is not in this project.")
         active = (snapshot.to_dict() or {}).get("active_job") or {}
@@ -161,7 +161,7 @@ def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
         busy = active.get("status") in ACTIVE and last is not None and now() - last < STALE_ACTIVE_JOB
         if busy and active.get("job_id"):
             # The job document is the truth; the scene's mirror may lag it by a moment.
-            job = platform.db().collection("jobs").document(active["job_id"]).get(transaction=transaction)
+            job = platform.db().collection("jobs").document(active["job_id"]).get()
             busy = job.exists and (job.to_dict() or {}).get("status") in ACTIVE
         if busy:
             raise https_fn.HttpsError(
@@ -169,23 +169,21 @@ def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
                 f"Scene {request.scene_id} is already generating ({active.get('type')}, job {active.get('job_id')}); "
                 "wait for it or cancel it.",
             )
-        transaction.create(job_ref, job_document)
-        transaction.update(
+        active_job = {
+            "job_id": job_ref.id,
+            "type": request.kind,
+            "status": "queued",
+            "progress": 0,
+            "started_at": SERVER_TIMESTAMP,
+            "last_update": SERVER_TIMESTAMP,
+            "error_message": None,
+        }
+        batch.update(
             scene,
-            {
-                "active_job": {
-                    "job_id": job_ref.id,
-                    "type": request.kind,
-                    "status": "queued",
-                    "progress": 0,
-                    "started_at": SERVER_TIMESTAMP,
-                    "last_update": SERVER_TIMESTAMP,
-                    "error_message": None,
-                },
-                "updated_at": SERVER_TIMESTAMP,
-            },
+            {"active_job": active_job, "updated_at": SERVER_TIMESTAMP},
+            option=platform.db().write_option(last_update_time=snapshot.update_time),
         )
 
-    start(platform.db().transaction())
+    create_job_in_slot(caller.uid, job_ref, job_document, guard=one_active_job_per_scene)
     logger.info("scene asset job queued", job_id=job_ref.id, project_id=request.project_id, kind=request.kind)
     return {"job_id": job_ref.id}
