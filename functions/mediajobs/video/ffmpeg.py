@@ -7,6 +7,7 @@ ffmpeg's own `-progress` output and stop promptly when asked to.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import re
 import subprocess
 from collections.abc import Callable
@@ -99,7 +100,14 @@ def run_with_progress(
             process.wait()
     if process.returncode != 0:
         error = process.stderr.read() if process.stderr else ""
+        _raise_if_out_of_space(error)
         raise VideoError("transcode-failed", f"ffmpeg failed: {_last_line(error)}")
+
+
+def _raise_if_out_of_space(stderr: str) -> None:
+    """ffmpeg's ENOSPC as the OSError a Python write would raise, so callers handle both alike."""
+    if "No space left on device" in stderr:
+        raise OSError(errno.ENOSPC, f"No space left on device (ffmpeg: {_last_line(stderr)})")
 
 
 def thumbnail(source: Path, at_seconds: float, out: Path, width: int | None = None) -> None:
@@ -110,6 +118,7 @@ def thumbnail(source: Path, at_seconds: float, out: Path, width: int | None = No
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     if run.returncode != 0 or not out.exists():
+        _raise_if_out_of_space(run.stderr)
         raise VideoError("thumbnail-failed", f"Could not take a frame at {at_seconds:.1f}s: {_last_line(run.stderr)}")
 
 
