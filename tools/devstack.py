@@ -175,36 +175,76 @@ def fake_gcs_binary() -> Path:
     return bins[0]
 
 
-def start_storage(stack: Stack) -> subprocess.Popen[bytes]:
+def storage_command(stack: Stack) -> list[str]:
     port = stack.ports["storage"]
+    return [
+        str(fake_gcs_binary()),
+        "-scheme",
+        "http",
+        "-host",
+        "127.0.0.1",
+        "-port",
+        str(port),
+        "-backend",
+        "filesystem",
+        "-filesystem-root",
+        str(stack.storage_dir),
+        "-public-host",
+        f"127.0.0.1:{port}",
+        "-external-url",
+        f"http://127.0.0.1:{port}",
+        "-log-level",
+        "error",
+    ]
+
+
+def start_storage(stack: Stack) -> subprocess.Popen[bytes]:
     (stack.storage_dir / stack.bucket).mkdir(parents=True)  # a folder per bucket
+    return run_storage(storage_command(stack), stack.env)
+
+
+def run_storage(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Starts fake-gcs-server and waits until it answers; its log goes beside its data folder.
+
+    `env` must carry the run's marker so that teardown ends it, also when a fault test
+    restarted it (see `kill_storage`)."""
+    root = Path(command[command.index("-filesystem-root") + 1])
+    port = int(command[command.index("-port") + 1])
     proc = subprocess.Popen(
-        [
-            str(fake_gcs_binary()),
-            "-scheme",
-            "http",
-            "-host",
-            "127.0.0.1",
-            "-port",
-            str(port),
-            "-backend",
-            "filesystem",
-            "-filesystem-root",
-            str(stack.storage_dir),
-            "-public-host",
-            f"127.0.0.1:{port}",
-            "-external-url",
-            f"http://127.0.0.1:{port}",
-            "-log-level",
-            "error",
-        ],
-        env=stack.env,
+        command,
+        env=env,
         start_new_session=True,
         stdout=subprocess.DEVNULL,
-        stderr=open(stack.storage_dir.parent / "storage.log", "wb"),  # noqa: SIM115
+        stderr=open(root.parent / "storage.log", "ab"),  # noqa: SIM115
     )
     wait_for_http(f"http://127.0.0.1:{port}/storage/v1/b", timeout=30)
     return proc
+
+
+def kill_storage(port: int) -> list[str]:
+    """SIGKILLs the Storage emulator serving `port` (an outage, for fault tests); returns its
+    command line, which `run_storage` takes to bring it back with the same data folder."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = [arg.decode() for arg in (entry / "cmdline").read_bytes().split(b"\0")[:-1]]
+        except OSError:
+            continue
+        if (
+            command
+            and Path(command[0]).name.startswith("fake-gcs-server")
+            and "-port" in command
+            and command[command.index("-port") + 1] == str(port)
+        ):
+            os.kill(int(entry.name), signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while not port_is_free(port):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"port {port} still taken after killing fake-gcs-server")
+                time.sleep(0.05)
+            return command
+    raise LookupError(f"no fake-gcs-server serves port {port}")
 
 
 def stack_environment(ports: dict[str, int], marker: str, storage_dir: Path) -> dict[str, str]:
