@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := functions/venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test lint unit demo bench clean
+.PHONY: setup test test-faults lint unit demo bench clean
 
 setup:
 	@scripts/setup
@@ -16,6 +16,12 @@ lint: setup
 # Every test (unit, integration, the stack itself) against the real local emulator suite.
 test: lint
 	./dev exec -- python -m pytest tests $(PYTEST_ARGS)
+
+# Injected faults that need a stack of their own (tests/faults, project demo-mediajobs-faults):
+# Storage killed mid-export, the functions' temp disk filling, a hung provider. CI runs it too.
+# Mounts a tmpfs (root) and uses fixed paths and a fixed port: one run at a time per machine.
+test-faults: setup
+	MEDIAJOBS_PROJECT=demo-mediajobs-faults ./dev exec -- python -m pytest tests/faults $(PYTEST_ARGS)
 
 demo: setup
 	./dev exec -- python -m mediajobs.cli demo

@@ -49,7 +49,7 @@ class Prediction:
 
 
 class FakeReplicate:
-    def __init__(self, webhook_secret: str, outputs: dict[str, tuple[bytes, str]]) -> None:
+    def __init__(self, webhook_secret: str, outputs: dict[str, tuple[bytes, str]], port: int = 0) -> None:
         self.webhook_secret = webhook_secret
         self.outputs = outputs  # kind-ish key ("image", "video", "audio") -> (bytes, content type)
         self.behaviour = "succeed"  # succeed | fail | hang | garbage | wrong-type
@@ -60,7 +60,7 @@ class FakeReplicate:
         self.cancels: list[str] = []
         self.webhooks_sent: list[tuple[str, int]] = []
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
