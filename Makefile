@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := functions/venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test test-faults lint unit demo bench clean
+.PHONY: setup test test-faults lint unit demo bench scale-export clean
 
 setup:
 	@scripts/setup
@@ -27,8 +27,16 @@ demo: setup
 	./dev exec -- python -m mediajobs.cli demo
 
 # Benchmarks (never part of `make test`): ratios against baselines measured in the same run.
+# MEDIAJOBS_RPC_LOG makes every process count its Firestore calls (writes per job item).
 bench: setup
-	MEDIAJOBS_PROJECT=demo-mediajobs-bench ./dev exec -- python -m bench $(BENCH_ARGS)
+	mkdir -p bench/results
+	MEDIAJOBS_PROJECT=demo-mediajobs-bench MEDIAJOBS_RPC_LOG=$(CURDIR)/bench/results/rpc.log ./dev exec -- python -m bench $(BENCH_ARGS)
+
+# The local run behind docs/SCALING.md: an export over SCALE_USERS users.
+SCALE_USERS ?= 10000
+scale-export: setup
+	mkdir -p bench/results
+	MEDIAJOBS_PROJECT=demo-mediajobs-bench MEDIAJOBS_RPC_LOG=$(CURDIR)/bench/results/rpc.log ./dev exec -- python -m bench.scale_export --users $(SCALE_USERS)
 
 clean:
 	rm -rf .cache node_modules $(VENV) functions/models .mypy_cache .ruff_cache .pytest_cache

@@ -12,11 +12,12 @@ import json
 import sys
 from pathlib import Path
 
-from bench import export_bench, import_bench, photo_bench, scenes_bench, video_bench
+from bench import engine_bench, export_bench, import_bench, photo_bench, scenes_bench, video_bench
 from bench.common import Row, print_table
 
 SUITES = {
     "imports": import_bench.run,
+    "engine": engine_bench.run,
     "export": export_bench.run,
     "photos": photo_bench.run,
     "scenes": scenes_bench.run,

@@ -66,6 +66,9 @@ def app() -> firebase_admin.App:
 def db() -> FirestoreClient:
     from firebase_admin import firestore
 
+    from mediajobs import rpc_meter
+
+    rpc_meter.install()  # a no-op unless a benchmark asks for it
     return firestore.client(app())
 
 
