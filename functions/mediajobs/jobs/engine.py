@@ -245,7 +245,8 @@ def plan_job(job_id: str) -> None:
             "updated_at": SERVER_TIMESTAMP,
         }
     )
-    plan_ref.set({"total": total, "enqueued_all": False, "planned_at": SERVER_TIMESTAMP})
+    shards = store.shards_for(total)
+    plan_ref.set({"total": total, "shards": shards, "enqueued_all": False, "planned_at": SERVER_TIMESTAMP})
     chunks = batched(_item_ids(job_id), kind.chunk_size)
     for index, chunk in enumerate(chunks):
         platform.enqueue(kind.queue, {"job_id": job_id, "item_ids": list(chunk)}, task_id=f"{job_id}-c{index}")
@@ -343,7 +344,11 @@ def run_items(job_id: str, item_ids: list[str]) -> None:
             transient = error
             continue
         if outcome:
-            after_item_settled(job_id)
+            update_progress(job_id)
+    # Once per chunk, after our settles: of the chunks that finish last, at least one sees
+    # every item settled (its own writes precede its read) and finalizes. Also when this
+    # chunk settled nothing new: a retry after a crash may be the last word on the job.
+    after_item_settled(job_id)
     if transient is not None:
         raise TransientError(f"retrying: {transient}") from transient
     if busy:
@@ -353,6 +358,7 @@ def run_items(job_id: str, item_ids: list[str]) -> None:
 # Per-process memory that saves Firestore reads per item (a worker runs many items of a job).
 _job_cache: dict[str, tuple[float, Job | None]] = {}
 _plan_totals: dict[str, int] = {}  # a plan's total never changes once all its items are enqueued
+_shards: dict[str, int] = {}
 _progress_checked: dict[str, float] = {}
 
 
@@ -377,6 +383,16 @@ def _planned_total(job_id: str) -> int | None:
             _plan_totals.clear()
         _plan_totals[job_id] = int(plan.get("total", 0))
     return _plan_totals[job_id]
+
+
+def _counter_shards(job_id: str) -> int:
+    """The job's counter shards, fixed when it was planned (before any item could run)."""
+    if job_id not in _shards:
+        plan = store.engine_ref(job_id, "plan").get().to_dict() or {}
+        if len(_shards) > 1000:
+            _shards.clear()
+        _shards[job_id] = int(plan.get("shards", store.COUNTER_SHARDS))
+    return _shards[job_id]
 
 
 def _run_one(job: Job, kind: JobKind, item_id: str) -> bool:
@@ -496,7 +512,7 @@ def _settle(
     }
     if started is not None:
         fields["duration_ms"] = round((time.monotonic() - started) * 1000)
-    counter = store.counter_ref(job_id, item_id)
+    counter = store.counter_ref(job_id, item_id, _counter_shards(job_id))
     db = platform.db()
     if claim is not None:
         batch = db.batch()

@@ -23,7 +23,9 @@ from mediajobs.jobs.models import Job
 if TYPE_CHECKING:
     from google.cloud.firestore import CollectionReference, DocumentReference
 
-COUNTER_SHARDS = 10
+COUNTER_SHARDS = 10  # jobs planned before shards were sized per job
+MAX_COUNTER_SHARDS = 200
+ITEMS_PER_SHARD = 500
 SERVER_TIMESTAMP: Any = gfs.SERVER_TIMESTAMP
 
 
@@ -43,8 +45,15 @@ def engine_ref(job_id: str, name: str) -> DocumentReference:
     return job_ref(job_id).collection("engine").document(name)
 
 
-def counter_ref(job_id: str, item_id: str) -> DocumentReference:
-    shard = zlib.crc32(item_id.encode()) % COUNTER_SHARDS
+def shards_for(total_items: int) -> int:
+    """Counter shards for a job: each shard document takes about one sustained write a second,
+    so big jobs (which run with many concurrent workers) get more of them; small jobs keep
+    reading few documents."""
+    return max(COUNTER_SHARDS, min(MAX_COUNTER_SHARDS, total_items // ITEMS_PER_SHARD))
+
+
+def counter_ref(job_id: str, item_id: str, shards: int = COUNTER_SHARDS) -> DocumentReference:
+    shard = zlib.crc32(item_id.encode()) % shards
     return job_ref(job_id).collection("counters").document(str(shard))
 
 
