@@ -81,8 +81,10 @@ def test_storage_down_mid_export_then_resume_exports_every_file_exactly_once(adm
     assert all(error["code"] == "unavailable" for error in failed.values()), failed
     exported_first = {a["user_id"] for a in stopped["result"]["archives"]}
     assert exported_first == {item_id for item_id, item in items.items() if item["status"] == "done"}
-    # Users in flight during the outage waited out the Storage client's own retries or had their
-    # task retried; either way some finished only after Storage was back.
+    # Users in flight during the outage waited it out in the Storage client's own retries (about
+    # the outage's length) or had their task retried; either way some finished only after it.
+    waited = sorted(item_id for item_id, item in items.items() if item.get("duration_ms", 0) >= OUTAGE_SECONDS * 800)
+    assert waited or retried or failed, "no user was in flight during the outage"
     assert sum(item["finished_at"] > outage["back_at"] for item in items.values()) >= 1
     assert zips_under(first) == {a["path"] for a in stopped["result"]["archives"]}
 
@@ -106,6 +108,7 @@ def test_storage_down_mid_export_then_resume_exports_every_file_exactly_once(adm
     index = json.loads(platform.bucket().blob(final["result"]["index_path"]).download_as_bytes())
     assert sorted(a["user_id"] for a in index["archives"]) == sorted(ids)
     print(
-        f"storage outage: {len(retried)} users retried ({retried[:5]}), {len(failed)} failed in the first export "
+        f"storage outage: {len(waited)} users waited it out, {len(retried)} retried, {len(failed)} failed in the "
+        f"first export "
         f"({stopped['status']}), {len(exported_first)} reused by the resume; {time.monotonic() - started:.1f}s"
     )
