@@ -46,7 +46,7 @@ def on_job_created(event: firestore_fn.Event[Any]) -> None:
 @tasks_fn.on_task_dispatched(
     retry_config=options.RetryConfig(max_attempts=10, min_backoff_seconds=1, max_backoff_seconds=60),
     rate_limits=options.RateLimits(max_concurrent_dispatches=20),
-    timeout_sec=540,
+    timeout_sec=1800,  # the longest a task may run; planning a huge job writes and enqueues it all
 )
 def jobplan(req: https_fn.CallableRequest[Any]) -> None:
     from mediajobs.jobs import engine

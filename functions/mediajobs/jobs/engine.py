@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import errno
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -54,6 +56,7 @@ MAX_ITEM_ATTEMPTS = 5
 PROGRESS_INTERVAL = dt.timedelta(seconds=1)  # at most about one job write per second
 FINALIZE_LEASE = dt.timedelta(minutes=9)
 WRITE_BATCH = 400
+ENQUEUE_THREADS = 8
 T = TypeVar("T")
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -247,9 +250,16 @@ def plan_job(job_id: str) -> None:
     )
     shards = store.shards_for(total)
     plan_ref.set({"total": total, "shards": shards, "enqueued_all": False, "planned_at": SERVER_TIMESTAMP})
-    chunks = batched(_item_ids(job_id), kind.chunk_size)
-    for index, chunk in enumerate(chunks):
-        platform.enqueue(kind.queue, {"job_id": job_id, "item_ids": list(chunk)}, task_id=f"{job_id}-c{index}")
+    chunks = enumerate(batched(_item_ids(job_id), kind.chunk_size))
+
+    def enqueue(numbered: tuple[int, list[str]]) -> None:
+        index, chunk = numbered
+        platform.enqueue(kind.queue, {"job_id": job_id, "item_ids": chunk}, task_id=f"{job_id}-c{index}")
+
+    # Each enqueue is a round trip to Cloud Tasks: several at once, or big plans outlast the task.
+    with ThreadPoolExecutor(ENQUEUE_THREADS) as pool:
+        for window in batched(chunks, ENQUEUE_THREADS * 8):
+            list(pool.map(enqueue, window))
     plan_ref.update({"enqueued_all": True})
     logger.info("job planned", job_id=job_id, items=total)
     if total == 0:
@@ -423,8 +433,12 @@ def _run_one(job: Job, kind: JobKind, item_id: str) -> bool:
             raise
         error = ErrorInfo(code="unavailable", message=f"Still failing after {item.attempt} attempts: {transient}")
     except Exception as unexpected:  # noqa: BLE001 - an item that raises fails alone
-        logger.error("item raised", job_id=job.id, item_id=item_id, error=repr(unexpected))
-        error = ErrorInfo(code="internal", message=f"{type(unexpected).__name__}: {unexpected}")
+        if isinstance(unexpected, OSError) and unexpected.errno == errno.ENOSPC:
+            message = f"Ran out of temporary disk space while processing {item.label}; try a smaller input."
+            error = ErrorInfo(code="no-space", message=message)
+        else:
+            logger.error("item raised", job_id=job.id, item_id=item_id, error=repr(unexpected))
+            error = ErrorInfo(code="internal", message=f"{type(unexpected).__name__}: {unexpected}")
     status = "failed" if error else "done"
     return _settle(job.id, item_id, claim, status, result=result, error=error, started=started)
 
