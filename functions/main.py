@@ -69,6 +69,8 @@ def jobitems(req: https_fn.CallableRequest[Any]) -> None:
     rate_limits=options.RateLimits(max_concurrent_dispatches=config.EXPORT_QUEUE_MAX_CONCURRENCY),
     timeout_sec=1800,
     memory=options.MemoryOption.GB_1,
+    cpu=1,
+    concurrency=8,  # I/O-bound; a user's archive holds at most ~40 MB in memory at once
 )
 def exportitems(req: https_fn.CallableRequest[Any]) -> None:
     """One user of a media export per task (streams their files into one ZIP)."""
@@ -81,6 +83,7 @@ def exportitems(req: https_fn.CallableRequest[Any]) -> None:
     timeout_sec=1800,
     memory=options.MemoryOption.GB_2,
     cpu=2,
+    concurrency=1,  # the model uses both CPUs; a second chunk would only slow both
 )
 def photoitems(req: https_fn.CallableRequest[Any]) -> None:
     """A few images of a photo batch per task, so that the worker's model stays warm."""
@@ -93,6 +96,7 @@ def photoitems(req: https_fn.CallableRequest[Any]) -> None:
     timeout_sec=1800,
     memory=options.MemoryOption.GB_4,
     cpu=2,
+    concurrency=1,  # ffmpeg uses both CPUs and the temp disk (which is memory here)
 )
 def videoitems(req: https_fn.CallableRequest[Any]) -> None:
     """A whole video per task: probe, thumbnails, renditions, HLS (ffmpeg in a temp folder)."""
@@ -162,6 +166,8 @@ def download_url(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
     rate_limits=options.RateLimits(max_concurrent_dispatches=config.SCENE_QUEUE_MAX_CONCURRENCY),
     timeout_sec=1800,
     memory=options.MemoryOption.GB_1,
+    cpu=1,
+    concurrency=10,  # mostly waiting on the provider
     secrets=[config.REPLICATE_API_TOKEN],
 )
 def sceneitems(req: https_fn.CallableRequest[Any]) -> None:
