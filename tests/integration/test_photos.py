@@ -190,3 +190,13 @@ def test_upload_endpoint_refuses_what_it_must_and_starts_a_batch(user: client.Us
     assert final["result"]["succeeded"] == 4
     assert all(p.endswith(".webp") for p in final["result"]["outputs"])
     assert len(check_results_zip(final).namelist()) == 4
+
+
+def test_more_paths_than_a_job_may_hold_is_resource_exhausted(user: client.User) -> None:
+    paths = [f"users/{user.uid}/{n}.jpg" for n in range(201)]
+
+    with pytest.raises(client.CallableError) as raised:
+        client.call("start_job", {"type": "photo_batch", "input": {"paths": paths}}, user.id_token)
+
+    assert raised.value.status == "RESOURCE_EXHAUSTED"
+    assert "input.paths: List should have at most 200 items" in raised.value.message

@@ -88,7 +88,8 @@ def prepare_job(
     try:
         valid_input, valid_options = validated(kind, probe)
     except JobFailed as failure:
-        raise https_fn.HttpsError(Code.INVALID_ARGUMENT, failure.message) from None
+        code = Code.RESOURCE_EXHAUSTED if failure.code == "resource-exhausted" else Code.INVALID_ARGUMENT
+        raise https_fn.HttpsError(code, failure.message) from None
     if denial := kind.input_denial(caller, valid_input, valid_options):
         raise https_fn.HttpsError(Code.PERMISSION_DENIED, denial)
     ref = platform.db().collection("jobs").document()
