@@ -87,8 +87,10 @@ def enqueue(queue: str, data: dict[str, Any], task_id: str | None = None) -> Non
         # Task functions speak the callable protocol, whose body is {"data": ...}; the Python
         # Admin SDK sends the payload as the body as it is (the Node one wraps it).
         functions.task_queue(queue, app=app()).enqueue({"data": data}, options)
-    except firebase_admin.exceptions.AlreadyExistsError:
-        pass  # enqueued before, by an earlier try of the same step
+    except (firebase_admin.exceptions.AlreadyExistsError, firebase_admin.exceptions.ConflictError):
+        # Enqueued before, by an earlier try of the same step. Cloud Tasks answers 409
+        # ALREADY_EXISTS; the Tasks emulator's plain-text 409 maps to ConflictError.
+        pass
     except ValueError as error:
         # The Tasks emulator echoes a named task's name without the leading "/" that
         # firebase-admin then strips, so parsing the (successful) reply fails.

@@ -311,3 +311,13 @@ def test_a_user_cannot_run_more_than_the_active_job_limit(user: client.User) -> 
     for job_id in jobs:
         final, _ = client.watch_job(job_id, timeout=120)
         assert final["status"] in ("cancelled", "completed")
+
+
+def test_enqueueing_a_task_name_twice_is_a_no_op() -> None:
+    """A retried plan re-enqueues its chunk tasks by name; the second time must not fail it
+    (the Tasks emulator answers a plain-text 409, Cloud Tasks ALREADY_EXISTS)."""
+    task_id = f"dup-{uuid.uuid4().hex}"
+    job = {"job_id": "no-such-job", "item_ids": ["x"]}  # runs and finds nothing to do
+
+    platform.enqueue("jobitems", job, task_id=task_id)
+    platform.enqueue("jobitems", job, task_id=task_id)

@@ -255,7 +255,9 @@ def plan_job(job_id: str) -> None:
         }
     )
     shards = store.shards_for(total)
-    plan_ref.set({"total": total, "shards": shards, "enqueued_all": False, "planned_at": SERVER_TIMESTAMP})
+    # Merged, with no `enqueued_all: False`: a duplicate run of this task (a retry while the
+    # first is still going) must never take back a finished plan's `enqueued_all: True`.
+    plan_ref.set({"total": total, "shards": shards, "planned_at": SERVER_TIMESTAMP}, merge=True)
     chunks = enumerate(batched(_item_ids(job_id), kind.chunk_size))
 
     def enqueue(numbered: tuple[int, list[str]]) -> None:
