@@ -116,7 +116,7 @@ def create_job_in_slot(
     slots = db.collection(SLOTS_COLLECTION).document(uid)
     for _ in range(SLOT_ATTEMPTS):
         snapshot = slots.get()
-        fields = _admitted(uid, ref.id, snapshot.to_dict() if snapshot.exists else None)
+        fields = _admitted(ref.id, snapshot.to_dict() if snapshot.exists else None)
         batch = db.batch()
         if guard is not None:
             guard(batch)
@@ -133,7 +133,7 @@ def create_job_in_slot(
     raise https_fn.HttpsError(Code.ABORTED, "Too many jobs are being started at once; try again in a moment.")
 
 
-def _admitted(uid: str, job_id: str, slots: dict[str, Any] | None) -> dict[str, Any]:
+def _admitted(job_id: str, slots: dict[str, Any] | None) -> dict[str, Any]:
     """The slots document with `job_id` added, or resource-exhausted when the user is at the cap.
 
     A slot frees itself when its job ends: nothing has to remember to release it. Job statuses
