@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import errno
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -394,23 +396,26 @@ def _recent_job(job_id: str) -> Job | None:
 def _planned_total(job_id: str) -> int | None:
     """How many items the job has, once planning is over (None while it is still planning)."""
     if job_id not in _plan_totals:
-        plan = store.engine_ref(job_id, "plan").get().to_dict() or {}
-        if not plan.get("enqueued_all"):
-            return None
-        if len(_plan_totals) > 1000:
-            _plan_totals.clear()
-        _plan_totals[job_id] = int(plan.get("total", 0))
-    return _plan_totals[job_id]
+        _read_plan(job_id)
+    return _plan_totals.get(job_id)
 
 
 def _counter_shards(job_id: str) -> int:
     """The job's counter shards, fixed when it was planned (before any item could run)."""
     if job_id not in _shards:
-        plan = store.engine_ref(job_id, "plan").get().to_dict() or {}
-        if len(_shards) > 1000:
-            _shards.clear()
-        _shards[job_id] = int(plan.get("shards", store.COUNTER_SHARDS))
+        _read_plan(job_id)
     return _shards[job_id]
+
+
+def _read_plan(job_id: str) -> None:
+    """Caches what never changes once set: the shard count, and the total once all is enqueued."""
+    plan = store.engine_ref(job_id, "plan").get().to_dict() or {}
+    if len(_shards) > 1000:
+        _shards.clear()
+        _plan_totals.clear()
+    _shards[job_id] = int(plan.get("shards", store.COUNTER_SHARDS))
+    if plan.get("enqueued_all"):
+        _plan_totals[job_id] = int(plan.get("total", 0))
 
 
 def _run_one(job: Job, kind: JobKind, item_id: str) -> bool:
@@ -442,13 +447,23 @@ def _run_one(job: Job, kind: JobKind, item_id: str) -> bool:
         error = ErrorInfo(code="unavailable", message=f"Still failing after {item.attempt} attempts: {transient}")
     except Exception as unexpected:  # noqa: BLE001 - an item that raises fails alone
         if isinstance(unexpected, OSError) and unexpected.errno == errno.ENOSPC:
-            message = f"Ran out of temporary disk space while processing {item.label}; try a smaller input."
-            error = ErrorInfo(code="no-space", message=message)
+            error = ErrorInfo(code="no-space", message=_no_space_message(item.label))
         else:
             logger.error("item raised", job_id=job.id, item_id=item_id, error=repr(unexpected))
             error = ErrorInfo(code="internal", message=f"{type(unexpected).__name__}: {unexpected}")
     status = "failed" if error else "done"
     return _settle(job.id, item_id, claim, status, result=result, error=error, started=started)
+
+
+def _no_space_message(label: str) -> str:
+    folder = tempfile.gettempdir()
+    size_mb = shutil.disk_usage(folder).total / 2**20
+    return (
+        f"Ran out of temporary disk space while processing {label} "
+        f"({size_mb:.0f} MB in {folder}, shared by the items this instance works on). "
+        "Try a smaller input (for a video: fewer or lower renditions), or give the function more "
+        "memory (its /tmp lives in memory)."
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,12 +8,12 @@
 Work happens in a temporary directory that is always removed; the input is streamed from
 Storage to it and outputs are uploaded only once everything succeeded, so a cancelled or
 failed job leaves no partial outputs that look finished. A full temp disk (ENOSPC, from our
-writes or ffmpeg's) fails the item with `no-space`.
+writes or ffmpeg's, which `ffmpeg` raises as the same OSError) fails the item with `no-space`
+in the engine.
 """
 
 from __future__ import annotations
 
-import errno
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -95,10 +95,6 @@ class VideoProcessJob(JobKind):
                 raise ItemFailed(error.code, error.message) from None
             except ffmpeg.Cancelled:
                 raise ItemCancelled() from None
-        except OSError as error:
-            if error.errno != errno.ENOSPC:
-                raise
-            raise ItemFailed("no-space", _no_space_message(input.path)) from None
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -107,16 +103,6 @@ class VideoProcessJob(JobKind):
         outcome = super().finalize(job, summary)
         result = dict(records[0].result or {}) if records and records[0].status == "done" else {}
         return Outcome(result, records[0].error if records and records[0].status == "failed" else outcome.error)
-
-
-def _no_space_message(path: str) -> str:
-    folder = tempfile.gettempdir()
-    size_mb = shutil.disk_usage(folder).total / 2**20
-    return (
-        f"Ran out of temporary disk space while processing {path.rsplit('/', 1)[-1]} "
-        f"({size_mb:.0f} MB in {folder}, shared by the videos this instance works on). "
-        "Ask for fewer or lower renditions, or give the function more memory (its /tmp lives in memory)."
-    )
 
 
 def _download(path: str, target: Path) -> None:
