@@ -67,7 +67,7 @@ def metered(run: Any) -> tuple[collections.Counter[str], int]:
     calls: collections.Counter[str] = collections.Counter()
     writes = 0
     for line in log.read_text().splitlines():
-        _pid, method, count, _job = line.split()
+        _pid, method, count = line.split()
         calls[method] += 1
         writes += int(count)
     return calls, writes

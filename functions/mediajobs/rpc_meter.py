@@ -1,8 +1,8 @@
 """Counts this process's Firestore RPCs and document writes into a file, for benchmarks.
 
 Off unless MEDIAJOBS_RPC_LOG names a file: then every Firestore call appends one line
-`<pid> <method> <writes> <job_id or ->` (one small O_APPEND write, so several worker
-processes can share the file). `bench` sums the lines to report writes per job item.
+`<pid> <method> <writes>` (one small O_APPEND write, so several worker processes can share
+the file). `bench` sums the lines to report writes per job item.
 """
 
 from __future__ import annotations
@@ -31,9 +31,8 @@ def install() -> bool:
 def _metered(path: str, name: str, method: Any) -> Any:
     @functools.wraps(method)
     def call(self: Any, request: Any = None, *args: Any, **kwargs: Any) -> Any:
-        writes = list(getattr(request, "writes", None) or (request or {}).get("writes", []) if name == "commit" else [])
-        job = _job_of(writes)
-        line = f"{os.getpid()} {name} {len(writes)} {job}\n".encode()
+        writes = request.get("writes") if isinstance(request, dict) else getattr(request, "writes", None)
+        line = f"{os.getpid()} {name} {len(writes or []) if name == 'commit' else 0}\n".encode()
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(fd, line)
@@ -42,15 +41,3 @@ def _metered(path: str, name: str, method: Any) -> Any:
         return method(self, request, *args, **kwargs)
 
     return call
-
-
-def _job_of(writes: list[Any]) -> str:
-    """The job a commit writes to (`.../documents/jobs/<id>/...`), or "-"."""
-    for write in writes:
-        name = getattr(getattr(write, "update", None), "name", "") or getattr(write, "delete", "") or ""
-        if not name and isinstance(write, dict):
-            name = (write.get("update") or {}).get("name", "") or write.get("delete", "")
-        marker = "/documents/jobs/"
-        if marker in name:
-            return name.split(marker, 1)[1].split("/", 1)[0]
-    return "-"
