@@ -36,7 +36,7 @@ def cancel_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     return api.cancel_job(req)
 
 
-@firestore_fn.on_document_created(document="jobs/{job_id}")
+@firestore_fn.on_document_created(document="jobs/{job_id}", timeout_sec=60)  # see INLINE_PLAN_LEASE
 def on_job_created(event: firestore_fn.Event[Any]) -> None:
     from mediajobs.jobs import engine
 

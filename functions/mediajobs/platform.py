@@ -75,14 +75,22 @@ def db() -> FirestoreClient:
 def bucket() -> Bucket:
     from firebase_admin import storage
 
-    return storage.bucket(app=app())
+    found = storage.bucket(app=app())
+    session = found.client._http
+    if session.trust_env and (running_on_emulators() or os.environ.get("K_SERVICE")):
+        # Inside a function (or against the local emulators) no proxy or CA-bundle variable
+        # applies, and requests would scan the environment and stat the CA bundle on every
+        # call: a measured 10% of an export worker's CPU.
+        session.trust_env = False
+    return found
 
 
-def enqueue(queue: str, data: dict[str, Any], task_id: str | None = None) -> None:
-    """Adds a task for the task-queue function `queue`; a task id already used is a no-op."""
+def enqueue(queue: str, data: dict[str, Any], task_id: str | None = None, delay_seconds: int | None = None) -> None:
+    """Adds a task for the task-queue function `queue`; a task id already used is a no-op.
+    `delay_seconds` defers its dispatch (Cloud Tasks does; the Tasks emulator ignores it)."""
     from firebase_admin import functions
 
-    options = functions.TaskOptions(task_id=task_id) if task_id else None
+    options = functions.TaskOptions(task_id=task_id, schedule_delay_seconds=delay_seconds)
     try:
         # Task functions speak the callable protocol, whose body is {"data": ...}; the Python
         # Admin SDK sends the payload as the body as it is (the Node one wraps it).

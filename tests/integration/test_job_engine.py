@@ -321,3 +321,39 @@ def test_enqueueing_a_task_name_twice_is_a_no_op() -> None:
 
     platform.enqueue("jobitems", job, task_id=task_id)
     platform.enqueue("jobitems", job, task_id=task_id)
+
+
+def test_small_jobs_are_planned_by_their_trigger_and_the_plan_task_only_takes_over_a_dead_one(
+    user: client.User,
+) -> None:
+    """The start trigger plans a small job itself (one task hop less before the first item),
+    holding a lease; the plan task enqueued beside it must not plan while the lease holds,
+    and must plan the job once it lapses (the trigger's worker died mid-plan)."""
+    from mediajobs.jobs import engine
+
+    planned_inline = start_selftest(user, items=3)
+    assert client.watch_job(planned_inline, timeout=120)[0]["status"] == "completed"
+    plan = store.engine_ref(planned_inline, "plan").get().to_dict() or {}
+    assert plan.get("inline_until") is not None and (plan.get("total"), plan.get("enqueued_all")) == (3, True)
+
+    # A job whose trigger claimed it, took the planning lease and died before planning anything.
+    ref = platform.db().collection("jobs").document()
+    ref.create(
+        {
+            "type": "selftest", "status": "processing", "owner_uid": user.uid, "input": {"items": 4},
+            "progress": {"total": 0, "done": 0, "failed": 0, "percent": 0}, "errors": [], "current": None,
+            "cancel_requested": False, "result": None, "error": None, "created_at": gfs.SERVER_TIMESTAMP,
+            "started_at": gfs.SERVER_TIMESTAMP, "heartbeat_at": gfs.SERVER_TIMESTAMP,
+        }
+    )  # fmt: skip
+    lease = store.engine_ref(ref.id, "plan")
+    lease.set({"inline_until": store.now() + dt.timedelta(minutes=1)})
+    with pytest.raises(engine.PlanBusy):
+        engine.plan_job(ref.id)
+    assert items_of(ref.id) == {}
+
+    lease.set({"inline_until": store.now() - dt.timedelta(seconds=1)})
+    engine.plan_job(ref.id)
+    final, _ = client.watch_job(ref.id, timeout=120)
+    assert final["status"] == "completed" and final["progress"]["done"] == 4
+    assert runs_of(ref.id) == {f"item-{i:05d}": 1 for i in range(4)}

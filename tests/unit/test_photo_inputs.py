@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import zipfile
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from mediajobs.photos import ingest
-from mediajobs.photos.processing import PhotoError, decode, square_around
+from mediajobs.photos.processing import PhotoError, decode, encode, square_around
 from mediajobs.photos.upload import sniff
 from tests import photo_fixtures as fx
 
@@ -98,6 +99,17 @@ def test_any_image_mode_decodes_to_rgb_or_rgba(mode: str) -> None:
     image.save(buffer, "TIFF" if mode in ("CMYK", "I;16") else "PNG")
     decoded = decode(buffer.getvalue(), "m")
     assert decoded.mode in ("RGB", "RGBA") and decoded.size == (40, 30)
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "RGB", "L"])
+def test_png_outputs_are_lossless_in_every_mode(mode: str) -> None:
+    rng = random.Random(mode)
+    pixels = bytes(rng.randrange(256) for _ in range(37 * 23 * len(mode)))
+    image = Image.frombytes(mode, (37, 23), pixels)
+    encoded = encode(image, "png")
+    assert encoded.startswith(b"\x89PNG")
+    back = Image.open(io.BytesIO(encoded))
+    assert back.mode == mode and back.tobytes() == image.tobytes()
 
 
 def test_exif_orientation_is_applied() -> None:

@@ -34,6 +34,7 @@ from mediajobs.storage_io import SpillingUpload
 from mediajobs.validation import StrictModel
 
 MAX_USER_IDS = 10_000
+QUICK_PLAN_MAX_USERS = 500  # a listed export this small is planned by its start trigger
 MAX_ARCHIVES_IN_RESULT = 500  # the job document must stay far below Firestore's 1 MiB
 
 
@@ -65,6 +66,9 @@ class MediaExportJob(JobKind):
     queue: ClassVar[str] = "exportitems"
     chunk_size: ClassVar[int] = 1
     item_timeout_seconds: ClassVar[int] = 600
+
+    def plans_quickly(self, input: ExportInput) -> bool:
+        return input.user_ids is not None and len(input.user_ids) <= QUICK_PLAN_MAX_USERS
 
     def plan(self, job: Job, input: ExportInput, options: ExportOptions) -> Iterable[ItemSpec]:
         if input.resume_from:

@@ -59,6 +59,7 @@ PROGRESS_INTERVAL = dt.timedelta(seconds=1)  # at most about one job write per s
 FINALIZE_LEASE = dt.timedelta(minutes=9)
 WRITE_BATCH = 400
 ENQUEUE_THREADS = 8
+INLINE_PLAN_LEASE = dt.timedelta(seconds=90)  # longer than the start trigger may run (60 s)
 T = TypeVar("T")
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -120,13 +121,14 @@ def start_job(job_id: str) -> bool:
         return False
     kind = get_kind(job.type)
     problem: ErrorInfo | None = None
+    inline = False  # planned right here, not by the plan task
     if kind is None:
         problem = ErrorInfo(code="invalid-argument", message=f"Unknown job type {job.type!r}.")
     elif not job.owner_uid:
         problem = ErrorInfo(code="invalid-argument", message="The job has no owner_uid.")
     else:
         try:
-            validated(kind, job)
+            inline = kind.plans_quickly(validated(kind, job)[0])
         except JobFailed as failure:
             problem = ErrorInfo(code=failure.code, message=failure.message)
 
@@ -138,13 +140,27 @@ def start_job(job_id: str) -> bool:
         logger.warn("job rejected", job_id=job_id, code=problem.code, message=problem.message)
         return True
     try:
-        platform.enqueue(PLAN_QUEUE, {"job_id": job_id}, task_id=f"{job_id}-plan")
+        if inline:  # the plan task below is then only a safety net, in case this worker dies
+            store.engine_ref(job_id, "plan").set({"inline_until": now() + INLINE_PLAN_LEASE}, merge=True)
+        delay = int(INLINE_PLAN_LEASE.total_seconds()) if inline else None
+        platform.enqueue(PLAN_QUEUE, {"job_id": job_id}, task_id=f"{job_id}-plan", delay_seconds=delay)
     except Exception as error:  # noqa: BLE001 - nothing else would ever pick this job up
         logger.error("could not schedule job", job_id=job_id, error=str(error))
         fail_job(job_id, ErrorInfo(code="unavailable", message=f"Could not schedule the job: {error}"))
         return True
-    logger.info("job started", job_id=job_id, type=job.type)
+    logger.info("job started", job_id=job_id, type=job.type, planned_inline=inline)
+    if inline:
+        _plan_inline(job_id)
     return True
+
+
+def _plan_inline(job_id: str) -> None:
+    """Plans a small job in the start trigger; on any failure the plan task takes over at once."""
+    try:
+        plan_job(job_id, inline=True)
+    except Exception as error:  # noqa: BLE001 - the plan task retries whatever this was
+        logger.warn("inline planning failed; the plan task takes over", job_id=job_id, error=repr(error))
+        store.engine_ref(job_id, "plan").set({"inline_until": None}, merge=True)
 
 
 def _claim_queued(job_id: str, failed: ErrorInfo | None) -> bool:
@@ -228,8 +244,15 @@ def notify_change(job_id: str, job_type: str) -> None:
 # ---------------------------------------------------------------- plan
 
 
-def plan_job(job_id: str) -> None:
-    """Writes the job's items and enqueues them in chunks; a retry continues where it stopped."""
+class PlanBusy(Exception):
+    """The start trigger is planning this job itself; the plan task is retried until it is done."""
+
+
+def plan_job(job_id: str, *, inline: bool = False) -> None:
+    """Writes the job's items and enqueues them in chunks; a retry continues where it stopped.
+
+    `inline` is the start trigger planning a small job itself; the plan task then waits for
+    its lease (`inline_until`) to end, and only plans if the trigger did not finish."""
     job = store.load_job(job_id)
     if job is None or job.status != "processing":
         return
@@ -237,6 +260,9 @@ def plan_job(job_id: str) -> None:
     plan_state = plan_ref.get().to_dict() or {}
     if plan_state.get("enqueued_all"):
         return
+    lease = plan_state.get("inline_until")
+    if not inline and lease is not None and lease > now():
+        raise PlanBusy(f"job {job_id} is being planned by its start trigger")
     if job.cancel_requested:
         plan_ref.set({"total": 0, "enqueued_all": True})
         finalize_job(job_id)

@@ -114,6 +114,12 @@ class JobKind(abc.ABC):
         """Why this caller may not run this job on this input (e.g. someone else's files), or None."""
         return None
 
+    def plans_quickly(self, input: Any) -> bool:
+        """True when planning this input takes a few requests at most, so the start trigger
+        plans it itself and the first item starts one task hop sooner. Anything that may list
+        a collection or read archives is planned by the plan task (False, the default)."""
+        return False
+
     def on_job_change(self, job_id: str, job: dict[str, Any]) -> None:  # noqa: B027 - optional hook
         """Called in the worker after the engine wrote the job's status or progress (mirrors)."""
 

@@ -103,6 +103,9 @@ class _ProjectJob(JobKind):
     def input_denial(self, caller: Caller, input: SceneAssetInput | MoodBoardInput, options: NoOptions) -> str | None:
         return _owns(caller, input.project_id)
 
+    def plans_quickly(self, input: SceneAssetInput | MoodBoardInput) -> bool:
+        return True  # one asset, or a dozen moods at most
+
 
 class SceneAssetJob(_ProjectJob):
     job_type: ClassVar[str] = "scene_asset"

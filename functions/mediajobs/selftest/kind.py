@@ -17,6 +17,7 @@ from mediajobs.jobs.models import ErrorInfo, Job
 from mediajobs.validation import StrictModel
 
 MAX_ITEMS = 1000
+QUICK_PLAN_MAX_ITEMS = 500  # planned by the start trigger; bigger ones exercise the plan task
 ItemIndex = Annotated[int, pydantic.Field(ge=0, lt=MAX_ITEMS)]  # bounded: Firestore stores int64
 
 
@@ -46,6 +47,9 @@ class SelftestJob(JobKind):
         if not config.SELFTEST_JOBS_ENABLED.value:
             return "The 'selftest' job type is disabled in this project (param SELFTEST_JOBS_ENABLED)."
         return None
+
+    def plans_quickly(self, input: SelftestInput) -> bool:
+        return input.items <= QUICK_PLAN_MAX_ITEMS
 
     def plan(self, job: Job, input: SelftestInput, options: SelftestOptions) -> Iterable[ItemSpec]:
         for index in range(input.items):

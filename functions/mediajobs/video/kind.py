@@ -79,6 +79,9 @@ class VideoProcessJob(JobKind):
             return f"You can only process your own uploads (under users/{caller.uid}/)."
         return None
 
+    def plans_quickly(self, input: VideoInput) -> bool:
+        return True  # one item, the video
+
     def plan(self, job: Job, input: VideoInput, options: VideoOptions) -> Iterable[ItemSpec]:
         yield ItemSpec(id="video", label=input.path.rsplit("/", 1)[-1])
 
