@@ -27,6 +27,25 @@ def source_video(folder: Path, seconds: int) -> Path:
     return path
 
 
+PAIRS = 3
+
+
+def _through_the_stack(user: client.User, path: str, options: dict[str, object]) -> float:
+    start = time.perf_counter()
+    job = client.call("start_job", {"type": "video_process", "input": {"path": path}, "options": options},
+                      user.id_token)  # fmt: skip
+    final, _ = client.watch_job(job["job_id"], timeout=900)
+    assert final["status"] == "completed", final
+    return time.perf_counter() - start
+
+
+def _bare(source: Path, folder: Path) -> float:
+    start = time.perf_counter()
+    args = ffmpeg.rendition_args(source, folder / "bare.mp4", 480, has_audio=True)
+    subprocess.run([ffmpeg.executable(), "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
+    return time.perf_counter() - start
+
+
 def run(quick: bool = False) -> list[Row]:
     seconds = 10 if quick else 60  # fixed per-job costs (dispatch, download, upload) weigh less
     user = client.sign_up(f"bench-{uuid.uuid4().hex[:8]}@example.com")
@@ -38,17 +57,14 @@ def run(quick: bool = False) -> list[Row]:
         warm = client.call("start_job", {"type": "video_process", "input": {"path": path}, "options": options},
                            user.id_token)  # fmt: skip
         client.watch_job(warm["job_id"], timeout=900)  # cold worker start is not transcode speed
-        start = time.perf_counter()
-        job = client.call("start_job", {"type": "video_process", "input": {"path": path}, "options": options},
-                          user.id_token)  # fmt: skip
-        final, _ = client.watch_job(job["job_id"], timeout=900)
-        ours = time.perf_counter() - start
-        assert final["status"] == "completed", final
-        start = time.perf_counter()
-        bare = Path(folder) / "bare.mp4"
-        args = ffmpeg.rendition_args(source, bare, 480, has_audio=True)
-        subprocess.run([ffmpeg.executable(), "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
-        baseline = time.perf_counter() - start
+        # Job and bare ffmpeg alternate PAIRS times; the pair with the median ratio is reported.
+        passes = 1 if quick else PAIRS
+        pairs = sorted(
+            ((_through_the_stack(user, path, options), _bare(source, Path(folder))) for _ in range(passes)),
+            key=lambda pair: pair[1] / pair[0],
+        )
+        print(f"video pairs (job s, bare s): {[(round(a, 2), round(b, 2)) for a, b in pairs]}")
+        ours, baseline = pairs[len(pairs) // 2]
     return [
         Row(f"video 480p rendition of {seconds}s 720p, job vs bare ffmpeg", baseline / ours, "x", 1.0,
             "bare ffmpeg = 1", ">= 0.9"),
