@@ -357,3 +357,34 @@ def test_small_jobs_are_planned_by_their_trigger_and_the_plan_task_only_takes_ov
     final, _ = client.watch_job(ref.id, timeout=120)
     assert final["status"] == "completed" and final["progress"]["done"] == 4
     assert runs_of(ref.id) == {f"item-{i:05d}": 1 for i in range(4)}
+
+
+def test_a_plan_out_of_time_hands_the_rest_to_a_continuation_task(
+    user: client.User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan too big for one task (a million users) records how far it got and enqueues a
+    continuation; here this process plans with no time left after its first window of chunks,
+    and the real plan task finishes the job: every item runs exactly once."""
+    from mediajobs.jobs import engine
+
+    monkeypatch.setattr(engine, "PLAN_TIME_BUDGET", dt.timedelta(0))
+    monkeypatch.setattr(engine, "ENQUEUE_THREADS", 1)  # windows of 8 chunks of 5 items
+    ref = platform.db().collection("jobs").document()
+    ref.create(
+        {
+            "type": "selftest", "status": "processing", "owner_uid": user.uid, "input": {"items": 60},
+            "progress": {"total": 0, "done": 0, "failed": 0, "percent": 0}, "errors": [], "current": None,
+            "cancel_requested": False, "result": None, "error": None, "created_at": gfs.SERVER_TIMESTAMP,
+            "started_at": gfs.SERVER_TIMESTAMP, "heartbeat_at": gfs.SERVER_TIMESTAMP,
+        }
+    )  # fmt: skip
+
+    engine.plan_job(ref.id)
+    handed_over = store.engine_ref(ref.id, "plan").get().to_dict() or {}
+    assert handed_over.get("enqueued_chunks") == 8 and not handed_over.get("enqueued_all")
+
+    final, _ = client.watch_job(ref.id, timeout=120)
+    assert final["status"] == "completed" and final["progress"]["done"] == 60
+    assert runs_of(ref.id) == {f"item-{i:05d}": 1 for i in range(60)}
+    plan = store.engine_ref(ref.id, "plan").get().to_dict() or {}
+    assert (plan.get("total"), plan.get("enqueued_all")) == (60, True)

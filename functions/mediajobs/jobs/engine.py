@@ -60,6 +60,8 @@ FINALIZE_LEASE = dt.timedelta(minutes=9)
 WRITE_BATCH = 400
 ENQUEUE_THREADS = 8
 INLINE_PLAN_LEASE = dt.timedelta(seconds=90)  # longer than the start trigger may run (60 s)
+PLAN_TIME_BUDGET = dt.timedelta(minutes=25)  # then a continuation task takes over (jobplan: 30 min)
+PLAN_SAVE_INTERVAL = dt.timedelta(seconds=10)  # how often a plan records its enqueueing progress
 T = TypeVar("T")
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -268,38 +270,63 @@ def plan_job(job_id: str, *, inline: bool = False) -> None:
         finalize_job(job_id)
         return
     kind = _kind_of(job)
-    try:
-        input, options = validated(kind, job)
-        specs = kind.plan(job, input, options)
-        total = _write_items(job_id, specs)
-    except JobFailed as failure:
-        fail_job(job_id, ErrorInfo(code=failure.code, message=failure.message))
-        return
-    store.job_ref(job_id).update(
-        {
-            "progress.total": total,
-            "heartbeat_at": SERVER_TIMESTAMP,
-            "updated_at": SERVER_TIMESTAMP,
-        }
-    )
-    shards = store.shards_for(total)
-    # Merged, with no `enqueued_all: False`: a duplicate run of this task (a retry while the
-    # first is still going) must never take back a finished plan's `enqueued_all: True`.
-    plan_ref.set({"total": total, "shards": shards, "planned_at": SERVER_TIMESTAMP}, merge=True)
-    chunks = enumerate(batched(_item_ids(job_id), kind.chunk_size))
+    if plan_state.get("items_written"):  # a continuation: the items are final, only tasks remain
+        total = int(plan_state.get("total", 0))
+    else:
+        try:
+            input, options = validated(kind, job)
+            total = _write_items(job_id, kind.plan(job, input, options))
+        except JobFailed as failure:
+            fail_job(job_id, ErrorInfo(code=failure.code, message=failure.message))
+            return
+        store.job_ref(job_id).update(
+            {
+                "progress.total": total,
+                "heartbeat_at": SERVER_TIMESTAMP,
+                "updated_at": SERVER_TIMESTAMP,
+            }
+        )
+        # Merged, with no `enqueued_all: False`: a duplicate run of this task (a retry while the
+        # first is still going) must never take back a finished plan's `enqueued_all: True`.
+        plan_ref.set(
+            {"total": total, "shards": store.shards_for(total), "planned_at": SERVER_TIMESTAMP, "items_written": True},
+            merge=True,
+        )
+    if not _enqueue_chunks(job_id, kind, first_chunk=int(plan_state.get("enqueued_chunks", 0))):
+        return  # out of time: a continuation task enqueues the rest
+    plan_ref.update({"enqueued_all": True})
+    logger.info("job planned", job_id=job_id, items=total)
+    if total == 0:
+        finalize_job(job_id)
+
+
+def _enqueue_chunks(job_id: str, kind: JobKind, first_chunk: int) -> bool:
+    """Enqueues the chunk tasks from `first_chunk` on, recording how far it got every few
+    seconds. Near the plan task's deadline it hands the rest to a continuation plan task and
+    returns False, so a plan of any size finishes (a million users is hours of enqueueing)."""
+    plan_ref = store.engine_ref(job_id, "plan")
+    started = saved = time.monotonic()
 
     def enqueue(numbered: tuple[int, list[str]]) -> None:
         index, chunk = numbered
         platform.enqueue(kind.queue, {"job_id": job_id, "item_ids": chunk}, task_id=f"{job_id}-c{index}")
 
-    # Each enqueue is a round trip to Cloud Tasks: several at once, or big plans outlast the task.
+    # The items no longer change, so listing them in id order numbers the chunks the same way
+    # in every run. Each enqueue is a round trip to Cloud Tasks: several go at once.
+    chunks = enumerate(batched(_item_ids(job_id), kind.chunk_size))
     with ThreadPoolExecutor(ENQUEUE_THREADS) as pool:
         for window in batched(chunks, ENQUEUE_THREADS * 8):
-            list(pool.map(enqueue, window))
-    plan_ref.update({"enqueued_all": True})
-    logger.info("job planned", job_id=job_id, items=total)
-    if total == 0:
-        finalize_job(job_id)
+            list(pool.map(enqueue, [chunk for chunk in window if chunk[0] >= first_chunk]))
+            following = window[-1][0] + 1
+            if time.monotonic() - started > PLAN_TIME_BUDGET.total_seconds():
+                plan_ref.update({"enqueued_chunks": following})
+                platform.enqueue(PLAN_QUEUE, {"job_id": job_id}, task_id=f"{job_id}-plan-{following}")
+                logger.info("plan continues in another task", job_id=job_id, enqueued_chunks=following)
+                return False
+            if time.monotonic() - saved > PLAN_SAVE_INTERVAL.total_seconds():
+                plan_ref.update({"enqueued_chunks": following})  # a killed run's retry skips these
+                saved = time.monotonic()
+    return True
 
 
 def _write_items(job_id: str, specs: Any) -> int:
