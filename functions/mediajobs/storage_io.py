@@ -11,13 +11,14 @@ UPLOAD_CHUNK = 8 * 1024 * 1024
 class SpillingUpload(io.RawIOBase):
     """A write-only stream into one object: kept in memory while small (then one
     single-request upload), switched to a streaming resumable upload once it outgrows
-    UPLOAD_CHUNK, so memory stays bounded whatever the total size. The object appears only
+    its chunk size, so memory stays bounded whatever the total size. The object appears only
     when `finish()` is called; dropping the stream after a failure leaves nothing behind."""
 
-    def __init__(self, blob: Any, content_type: str) -> None:
+    def __init__(self, blob: Any, content_type: str, chunk_size: int = UPLOAD_CHUNK) -> None:
         super().__init__()
         self._blob = blob
         self._content_type = content_type
+        self._chunk_size = chunk_size  # also the memory it holds: bigger means fewer round trips
         self._buffer = io.BytesIO()
         self._stream: Any = None
 
@@ -27,9 +28,9 @@ class SpillingUpload(io.RawIOBase):
     def write(self, data: Any) -> int:
         if self._stream is None:
             self._buffer.write(data)
-            if self._buffer.tell() > UPLOAD_CHUNK:
+            if self._buffer.tell() > self._chunk_size:
                 self._stream = self._blob.open(
-                    "wb", content_type=self._content_type, chunk_size=UPLOAD_CHUNK, ignore_flush=True
+                    "wb", content_type=self._content_type, chunk_size=self._chunk_size, ignore_flush=True
                 )
                 self._stream.write(self._buffer.getvalue())
                 self._buffer = io.BytesIO()

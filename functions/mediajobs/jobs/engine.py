@@ -672,7 +672,8 @@ def update_progress(
     if job.status != "processing":
         return
     last = job.heartbeat_at
-    if not force and last is not None and now() - last < PROGRESS_INTERVAL:
+    first_current = current is not None and job.current is None  # show the first item at once
+    if not force and not first_current and last is not None and now() - last < PROGRESS_INTERVAL:
         return
     counts = counts or store.read_counts(job_id)
     total = job.progress.total

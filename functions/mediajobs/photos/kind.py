@@ -36,6 +36,7 @@ QUICK_PLAN_MAX_PATHS = 50
 ZIP_MAGIC_BYTES = 4
 RESULTS_FETCH_THREADS = 8
 RESULTS_WINDOW_BYTES = 64 * 1024 * 1024
+RESULTS_UPLOAD_CHUNK = 32 * 1024 * 1024  # a typical batch's results.zip in one request
 CONTENT_TYPES = {"png": "image/png", "webp": "image/webp"}
 
 
@@ -181,7 +182,9 @@ class PhotoBatchJob(JobKind):
         done = [r.result for r in summary.items() if r.status == "done" and r.result]
         outputs = [str(r["output_path"]) for r in done]
         archive_path = f"jobs/{job.id}/results.zip"
-        upload = SpillingUpload(platform.bucket().blob(archive_path), content_type="application/zip")
+        upload = SpillingUpload(
+            platform.bucket().blob(archive_path), content_type="application/zip", chunk_size=RESULTS_UPLOAD_CHUNK
+        )
         with zipfile.ZipFile(cast(IO[bytes], upload), "w") as archive:
             for path, data in _fetched(done):
                 info = zipfile.ZipInfo(posixpath.basename(path), date_time=time.gmtime()[:6])
