@@ -324,7 +324,7 @@ def test_enqueueing_a_task_name_twice_is_a_no_op() -> None:
 
 
 def test_small_jobs_are_planned_by_their_trigger_and_the_plan_task_only_takes_over_a_dead_one(
-    user: client.User,
+    user: client.User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The start trigger plans a small job itself (one task hop less before the first item),
     holding a lease; the plan task enqueued beside it must not plan while the lease holds,
@@ -348,6 +348,7 @@ def test_small_jobs_are_planned_by_their_trigger_and_the_plan_task_only_takes_ov
     )  # fmt: skip
     lease = store.engine_ref(ref.id, "plan")
     lease.set({"inline_until": store.now() + dt.timedelta(minutes=1)})
+    monkeypatch.setattr(engine, "INLINE_PLAN_WAIT", dt.timedelta(seconds=1))
     with pytest.raises(engine.PlanBusy):
         engine.plan_job(ref.id)
     assert items_of(ref.id) == {}

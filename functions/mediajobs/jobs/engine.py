@@ -60,6 +60,7 @@ FINALIZE_LEASE = dt.timedelta(minutes=9)
 WRITE_BATCH = 400
 ENQUEUE_THREADS = 8
 INLINE_PLAN_LEASE = dt.timedelta(seconds=90)  # longer than the start trigger may run (60 s)
+INLINE_PLAN_WAIT = dt.timedelta(seconds=15)  # how long a plan task waits for the trigger's plan
 PLAN_TIME_BUDGET = dt.timedelta(minutes=25)  # then a continuation task takes over (jobplan: 30 min)
 PLAN_SAVE_INTERVAL = dt.timedelta(seconds=10)  # how often a plan records its enqueueing progress
 T = TypeVar("T")
@@ -262,9 +263,10 @@ def plan_job(job_id: str, *, inline: bool = False) -> None:
     plan_state = plan_ref.get().to_dict() or {}
     if plan_state.get("enqueued_all"):
         return
-    lease = plan_state.get("inline_until")
-    if not inline and lease is not None and lease > now():
-        raise PlanBusy(f"job {job_id} is being planned by its start trigger")
+    if not inline and (plan_state.get("inline_until") or now()) > now():
+        plan_state = _wait_for_inline_plan(job_id)
+        if plan_state.get("enqueued_all"):
+            return
     if job.cancel_requested:
         plan_ref.set({"total": 0, "enqueued_all": True})
         finalize_job(job_id)
@@ -298,6 +300,23 @@ def plan_job(job_id: str, *, inline: bool = False) -> None:
     logger.info("job planned", job_id=job_id, items=total)
     if total == 0:
         finalize_job(job_id)
+
+
+def _wait_for_inline_plan(job_id: str) -> dict[str, Any]:
+    """The plan document once the start trigger's planning ended or its lease ran out.
+
+    Cloud Tasks delivers the safety-net plan task after the lease; the Tasks emulator ignores
+    the delay and delivers it at once, so it waits here (a small plan takes a second or two)
+    rather than failing into a retry. PlanBusy if the trigger is still at it after a while."""
+    plan_ref = store.engine_ref(job_id, "plan")
+    waited_until = time.monotonic() + INLINE_PLAN_WAIT.total_seconds()
+    while True:
+        state = plan_ref.get().to_dict() or {}
+        if state.get("enqueued_all") or (state.get("inline_until") or now()) <= now():
+            return state
+        if time.monotonic() > waited_until:
+            raise PlanBusy(f"job {job_id} is being planned by its start trigger")
+        time.sleep(0.25)
 
 
 def _enqueue_chunks(job_id: str, kind: JobKind, first_chunk: int) -> bool:
