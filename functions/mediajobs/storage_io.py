@@ -14,11 +14,14 @@ class SpillingUpload(io.RawIOBase):
     its chunk size, so memory stays bounded whatever the total size. The object appears only
     when `finish()` is called; dropping the stream after a failure leaves nothing behind."""
 
-    def __init__(self, blob: Any, content_type: str, chunk_size: int = UPLOAD_CHUNK) -> None:
+    def __init__(
+        self, blob: Any, content_type: str, chunk_size: int = UPLOAD_CHUNK, if_generation_match: int | None = None
+    ) -> None:
         super().__init__()
         self._blob = blob
         self._content_type = content_type
         self._chunk_size = chunk_size  # also the memory it holds: bigger means fewer round trips
+        self._if_generation_match = if_generation_match  # 0: only if no such object exists yet
         self._buffer = io.BytesIO()
         self._stream: Any = None
 
@@ -30,7 +33,11 @@ class SpillingUpload(io.RawIOBase):
             self._buffer.write(data)
             if self._buffer.tell() > self._chunk_size:
                 self._stream = self._blob.open(
-                    "wb", content_type=self._content_type, chunk_size=self._chunk_size, ignore_flush=True
+                    "wb",
+                    content_type=self._content_type,
+                    chunk_size=self._chunk_size,
+                    ignore_flush=True,
+                    if_generation_match=self._if_generation_match,
                 )
                 self._stream.write(self._buffer.getvalue())
                 self._buffer = io.BytesIO()
@@ -41,7 +48,9 @@ class SpillingUpload(io.RawIOBase):
     def finish(self) -> None:
         """Completes the upload; the blob's properties (size, crc32c) are then current."""
         if self._stream is None:
-            self._blob.upload_from_string(self._buffer.getvalue(), content_type=self._content_type)
+            self._blob.upload_from_string(
+                self._buffer.getvalue(), content_type=self._content_type, if_generation_match=self._if_generation_match
+            )
         else:
             self._stream.close()
             self._blob.reload()

@@ -233,3 +233,26 @@ def test_operator_cli_starts_an_export_and_follows_it_to_the_end() -> None:
     assert job["result"]["successful_users"] == 3
     assert "users: 3 exported, 0 failed" in run.stdout
     assert "100%" in run.stderr  # the progress bar reached the end
+
+
+def test_users_sharing_an_email_get_an_archive_each(admin: client.User) -> None:
+    """Old clients wrote some emails twice (case aside): both users are exported, neither
+    archive overwrites the other, even when both are written at the same moment."""
+    prefix = uuid.uuid4().hex[:8]
+    twins = [
+        SeededUser(id=f"{prefix}-twin{i}", email=f"{'Twin' if i % 2 else 'twin'}+{prefix}@example.com")
+        for i in range(4)
+    ]
+    for index, twin in enumerate(twins):
+        twin.files = [add_file(twin, "images", "same-name.jpg", f"{twin.id} {index}".encode() * 300)]
+        save_user(twin)
+
+    job_id = start_export(admin, user_ids=[t.id for t in twins])
+    final, _ = client.watch_job(job_id, timeout=120)
+
+    assert final["status"] == "completed" and final["result"]["successful_users"] == 4
+    paths = {a["user_id"]: a["path"] for a in final["result"]["archives"]}
+    assert len(set(paths.values())) == 4
+    assert sum(p == f"exports/{job_id}/twin+{prefix}@example.com.zip" for p in paths.values()) == 1
+    for twin in twins:
+        check_archive(paths[twin.id], twin, job_id)

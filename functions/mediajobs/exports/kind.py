@@ -97,8 +97,10 @@ class MediaExportJob(JobKind):
             user = _collect(user_id, email, wanted, id_errors)
         except sources.UserProblem as problem:
             raise ItemFailed(problem.code, problem.message) from None
-        path = _archive_path(ctx.job.id, user)
-        archived, file_errors, blob = _upload_archive(ctx, path, user, options)
+        try:
+            path, archived, file_errors, blob = _write_user_archive(ctx, user, options)
+        except gexc.PreconditionFailed:  # another user with this email took the name meanwhile
+            path, archived, file_errors, blob = _write_user_archive(ctx, user, options)
         result = {
             "user_id": user_id,
             "email": user.email,
@@ -166,13 +168,25 @@ def _collect(user_id: str, email: str, wanted: dict[str, list[str]], errors: lis
     return sources.UserFiles(user_id, email, files, errors)
 
 
-def _archive_path(job_id: str, user: sources.UserFiles) -> str:
-    """exports/{job_id}/{safe_email}.zip; another user with the same email gets its id appended."""
-    path = f"exports/{job_id}/{safe_email(user.email)}.zip"
+def _write_user_archive(
+    ctx: ItemContext, user: sources.UserFiles, options: ExportOptions
+) -> tuple[str, list[Any], list[Any], Any]:
+    """exports/{job_id}/{safe_email}.zip; a second user with the same email gets its id appended.
+
+    The write is conditional on what was seen at that name (nothing, or this user's archive
+    from an earlier attempt), so two users of one email exported at the same moment cannot
+    overwrite each other: the loser gets PreconditionFailed and is written again."""
+    path = f"exports/{ctx.job.id}/{safe_email(user.email)}.zip"
     existing = platform.bucket().get_blob(path)
-    if existing is not None and (existing.metadata or {}).get("user_id") not in (None, user.user_id):
-        path = f"exports/{job_id}/{safe_email(user.email)}-{user.user_id}.zip"
-    return path
+    generation: int | None = 0  # only if nothing is there
+    if existing is not None:
+        if (existing.metadata or {}).get("user_id") in (None, user.user_id):
+            generation = existing.generation  # our own, from an earlier attempt: replace it
+        else:
+            path = f"exports/{ctx.job.id}/{safe_email(user.email)}-{user.user_id}.zip"
+            generation = None  # a name only this user uses
+    archived, file_errors, blob = _upload_archive(ctx, path, user, options, if_generation_match=generation)
+    return path, archived, file_errors, blob
 
 
 def _open_source(source: SourceFile) -> Readable:
@@ -214,12 +228,12 @@ class _CheckedReader:
 
 
 def _upload_archive(
-    ctx: ItemContext, path: str, user: sources.UserFiles, options: ExportOptions
+    ctx: ItemContext, path: str, user: sources.UserFiles, options: ExportOptions, if_generation_match: int | None
 ) -> tuple[list[Any], list[Any], Any]:
     """Streams the ZIP into Storage; a failure part-way leaves no object behind."""
     blob = platform.bucket().blob(path)
     blob.metadata = {"user_id": user.user_id, "job_id": ctx.job.id}
-    upload = SpillingUpload(blob, content_type="application/zip")
+    upload = SpillingUpload(blob, content_type="application/zip", if_generation_match=if_generation_match)
     manifest_extra = {
         "job_id": ctx.job.id,
         "user_id": user.user_id,
