@@ -158,12 +158,14 @@ def start_job(job_id: str) -> bool:
 
 
 def _plan_inline(job_id: str) -> None:
-    """Plans a small job in the start trigger; on any failure the plan task takes over at once."""
+    """Plans a small job in the start trigger; on a failure a plan task takes over at once
+    (and if even that cannot be enqueued, the delayed safety-net task does, after the lease)."""
     try:
         plan_job(job_id, inline=True)
     except Exception as error:  # noqa: BLE001 - the plan task retries whatever this was
         logger.warn("inline planning failed; the plan task takes over", job_id=job_id, error=repr(error))
         store.engine_ref(job_id, "plan").set({"inline_until": None}, merge=True)
+        platform.enqueue(PLAN_QUEUE, {"job_id": job_id}, task_id=f"{job_id}-plan-now")
 
 
 def _claim_queued(job_id: str, failed: ErrorInfo | None) -> bool:
