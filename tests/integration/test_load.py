@@ -101,9 +101,11 @@ def test_racing_starts_of_one_user_never_exceed_the_active_job_cap(user: client.
     assert len(refused) == attempts - ACTIVE_LIMIT
     assert all(o.startswith(f"refused:RESOURCE_EXHAUSTED:You already have {ACTIVE_LIMIT} jobs") for o in refused)
 
-    # Ending one job frees its slot at once.
+    # Ending one job frees its slot at once. (Small jobs are planned by their trigger, so its
+    # one item may already be running: it then stops early, counts as done, and the job ends
+    # completed rather than cancelled. Either way it has ended.)
     client.call("cancel_job", {"job_id": started[0]}, user.id_token)
-    assert client.watch_job(started[0], timeout=120)[0]["status"] == "cancelled"
+    assert client.watch_job(started[0], timeout=120)[0]["status"] in ("cancelled", "completed")
     started.append(start_selftest(user, items=1))
     for job_id in started:
         client.call("cancel_job", {"job_id": job_id}, user.id_token)
