@@ -34,6 +34,16 @@ class Row:
         return {**dataclasses.asdict(self), "ratio": self.ratio, "meets_target": self.meets_target}
 
 
+PASSES = 3  # a measured path and its baseline alternate this many times (--quick: once)
+
+
+def median_pair(pairs: list[tuple[float, float]]) -> tuple[float, float]:
+    """The (ours, baseline) pair of seconds whose ratio baseline/ours is the median: one pass
+    varies by +-15% on a shared 2-core machine, and alternating passes keep a slow spell from
+    landing on one side only."""
+    return sorted(pairs, key=lambda pair: pair[1] / pair[0])[len(pairs) // 2]
+
+
 def print_table(rows: list[Row]) -> None:
     print(f"\n{'benchmark':44} {'value':>14} {'baseline':>24} {'ratio':>7} {'target':>8}  ok")
     for row in rows:

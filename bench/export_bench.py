@@ -10,7 +10,7 @@ import uuid
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
-from bench.common import Row, peak_rss_mib, worker_pids
+from bench.common import PASSES, Row, median_pair, peak_rss_mib, worker_pids
 from mediajobs import platform
 from mediajobs.cli import client
 
@@ -68,14 +68,6 @@ def run_export(admin: client.User, user_ids: list[str]) -> float:
     return time.perf_counter() - start
 
 
-PASSES = 3
-
-
-def _median_pair(pairs: list[tuple[float, float]]) -> tuple[float, float]:
-    """The (ours, baseline) pair whose ratio baseline/ours is the median."""
-    return sorted(pairs, key=lambda pair: pair[1] / pair[0])[len(pairs) // 2]
-
-
 def run(quick: bool = False) -> list[Row]:
     admin = client.sign_up(f"bench-{uuid.uuid4().hex[:8]}@example.com", admin=True)
     users, files, size = (10, 4, 200_000) if quick else (60, 5, 400_000)
@@ -83,15 +75,14 @@ def run(quick: bool = False) -> list[Row]:
     mib = total / 2**20
     warm_ids, _, _ = seed(4, 1, 1000, f"w{uuid.uuid4().hex[:6]}")
     run_export(admin, warm_ids)  # start the workers first: cold starts are not throughput
-    # The three alternate, PASSES times; each ratio is the median of its passes (one pass
-    # varies by +-15% on a shared 2-core machine).
+    # The three alternate; each ratio is the median of its passes.
     passes = [
         (run_export(admin, user_ids), parallel_download(paths), sequential_old_way(user_ids))
         for _ in range(1 if quick else PASSES)
     ]
     print(f"export passes (ours s, parallel s, sequential s): {[tuple(round(t, 2) for t in p) for p in passes]}")
-    ours, parallel = _median_pair([(p[0], p[1]) for p in passes])
-    ours_vs_old, sequential = _median_pair([(p[0], p[2]) for p in passes])
+    ours, parallel = median_pair([(p[0], p[1]) for p in passes])
+    ours_vs_old, sequential = median_pair([(p[0], p[2]) for p in passes])
     rows = [
         Row(
             "export throughput vs parallel download", mib / ours, "MiB/s", mib / parallel, "8-thread download", ">= 0.7"

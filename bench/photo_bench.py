@@ -7,7 +7,7 @@ import io
 import time
 import uuid
 
-from bench.common import Row
+from bench.common import PASSES, Row, median_pair
 from mediajobs import platform
 from mediajobs.cli import client
 
@@ -61,23 +61,15 @@ def through_the_stack(user: client.User, batch: list[bytes]) -> tuple[float, flo
     return time.perf_counter() - start, first[0] if first else float("nan")
 
 
-PAIRS = 3  # stack and baseline alternate; the pair with the median ratio is reported
-
-
 def run(quick: bool = False) -> list[Row]:
     user = client.sign_up(f"bench-{uuid.uuid4().hex[:8]}@example.com")
     count, side = (8, 512) if quick else (24, 1024)
     batch = images(count, side)
     _, first_item = through_the_stack(user, batch[:2])  # the run's first job: cold worker, model load
     through_the_stack(user, batch[:8])  # two chunks at once: both workers warm before measuring
-    # On a shared 2-core machine one pair varies by +-15%; alternating pairs and taking the
-    # median keeps a slow spell from landing on one side only.
-    pairs = sorted(
-        ((through_the_stack(user, batch)[0], bare_loop(batch)) for _ in range(1 if quick else PAIRS)),
-        key=lambda pair: pair[1] / pair[0],
-    )
-    stack_seconds, bare_seconds = pairs[len(pairs) // 2]
+    pairs = [(through_the_stack(user, batch)[0], bare_loop(batch)) for _ in range(1 if quick else PASSES)]
     print(f"photo pairs (stack s, bare s): {[(round(a, 2), round(b, 2)) for a, b in pairs]}")
+    stack_seconds, bare_seconds = median_pair(pairs)
     return [
         Row(
             f"photo batch {count}x{side}px vs bare rembg loop",

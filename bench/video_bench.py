@@ -9,7 +9,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.common import Row
+from bench.common import PASSES, Row, median_pair
 from mediajobs import platform
 from mediajobs.cli import client
 from mediajobs.video import ffmpeg
@@ -25,9 +25,6 @@ def source_video(folder: Path, seconds: int) -> Path:
         check=True,
     )  # fmt: skip
     return path
-
-
-PAIRS = 3
 
 
 def _through_the_stack(user: client.User, path: str, options: dict[str, object]) -> float:
@@ -57,14 +54,10 @@ def run(quick: bool = False) -> list[Row]:
         warm = client.call("start_job", {"type": "video_process", "input": {"path": path}, "options": options},
                            user.id_token)  # fmt: skip
         client.watch_job(warm["job_id"], timeout=900)  # cold worker start is not transcode speed
-        # Job and bare ffmpeg alternate PAIRS times; the pair with the median ratio is reported.
-        passes = 1 if quick else PAIRS
-        pairs = sorted(
-            ((_through_the_stack(user, path, options), _bare(source, Path(folder))) for _ in range(passes)),
-            key=lambda pair: pair[1] / pair[0],
-        )
+        passes = 1 if quick else PASSES
+        pairs = [(_through_the_stack(user, path, options), _bare(source, Path(folder))) for _ in range(passes)]
         print(f"video pairs (job s, bare s): {[(round(a, 2), round(b, 2)) for a, b in pairs]}")
-        ours, baseline = pairs[len(pairs) // 2]
+        ours, baseline = median_pair(pairs)
     return [
         Row(f"video 480p rendition of {seconds}s 720p, job vs bare ffmpeg", baseline / ours, "x", 1.0,
             "bare ffmpeg = 1", ">= 0.9"),
