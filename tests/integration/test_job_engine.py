@@ -14,6 +14,7 @@ from google.cloud import firestore as gfs
 from mediajobs import platform
 from mediajobs.cli import client
 from mediajobs.jobs import store
+from mediajobs.jobs.models import new_job_document
 from tests.integration.jobs_helpers import items_of, percents, runs_of, start_selftest
 
 
@@ -323,6 +324,23 @@ def test_enqueueing_a_task_name_twice_is_a_no_op() -> None:
     platform.enqueue("jobitems", job, task_id=task_id)
 
 
+def _claimed_but_unplanned_selftest(user: client.User, items: int) -> gfs.DocumentReference:
+    """A selftest job as its start trigger leaves it after the claim, with no plan yet (its
+    creation event finds it already `processing` and does nothing)."""
+    ref = platform.db().collection("jobs").document()
+    queued = new_job_document(job_type="selftest", owner_uid=user.uid, input={"items": items}, options={})
+    ref.create(
+        {
+            **queued,
+            "status": "processing",
+            "created_at": gfs.SERVER_TIMESTAMP,
+            "started_at": gfs.SERVER_TIMESTAMP,
+            "heartbeat_at": gfs.SERVER_TIMESTAMP,
+        }
+    )
+    return ref
+
+
 def test_small_jobs_are_planned_by_their_trigger_and_the_plan_task_only_takes_over_a_dead_one(
     user: client.User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -337,15 +355,7 @@ def test_small_jobs_are_planned_by_their_trigger_and_the_plan_task_only_takes_ov
     assert plan.get("inline_until") is not None and (plan.get("total"), plan.get("enqueued_all")) == (3, True)
 
     # A job whose trigger claimed it, took the planning lease and died before planning anything.
-    ref = platform.db().collection("jobs").document()
-    ref.create(
-        {
-            "type": "selftest", "status": "processing", "owner_uid": user.uid, "input": {"items": 4},
-            "progress": {"total": 0, "done": 0, "failed": 0, "percent": 0}, "errors": [], "current": None,
-            "cancel_requested": False, "result": None, "error": None, "created_at": gfs.SERVER_TIMESTAMP,
-            "started_at": gfs.SERVER_TIMESTAMP, "heartbeat_at": gfs.SERVER_TIMESTAMP,
-        }
-    )  # fmt: skip
+    ref = _claimed_but_unplanned_selftest(user, items=4)
     lease = store.engine_ref(ref.id, "plan")
     lease.set({"inline_until": store.now() + dt.timedelta(minutes=1)})
     monkeypatch.setattr(engine, "INLINE_PLAN_WAIT", dt.timedelta(seconds=1))
@@ -370,15 +380,7 @@ def test_a_plan_out_of_time_hands_the_rest_to_a_continuation_task(
 
     monkeypatch.setattr(engine, "PLAN_TIME_BUDGET", dt.timedelta(0))
     monkeypatch.setattr(engine, "ENQUEUE_THREADS", 1)  # windows of 8 chunks of 5 items
-    ref = platform.db().collection("jobs").document()
-    ref.create(
-        {
-            "type": "selftest", "status": "processing", "owner_uid": user.uid, "input": {"items": 60},
-            "progress": {"total": 0, "done": 0, "failed": 0, "percent": 0}, "errors": [], "current": None,
-            "cancel_requested": False, "result": None, "error": None, "created_at": gfs.SERVER_TIMESTAMP,
-            "started_at": gfs.SERVER_TIMESTAMP, "heartbeat_at": gfs.SERVER_TIMESTAMP,
-        }
-    )  # fmt: skip
+    ref = _claimed_but_unplanned_selftest(user, items=60)
 
     engine.plan_job(ref.id)
     handed_over = store.engine_ref(ref.id, "plan").get().to_dict() or {}
