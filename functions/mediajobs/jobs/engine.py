@@ -312,13 +312,12 @@ def _wait_for_inline_plan(job_id: str) -> dict[str, Any]:
     rather than failing into a retry. PlanBusy if the trigger is still at it after a while."""
     plan_ref = store.engine_ref(job_id, "plan")
     waited_until = time.monotonic() + INLINE_PLAN_WAIT.total_seconds()
-    while True:
+    while time.monotonic() < waited_until:
+        time.sleep(0.25)  # the caller has just read the plan document and seen the lease
         state = plan_ref.get().to_dict() or {}
         if state.get("enqueued_all") or (state.get("inline_until") or now()) <= now():
             return state
-        if time.monotonic() > waited_until:
-            raise PlanBusy(f"job {job_id} is being planned by its start trigger")
-        time.sleep(0.25)
+    raise PlanBusy(f"job {job_id} is being planned by its start trigger")
 
 
 def _enqueue_chunks(job_id: str, kind: JobKind, first_chunk: int) -> bool:
