@@ -261,9 +261,9 @@ def stack_environment(ports: dict[str, int], marker: str, storage_dir: Path) -> 
     # serial GC halve its CPU per request (measured: 7.5 -> 3.8 ms per get, 7.9 -> 6.0 ms per
     # transaction). Only the emulator runs Java here.
     env.setdefault("JAVA_TOOL_OPTIONS", EMULATOR_JVM_FLAGS)
-    # No keep-alive between the functions emulator and its workers (see the file's comment).
-    no_keepalive = f"--require {ROOT / 'tools' / 'node_no_keepalive.cjs'}"
-    env["NODE_OPTIONS"] = " ".join(o for o in [env.get("NODE_OPTIONS", ""), no_keepalive] if o)
+    # Fixes to two emulator behaviours that Firebase does not have (see the file).
+    preload = f'--require "{ROOT / "tools" / "emulators_preload.cjs"}"'
+    env["NODE_OPTIONS"] = " ".join(o for o in [env.get("NODE_OPTIONS", ""), preload] if o)
     env.update(
         {
             MARKER_VAR: marker,
