@@ -48,6 +48,8 @@ def check_results_zip(final: dict[str, Any]) -> zipfile.ZipFile:
     assert sorted(archive.namelist()) == sorted(p.rsplit("/", 1)[1] for p in outputs)
     for path in outputs:
         assert archive.read(path.rsplit("/", 1)[1]) == platform.bucket().blob(path).download_as_bytes()
+    job_folder = final["result"]["archive_path"].rsplit("/", 1)[0]
+    assert not list(platform.bucket().list_blobs(prefix=f"{job_folder}/results-parts/"))  # composed, then removed
     return archive
 
 

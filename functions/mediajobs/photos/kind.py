@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import posixpath
 import time
-import zipfile
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import IO, Any, ClassVar, Literal, cast
+from typing import Any, ClassVar, Literal
 
 import pydantic
 from google.api_core import exceptions as gexc
@@ -24,7 +24,7 @@ from mediajobs.jobs import store
 from mediajobs.jobs.kinds import Caller, Item, ItemContext, ItemFailed, ItemSpec, JobKind, Outcome, Summary
 from mediajobs.jobs.models import ErrorInfo, Job
 from mediajobs.photos import ingest
-from mediajobs.storage_io import SpillingUpload
+from mediajobs.storage_zip import Member, compose_zip
 from mediajobs.validation import StrictModel
 
 MAX_PATHS = 200
@@ -34,9 +34,7 @@ MAX_SKIPPED_RECORDED = 500
 PLAN_LOOKUP_THREADS = 8
 QUICK_PLAN_MAX_PATHS = 50
 ZIP_MAGIC_BYTES = 4
-RESULTS_FETCH_THREADS = 8
-RESULTS_WINDOW_BYTES = 64 * 1024 * 1024
-RESULTS_UPLOAD_CHUNK = 32 * 1024 * 1024  # a typical batch's results.zip in one request
+RESULTS_LOOKUP_THREADS = 8
 CONTENT_TYPES = {"png": "image/png", "webp": "image/webp"}
 
 
@@ -170,6 +168,7 @@ class PhotoBatchJob(JobKind):
             "input_path": payload["input_path"],
             "output_path": output_path,
             "size": len(photo.data),
+            "crc32": zlib.crc32(photo.data),  # results.zip is composed in Storage from these
             "width": photo.width,
             "height": photo.height,
             "faces_found": photo.faces_found,
@@ -182,15 +181,9 @@ class PhotoBatchJob(JobKind):
         done = [r.result for r in summary.items() if r.status == "done" and r.result]
         outputs = [str(r["output_path"]) for r in done]
         archive_path = f"jobs/{job.id}/results.zip"
-        upload = SpillingUpload(
-            platform.bucket().blob(archive_path), content_type="application/zip", chunk_size=RESULTS_UPLOAD_CHUNK
-        )
-        with zipfile.ZipFile(cast(IO[bytes], upload), "w") as archive:
-            for path, data in _fetched(done):
-                info = zipfile.ZipInfo(posixpath.basename(path), date_time=time.gmtime()[:6])
-                with archive.open(info, "w", force_zip64=True) as entry:
-                    entry.write(data)
-        upload.finish()
+        with ThreadPoolExecutor(RESULTS_LOOKUP_THREADS) as pool:
+            members = list(pool.map(_member, done))
+        compose_zip(platform.bucket(), members, archive_path, scratch=f"jobs/{job.id}/results-parts")
         skipped = store.engine_ref(job.id, "photo_skipped").get().to_dict() or {}
         result = {
             "outputs": outputs,
@@ -207,22 +200,14 @@ class PhotoBatchJob(JobKind):
         return Outcome(result)
 
 
-def _fetched(results: list[dict[str, Any]]) -> Iterator[tuple[str, bytes]]:
-    """Each output's bytes, in order, fetched several at a time but never more than about
-    RESULTS_WINDOW_BYTES at once (a 40-megapixel cutout is a PNG of ~100 MB)."""
-    bucket = platform.bucket()
-    windows: list[list[str]] = [[]]
-    window_bytes = 0
-    for result in results:
-        size = int(result.get("size") or 0)
-        if windows[-1] and window_bytes + size > RESULTS_WINDOW_BYTES:
-            windows.append([])
-            window_bytes = 0
-        windows[-1].append(str(result["output_path"]))
-        window_bytes += size
-    with ThreadPoolExecutor(RESULTS_FETCH_THREADS) as pool:
-        for window in windows:
-            yield from zip(window, pool.map(lambda path: bucket.blob(path).download_as_bytes(), window), strict=True)
+def _member(result: dict[str, Any]) -> Member:
+    """An output as a member of results.zip. Items settled before outputs carried their
+    checksum have theirs computed here from the object."""
+    path = str(result["output_path"])
+    if "crc32" in result:
+        return Member(posixpath.basename(path), path, int(result["size"]), int(result["crc32"]))
+    data = platform.bucket().blob(path).download_as_bytes()
+    return Member(posixpath.basename(path), path, len(data), zlib.crc32(data))
 
 
 def _look_up(path: str) -> tuple[str, Any, bytes]:
