@@ -4,6 +4,7 @@ and the time from job creation to the first processed item (cold model load incl
 from __future__ import annotations
 
 import io
+import os
 import time
 import uuid
 
@@ -30,6 +31,8 @@ def images(count: int, side: int) -> list[bytes]:
 def bare_loop(batch: list[bytes]) -> float:
     """The baseline: one process, `rembg.remove(session=u2netp)` over the decoded images."""
     from PIL import Image
+
+    os.environ.setdefault("NUMBA_DISABLE_JIT", "1")  # as in the workers: no matting, no compile
     from rembg import new_session, remove
 
     session = new_session("u2netp")

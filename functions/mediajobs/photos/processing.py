@@ -93,6 +93,21 @@ _sessions: dict[str, Any] = {}
 _session_lock = threading.Lock()
 
 
+@functools.cache
+def _rembg() -> Any:
+    """rembg, imported without compiling pymatting's numba kernels.
+
+    rembg imports pymatting, whose kernels are compiled when imported: 90 CPU-seconds on a new
+    instance, whose disk has no numba cache yet, before its first photo. They serve alpha
+    matting, which this API does not offer, so the JIT is off (unless NUMBA_DISABLE_JIT says
+    otherwise) and they stay plain, unused Python. numba reads the setting when first imported,
+    which in a worker is here."""
+    os.environ.setdefault("NUMBA_DISABLE_JIT", "1")
+    import rembg
+
+    return rembg
+
+
 def session_for(model: str, threads: int = 0) -> Any:
     """The rembg session of `model` in this process, created once (threads 0: onnxruntime decides)."""
     with _session_lock:
@@ -104,19 +119,17 @@ def session_for(model: str, threads: int = 0) -> Any:
                 )
             os.environ["U2NET_HOME"] = str(models_dir())
             import onnxruntime
-            from rembg import new_session
 
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1 if threads else 0
-            _sessions[model] = new_session(model, sess_opts=options, providers=["CPUExecutionProvider"])
+            _sessions[model] = _rembg().new_session(model, sess_opts=options, providers=["CPUExecutionProvider"])
         return _sessions[model]
 
 
 def remove_background(image: PILImage.Image, model: str, threads: int = 0) -> PILImage.Image:
-    from rembg import remove
-
-    result: PILImage.Image = remove(image.convert("RGB"), session=session_for(model, threads))
+    session = session_for(model, threads)
+    result: PILImage.Image = _rembg().remove(image.convert("RGB"), session=session)
     return result if result.mode == "RGBA" else result.convert("RGBA")
 
 
