@@ -113,16 +113,18 @@ def compose_zip(
     sources.append(directory_path)
     made = list(small)
     with ThreadPoolExecutor(THREADS) as pool:
-        list(pool.map(lambda path: bucket.blob(path).upload_from_string(small[path]), small))
-        level = 0
-        while len(sources) > COMPOSE_LIMIT:
-            groups = [sources[i : i + COMPOSE_LIMIT] for i in range(0, len(sources), COMPOSE_LIMIT)]
-            sources = [f"{scratch}/c{level}-{index:05d}" for index in range(len(groups))]
-            made += sources
-            list(pool.map(lambda path, group: _compose(bucket, path, group, None), sources, groups))
-            level += 1
-        _compose(bucket, destination, sources, content_type)
-        list(pool.map(lambda path: _delete_quietly(bucket, path), made))
+        try:
+            list(pool.map(lambda path: bucket.blob(path).upload_from_string(small[path]), small))
+            level = 0
+            while len(sources) > COMPOSE_LIMIT:
+                groups = [sources[i : i + COMPOSE_LIMIT] for i in range(0, len(sources), COMPOSE_LIMIT)]
+                sources = [f"{scratch}/c{level}-{index:05d}" for index in range(len(groups))]
+                made += sources
+                list(pool.map(lambda path, group: _compose(bucket, path, group, None), sources, groups))
+                level += 1
+            _compose(bucket, destination, sources, content_type)
+        finally:  # also after a failure: a retry writes them all again
+            list(pool.map(lambda path: _delete_quietly(bucket, path), made))
 
 
 def _compose(bucket: Any, destination: str, sources: list[str], content_type: str | None) -> None:
