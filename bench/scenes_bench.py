@@ -37,8 +37,8 @@ def run(quick: bool = False) -> list[Row]:
     scenes = 4 if quick else 8
     user = client.sign_up(f"bench-{uuid.uuid4().hex[:8]}@example.com")
     project_id, warm = project_with(user, scenes)
-    with ThreadPoolExecutor(scenes) as pool:  # start the workers: cold starts are not the point
-        list(pool.map(lambda s: generate_scene(user, project_id, s, ("composition",)), warm))
+    with ThreadPoolExecutor(scenes) as pool:  # start as many workers as the run uses: cold starts are not the point
+        list(pool.map(lambda s: generate_scene(user, project_id, s, ASSET_KINDS), warm))
     project_id, ids = project_with(user, scenes)
     start = time.perf_counter()
     with ThreadPoolExecutor(scenes) as pool:
