@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -43,3 +45,31 @@ def test_marked_processes_are_found_and_ended() -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_the_emulators_get_the_preload_after_any_node_options(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("NODE_OPTIONS", "--max-old-space-size=4096")
+    env = devstack.stack_environment(devstack.choose_ports(), "m", tmp_path)
+    preload = devstack.ROOT / "tools" / "emulators_preload.cjs"
+    assert env["NODE_OPTIONS"] == f'--max-old-space-size=4096 --require "{preload}"'
+
+
+PROBE = """
+const http = require("http");
+const { TaskQueueController } = require(process.argv[2]);
+console.log(JSON.stringify({ keepAlive: http.globalAgent.keepAlive, poll: TaskQueueController.LISTEN_TIMEOUT }));
+"""
+
+
+@pytest.mark.skipif(not (devstack.ROOT / "node_modules" / "firebase-tools").is_dir(), reason="needs npm ci (setup)")
+def test_the_preload_turns_keep_alive_off_and_shortens_the_tasks_emulators_poll(tmp_path: Path) -> None:
+    """Against the pinned firebase-tools: a rename upstream would leave the poll at 1000 ms."""
+    probe = tmp_path / "firebase-probe.js"  # the preload acts in processes whose script says firebase
+    probe.write_text(PROBE)
+    tasks = devstack.ROOT / "node_modules" / "firebase-tools" / "lib" / "emulator" / "tasksEmulator.js"
+    preload = devstack.ROOT / "tools" / "emulators_preload.cjs"
+    out = subprocess.run(
+        ["node", "--require", str(preload), str(probe), str(tasks)], capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout) == {"keepAlive": False, "poll": 50}
+    assert "left as is" not in out.stderr
