@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-UPLOAD_CHUNK = 8 * 1024 * 1024
+UPLOAD_CHUNK = 8 * 1024 * 1024  # also the memory an upload holds: bigger means fewer round trips
 
 
 class SpillingUpload(io.RawIOBase):
@@ -14,13 +14,10 @@ class SpillingUpload(io.RawIOBase):
     its chunk size, so memory stays bounded whatever the total size. The object appears only
     when `finish()` is called; dropping the stream after a failure leaves nothing behind."""
 
-    def __init__(
-        self, blob: Any, content_type: str, chunk_size: int = UPLOAD_CHUNK, if_generation_match: int | None = None
-    ) -> None:
+    def __init__(self, blob: Any, content_type: str, if_generation_match: int | None = None) -> None:
         super().__init__()
         self._blob = blob
         self._content_type = content_type
-        self._chunk_size = chunk_size  # also the memory it holds: bigger means fewer round trips
         self._if_generation_match = if_generation_match  # 0: only if no such object exists yet
         self._buffer = io.BytesIO()
         self._stream: Any = None
@@ -31,11 +28,11 @@ class SpillingUpload(io.RawIOBase):
     def write(self, data: Any) -> int:
         if self._stream is None:
             self._buffer.write(data)
-            if self._buffer.tell() > self._chunk_size:
+            if self._buffer.tell() > UPLOAD_CHUNK:
                 self._stream = self._blob.open(
                     "wb",
                     content_type=self._content_type,
-                    chunk_size=self._chunk_size,
+                    chunk_size=UPLOAD_CHUNK,
                     ignore_flush=True,
                     if_generation_match=self._if_generation_match,
                 )
