@@ -17,9 +17,9 @@ platform.app()  # before any SDK helper can initialise the default app without o
 
 
 def _run_items(req: https_fn.CallableRequest[Any]) -> None:
-    from mediajobs.jobs import engine
+    from mediajobs.jobs import items
 
-    engine.run_items(str(req.data["job_id"]), [str(i) for i in req.data["item_ids"]])
+    items.run_items(str(req.data["job_id"]), [str(i) for i in req.data["item_ids"]])
 
 
 @https_fn.on_call()
@@ -38,9 +38,9 @@ def cancel_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 @firestore_fn.on_document_created(document="jobs/{job_id}", timeout_sec=60)  # see INLINE_PLAN_LEASE
 def on_job_created(event: firestore_fn.Event[Any]) -> None:
-    from mediajobs.jobs import engine
+    from mediajobs.jobs import start
 
-    engine.start_job(event.params["job_id"])
+    start.start_job(event.params["job_id"])
 
 
 @tasks_fn.on_task_dispatched(
@@ -49,9 +49,9 @@ def on_job_created(event: firestore_fn.Event[Any]) -> None:
     timeout_sec=1800,  # the longest a task may run; planning a huge job writes and enqueues it all
 )
 def jobplan(req: https_fn.CallableRequest[Any]) -> None:
-    from mediajobs.jobs import engine
+    from mediajobs.jobs import plan
 
-    engine.plan_job(str(req.data["job_id"]))
+    plan.plan_job(str(req.data["job_id"]))
 
 
 @tasks_fn.on_task_dispatched(

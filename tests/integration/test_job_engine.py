@@ -347,7 +347,7 @@ def test_small_jobs_are_planned_by_their_trigger_and_the_plan_task_only_takes_ov
     """The start trigger plans a small job itself (one task hop less before the first item),
     holding a lease; the plan task enqueued beside it must not plan while the lease holds,
     and must plan the job once it lapses (the trigger's worker died mid-plan)."""
-    from mediajobs.jobs import engine
+    from mediajobs.jobs import plan as planning
 
     planned_inline = start_selftest(user, items=3)
     assert client.watch_job(planned_inline, timeout=120)[0]["status"] == "completed"
@@ -358,13 +358,13 @@ def test_small_jobs_are_planned_by_their_trigger_and_the_plan_task_only_takes_ov
     ref = _claimed_but_unplanned_selftest(user, items=4)
     lease = store.engine_ref(ref.id, "plan")
     lease.set({"inline_until": store.now() + dt.timedelta(minutes=1)})
-    monkeypatch.setattr(engine, "INLINE_PLAN_WAIT", dt.timedelta(seconds=1))
-    with pytest.raises(engine.PlanBusy):
-        engine.plan_job(ref.id)
+    monkeypatch.setattr(planning, "INLINE_PLAN_WAIT", dt.timedelta(seconds=1))
+    with pytest.raises(planning.PlanBusy):
+        planning.plan_job(ref.id)
     assert items_of(ref.id) == {}
 
     lease.set({"inline_until": store.now() - dt.timedelta(seconds=1)})
-    engine.plan_job(ref.id)
+    planning.plan_job(ref.id)
     final, _ = client.watch_job(ref.id, timeout=120)
     assert final["status"] == "completed" and final["progress"]["done"] == 4
     assert runs_of(ref.id) == {f"item-{i:05d}": 1 for i in range(4)}
@@ -376,13 +376,13 @@ def test_a_plan_out_of_time_hands_the_rest_to_a_continuation_task(
     """A plan too big for one task (a million users) records how far it got and enqueues a
     continuation; here this process plans with no time left after its first window of chunks,
     and the real plan task finishes the job: every item runs exactly once."""
-    from mediajobs.jobs import engine
+    from mediajobs.jobs import plan as planning
 
-    monkeypatch.setattr(engine, "PLAN_TIME_BUDGET", dt.timedelta(0))
-    monkeypatch.setattr(engine, "ENQUEUE_THREADS", 1)  # windows of 8 chunks of 5 items
+    monkeypatch.setattr(planning, "PLAN_TIME_BUDGET", dt.timedelta(0))
+    monkeypatch.setattr(planning, "ENQUEUE_THREADS", 1)  # windows of 8 chunks of 5 items
     ref = _claimed_but_unplanned_selftest(user, items=60)
 
-    engine.plan_job(ref.id)
+    planning.plan_job(ref.id)
     handed_over = store.engine_ref(ref.id, "plan").get().to_dict() or {}
     assert handed_over.get("enqueued_chunks") == 8 and not handed_over.get("enqueued_all")
 

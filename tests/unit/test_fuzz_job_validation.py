@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 from mediajobs import platform
 from mediajobs.jobs import api
-from mediajobs.jobs.engine import validated
 from mediajobs.jobs.kinds import JobFailed, get_kind, known_types
 from mediajobs.jobs.models import Job
+from mediajobs.jobs.validate import validated
 from mediajobs.scenes import kind as scene_kinds
 from mediajobs.scenes.models import ASSET_KINDS, DOC_ID
 from tests.unit.fuzz_strategies import (

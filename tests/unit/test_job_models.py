@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mediajobs.jobs.engine import batched, validated
 from mediajobs.jobs.kinds import JobFailed, get_kind, known_types
 from mediajobs.jobs.models import Job, new_job_document, percent_of
+from mediajobs.jobs.plan import batched
+from mediajobs.jobs.validate import validated
 from mediajobs.selftest.kind import SelftestInput
 from mediajobs.validation import describe
 

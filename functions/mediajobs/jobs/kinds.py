@@ -159,3 +159,11 @@ def get_kind(job_type: str) -> JobKind | None:
     kind_class = getattr(importlib.import_module(module_name), class_name)
     kind: JobKind = kind_class()
     return kind
+
+
+def kind_of(job: Job) -> JobKind:
+    """The job's kind; JobFailed for a type nobody registered."""
+    kind = get_kind(job.type)
+    if kind is None:
+        raise JobFailed("invalid-argument", f"Unknown job type {job.type!r}.")
+    return kind

@@ -14,8 +14,10 @@ from firebase_functions import logger
 from google.cloud import firestore as gfs
 
 from mediajobs import platform
-from mediajobs.jobs import engine, store
+from mediajobs.jobs import store
+from mediajobs.jobs.finish import finalize_job
 from mediajobs.jobs.models import ErrorInfo, Job
+from mediajobs.jobs.start import start_job
 
 STALE_AFTER = dt.timedelta(minutes=15)
 QUEUED_TOO_LONG = dt.timedelta(minutes=5)
@@ -36,10 +38,10 @@ def sweep_stale_jobs(at: dt.datetime | None = None, limit: int = 200) -> list[st
         counts = store.read_counts(job.id)
         plan = store.engine_ref(job.id, "plan").get().to_dict() or {}
         if plan.get("enqueued_all") and counts.settled >= int(plan.get("total", 0)):
-            engine.finalize_job(job.id)
+            finalize_job(job.id)
         else:
             minutes = int(STALE_AFTER.total_seconds() // 60)
-            engine.finalize_job(
+            finalize_job(
                 job.id,
                 stalled=ErrorInfo(
                     code="deadline-exceeded",
@@ -57,7 +59,7 @@ def sweep_stale_jobs(at: dt.datetime | None = None, limit: int = 200) -> list[st
         .limit(limit)
     )
     for snap in queued.stream():
-        if engine.start_job(snap.id):
+        if start_job(snap.id):
             logger.warn("started a job whose start event was lost", job_id=snap.id)
             acted.append(snap.id)
     return acted

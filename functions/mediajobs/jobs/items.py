@@ -1,0 +1,183 @@
+"""Running items: each task claims its items with a lease, runs them through the kind and
+settles each exactly once; the chunk that sees every item settled finalizes the job."""
+
+from __future__ import annotations
+
+import errno
+import shutil
+import tempfile
+import time
+from typing import Any
+
+from firebase_functions import logger
+
+from mediajobs.jobs import store
+from mediajobs.jobs.finish import finalize_job
+from mediajobs.jobs.kinds import ItemCancelled, ItemFailed, JobKind, TransientError, kind_of
+from mediajobs.jobs.leases import ItemBusy, claim_item, release_item, settle
+from mediajobs.jobs.models import ErrorInfo, Job
+from mediajobs.jobs.progress import PROGRESS_INTERVAL, update_progress
+from mediajobs.jobs.transient import TRANSIENT_ERRORS
+from mediajobs.jobs.validate import validated
+
+MAX_ITEM_ATTEMPTS = 5
+
+
+class _Context:
+    """What a running item sees of the engine: cancellation and heartbeats, both throttled."""
+
+    def __init__(self, job: Job, item_label: str) -> None:
+        self.job = job
+        self._label = item_label
+        self._checked_at = time.monotonic()
+        self._cancelled = job.cancel_requested
+        self._beat_at = 0.0
+
+    def cancelled(self) -> bool:
+        if not self._cancelled and time.monotonic() - self._checked_at > 2:
+            self._checked_at = time.monotonic()
+            latest = store.load_job(self.job.id)
+            self._cancelled = latest is None or latest.cancel_requested or latest.terminal
+        return self._cancelled
+
+    def heartbeat(self, fraction: float | None = None) -> None:
+        if time.monotonic() - self._beat_at >= PROGRESS_INTERVAL.total_seconds():
+            self._beat_at = time.monotonic()
+            update_progress(self.job.id, current=self._label, partial=fraction)
+
+
+def run_items(job_id: str, item_ids: list[str]) -> None:
+    """Runs a chunk of items; raises (so the task is retried) only if some item must wait."""
+    busy = []
+    transient: BaseException | None = None
+    for item_id in item_ids:
+        job = _recent_job(job_id)
+        if job is None or job.terminal:
+            return
+        kind = kind_of(job)
+        try:
+            outcome = _run_one(job, kind, item_id)
+        except ItemBusy:
+            busy.append(item_id)
+            continue
+        except TRANSIENT_ERRORS as error:
+            transient = error
+            continue
+        if outcome:
+            update_progress(job_id)
+    # Once per chunk, after our settles: of the chunks that finish last, at least one sees
+    # every item settled (its own writes precede its read) and finalizes. Also when this
+    # chunk settled nothing new: a retry after a crash may be the last word on the job.
+    after_item_settled(job_id)
+    if transient is not None:
+        raise TransientError(f"retrying: {transient}") from transient
+    if busy:
+        raise ItemBusy(f"items held by another worker: {busy}")
+
+
+_job_cache: dict[str, tuple[float, Job | None]] = {}
+_plan_totals: dict[str, int] = {}  # a plan's total never changes once all its items are enqueued
+_shards: dict[str, int] = {}
+_progress_checked: dict[str, float] = {}
+
+
+def _recent_job(job_id: str) -> Job | None:
+    """The job as read at most a second ago: cancellation is seen within about a second."""
+    cached = _job_cache.get(job_id)
+    if cached is None or time.monotonic() - cached[0] > PROGRESS_INTERVAL.total_seconds():
+        cached = (time.monotonic(), store.load_job(job_id))
+        if len(_job_cache) > 1000:
+            _job_cache.clear()
+        _job_cache[job_id] = cached
+    return cached[1]
+
+
+def _planned_total(job_id: str) -> int | None:
+    """How many items the job has, once planning is over (None while it is still planning)."""
+    if job_id not in _plan_totals:
+        _read_plan(job_id)
+    return _plan_totals.get(job_id)
+
+
+def _counter_shards(job_id: str) -> int:
+    """The job's counter shards, fixed when it was planned (before any item could run)."""
+    if job_id not in _shards:
+        _read_plan(job_id)
+    return _shards[job_id]
+
+
+def _read_plan(job_id: str) -> None:
+    """Caches what never changes once set: the shard count, and the total once all is enqueued."""
+    plan = store.engine_ref(job_id, "plan").get().to_dict() or {}
+    if len(_shards) > 1000:
+        _shards.clear()
+        _plan_totals.clear()
+    _shards[job_id] = int(plan.get("shards", store.COUNTER_SHARDS))
+    if plan.get("enqueued_all"):
+        _plan_totals[job_id] = int(plan.get("total", 0))
+
+
+def _run_one(job: Job, kind: JobKind, item_id: str) -> bool:
+    """Runs one item unless it is settled or held; True when this call settled it."""
+    if job.cancel_requested:
+        return settle(job.id, item_id, None, "cancelled", shards=_counter_shards(job.id))
+    claim = claim_item(job.id, item_id, kind)
+    if claim is None:
+        return False
+    item = claim.item
+    if item.attempt > MAX_ITEM_ATTEMPTS:
+        message = f"Gave up after {MAX_ITEM_ATTEMPTS} attempts (the worker kept dying or timing out)."
+        return settle(
+            job.id,
+            item_id,
+            claim,
+            "failed",
+            error=ErrorInfo(code="too-many-attempts", message=message),
+            shards=_counter_shards(job.id),
+        )
+    update_progress(job.id, current=item.label)
+    started = time.monotonic()
+    input, options = validated(kind, job)
+    error: ErrorInfo | None = None
+    result: dict[str, Any] | None = None
+    try:
+        result = kind.process_item(_Context(job, item.label), item, input, options)
+    except ItemFailed as failure:
+        error = ErrorInfo(code=failure.code, message=failure.message)
+    except ItemCancelled:
+        return settle(job.id, item_id, claim, "cancelled", started=started, shards=_counter_shards(job.id))
+    except TRANSIENT_ERRORS as transient:
+        if item.attempt < MAX_ITEM_ATTEMPTS:
+            release_item(job.id, item_id, claim.attempt_id)
+            raise
+        error = ErrorInfo(code="unavailable", message=f"Still failing after {item.attempt} attempts: {transient}")
+    except Exception as unexpected:  # noqa: BLE001 - an item that raises fails alone
+        if isinstance(unexpected, OSError) and unexpected.errno == errno.ENOSPC:
+            error = ErrorInfo(code="no-space", message=_no_space_message(item.label))
+        else:
+            logger.error("item raised", job_id=job.id, item_id=item_id, error=repr(unexpected))
+            error = ErrorInfo(code="internal", message=f"{type(unexpected).__name__}: {unexpected}")
+    status = "failed" if error else "done"
+    return settle(
+        job.id, item_id, claim, status, result=result, error=error, started=started, shards=_counter_shards(job.id)
+    )
+
+
+def _no_space_message(label: str) -> str:
+    folder = tempfile.gettempdir()
+    size_mb = shutil.disk_usage(folder).total / 2**20
+    return (
+        f"Ran out of temporary disk space while processing {label} "
+        f"({size_mb:.0f} MB in {folder}, shared by the items this instance works on). "
+        "Try a smaller input (for a video: fewer or lower renditions), or give the function more "
+        "memory (its /tmp lives in memory)."
+    )
+
+
+def after_item_settled(job_id: str) -> None:
+    counts = store.read_counts(job_id)
+    total = _planned_total(job_id)
+    if total is not None and counts.settled >= total:
+        finalize_job(job_id)
+    else:
+        update_progress(job_id, counts=counts)

@@ -1,0 +1,158 @@
+"""The claim/settle protocol: an item is claimed with a lease (a read and a conditional
+write), and settled exactly once together with its counter; finalize is claimed with a lease."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+import uuid
+from typing import Any
+
+from firebase_functions import logger
+from google.api_core import exceptions as gexc
+from google.cloud import firestore as gfs
+
+from mediajobs import platform
+from mediajobs.jobs import store
+from mediajobs.jobs.kinds import Item, JobKind
+from mediajobs.jobs.models import SETTLED_ITEM_STATUSES, ErrorInfo
+from mediajobs.jobs.store import SERVER_TIMESTAMP, now
+
+FINALIZE_LEASE = dt.timedelta(minutes=9)
+
+
+class ItemBusy(Exception):
+    """Another worker holds an item's lease; the task is retried after the lease runs out."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    item: Item
+    attempt_id: str
+    written_at: dt.datetime
+    """The item's update time after our claim: settling is conditional on it (nobody wrote since)."""
+
+
+def claim_item(job_id: str, item_id: str, kind: JobKind) -> Claim | None:
+    """Takes an item's lease with one conditional write (no transaction: two RPCs, not three).
+
+    The write only lands if the item is unchanged since we read it, which is what a
+    transaction over this one document would guarantee."""
+    ref = store.items_ref(job_id).document(item_id)
+    attempt_id = uuid.uuid4().hex
+    for _ in range(3):
+        snapshot = ref.get()
+        if not snapshot.exists:
+            logger.warn("task names an unknown item", job_id=job_id, item_id=item_id)
+            return None
+        data = snapshot.to_dict() or {}
+        if data.get("status") in SETTLED_ITEM_STATUSES:
+            return None  # a duplicate delivery: the work is done
+        lease = data.get("lease_until")
+        if data.get("status") == "running" and lease is not None and lease > now():
+            raise ItemBusy(item_id)
+        attempt = int(data.get("attempts", 0)) + 1
+        fields = {
+            "status": "running",
+            "attempts": attempt,
+            "attempt_id": attempt_id,
+            "lease_until": now() + dt.timedelta(seconds=kind.item_timeout_seconds),
+            "started_at": SERVER_TIMESTAMP,
+        }
+        try:
+            written = ref.update(fields, option=platform.db().write_option(last_update_time=snapshot.update_time))
+        except gexc.FailedPrecondition:
+            continue  # another worker wrote the item between our read and our write: look again
+        item = Item(
+            id=item_id, label=str(data.get("label", item_id)), payload=dict(data.get("payload") or {}), attempt=attempt
+        )
+        return Claim(item, attempt_id, written.update_time)
+    raise ItemBusy(item_id)
+
+
+def release_item(job_id: str, item_id: str, attempt_id: str) -> None:
+    """Gives an item back (after a transient error) so that the retried task can take it."""
+
+    @gfs.transactional
+    def release(transaction: gfs.Transaction) -> None:
+        ref = store.items_ref(job_id).document(item_id)
+        data = ref.get(transaction=transaction).to_dict() or {}
+        if data.get("attempt_id") == attempt_id and data.get("status") == "running":
+            transaction.update(ref, {"status": "pending", "lease_until": None})
+
+    release(platform.db().transaction())
+
+
+def settle(
+    job_id: str,
+    item_id: str,
+    claim: Claim | None,
+    status: str,
+    *,
+    result: dict[str, Any] | None = None,
+    error: ErrorInfo | None = None,
+    started: float | None = None,
+    shards: int = store.COUNTER_SHARDS,
+) -> bool:
+    """Records an item's outcome and counts it, exactly once; False if it was already settled.
+
+    With our claim in hand this is one atomic batch, conditional on the item being unchanged
+    since we claimed it; anything else (no claim, or the item changed) is decided in a
+    transaction."""
+    ref = store.items_ref(job_id).document(item_id)
+    fields: dict[str, Any] = {
+        "status": status,
+        "result": result,
+        "error": error.model_dump() if error else None,
+        "finished_at": SERVER_TIMESTAMP,
+        "lease_until": None,
+    }
+    if started is not None:
+        fields["duration_ms"] = round((time.monotonic() - started) * 1000)
+    counter = store.counter_ref(job_id, item_id, shards)
+    db = platform.db()
+    if claim is not None:
+        batch = db.batch()
+        batch.update(ref, fields, option=db.write_option(last_update_time=claim.written_at))
+        batch.set(counter, store.count_increment(status), merge=True)
+        try:
+            batch.commit()
+            return True
+        except gexc.FailedPrecondition:
+            pass  # the item changed since our claim: look at it properly
+    attempt_id = claim.attempt_id if claim else None
+
+    @gfs.transactional
+    def decide(transaction: gfs.Transaction) -> bool:
+        snapshot = ref.get(transaction=transaction)
+        data = snapshot.to_dict() or {}
+        if not snapshot.exists or data.get("status") in SETTLED_ITEM_STATUSES:
+            return False
+        if attempt_id is not None and data.get("attempt_id") != attempt_id:
+            return False  # our lease ran out and another worker took the item over
+        if attempt_id is None and data.get("status") == "running" and (data.get("lease_until") or now()) > now():
+            raise ItemBusy(item_id)  # being worked on: it settles itself
+        transaction.update(ref, fields)
+        transaction.set(counter, store.count_increment(status), merge=True)
+        return True
+
+    settled: bool = decide(db.transaction())
+    return settled
+
+
+def claim_finalize(job_id: str) -> bool:
+    @gfs.transactional
+    def claim(transaction: gfs.Transaction) -> bool:
+        ref = store.engine_ref(job_id, "finalize")
+        data = ref.get(transaction=transaction).to_dict() or {}
+        if data.get("state") == "done":
+            return False
+        lease = data.get("lease_until")
+        if data.get("state") == "running" and lease is not None and lease > now():
+            return False
+        transaction.set(ref, {"state": "running", "lease_until": now() + FINALIZE_LEASE})
+        return True
+
+    claimed: bool = claim(platform.db().transaction())
+    return claimed

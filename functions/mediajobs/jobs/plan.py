@@ -1,0 +1,180 @@
+"""Planning a job: the kind's items are written (create-if-absent, so a retry continues) and
+enqueued in chunks as named tasks (so a retry enqueues nothing twice); a plan that runs out of
+time hands the rest to a continuation task."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
+from typing import Any, TypeVar
+
+from firebase_functions import logger
+
+from mediajobs import platform
+from mediajobs.jobs import store
+from mediajobs.jobs.finish import fail_job, finalize_job
+from mediajobs.jobs.kinds import JobFailed, JobKind, kind_of
+from mediajobs.jobs.models import ErrorInfo
+from mediajobs.jobs.store import SERVER_TIMESTAMP, now
+from mediajobs.jobs.validate import validated
+
+INLINE_PLAN_LEASE = dt.timedelta(seconds=90)  # longer than the start trigger may run (60 s)
+INLINE_PLAN_WAIT = dt.timedelta(seconds=15)  # how long a plan task waits for the trigger's plan
+
+
+PLAN_QUEUE = "jobplan"  # Cloud Tasks queue ids allow no underscores
+
+
+WRITE_BATCH = 400
+ENQUEUE_THREADS = 8
+INLINE_PLAN_LEASE = dt.timedelta(seconds=90)  # longer than the start trigger may run (60 s)
+INLINE_PLAN_WAIT = dt.timedelta(seconds=15)  # how long a plan task waits for the trigger's plan
+PLAN_TIME_BUDGET = dt.timedelta(minutes=25)  # then a continuation task takes over (jobplan: 30 min)
+PLAN_SAVE_INTERVAL = dt.timedelta(seconds=10)  # how often a plan records its enqueueing progress
+T = TypeVar("T")
+
+
+def batched(values: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(values)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+class PlanBusy(Exception):
+    """The start trigger is planning this job itself; the plan task is retried until it is done."""
+
+
+def plan_job(job_id: str, *, inline: bool = False) -> None:
+    """Writes the job's items and enqueues them in chunks; a retry continues where it stopped.
+
+    `inline` is the start trigger planning a small job itself; the plan task then waits for
+    its lease (`inline_until`) to end, and only plans if the trigger did not finish."""
+    job = store.load_job(job_id)
+    if job is None or job.status != "processing":
+        return
+    plan_ref = store.engine_ref(job_id, "plan")
+    plan_state = plan_ref.get().to_dict() or {}
+    if plan_state.get("enqueued_all"):
+        return
+    if not inline and (plan_state.get("inline_until") or now()) > now():
+        plan_state = _wait_for_inline_plan(job_id)
+        if plan_state.get("enqueued_all"):
+            return
+    if job.cancel_requested:
+        plan_ref.set({"total": 0, "enqueued_all": True})
+        finalize_job(job_id)
+        return
+    kind = kind_of(job)
+    if plan_state.get("items_written"):  # a continuation: the items are final, only tasks remain
+        total = int(plan_state.get("total", 0))
+    else:
+        try:
+            input, options = validated(kind, job)
+            total = _write_items(job_id, kind.plan(job, input, options))
+        except JobFailed as failure:
+            fail_job(job_id, ErrorInfo(code=failure.code, message=failure.message))
+            return
+        store.job_ref(job_id).update(
+            {
+                "progress.total": total,
+                "heartbeat_at": SERVER_TIMESTAMP,
+                "updated_at": SERVER_TIMESTAMP,
+            }
+        )
+        # Merged, with no `enqueued_all: False`: a duplicate run of this task (a retry while the
+        # first is still going) must never take back a finished plan's `enqueued_all: True`.
+        plan_ref.set(
+            {"total": total, "shards": store.shards_for(total), "planned_at": SERVER_TIMESTAMP, "items_written": True},
+            merge=True,
+        )
+    if not _enqueue_chunks(job_id, kind, first_chunk=int(plan_state.get("enqueued_chunks", 0))):
+        return  # out of time: a continuation task enqueues the rest
+    plan_ref.update({"enqueued_all": True})
+    logger.info("job planned", job_id=job_id, items=total)
+    if total == 0:
+        finalize_job(job_id)
+
+
+def _wait_for_inline_plan(job_id: str) -> dict[str, Any]:
+    """The plan document once the start trigger's planning ended or its lease ran out.
+
+    Cloud Tasks delivers the safety-net plan task after the lease; the Tasks emulator ignores
+    the delay and delivers it at once, so it waits here (a small plan takes a second or two)
+    rather than failing into a retry. PlanBusy if the trigger is still at it after a while."""
+    plan_ref = store.engine_ref(job_id, "plan")
+    waited_until = time.monotonic() + INLINE_PLAN_WAIT.total_seconds()
+    while time.monotonic() < waited_until:
+        time.sleep(0.25)  # the caller has just read the plan document and seen the lease
+        state = plan_ref.get().to_dict() or {}
+        if state.get("enqueued_all") or (state.get("inline_until") or now()) <= now():
+            return state
+    raise PlanBusy(f"job {job_id} is being planned by its start trigger")
+
+
+def _enqueue_chunks(job_id: str, kind: JobKind, first_chunk: int) -> bool:
+    """Enqueues the chunk tasks from `first_chunk` on, recording how far it got every few
+    seconds. Near the plan task's deadline it hands the rest to a continuation plan task and
+    returns False, so a plan of any size finishes (a million users is hours of enqueueing)."""
+    plan_ref = store.engine_ref(job_id, "plan")
+    started = saved = time.monotonic()
+
+    def enqueue(numbered: tuple[int, list[str]]) -> None:
+        index, chunk = numbered
+        platform.enqueue(kind.queue, {"job_id": job_id, "item_ids": chunk}, task_id=f"{job_id}-c{index}")
+
+    # The items no longer change, so listing them in id order numbers the chunks the same way
+    # in every run. Each enqueue is a round trip to Cloud Tasks: several go at once.
+    chunks = enumerate(batched(_item_ids(job_id), kind.chunk_size))
+    with ThreadPoolExecutor(ENQUEUE_THREADS) as pool:
+        for window in batched(chunks, ENQUEUE_THREADS * 8):
+            list(pool.map(enqueue, [chunk for chunk in window if chunk[0] >= first_chunk]))
+            following = window[-1][0] + 1
+            if time.monotonic() - started > PLAN_TIME_BUDGET.total_seconds():
+                plan_ref.update({"enqueued_chunks": following})
+                platform.enqueue(PLAN_QUEUE, {"job_id": job_id}, task_id=f"{job_id}-plan-{following}")
+                logger.info("plan continues in another task", job_id=job_id, enqueued_chunks=following)
+                return False
+            if time.monotonic() - saved > PLAN_SAVE_INTERVAL.total_seconds():
+                plan_ref.update({"enqueued_chunks": following})  # a killed run's retry skips these
+                saved = time.monotonic()
+    return True
+
+
+def _write_items(job_id: str, specs: Any) -> int:
+    """Creates item documents that do not exist yet; returns how many items the job has."""
+    db = platform.db()
+    items = store.items_ref(job_id)
+    total = 0
+    seen: set[str] = set()
+    for chunk in batched(specs, WRITE_BATCH):
+        refs = []
+        for spec in chunk:
+            if spec.id in seen:
+                raise JobFailed("internal", f"Item id {spec.id!r} is planned twice.")
+            seen.add(spec.id)
+            refs.append((items.document(spec.id), spec))
+        existing = {snap.id for snap in db.get_all([ref for ref, _ in refs]) if snap.exists}
+        batch = db.batch()
+        for ref, spec in refs:
+            if ref.id not in existing:
+                batch.set(
+                    ref,
+                    {
+                        "label": spec.label,
+                        "payload": spec.payload,
+                        "status": "pending",
+                        "attempts": 0,
+                        "created_at": SERVER_TIMESTAMP,
+                    },
+                )
+        batch.commit()
+        total += len(refs)
+    return total
+
+
+def _item_ids(job_id: str) -> Iterator[str]:
+    for snap in store.paged(store.items_ref(job_id).select([])):
+        yield snap.id
