@@ -11,6 +11,7 @@ from firebase_functions import firestore_fn, https_fn, options, scheduler_fn, ta
 from flask import Request, Response
 
 from mediajobs import config, platform
+from mediajobs.jobs import queues
 
 options.set_global_options(region="us-central1", max_instances=100)
 platform.app()  # before any SDK helper can initialise the default app without our credential
@@ -36,68 +37,45 @@ def cancel_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     return api.cancel_job(req)
 
 
-@firestore_fn.on_document_created(document="jobs/{job_id}", timeout_sec=60)  # see INLINE_PLAN_LEASE
+@firestore_fn.on_document_created(document="jobs/{job_id}", timeout_sec=60, memory=options.MemoryOption.MB_512)
 def on_job_created(event: firestore_fn.Event[Any]) -> None:
     from mediajobs.jobs import start
 
     start.start_job(event.params["job_id"])
 
 
-@tasks_fn.on_task_dispatched(
-    retry_config=options.RetryConfig(max_attempts=10, min_backoff_seconds=1, max_backoff_seconds=60),
-    rate_limits=options.RateLimits(max_concurrent_dispatches=20),
-    timeout_sec=1800,  # the longest a task may run; planning a huge job writes and enqueues it all
-)
+@tasks_fn.on_task_dispatched(**queues.PLAN.function_options())
 def jobplan(req: https_fn.CallableRequest[Any]) -> None:
     from mediajobs.jobs import plan
 
     plan.plan_job(str(req.data["job_id"]))
 
 
-@tasks_fn.on_task_dispatched(
-    retry_config=options.RetryConfig(max_attempts=20, min_backoff_seconds=1, max_backoff_seconds=60),
-    rate_limits=options.RateLimits(max_concurrent_dispatches=config.ITEM_QUEUE_MAX_CONCURRENCY),
-    timeout_sec=540,
-    memory=options.MemoryOption.GB_1,
-)
+@tasks_fn.on_task_dispatched(**queues.GENERIC_ITEMS.function_options())
 def jobitems(req: https_fn.CallableRequest[Any]) -> None:
+    """Items of kinds without a queue of their own."""
     _run_items(req)
 
 
-@tasks_fn.on_task_dispatched(
-    retry_config=options.RetryConfig(max_attempts=20, min_backoff_seconds=2, max_backoff_seconds=120),
-    rate_limits=options.RateLimits(max_concurrent_dispatches=config.EXPORT_QUEUE_MAX_CONCURRENCY),
-    timeout_sec=1800,
-    memory=options.MemoryOption.GB_1,
-    cpu=1,
-    concurrency=8,  # I/O-bound; a user's archive holds at most ~40 MB in memory at once
-)
+@tasks_fn.on_task_dispatched(**queues.SELFTEST_ITEMS.function_options())
+def selftestitems(req: https_fn.CallableRequest[Any]) -> None:
+    """Items of the engine's selftest jobs (only when SELFTEST_JOBS_ENABLED)."""
+    _run_items(req)
+
+
+@tasks_fn.on_task_dispatched(**queues.EXPORT_ITEMS.function_options())
 def exportitems(req: https_fn.CallableRequest[Any]) -> None:
     """One user of a media export per task (streams their files into one ZIP)."""
     _run_items(req)
 
 
-@tasks_fn.on_task_dispatched(
-    retry_config=options.RetryConfig(max_attempts=20, min_backoff_seconds=2, max_backoff_seconds=120),
-    rate_limits=options.RateLimits(max_concurrent_dispatches=config.PHOTO_QUEUE_MAX_CONCURRENCY),
-    timeout_sec=1800,
-    memory=options.MemoryOption.GB_2,
-    cpu=2,
-    concurrency=1,  # the model uses both CPUs; a second chunk would only slow both
-)
+@tasks_fn.on_task_dispatched(**queues.PHOTO_ITEMS.function_options())
 def photoitems(req: https_fn.CallableRequest[Any]) -> None:
     """A few images of a photo batch per task, so that the worker's model stays warm."""
     _run_items(req)
 
 
-@tasks_fn.on_task_dispatched(
-    retry_config=options.RetryConfig(max_attempts=5, min_backoff_seconds=10, max_backoff_seconds=300),
-    rate_limits=options.RateLimits(max_concurrent_dispatches=config.VIDEO_QUEUE_MAX_CONCURRENCY),
-    timeout_sec=1800,
-    memory=options.MemoryOption.GB_4,
-    cpu=2,
-    concurrency=1,  # ffmpeg uses both CPUs and the temp disk (which is memory here)
-)
+@tasks_fn.on_task_dispatched(**queues.VIDEO_ITEMS.function_options())
 def videoitems(req: https_fn.CallableRequest[Any]) -> None:
     """A whole video per task: probe, thumbnails, renditions, HLS (ffmpeg in a temp folder)."""
     _run_items(req)
@@ -161,15 +139,7 @@ def download_url(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
     return downloads.download_url(req)
 
 
-@tasks_fn.on_task_dispatched(
-    retry_config=options.RetryConfig(max_attempts=10, min_backoff_seconds=5, max_backoff_seconds=300),
-    rate_limits=options.RateLimits(max_concurrent_dispatches=config.SCENE_QUEUE_MAX_CONCURRENCY),
-    timeout_sec=1800,
-    memory=options.MemoryOption.GB_1,
-    cpu=1,
-    concurrency=10,  # mostly waiting on the provider
-    secrets=[config.REPLICATE_API_TOKEN],
-)
+@tasks_fn.on_task_dispatched(**queues.SCENE_ITEMS.function_options(), secrets=[config.REPLICATE_API_TOKEN])
 def sceneitems(req: https_fn.CallableRequest[Any]) -> None:
     """Scene assets and mood images, one per task (mostly waiting on the provider)."""
     _run_items(req)

@@ -86,11 +86,18 @@ def bucket() -> Bucket:
 
 
 def enqueue(queue: str, data: dict[str, Any], task_id: str | None = None, delay_seconds: int | None = None) -> None:
-    """Adds a task for the task-queue function `queue`; a task id already used is a no-op.
-    `delay_seconds` defers its dispatch (Cloud Tasks does; the Tasks emulator ignores it)."""
+    """Adds a task for the task-queue function `queue` (a row of jobs/queues.py, whose dispatch
+    deadline it carries); a task id already used is a no-op. `delay_seconds` defers its
+    dispatch (Cloud Tasks does; the Tasks emulator ignores it)."""
     from firebase_admin import functions
 
-    options = functions.TaskOptions(task_id=task_id, schedule_delay_seconds=delay_seconds)
+    from mediajobs.jobs.queues import queue_named
+
+    options = functions.TaskOptions(
+        task_id=task_id,
+        schedule_delay_seconds=delay_seconds,
+        dispatch_deadline_seconds=queue_named(queue).dispatch_deadline_s,
+    )
     try:
         # Task functions speak the callable protocol, whose body is {"data": ...}; the Python
         # Admin SDK sends the payload as the body as it is (the Node one wraps it).

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from firebase_functions import logger
 
 from mediajobs import platform
-from mediajobs.jobs import store
+from mediajobs.jobs import queues, store
 from mediajobs.jobs.finish import fail_job, finalize_job
 from mediajobs.jobs.kinds import JobFailed, JobKind, kind_of
 from mediajobs.jobs.models import ErrorInfo
@@ -25,7 +25,7 @@ INLINE_PLAN_LEASE = dt.timedelta(seconds=90)  # longer than the start trigger ma
 INLINE_PLAN_WAIT = dt.timedelta(seconds=15)  # how long a plan task waits for the trigger's plan
 
 
-PLAN_QUEUE = "jobplan"  # Cloud Tasks queue ids allow no underscores
+PLAN_QUEUE = queues.PLAN.name
 
 
 WRITE_BATCH = 400
