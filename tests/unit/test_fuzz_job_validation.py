@@ -90,7 +90,7 @@ def _is_storage_path(path: str) -> bool:
 def assert_kind_invariants(job_type: str, input: Any, options: Any) -> None:
     """What each kind documents about the values it accepts."""
     if job_type == "selftest":
-        assert 0 <= input.items <= 1000 and 0 <= input.sleep_ms <= 60_000
+        assert 0 <= input.items <= 1000 and 0 <= input.sleep_ms <= 120_000 and 0 <= input.label_bytes <= 100_000
     elif job_type == "media_export":
         assert input.user_ids is None or (
             len(input.user_ids) == len(set(input.user_ids)) >= 1

@@ -4,16 +4,18 @@ and sets the final status; fail_job ends a job that cannot go on."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from firebase_functions import logger
+from google.api_core import exceptions as gexc
 from google.cloud import firestore as gfs
 
 from mediajobs import platform
 from mediajobs.jobs import store
 from mediajobs.jobs.changes import notify_change
 from mediajobs.jobs.kinds import ItemRecord, JobFailed, Outcome, Summary, kind_of
-from mediajobs.jobs.leases import claim_finalize
-from mediajobs.jobs.models import ErrorInfo, percent_of
+from mediajobs.jobs.leases import claim_finalize, finalize_lease_keeper
+from mediajobs.jobs.models import MAX_RESULT_BYTES, ErrorInfo, JobStatus, bounded_errors, json_bytes, percent_of
 from mediajobs.jobs.progress import first_item_errors
 from mediajobs.jobs.store import SERVER_TIMESTAMP, now
 from mediajobs.jobs.transient import TRANSIENT_ERRORS
@@ -26,12 +28,12 @@ def fail_job(job_id: str, error: ErrorInfo) -> None:
     def end(transaction: gfs.Transaction) -> str | None:
         ref = store.job_ref(job_id)
         data = ref.get(transaction=transaction).to_dict() or {}
-        if data.get("status") not in ("queued", "processing"):
+        if data.get("status") not in (JobStatus.QUEUED, JobStatus.PROCESSING):
             return None
         transaction.update(
             ref,
             {
-                "status": "failed",
+                "status": JobStatus.FAILED.value,
                 "error": error.model_dump(),
                 "current": None,
                 "finished_at": SERVER_TIMESTAMP,
@@ -62,7 +64,8 @@ def finalize_job(job_id: str, stalled: ErrorInfo | None = None) -> bool:
         items=lambda: _settled_items(job_id),
     )
     try:
-        outcome = kind_of(job).finalize(job, summary)
+        with finalize_lease_keeper(job_id):
+            outcome = kind_of(job).finalize(job, summary)
     except JobFailed as failure:
         outcome = Outcome({}, ErrorInfo(code=failure.code, message=failure.message))
     except TRANSIENT_ERRORS:
@@ -72,44 +75,80 @@ def finalize_job(job_id: str, stalled: ErrorInfo | None = None) -> bool:
         logger.error("finalize raised", job_id=job_id, error=repr(error))
         outcome = Outcome({}, ErrorInfo(code="internal", message=f"{type(error).__name__}: {error}"))
 
-    if stalled is not None:
-        status, error_info = "failed", stalled
-    elif counts.cancelled > 0 or (job.cancel_requested and total == 0):
-        status, error_info = "cancelled", None
-    elif outcome.error is not None:
-        status, error_info = "failed", outcome.error
-    else:
-        status, error_info = "completed", None
-    percent = 100 if status == "completed" else max(job.progress.percent, percent_of(counts.processed, total))
-
-    @gfs.transactional
-    def end(transaction: gfs.Transaction) -> bool:
-        ref = store.job_ref(job_id)
-        data = ref.get(transaction=transaction).to_dict() or {}
-        if data.get("status") != "processing":
-            return False
-        transaction.update(
-            ref,
-            {
-                "status": status,
-                "progress": {"total": total, "done": counts.done, "failed": counts.failed, "percent": percent},
-                "current": None,
-                "result": outcome.result,
-                "error": error_info.model_dump() if error_info else None,
-                "errors": [e.model_dump() for e in first_item_errors(job_id)] if counts.failed else [],
-                "finished_at": SERVER_TIMESTAMP,
-                "updated_at": SERVER_TIMESTAMP,
-                "heartbeat_at": SERVER_TIMESTAMP,
-            },
-        )
-        transaction.set(store.engine_ref(job_id, "finalize"), {"state": "done"}, merge=True)
-        return True
-
-    ended: bool = end(platform.db().transaction())
+    status, error_info = final_status(
+        stalled=stalled,
+        cancelled=counts.cancelled,
+        cancel_requested=job.cancel_requested,
+        total=total,
+        kind_error=outcome.error,
+    )
+    percent = 100 if status == JobStatus.COMPLETED else max(job.progress.percent, percent_of(counts.processed, total))
+    fields = {
+        "status": status.value,
+        "progress": {"total": total, "done": counts.done, "failed": counts.failed, "percent": percent},
+        "current": None,
+        "result": _bounded_result(job_id, outcome.result),
+        "error": error_info.model_dump() if error_info else None,
+        "errors": [e.model_dump() for e in bounded_errors(first_item_errors(job_id))] if counts.failed else [],
+        "finished_at": SERVER_TIMESTAMP,
+        "updated_at": SERVER_TIMESTAMP,
+        "heartbeat_at": SERVER_TIMESTAMP,
+    }
+    ended = _end(job_id, fields)
     if ended:
         notify_change(job_id, job.type)
-    logger.info("job finished", job_id=job_id, status=status, done=counts.done, failed=counts.failed)
+    logger.info("job finished", job_id=job_id, status=status.value, done=counts.done, failed=counts.failed)
     return ended
+
+
+def final_status(
+    *, stalled: ErrorInfo | None, cancelled: int, cancel_requested: bool, total: int, kind_error: ErrorInfo | None
+) -> tuple[JobStatus, ErrorInfo | None]:
+    """How a job ends: stalled ones fail; any cancelled item (or a cancelled empty job) makes it
+    cancelled; otherwise the kind's verdict decides between failed and completed."""
+    if stalled is not None:
+        return JobStatus.FAILED, stalled
+    if cancelled > 0 or (cancel_requested and total == 0):
+        return JobStatus.CANCELLED, None
+    if kind_error is not None:
+        return JobStatus.FAILED, kind_error
+    return JobStatus.COMPLETED, None
+
+
+def _bounded_result(job_id: str, result: dict[str, Any]) -> dict[str, Any]:
+    size = json_bytes(result)
+    if size <= MAX_RESULT_BYTES:
+        return result
+    logger.error("job result too large; not recorded", job_id=job_id, bytes=size)
+    return {"truncated": True, "bytes": size}
+
+
+def _end(job_id: str, fields: dict[str, Any]) -> bool:
+    """Writes the job's end (if it is still processing) and marks finalize done; a write
+    refused for size is written again without the errors, then without the result."""
+    for droppable in (None, "errors", "result"):
+        if droppable == "errors":
+            fields["errors"] = []
+        elif droppable == "result":
+            fields["result"] = {"truncated": True}
+
+        @gfs.transactional
+        def end(transaction: gfs.Transaction) -> bool:
+            ref = store.job_ref(job_id)
+            data = ref.get(transaction=transaction).to_dict() or {}
+            if data.get("status") != JobStatus.PROCESSING:
+                return False
+            transaction.update(ref, fields)
+            transaction.set(store.engine_ref(job_id, "finalize"), {"state": "done"}, merge=True)
+            return True
+
+        try:
+            ended: bool = end(platform.db().transaction())
+            return ended
+        except gexc.InvalidArgument as error:
+            logger.warn("job end too large; writing less", job_id=job_id, error=str(error)[:300])
+            last = error
+    raise last
 
 
 def _settled_items(job_id: str) -> Iterator[ItemRecord]:

@@ -4,6 +4,7 @@ settles each exactly once; the chunk that sees every item settled finalizes the 
 from __future__ import annotations
 
 import errno
+import functools
 import shutil
 import tempfile
 import time
@@ -14,9 +15,10 @@ from firebase_functions import logger
 from mediajobs.jobs import store
 from mediajobs.jobs.finish import finalize_job
 from mediajobs.jobs.kinds import ItemCancelled, ItemFailed, JobKind, TransientError, kind_of
-from mediajobs.jobs.leases import ItemBusy, claim_item, release_item, settle
-from mediajobs.jobs.models import ErrorInfo, Job
+from mediajobs.jobs.leases import ItemBusy, claim_item, item_lease_keeper, release_item, settle
+from mediajobs.jobs.models import MAX_RESULT_BYTES, ErrorInfo, ItemStatus, Job, json_bytes
 from mediajobs.jobs.progress import PROGRESS_INTERVAL, update_progress
+from mediajobs.jobs.queues import queue_named
 from mediajobs.jobs.transient import TRANSIENT_ERRORS
 from mediajobs.jobs.validate import validated
 
@@ -119,48 +121,60 @@ def _read_plan(job_id: str) -> None:
 
 def _run_one(job: Job, kind: JobKind, item_id: str) -> bool:
     """Runs one item unless it is settled or held; True when this call settled it."""
+    shards = _counter_shards(job.id)
     if job.cancel_requested:
-        return settle(job.id, item_id, None, "cancelled", shards=_counter_shards(job.id))
-    claim = claim_item(job.id, item_id, kind)
+        return settle(job.id, item_id, None, ItemStatus.CANCELLED, shards=shards)
+    queue = queue_named(kind.queue)
+    claim = claim_item(job.id, item_id, queue)
     if claim is None:
         return False
     item = claim.item
     if item.attempt > MAX_ITEM_ATTEMPTS:
         message = f"Gave up after {MAX_ITEM_ATTEMPTS} attempts (the worker kept dying or timing out)."
-        return settle(
-            job.id,
-            item_id,
-            claim,
-            "failed",
-            error=ErrorInfo(code="too-many-attempts", message=message),
-            shards=_counter_shards(job.id),
-        )
+        gave_up = ErrorInfo(code="too-many-attempts", message=message)
+        return settle(job.id, item_id, claim, ItemStatus.FAILED, error=gave_up, shards=shards)
     update_progress(job.id, current=item.label)
     started = time.monotonic()
     input, options = validated(kind, job)
-    error: ErrorInfo | None = None
-    result: dict[str, Any] | None = None
+    ctx = _Context(job, item.label)
+    beat = functools.partial(update_progress, job.id, current=item.label)
+    result: dict[str, Any] | None
+    error: ErrorInfo | None
     try:
-        result = kind.process_item(_Context(job, item.label), item, input, options)
+        with item_lease_keeper(job.id, claim, queue, beat):
+            result = kind.process_item(ctx, item, input, options)
+        error = _oversized(result)
     except ItemFailed as failure:
-        error = ErrorInfo(code=failure.code, message=failure.message)
+        result, error = None, ErrorInfo(code=failure.code, message=failure.message)
     except ItemCancelled:
-        return settle(job.id, item_id, claim, "cancelled", started=started, shards=_counter_shards(job.id))
+        return settle(job.id, item_id, claim, ItemStatus.CANCELLED, started=started, shards=shards)
     except TRANSIENT_ERRORS as transient:
         if item.attempt < MAX_ITEM_ATTEMPTS:
             release_item(job.id, item_id, claim.attempt_id)
             raise
-        error = ErrorInfo(code="unavailable", message=f"Still failing after {item.attempt} attempts: {transient}")
+        message = f"Still failing after {item.attempt} attempts: {transient}"
+        result, error = None, ErrorInfo(code="unavailable", message=message)
     except Exception as unexpected:  # noqa: BLE001 - an item that raises fails alone
-        if isinstance(unexpected, OSError) and unexpected.errno == errno.ENOSPC:
-            error = ErrorInfo(code="no-space", message=_no_space_message(item.label))
-        else:
-            logger.error("item raised", job_id=job.id, item_id=item_id, error=repr(unexpected))
-            error = ErrorInfo(code="internal", message=f"{type(unexpected).__name__}: {unexpected}")
-    status = "failed" if error else "done"
+        result, error = None, _unexpected(job, item_id, item.label, unexpected)
+    status = ItemStatus.FAILED if error else ItemStatus.DONE
     return settle(
-        job.id, item_id, claim, status, result=result, error=error, started=started, shards=_counter_shards(job.id)
+        job.id, item_id, claim, status, result=None if error else result, error=error, started=started, shards=shards
     )
+
+
+def _oversized(result: dict[str, Any]) -> ErrorInfo | None:
+    """An item result too large for its document fails the item (it would fail every write)."""
+    size = json_bytes(result)
+    if size <= MAX_RESULT_BYTES:
+        return None
+    return ErrorInfo(code="internal", message=f"The item's result is too large to record ({size} bytes).")
+
+
+def _unexpected(job: Job, item_id: str, label: str, error: Exception) -> ErrorInfo:
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return ErrorInfo(code="no-space", message=_no_space_message(label))
+    logger.error("item raised", job_id=job.id, item_id=item_id, error=repr(error))
+    return ErrorInfo(code="internal", message=f"{type(error).__name__}: {error}")
 
 
 def _no_space_message(label: str) -> str:

@@ -100,9 +100,8 @@ class JobKind(abc.ABC):
     Input: ClassVar[type[StrictModel]]
     Options: ClassVar[type[StrictModel]]
     admin_only: ClassVar[bool] = False
-    queue: ClassVar[str] = "jobitems"  # task-queue function running its items (no "_": queue ids)
+    queue: ClassVar[str] = "jobitems"  # the task queue running its items: a row of jobs/queues.py
     chunk_size: ClassVar[int] = 1  # items per task
-    item_timeout_seconds: ClassVar[int] = 300  # an item's lease; a dead worker's item is retaken
 
     def denial(self, caller: Caller) -> str | None:
         """Why this caller may not start a job of this kind, or None."""

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
 import time
 import uuid
+from collections.abc import Callable
+from types import TracebackType
 from typing import Any
 
 from firebase_functions import logger
@@ -15,26 +18,33 @@ from google.cloud import firestore as gfs
 
 from mediajobs import platform
 from mediajobs.jobs import store
-from mediajobs.jobs.kinds import Item, JobKind
-from mediajobs.jobs.models import SETTLED_ITEM_STATUSES, ErrorInfo
+from mediajobs.jobs.kinds import Item
+from mediajobs.jobs.models import SETTLED_ITEM_STATUSES, ErrorInfo, ItemDoc, ItemStatus
+from mediajobs.jobs.queues import TaskQueue
 from mediajobs.jobs.store import SERVER_TIMESTAMP, now
 
-FINALIZE_LEASE = dt.timedelta(minutes=9)
+FINALIZE_LEASE = dt.timedelta(minutes=2)  # renewed every 40 s while the kind sums up
 
 
 class ItemBusy(Exception):
     """Another worker holds an item's lease; the task is retried after the lease runs out."""
 
 
-@dataclasses.dataclass(frozen=True)
+def lease_held(lease_until: dt.datetime | None, at: dt.datetime) -> bool:
+    """True while a lease runs (a claim with no lease, written by an old engine, holds none)."""
+    return lease_until is not None and lease_until > at
+
+
+@dataclasses.dataclass
 class Claim:
     item: Item
     attempt_id: str
     written_at: dt.datetime
-    """The item's update time after our claim: settling is conditional on it (nobody wrote since)."""
+    """The item's update time after our last write (claim or renewal): settling is
+    conditional on it, so it lands only if nobody else wrote the item since."""
 
 
-def claim_item(job_id: str, item_id: str, kind: JobKind) -> Claim | None:
+def claim_item(job_id: str, item_id: str, queue: TaskQueue) -> Claim | None:
     """Takes an item's lease with one conditional write (no transaction: two RPCs, not three).
 
     The write only lands if the item is unchanged since we read it, which is what a
@@ -46,29 +56,74 @@ def claim_item(job_id: str, item_id: str, kind: JobKind) -> Claim | None:
         if not snapshot.exists:
             logger.warn("task names an unknown item", job_id=job_id, item_id=item_id)
             return None
-        data = snapshot.to_dict() or {}
-        if data.get("status") in SETTLED_ITEM_STATUSES:
+        doc = ItemDoc.model_validate(snapshot.to_dict() or {})
+        if doc.status in SETTLED_ITEM_STATUSES:
             return None  # a duplicate delivery: the work is done
-        lease = data.get("lease_until")
-        if data.get("status") == "running" and lease is not None and lease > now():
-            raise ItemBusy(item_id)
-        attempt = int(data.get("attempts", 0)) + 1
+        if doc.status == ItemStatus.RUNNING and lease_held(doc.lease_until, now()):
+            raise ItemBusy(item_id)  # a live worker renews it; a dead one's runs out
+        attempt = doc.attempts + 1
         fields = {
-            "status": "running",
+            "status": ItemStatus.RUNNING.value,
             "attempts": attempt,
             "attempt_id": attempt_id,
-            "lease_until": now() + dt.timedelta(seconds=kind.item_timeout_seconds),
+            "lease_until": now() + queue.lease,
             "started_at": SERVER_TIMESTAMP,
         }
         try:
             written = ref.update(fields, option=platform.db().write_option(last_update_time=snapshot.update_time))
         except gexc.FailedPrecondition:
             continue  # another worker wrote the item between our read and our write: look again
-        item = Item(
-            id=item_id, label=str(data.get("label", item_id)), payload=dict(data.get("payload") or {}), attempt=attempt
-        )
+        item = Item(id=item_id, label=doc.label or item_id, payload=doc.payload, attempt=attempt)
         return Claim(item, attempt_id, written.update_time)
     raise ItemBusy(item_id)
+
+
+class LeaseKeeper:
+    """Calls `renew` every `interval` on a daemon thread while a block of work runs, until it
+    returns False (the lease was lost) or the block ends. Leases then live exactly as long as
+    the work, however long that is and whether or not the work reports progress."""
+
+    def __init__(self, interval: dt.timedelta, renew: Callable[[], bool], name: str) -> None:
+        self._interval = interval.total_seconds()
+        self._renew = renew
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.lost = False
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                if not self._renew():
+                    self.lost = True
+                    return
+            except Exception as error:  # noqa: BLE001 - a failed renewal is retried next interval
+                logger.warn("lease renewal failed", lease=self._thread.name, error=repr(error))
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def item_lease_keeper(job_id: str, claim: Claim, queue: TaskQueue, beat: Callable[[], None]) -> LeaseKeeper:
+    """Keeps `claim`'s item lease alive (and calls `beat`, the job's heartbeat) while it runs."""
+    ref = store.items_ref(job_id).document(claim.item.id)
+
+    def renew() -> bool:
+        option = platform.db().write_option(last_update_time=claim.written_at)
+        try:
+            written = ref.update({"lease_until": now() + queue.lease}, option=option)
+        except gexc.FailedPrecondition:
+            logger.warn("item lease lost", job_id=job_id, item_id=claim.item.id)
+            return False  # someone else wrote the item: it is no longer ours
+        claim.written_at = written.update_time
+        beat()
+        return True
+
+    return LeaseKeeper(queue.renew_every, renew, name=f"lease:{job_id}/{claim.item.id}")
 
 
 def release_item(job_id: str, item_id: str, attempt_id: str) -> None:
@@ -127,11 +182,12 @@ def settle(
     def decide(transaction: gfs.Transaction) -> bool:
         snapshot = ref.get(transaction=transaction)
         data = snapshot.to_dict() or {}
-        if not snapshot.exists or data.get("status") in SETTLED_ITEM_STATUSES:
+        doc = ItemDoc.model_validate(data)
+        if not snapshot.exists or doc.status in SETTLED_ITEM_STATUSES:
             return False
-        if attempt_id is not None and data.get("attempt_id") != attempt_id:
+        if attempt_id is not None and doc.attempt_id != attempt_id:
             return False  # our lease ran out and another worker took the item over
-        if attempt_id is None and data.get("status") == "running" and (data.get("lease_until") or now()) > now():
+        if attempt_id is None and doc.status == ItemStatus.RUNNING and lease_held(doc.lease_until, now()):
             raise ItemBusy(item_id)  # being worked on: it settles itself
         transaction.update(ref, fields)
         transaction.set(counter, store.count_increment(status), merge=True)
@@ -156,3 +212,14 @@ def claim_finalize(job_id: str) -> bool:
 
     claimed: bool = claim(platform.db().transaction())
     return claimed
+
+
+def finalize_lease_keeper(job_id: str) -> LeaseKeeper:
+    """Keeps the finalize lease alive while the kind sums the job up (however long it takes)."""
+    ref = store.engine_ref(job_id, "finalize")
+
+    def renew() -> bool:
+        ref.update({"lease_until": now() + FINALIZE_LEASE})
+        return True
+
+    return LeaseKeeper(FINALIZE_LEASE / 3, renew, name=f"finalize:{job_id}")

@@ -1,17 +1,71 @@
-"""The job document of the contract (jobs/{job_id}) and its items, as typed models."""
+"""The engine's documents as typed models: the job (jobs/{job_id}, the contract's), its items
+(jobs/{job_id}/items/{item_id}) and its plan (jobs/{job_id}/engine/plan).
+
+Every string a user or a provider can influence (labels, file names, messages) is cut to a
+byte budget when a model is built, and the job's `errors` list is bounded in bytes as well as
+in count, so that no job document can approach Firestore's 1 MiB limit.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+import enum
+import json
+from typing import Annotated, Any
 
 import pydantic
 
-JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
-ItemStatus = Literal["pending", "running", "done", "failed", "cancelled"]
-TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
-SETTLED_ITEM_STATUSES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
-MAX_ERRORS_ON_JOB = 50
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class ItemStatus(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+TERMINAL_STATUSES: frozenset[str] = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+SETTLED_ITEM_STATUSES: frozenset[str] = frozenset({ItemStatus.DONE, ItemStatus.FAILED, ItemStatus.CANCELLED})
+
+# Byte budgets of what reaches a job or item document (UTF-8 bytes).
+MAX_LABEL_BYTES = 300  # an item's label: `current`, `errors[].item`
+MAX_CODE_BYTES = 64
+MAX_MESSAGE_BYTES = 1000  # an error message
+MAX_ERRORS_ON_JOB = 50  # entries of the job's `errors`
+MAX_ERRORS_BYTES = 64 * 1024  # all of the job's `errors` together
+MAX_RESULT_BYTES = 256 * 1024  # a kind's `result` on the job (larger lists belong in Storage)
+ELLIPSIS = "\u2026"
+
+
+def clip(text: str, max_bytes: int) -> str:
+    """`text` cut to at most `max_bytes` UTF-8 bytes (on a character boundary, marked with …)."""
+    raw = text.encode("utf-8", "replace")
+    if len(raw) <= max_bytes:
+        return text
+    room = max_bytes - len(ELLIPSIS.encode())
+    return raw[: max(0, room)].decode("utf-8", "ignore") + ELLIPSIS
+
+
+def _clipper(max_bytes: int) -> pydantic.AfterValidator:
+    return pydantic.AfterValidator(lambda text: clip(text, max_bytes))
+
+
+Label = Annotated[str, _clipper(MAX_LABEL_BYTES)]
+Code = Annotated[str, _clipper(MAX_CODE_BYTES)]
+Message = Annotated[str, _clipper(MAX_MESSAGE_BYTES)]
+
+
+def json_bytes(value: Any) -> int:
+    """About how many bytes `value` takes in a document (its JSON form)."""
+    return len(json.dumps(value, default=str, ensure_ascii=False).encode())
 
 
 class Progress(pydantic.BaseModel):
@@ -22,14 +76,56 @@ class Progress(pydantic.BaseModel):
 
 
 class ErrorInfo(pydantic.BaseModel):
-    code: str
-    message: str
+    code: Code
+    message: Message
 
 
 class ItemErrorInfo(pydantic.BaseModel):
-    item: str
-    code: str
-    message: str
+    item: Label
+    code: Code
+    message: Message
+
+
+def bounded_errors(errors: list[ItemErrorInfo], max_bytes: int = MAX_ERRORS_BYTES) -> list[ItemErrorInfo]:
+    """The first errors that fit the job's budget (count and bytes)."""
+    kept: list[ItemErrorInfo] = []
+    used = 0
+    for error in errors[:MAX_ERRORS_ON_JOB]:
+        used += json_bytes(error.model_dump())
+        if used > max_bytes:
+            break
+        kept.append(error)
+    return kept
+
+
+class ItemDoc(pydantic.BaseModel):
+    """A tolerant view of jobs/{job_id}/items/{item_id}."""
+
+    model_config = pydantic.ConfigDict(extra="ignore")
+
+    label: str = ""
+    payload: dict[str, Any] = {}
+    status: ItemStatus = ItemStatus.PENDING
+    attempts: int = 0
+    attempt_id: str | None = None
+    lease_until: dt.datetime | None = None
+    result: dict[str, Any] | None = None
+    error: ErrorInfo | None = None
+
+
+class PlanState(pydantic.BaseModel):
+    """jobs/{job_id}/engine/plan: how far planning got, and who plans right now."""
+
+    model_config = pydantic.ConfigDict(extra="ignore")
+
+    total: int = 0
+    shards: int | None = None  # counter shards, fixed before any item runs (None: planned before shards)
+    items_written: bool = False
+    enqueued_chunks: int = 0
+    enqueued_all: bool = False
+    inline_until: dt.datetime | None = None  # the start trigger is planning (it runs 60 s at most)
+    planner: str | None = None  # the plan task that holds the lease
+    lease_until: dt.datetime | None = None  # renewed while that plan task is at work
 
 
 class Job(pydantic.BaseModel):

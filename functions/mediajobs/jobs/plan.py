@@ -6,28 +6,25 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from typing import Any, TypeVar
 
 from firebase_functions import logger
+from google.cloud import firestore as gfs
 
 from mediajobs import platform
 from mediajobs.jobs import queues, store
 from mediajobs.jobs.finish import fail_job, finalize_job
 from mediajobs.jobs.kinds import JobFailed, JobKind, kind_of
-from mediajobs.jobs.models import ErrorInfo
+from mediajobs.jobs.leases import LeaseKeeper, lease_held
+from mediajobs.jobs.models import MAX_LABEL_BYTES, ErrorInfo, Job, JobStatus, PlanState, clip
 from mediajobs.jobs.store import SERVER_TIMESTAMP, now
 from mediajobs.jobs.validate import validated
 
-INLINE_PLAN_LEASE = dt.timedelta(seconds=90)  # longer than the start trigger may run (60 s)
-INLINE_PLAN_WAIT = dt.timedelta(seconds=15)  # how long a plan task waits for the trigger's plan
-
-
 PLAN_QUEUE = queues.PLAN.name
-
-
 WRITE_BATCH = 400
 ENQUEUE_THREADS = 8
 INLINE_PLAN_LEASE = dt.timedelta(seconds=90)  # longer than the start trigger may run (60 s)
@@ -44,32 +41,50 @@ def batched(values: Iterable[T], size: int) -> Iterator[list[T]]:
 
 
 class PlanBusy(Exception):
-    """The start trigger is planning this job itself; the plan task is retried until it is done."""
+    """Another planner (the start trigger or a plan task) holds the plan's lease; the plan task
+    is retried until that planner is done or its lease runs out."""
 
 
 def plan_job(job_id: str, *, inline: bool = False) -> None:
     """Writes the job's items and enqueues them in chunks; a retry continues where it stopped.
 
     `inline` is the start trigger planning a small job itself; the plan task then waits for
-    its lease (`inline_until`) to end, and only plans if the trigger did not finish."""
+    its lease (`inline_until`) to end, and only plans if the trigger did not finish. A plan
+    task holds the plan's lease (PlanBusy for a second planner while it lives) and, from its
+    first write on, keeps the lease and the job's heartbeat fresh however long it plans."""
     job = store.load_job(job_id)
-    if job is None or job.status != "processing":
+    if job is None or job.status != JobStatus.PROCESSING:
         return
     plan_ref = store.engine_ref(job_id, "plan")
-    plan_state = plan_ref.get().to_dict() or {}
-    if plan_state.get("enqueued_all"):
+    plan_state = PlanState.model_validate(plan_ref.get().to_dict() or {})
+    if plan_state.enqueued_all:
         return
-    if not inline and (plan_state.get("inline_until") or now()) > now():
+    if not inline and lease_held(plan_state.inline_until, now()):
         plan_state = _wait_for_inline_plan(job_id)
-        if plan_state.get("enqueued_all"):
+        if plan_state.enqueued_all:
             return
     if job.cancel_requested:
-        plan_ref.set({"total": 0, "enqueued_all": True})
+        plan_ref.set({"total": 0, "enqueued_all": True}, merge=True)
         finalize_job(job_id)
         return
+    if inline:
+        _plan(job, plan_state)
+        return
+    planner = uuid.uuid4().hex
+    _take_plan_lease(job_id, planner)
+    try:
+        with _plan_lease_keeper(job_id, planner):
+            _plan(job, plan_state)
+    finally:
+        _release_plan_lease(job_id, planner)
+
+
+def _plan(job: Job, plan_state: PlanState) -> None:
+    job_id = job.id
+    plan_ref = store.engine_ref(job_id, "plan")
     kind = kind_of(job)
-    if plan_state.get("items_written"):  # a continuation: the items are final, only tasks remain
-        total = int(plan_state.get("total", 0))
+    if plan_state.items_written:  # a continuation: the items are final, only tasks remain
+        total = plan_state.total
     else:
         try:
             input, options = validated(kind, job)
@@ -90,7 +105,7 @@ def plan_job(job_id: str, *, inline: bool = False) -> None:
             {"total": total, "shards": store.shards_for(total), "planned_at": SERVER_TIMESTAMP, "items_written": True},
             merge=True,
         )
-    if not _enqueue_chunks(job_id, kind, first_chunk=int(plan_state.get("enqueued_chunks", 0))):
+    if not _enqueue_chunks(job_id, kind, first_chunk=plan_state.enqueued_chunks):
         return  # out of time: a continuation task enqueues the rest
     plan_ref.update({"enqueued_all": True})
     logger.info("job planned", job_id=job_id, items=total)
@@ -98,7 +113,41 @@ def plan_job(job_id: str, *, inline: bool = False) -> None:
         finalize_job(job_id)
 
 
-def _wait_for_inline_plan(job_id: str) -> dict[str, Any]:
+def _take_plan_lease(job_id: str, planner: str) -> None:
+    """Makes `planner` the job's one planner (and beats the job's heartbeat), or PlanBusy."""
+
+    @gfs.transactional
+    def take(transaction: gfs.Transaction) -> None:
+        ref = store.engine_ref(job_id, "plan")
+        state = PlanState.model_validate(ref.get(transaction=transaction).to_dict() or {})
+        if lease_held(state.lease_until, now()) and state.planner != planner:
+            raise PlanBusy(f"job {job_id} is being planned by another task")
+        transaction.set(ref, {"planner": planner, "lease_until": now() + queues.PLAN.lease}, merge=True)
+        transaction.update(store.job_ref(job_id), {"heartbeat_at": SERVER_TIMESTAMP})
+
+    take(platform.db().transaction())
+
+
+def _plan_lease_keeper(job_id: str, planner: str) -> LeaseKeeper:
+    def renew() -> bool:
+        ref = store.engine_ref(job_id, "plan")
+        state = PlanState.model_validate(ref.get().to_dict() or {})
+        if state.planner != planner:
+            return False
+        ref.update({"lease_until": now() + queues.PLAN.lease})
+        store.job_ref(job_id).update({"heartbeat_at": SERVER_TIMESTAMP})
+        return True
+
+    return LeaseKeeper(queues.PLAN.renew_every, renew, name=f"plan:{job_id}")
+
+
+def _release_plan_lease(job_id: str, planner: str) -> None:
+    ref = store.engine_ref(job_id, "plan")
+    if (ref.get().to_dict() or {}).get("planner") == planner:
+        ref.update({"lease_until": None})
+
+
+def _wait_for_inline_plan(job_id: str) -> PlanState:
     """The plan document once the start trigger's planning ended or its lease ran out.
 
     Cloud Tasks delivers the safety-net plan task after the lease; the Tasks emulator ignores
@@ -108,10 +157,15 @@ def _wait_for_inline_plan(job_id: str) -> dict[str, Any]:
     waited_until = time.monotonic() + INLINE_PLAN_WAIT.total_seconds()
     while time.monotonic() < waited_until:
         time.sleep(0.25)  # the caller has just read the plan document and seen the lease
-        state = plan_ref.get().to_dict() or {}
-        if state.get("enqueued_all") or (state.get("inline_until") or now()) <= now():
+        state = PlanState.model_validate(plan_ref.get().to_dict() or {})
+        if state.enqueued_all or not lease_held(state.inline_until, now()):
             return state
     raise PlanBusy(f"job {job_id} is being planned by its start trigger")
+
+
+def hand_over_due(elapsed_seconds: float, budget: dt.timedelta) -> bool:
+    """Whether a plan task has used its time and must hand the rest to a continuation task."""
+    return elapsed_seconds > budget.total_seconds()
 
 
 def _enqueue_chunks(job_id: str, kind: JobKind, first_chunk: int) -> bool:
@@ -132,7 +186,7 @@ def _enqueue_chunks(job_id: str, kind: JobKind, first_chunk: int) -> bool:
         for window in batched(chunks, ENQUEUE_THREADS * 8):
             list(pool.map(enqueue, [chunk for chunk in window if chunk[0] >= first_chunk]))
             following = window[-1][0] + 1
-            if time.monotonic() - started > PLAN_TIME_BUDGET.total_seconds():
+            if hand_over_due(time.monotonic() - started, PLAN_TIME_BUDGET):
                 plan_ref.update({"enqueued_chunks": following})
                 platform.enqueue(PLAN_QUEUE, {"job_id": job_id}, task_id=f"{job_id}-plan-{following}")
                 logger.info("plan continues in another task", job_id=job_id, enqueued_chunks=following)
@@ -163,7 +217,7 @@ def _write_items(job_id: str, specs: Any) -> int:
                 batch.set(
                     ref,
                     {
-                        "label": spec.label,
+                        "label": clip(spec.label, MAX_LABEL_BYTES),
                         "payload": spec.payload,
                         "status": "pending",
                         "attempts": 0,

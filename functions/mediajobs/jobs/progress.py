@@ -7,19 +7,39 @@ import datetime as dt
 import time
 from typing import Any
 
+from firebase_functions import logger
 from google.api_core import exceptions as gexc
 from google.cloud import firestore as gfs
 
 from mediajobs import platform
 from mediajobs.jobs import store
 from mediajobs.jobs.changes import notify_change
-from mediajobs.jobs.models import MAX_ERRORS_ON_JOB, ItemErrorInfo, Job, percent_of
+from mediajobs.jobs.models import (
+    MAX_ERRORS_ON_JOB,
+    MAX_LABEL_BYTES,
+    ItemErrorInfo,
+    ItemStatus,
+    Job,
+    JobStatus,
+    bounded_errors,
+    clip,
+    percent_of,
+)
 from mediajobs.jobs.store import SERVER_TIMESTAMP, now
 
 _progress_checked: dict[str, float] = {}
+_errors_full: set[str] = set()  # jobs whose `errors` already fill their byte budget
 
 
 PROGRESS_INTERVAL = dt.timedelta(seconds=1)  # at most about one job write per second
+
+
+def heartbeat_due(
+    last: dt.datetime | None, at: dt.datetime, *, force: bool = False, first_current: bool = False
+) -> bool:
+    """Whether a progress write is due: at most one about every PROGRESS_INTERVAL, except a
+    forced one and the first `current` of a job (shown at once)."""
+    return force or first_current or last is None or at - last >= PROGRESS_INTERVAL
 
 
 def update_progress(
@@ -40,17 +60,17 @@ def update_progress(
         return  # this process looked less than a second ago: not even a read
     if len(_progress_checked) > 1000:
         _progress_checked.clear()
+        _errors_full.clear()
     _progress_checked[job_id] = time.monotonic()
     ref = store.job_ref(job_id)
     snapshot = ref.get()
     if not snapshot.exists:
         return
     job = Job.from_document(job_id, snapshot.to_dict())
-    if job.status != "processing":
+    if job.status != JobStatus.PROCESSING:
         return
-    last = job.heartbeat_at
-    first_current = current is not None and job.current is None  # show the first item at once
-    if not force and not first_current and last is not None and now() - last < PROGRESS_INTERVAL:
+    first_current = current is not None and job.current is None
+    if not heartbeat_due(job.heartbeat_at, now(), force=force, first_current=first_current):
         return
     counts = counts or store.read_counts(job_id)
     total = job.progress.total
@@ -65,15 +85,39 @@ def update_progress(
         "updated_at": SERVER_TIMESTAMP,
     }
     if current is not None:
-        fields["current"] = current
-    if counts.failed > len(job.errors) and len(job.errors) < MAX_ERRORS_ON_JOB:
-        fields["errors"] = [e.model_dump() for e in first_item_errors(job_id)]
+        fields["current"] = clip(current, MAX_LABEL_BYTES)
+    if counts.failed > len(job.errors) and len(job.errors) < MAX_ERRORS_ON_JOB and job_id not in _errors_full:
+        fetched = first_item_errors(job_id)
+        errors = bounded_errors(fetched)
+        if len(errors) < min(len(fetched), MAX_ERRORS_ON_JOB):
+            _errors_full.add(job_id)  # the byte budget is spent: no need to look again
+        fields["errors"] = [e.model_dump() for e in errors]
     # Someone else writing first is fine: the next update carries our counts.
+    option = platform.db().write_option(last_update_time=snapshot.update_time)
     try:
-        ref.update(fields, option=platform.db().write_option(last_update_time=snapshot.update_time))
+        write_degrading(ref, fields, option=option)
     except gexc.FailedPrecondition:
         return
     notify_change(job_id, job.type)
+
+
+def write_degrading(ref: Any, fields: dict[str, Any], option: Any = None) -> None:
+    """Updates a job, dropping its `errors` (then its `result`) if the write is refused for
+    size: a job must always be able to record progress and its end."""
+    for droppable in (None, "errors", "result"):
+        if droppable is not None:
+            if droppable not in fields:
+                continue
+            fields[droppable] = [] if droppable == "errors" else {"truncated": True}
+            logger.warn("job write too large; dropped a field", job_id=ref.id, field=droppable)
+        try:
+            ref.update(fields, option=option)
+            return
+        except gexc.InvalidArgument as error:
+            if "size" not in str(error) and "too large" not in str(error).lower():
+                raise
+            last = error
+    raise last
 
 
 def _percent(processed: int, partial: float | None, total: int) -> int:
@@ -84,7 +128,8 @@ def _percent(processed: int, partial: float | None, total: int) -> int:
 
 
 def first_item_errors(job_id: str) -> list[ItemErrorInfo]:
-    failed = store.items_ref(job_id).where(filter=gfs.FieldFilter("status", "==", "failed"))
+    """The first failed items' errors (up to MAX_ERRORS_ON_JOB; bound them in bytes to write)."""
+    failed = store.items_ref(job_id).where(filter=gfs.FieldFilter("status", "==", ItemStatus.FAILED.value))
     errors = []
     for snap in failed.limit(MAX_ERRORS_ON_JOB).stream():
         data = snap.to_dict() or {}

@@ -86,12 +86,12 @@ GENERIC_ITEMS = TaskQueue(
     max_dispatches=config.ITEM_QUEUE_MAX_CONCURRENCY,
 )
 SELFTEST_ITEMS = TaskQueue(
-    # Engine tests: a dispatch deadline (15 s, Cloud Tasks' shortest) well under the timeout,
-    # so that a slow item outlives its task's delivery and a redelivery meets a live lease.
+    # Engine tests: a dispatch deadline well under the timeout, so that a slow item outlives
+    # its task's delivery and a redelivery meets a live lease.
     name="selftestitems",
-    timeout_s=120,
-    dispatch_deadline_s=15,
-    lease_s=6,
+    timeout_s=300,
+    dispatch_deadline_s=30,
+    lease_s=10,
     max_dispatches=config.ITEM_QUEUE_MAX_CONCURRENCY,
 )
 EXPORT_ITEMS = TaskQueue(

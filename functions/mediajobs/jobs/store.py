@@ -5,6 +5,7 @@ jobs/{job_id}/items/{item_id}  one per item: status, attempts, lease, result, er
 jobs/{job_id}/counters/{n}     done/failed/cancelled counts, sharded so that many workers
                                finishing at once never contend on one document
 jobs/{job_id}/engine/{name}    the engine's own markers ("plan", "finalize")
+jobs/{job_id}/kind/{name}      a job kind's own markers (e.g. what a photo plan skipped)
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ def items_ref(job_id: str) -> CollectionReference:
 
 def engine_ref(job_id: str, name: str) -> DocumentReference:
     return job_ref(job_id).collection("engine").document(name)
+
+
+def kind_ref(job_id: str, name: str) -> DocumentReference:
+    """A document the job's kind keeps for itself (never read or written by the engine)."""
+    return job_ref(job_id).collection("kind").document(name)
 
 
 def shards_for(total_items: int) -> int:

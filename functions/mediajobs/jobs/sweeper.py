@@ -1,22 +1,25 @@
 """Finds jobs that stopped moving and ends them, so no job stays 'processing' forever.
 
-A job is stale when its heartbeat is older than STALE_AFTER (workers refresh it at least on
-every item, long items through their heartbeats). A stale job whose items are all settled is
-finalized; otherwise it fails with what it finished kept, and can be started again. Queued jobs
-whose start event was lost are started.
+A job is stale when its heartbeat is older than STALE_AFTER (workers refresh it on every item,
+and lease keepers refresh it while long items and plans run). A stale job whose items are all
+settled is finalized; otherwise it fails with what it finished kept, and can be started again.
+Queued jobs whose start event was lost are started. Each job is handled on its own: one that
+cannot be ended normally (a malformed document, a finalize that keeps failing) is failed with
+a minimal write, and the sweep goes on with the others.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from firebase_functions import logger
 from google.cloud import firestore as gfs
 
 from mediajobs import platform
 from mediajobs.jobs import store
-from mediajobs.jobs.finish import finalize_job
-from mediajobs.jobs.models import ErrorInfo, Job
+from mediajobs.jobs.finish import fail_job, finalize_job
+from mediajobs.jobs.models import ErrorInfo, PlanState
 from mediajobs.jobs.start import start_job
 
 STALE_AFTER = dt.timedelta(minutes=15)
@@ -34,32 +37,51 @@ def sweep_stale_jobs(at: dt.datetime | None = None, limit: int = 200) -> list[st
         .limit(limit)
     )
     for snap in stale.stream():
-        job = Job.from_document(snap.id, snap.to_dict())
-        counts = store.read_counts(job.id)
-        plan = store.engine_ref(job.id, "plan").get().to_dict() or {}
-        if plan.get("enqueued_all") and counts.settled >= int(plan.get("total", 0)):
-            finalize_job(job.id)
-        else:
-            minutes = int(STALE_AFTER.total_seconds() // 60)
-            finalize_job(
-                job.id,
-                stalled=ErrorInfo(
-                    code="deadline-exceeded",
-                    message=(
-                        f"No progress for over {minutes} minutes; {counts.settled} of "
-                        f"{job.progress.total} items had finished. Start the job again to retry."
-                    ),
-                ),
-            )
-        logger.warn("swept stale job", job_id=job.id)
-        acted.append(job.id)
+        if _isolated(snap.id, "end", _end_stale):
+            acted.append(snap.id)
     queued = (
         jobs.where(filter=gfs.FieldFilter("status", "==", "queued"))
         .where(filter=gfs.FieldFilter("created_at", "<", at - QUEUED_TOO_LONG))
         .limit(limit)
     )
     for snap in queued.stream():
-        if start_job(snap.id):
+        if _isolated(snap.id, "start", start_job):
             logger.warn("started a job whose start event was lost", job_id=snap.id)
             acted.append(snap.id)
     return acted
+
+
+def _end_stale(job_id: str) -> bool:
+    job = store.load_job(job_id)
+    if job is None:
+        return False
+    counts = store.read_counts(job_id)
+    plan = PlanState.model_validate(store.engine_ref(job_id, "plan").get().to_dict() or {})
+    if plan.enqueued_all and counts.settled >= plan.total:
+        finalize_job(job_id)
+    else:
+        minutes = int(STALE_AFTER.total_seconds() // 60)
+        message = (
+            f"No progress for over {minutes} minutes; {counts.settled} of "
+            f"{job.progress.total} items had finished. Start the job again to retry."
+        )
+        finalize_job(job_id, stalled=ErrorInfo(code="deadline-exceeded", message=message))
+    logger.warn("swept stale job", job_id=job_id)
+    return True
+
+
+def _isolated(job_id: str, action: str, sweep: Callable[[str], bool]) -> bool:
+    """Runs one job's sweep; if it raises, the job is failed with a minimal write (which does not
+    depend on its document being readable) and the sweep of the other jobs goes on."""
+    try:
+        return sweep(job_id)
+    except Exception as error:  # noqa: BLE001 - one bad job must not stop the sweep
+        logger.error("sweeping a job failed; failing it", job_id=job_id, action=action, error=repr(error))
+        problem = type(error).__name__
+    message = f"The job could not be ended normally ({problem}); what it produced is kept."
+    try:
+        fail_job(job_id, ErrorInfo(code="internal", message=message))
+    except Exception as again:  # noqa: BLE001
+        logger.error("could not fail a stuck job", job_id=job_id, error=repr(again))
+        return False
+    return True

@@ -136,7 +136,7 @@ class PhotoBatchJob(JobKind):
                 yield spec(
                     label, {"input_path": extracted, "name": image.entry, "output_stem": _stem(names, image.name)}
                 )
-        store.engine_ref(job.id, "photo_skipped").set(
+        store.kind_ref(job.id, "photo_skipped").set(
             {"skipped": [vars(s) for s in skipped[:MAX_SKIPPED_RECORDED]], "count": len(skipped)}
         )
 
@@ -184,7 +184,7 @@ class PhotoBatchJob(JobKind):
         with ThreadPoolExecutor(RESULTS_LOOKUP_THREADS) as pool:
             members = list(pool.map(_member, done))
         compose_zip(platform.bucket(), members, archive_path, scratch=f"jobs/{job.id}/results-parts")
-        skipped = store.engine_ref(job.id, "photo_skipped").get().to_dict() or {}
+        skipped = store.kind_ref(job.id, "photo_skipped").get().to_dict() or {}
         result = {
             "outputs": outputs,
             "archive_path": archive_path,

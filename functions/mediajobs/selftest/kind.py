@@ -23,13 +23,16 @@ ItemIndex = Annotated[int, pydantic.Field(ge=0, lt=MAX_ITEMS)]  # bounded: Fires
 
 class SelftestInput(StrictModel):
     items: int = pydantic.Field(default=10, ge=0, le=MAX_ITEMS)
-    sleep_ms: int = pydantic.Field(default=0, ge=0, le=60_000)
+    sleep_ms: int = pydantic.Field(default=0, ge=0, le=120_000)
     fail_items: list[ItemIndex] = pydantic.Field(default_factory=list, max_length=MAX_ITEMS)
     """Items that raise an unexpected exception (the engine must fail them alone)."""
     reject_items: list[ItemIndex] = pydantic.Field(default_factory=list, max_length=MAX_ITEMS)
     """Items that fail with a clear, expected error (ItemFailed)."""
     crash_items: list[ItemIndex] = pydantic.Field(default_factory=list, max_length=MAX_ITEMS)
     """Items whose first attempt kills the worker process (fault tests)."""
+    label_bytes: int = pydantic.Field(default=0, ge=0, le=100_000)
+    """Pads every item's label (and so its error messages) to this many bytes, as hostile file
+    names do."""
 
 
 class SelftestOptions(StrictModel):
@@ -40,8 +43,8 @@ class SelftestJob(JobKind):
     job_type: ClassVar[str] = "selftest"
     Input = SelftestInput
     Options = SelftestOptions
+    queue: ClassVar[str] = "selftestitems"
     chunk_size: ClassVar[int] = 5
-    item_timeout_seconds: ClassVar[int] = 20
 
     def denial(self, caller: Caller) -> str | None:
         if not config.SELFTEST_JOBS_ENABLED.value:
@@ -53,7 +56,10 @@ class SelftestJob(JobKind):
 
     def plan(self, job: Job, input: SelftestInput, options: SelftestOptions) -> Iterable[ItemSpec]:
         for index in range(input.items):
-            yield ItemSpec(id=f"item-{index:05d}", label=f"item {index}", payload={"index": index})
+            label = f"item {index}"
+            if input.label_bytes:
+                label = f"{label} ".ljust(input.label_bytes, "x")
+            yield ItemSpec(id=f"item-{index:05d}", label=label, payload={"index": index})
 
     def process_item(
         self, ctx: ItemContext, item: Item, input: SelftestInput, options: SelftestOptions
@@ -72,7 +78,8 @@ class SelftestJob(JobKind):
         if index in input.fail_items:
             raise RuntimeError(f"item {index} was asked to fail")
         if index in input.reject_items:
-            raise ItemFailed("rejected", f"Item {index} was asked to be rejected.")
+            named = f" ({item.label})" if input.label_bytes else ""
+            raise ItemFailed("rejected", f"Item {index}{named} was asked to be rejected.")
         return {"index": index, "square": index * index}
 
     def finalize(self, job: Job, summary: Summary) -> Outcome:
