@@ -4,6 +4,7 @@ through our `replicate_webhook` function and real Firestore."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import threading
 import time
@@ -19,7 +20,7 @@ from mediajobs import platform
 from mediajobs.scenes.providers import local, replicate_provider
 from mediajobs.scenes.providers.base import ProviderCancelled, ProviderError, ScenePrompt
 from mediajobs.scenes.providers.replicate_provider import ReplicateProvider, ReplicateSettings
-from tests.fake_replicate import FakeReplicate
+from tests.fake_replicate import FakeReplicate, signed_headers
 
 SECRET_FILE = Path(__file__).resolve().parents[2] / "functions" / ".secret.local"
 PROMPT = ScenePrompt("p1", "s1", "image", "Opening shot", "A bottle on a beach at dawn", 4, {"tone": "calm"}, None)
@@ -152,7 +153,18 @@ def test_the_webhook_function_refuses_unsigned_and_forged_news() -> None:
                  "webhook-signature": "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="},
     )  # fmt: skip
     assert forged.status_code == 401
-    assert "signature" in forged.json()["message"].lower()
+    assert forged.json() == {"message": "Invalid webhook signature."}  # no details for an unauthenticated caller
+
+
+def test_signed_news_of_a_prediction_we_did_not_create_is_not_stored() -> None:
+    url = f"{os.environ['FUNCTIONS_ORIGIN']}/replicate_webhook"
+    prediction_id = f"foreign{uuid.uuid4().hex[:12]}"
+    body = json.dumps({"id": prediction_id, "status": "succeeded", "output": ["https://evil.example/x.png"]})
+
+    reply = requests.post(url, data=body, headers=signed_headers(webhook_secret(), body), timeout=30)
+
+    assert reply.status_code == 404 and reply.json() == {"message": "Unknown prediction."}
+    assert not platform.db().collection("replicate_predictions").document(prediction_id).get().exists
 
 
 def test_duplicate_and_late_webhooks_never_move_a_prediction_back(fake: FakeReplicate) -> None:
