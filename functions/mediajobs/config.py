@@ -32,6 +32,11 @@ PHOTO_MODEL_THREADS = params.IntParam(
     default=0,
     description="onnxruntime threads per photo worker (0: one per CPU of the instance).",
 )
+DAILY_GENERATIONS_PER_USER = params.IntParam(
+    "DAILY_GENERATIONS_PER_USER",
+    default=100,
+    description="Paid generations (a scene asset is 1, a mood board 1 per image) one user may start per UTC day.",
+)
 UPLOAD_MAX_FILES = params.IntParam("UPLOAD_MAX_FILES", default=50, description="Files per upload request.")
 UPLOAD_MAX_MB = params.IntParam(
     "UPLOAD_MAX_MB",

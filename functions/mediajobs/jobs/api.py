@@ -16,6 +16,7 @@ from google.cloud import firestore as gfs
 
 from mediajobs import config, platform
 from mediajobs.jobs import store
+from mediajobs.jobs.budget import budget_guard
 from mediajobs.jobs.engine import validated
 from mediajobs.jobs.kinds import JobFailed, get_kind, known_types
 from mediajobs.jobs.models import Job, new_job_document
@@ -73,7 +74,12 @@ def create_job(
     """Validates and queues a job for `caller`; HttpsError with a clear message otherwise.
     `job_id`: the id of a slot reserved with `reserve_job_slot`, which the job then takes."""
     ref, document = prepare_job(caller, job_type, input, options, job_id)
-    create_job_in_slot(caller.uid, ref, document)
+    guard = None
+    if job_type == "scene_asset":  # however it is started: one active job per scene
+        from mediajobs.scenes.api import one_active_job_per_scene
+
+        guard = one_active_job_per_scene(ref.id, document["input"])
+    create_job_in_slot(caller.uid, ref, document, guard)
     logger.info("job queued", job_id=ref.id, type=job_type, owner_uid=caller.uid)
     return str(ref.id)
 
@@ -117,11 +123,15 @@ def create_job_in_slot(
     one batch that only lands if the slots document is unchanged since we read it, so racing
     starts of one user are serialised without holding locks (which, on the emulator as on
     Firestore, make bursts of transactions on one document abort); the losers read again.
-    `guard(batch)` runs on every attempt: it may refuse (raise) or add conditional writes."""
+    `guard(batch)` runs on every attempt: it may refuse (raise) or add conditional writes.
+    A job that pays for generations is charged to the user's daily budget in the same batch."""
+    charge = budget_guard(uid, str(document.get("type", "")), dict(document.get("input") or {}))
 
     def writes(batch: Any) -> None:
         if guard is not None:
             guard(batch)
+        if charge is not None:
+            charge(batch)
         batch.create(ref, document)
 
     _take_slot(uid, ref.id, writes, reserve=False)

@@ -7,13 +7,14 @@ project that is not yours answers exactly like one that does not exist.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from firebase_functions import https_fn, logger
 from google.cloud import firestore as gfs
 
 from mediajobs import platform
-from mediajobs.jobs.api import Code, caller_of, create_job_in_slot, parse, prepare_job
+from mediajobs.jobs.api import Code, caller_of, create_job, parse
 from mediajobs.jobs.store import now
 from mediajobs.scenes import models
 
@@ -143,19 +144,22 @@ def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     caller = caller_of(req)
     request = parse(models.GenerateSceneAsset, req.data)
     owned_project(request.project_id, caller.uid)
-    job_ref, job_document = prepare_job(
-        caller,
-        "scene_asset",
-        {"project_id": request.project_id, "scene_id": request.scene_id, "kind": request.kind},
-        {},
-    )
-    scene = project_ref(request.project_id).collection("scenes").document(request.scene_id)
+    input = {"project_id": request.project_id, "scene_id": request.scene_id, "kind": request.kind}
+    job_id = create_job(caller, "scene_asset", input, {})  # with one_active_job_per_scene and the budget
+    logger.info("scene asset job queued", job_id=job_id, project_id=request.project_id, kind=request.kind)
+    return {"job_id": job_id}
 
-    def one_active_job_per_scene(batch: Any) -> None:
-        """Refuses if the scene is busy; else points it at the new job, if it is still as we read it."""
+
+def one_active_job_per_scene(job_id: str, input: dict[str, Any]) -> Callable[[Any], None]:
+    """A guard for the creation batch of scene_asset job `job_id`: refuses if the scene is busy,
+    else points the scene's active_job at the new job, if the scene is still as we read it."""
+    project_id, scene_id, kind = str(input["project_id"]), str(input["scene_id"]), str(input["kind"])
+    scene = project_ref(project_id).collection("scenes").document(scene_id)
+
+    def guard(batch: Any) -> None:
         snapshot = scene.get()
         if not snapshot.exists:
-            raise https_fn.HttpsError(Code.NOT_FOUND, f"Scene {request.scene_id} is not in this project.")
+            raise https_fn.HttpsError(Code.NOT_FOUND, f"Scene {scene_id} is not in this project.")
         active = (snapshot.to_dict() or {}).get("active_job") or {}
         last = active.get("last_update")
         busy = active.get("status") in ACTIVE and last is not None and now() - last < STALE_ACTIVE_JOB
@@ -166,12 +170,12 @@ def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
         if busy:
             raise https_fn.HttpsError(
                 Code.FAILED_PRECONDITION,
-                f"Scene {request.scene_id} is already generating ({active.get('type')}, job {active.get('job_id')}); "
+                f"Scene {scene_id} is already generating ({active.get('type')}, job {active.get('job_id')}); "
                 "wait for it or cancel it.",
             )
         active_job = {
-            "job_id": job_ref.id,
-            "type": request.kind,
+            "job_id": job_id,
+            "type": kind,
             "status": "queued",
             "progress": 0,
             "started_at": SERVER_TIMESTAMP,
@@ -184,6 +188,4 @@ def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
             option=platform.db().write_option(last_update_time=snapshot.update_time),
         )
 
-    create_job_in_slot(caller.uid, job_ref, job_document, guard=one_active_job_per_scene)
-    logger.info("scene asset job queued", job_id=job_ref.id, project_id=request.project_id, kind=request.kind)
-    return {"job_id": job_ref.id}
+    return guard
