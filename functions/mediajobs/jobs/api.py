@@ -207,16 +207,21 @@ def _admitted(job_id: str, slots: dict[str, Any] | None, *, reserve: bool = Fals
 def cancel_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     caller = caller_of(req)
     request = parse(CancelJobRequest, req.data)
+    status = request_cancel(request.job_id, caller)
+    logger.info("job cancel requested", job_id=request.job_id, by=caller.uid, status=status)
+    return {"status": status}
+
+
+def request_cancel(job_id: str, caller: CallerInfo) -> str:
+    """Cancels a queued job at once and asks a processing one to stop; the job's status after."""
 
     @gfs.transactional
     def cancel(transaction: gfs.Transaction) -> tuple[str, str]:
-        ref = store.job_ref(request.job_id)
+        ref = store.job_ref(job_id)
         snapshot = ref.get(transaction=transaction)
         data = snapshot.to_dict() or {}
         if not snapshot.exists or (data.get("owner_uid") != caller.uid and not caller.is_admin):
-            raise https_fn.HttpsError(
-                Code.PERMISSION_DENIED, f"Job {request.job_id} does not exist or is not yours to cancel."
-            )
+            raise https_fn.HttpsError(Code.PERMISSION_DENIED, f"Job {job_id} does not exist or is not yours to cancel.")
         status, job_type = str(data.get("status")), str(data.get("type", ""))
         if status == "queued":
             transaction.update(
@@ -237,6 +242,5 @@ def cancel_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     status, job_type = cancel(platform.db().transaction())
     from mediajobs.jobs.engine import notify_change
 
-    notify_change(request.job_id, job_type)
-    logger.info("job cancel requested", job_id=request.job_id, by=caller.uid, status=status)
-    return {"status": status}
+    notify_change(job_id, job_type)
+    return status

@@ -6,21 +6,24 @@ project that is not yours answers exactly like one that does not exist.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 from firebase_functions import https_fn, logger
+from google.api_core import exceptions as gexc
 from google.cloud import firestore as gfs
 
 from mediajobs import platform
-from mediajobs.jobs.api import Code, caller_of, create_job, parse
+from mediajobs.jobs.api import CallerInfo, Code, caller_of, create_job, parse, request_cancel
 from mediajobs.jobs.store import now
 from mediajobs.scenes import models
 
 SERVER_TIMESTAMP: Any = gfs.SERVER_TIMESTAMP
 STALE_ACTIVE_JOB = dt.timedelta(minutes=15)  # an active job without news for this long may be replaced
 ACTIVE = ("queued", "processing")
+PROJECT_JOB_TYPES = ("scene_asset", "mood_board")
 
 
 def project_ref(project_id: str) -> Any:
@@ -71,18 +74,48 @@ def update_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 
 def delete_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
-    """Deletes the project, its scenes and moods, and its Storage folder."""
+    """Cancels the project's jobs, then deletes the project, its scenes and moods, and its
+    Storage folder."""
     caller = caller_of(req)
     request = parse(models.ProjectRef, req.data)
     owned_project(request.project_id, caller.uid)
-    ref = project_ref(request.project_id)
-    platform.db().recursive_delete(ref)
-    bucket = platform.bucket()
-    blobs = list(bucket.list_blobs(prefix=f"projects/{request.project_id}/"))
-    for blob in blobs:
-        blob.delete()
-    logger.info("project deleted", project_id=request.project_id, objects=len(blobs))
+    cancelled = cancel_project_jobs(request.project_id, caller)
+    objects = delete_project_data(request.project_id)
+    logger.info("project deleted", project_id=request.project_id, objects=objects, jobs_cancelled=cancelled)
     return {"project_id": request.project_id}
+
+
+def cancel_project_jobs(project_id: str, caller: CallerInfo) -> list[str]:
+    """Asks every queued or processing job of the project to stop (the ids)."""
+    jobs = (
+        platform.db()
+        .collection("jobs")
+        .where(filter=gfs.FieldFilter("owner_uid", "==", caller.uid))
+        .where(filter=gfs.FieldFilter("status", "in", list(ACTIVE)))
+        .stream()
+    )
+    ids = [
+        job.id
+        for job in jobs
+        if (job.to_dict() or {}).get("type") in PROJECT_JOB_TYPES
+        and ((job.to_dict() or {}).get("input") or {}).get("project_id") == project_id
+    ]
+    for job_id in ids:
+        request_cancel(job_id, caller)
+    return ids
+
+
+def delete_project_data(project_id: str) -> int:
+    """Deletes the project document first (from then on no worker writes under it, see
+    project_guard), then everything below it, then its Storage folder (the objects deleted)."""
+    ref = project_ref(project_id)
+    ref.delete()
+    platform.db().recursive_delete(ref)
+    blobs = list(platform.bucket().list_blobs(prefix=f"projects/{project_id}/"))
+    for blob in blobs:
+        with contextlib.suppress(gexc.NotFound):
+            blob.delete()
+    return len(blobs)
 
 
 def add_scene(req: https_fn.CallableRequest[Any]) -> dict[str, str]:

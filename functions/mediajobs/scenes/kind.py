@@ -27,6 +27,7 @@ from mediajobs.jobs.kinds import (
 )
 from mediajobs.jobs.models import ErrorInfo, Job
 from mediajobs.scenes.models import ASSET_KINDS, DOC_ID, AssetKind
+from mediajobs.scenes.project_guard import kept_only_in_live_project, write_in_live_project
 from mediajobs.scenes.providers import get_provider
 from mediajobs.scenes.providers.base import GeneratedAsset, ProviderCancelled, ProviderError, ScenePrompt
 from mediajobs.validation import StrictModel
@@ -159,13 +160,15 @@ class SceneAssetJob(_ProjectJob):
         bucket = platform.bucket()
         bucket.blob(path).upload_from_string(asset.data, content_type=asset.content_type)
         fields: dict[str, Any] = {f"assets.{input.kind}_path": path, "assets.generated_at": SERVER_TIMESTAMP}
+        stored = [path]
         if input.kind == "image":
             thumb = f"{folder}/{ctx.job.id}-thumb.png"
             bucket.blob(thumb).upload_from_string(_thumbnail(asset.data), content_type="image/png")
             fields["assets.thumbnail_path"] = thumb
+            stored.append(thumb)
         if input.kind == "composition":
             fields["composition"] = {**asset.details, "generated_at": SERVER_TIMESTAMP}
-        _record_asset(input.project_id, scene_ref, input.kind, fields)
+        _record_asset(input.project_id, scene_ref, input.kind, fields, stored)
         return {"kind": input.kind, "path": path, "content_type": asset.content_type, "size": len(asset.data)}
 
     def finalize(self, job: Job, summary: Summary) -> Outcome:
@@ -177,8 +180,9 @@ class SceneAssetJob(_ProjectJob):
         return Outcome(result)
 
 
-def _record_asset(project_id: str, scene_ref: Any, kind: str, fields: dict[str, Any]) -> None:
-    """Sets the asset path; counts the scene as completed when it first has every kind."""
+def _record_asset(project_id: str, scene_ref: Any, kind: str, fields: dict[str, Any], stored: list[str]) -> None:
+    """Sets the asset path; counts the scene as completed when it first has every kind (only
+    while the project exists: else the `stored` objects are deleted and the item fails)."""
     project_ref = platform.db().collection("projects").document(project_id)
 
     @gfs.transactional
@@ -192,7 +196,7 @@ def _record_asset(project_id: str, scene_ref: Any, kind: str, fields: dict[str, 
             project_fields["stats.completed_scenes"] = gfs.Increment(1)
         transaction.update(project_ref, project_fields)
 
-    write(platform.db().transaction())
+    kept_only_in_live_project(project_id, lambda: write(platform.db().transaction()), stored)
 
 
 class MoodBoardJob(_ProjectJob):
@@ -220,8 +224,11 @@ class MoodBoardJob(_ProjectJob):
         asset = _generate(prompt, ctx, item.id)
         image_path = f"projects/{input.project_id}/moods/{mood_id}/{ctx.job.id}-{index}.{asset.extension}"
         platform.bucket().blob(image_path).upload_from_string(asset.data, content_type=asset.content_type)
-        platform.db().collection("projects").document(input.project_id).collection("moods").document(mood_id).set(
-            {**mood, "image_paths": [image_path], "created_at": SERVER_TIMESTAMP}
+        mood_ref = platform.db().collection("projects").document(input.project_id).collection("moods").document(mood_id)
+        write_in_live_project(
+            input.project_id,
+            lambda batch: batch.set(mood_ref, {**mood, "image_paths": [image_path], "created_at": SERVER_TIMESTAMP}),
+            [image_path],
         )
         return {"mood_id": mood_id, "image_path": image_path}
 
