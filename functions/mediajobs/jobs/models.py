@@ -12,6 +12,7 @@ ItemStatus = Literal["pending", "running", "done", "failed", "cancelled"]
 TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 SETTLED_ITEM_STATUSES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
 MAX_ERRORS_ON_JOB = 50
+JOB_RETENTION = dt.timedelta(days=30)  # `expire_at`: Firestore's TTL policy deletes the job after this
 
 
 class Progress(pydantic.BaseModel):
@@ -87,6 +88,7 @@ def new_job_document(
         "started_at": None,
         "finished_at": None,
         "heartbeat_at": None,
+        "expire_at": dt.datetime.now(dt.UTC) + JOB_RETENTION,
     }
 
 
