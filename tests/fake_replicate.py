@@ -52,7 +52,7 @@ class FakeReplicate:
     def __init__(self, webhook_secret: str, outputs: dict[str, tuple[bytes, str]], port: int = 0) -> None:
         self.webhook_secret = webhook_secret
         self.outputs = outputs  # kind-ish key ("image", "video", "audio") -> (bytes, content type)
-        self.behaviour = "succeed"  # succeed | fail | hang | garbage | wrong-type
+        self.behaviour = "succeed"  # succeed | fail | hang | garbage | wrong-type | redirect
         self.create_errors: list[int] = []  # statuses answered to the next creates, in order
         self.step_seconds = 0.3
         self.predictions: dict[str, Prediction] = {}
@@ -106,15 +106,7 @@ class FakeReplicate:
         if not prediction.webhook or event not in prediction.events:
             return
         body = json.dumps(prediction.as_json(self.url))
-        webhook_id, stamp = f"msg_{uuid.uuid4().hex}", str(int(time.time()))
-        key = base64.b64decode(self.webhook_secret.split("_", 1)[1])
-        signature = base64.b64encode(hmac.new(key, f"{webhook_id}.{stamp}.{body}".encode(), hashlib.sha256).digest())
-        headers = {
-            "webhook-id": webhook_id,
-            "webhook-timestamp": stamp,
-            "webhook-signature": f"v1,{signature.decode()}",
-            "Content-Type": "application/json",
-        }
+        headers = signed_headers(self.webhook_secret, body)
         try:
             status = requests.post(prediction.webhook, data=body, headers=headers, timeout=30).status_code
         except requests.RequestException:
@@ -140,7 +132,7 @@ class FakeReplicate:
 
             def do_GET(self) -> None:
                 if self.path.startswith("/files/"):
-                    prediction = fake.predictions.get(self.path.rsplit("/", 1)[1])
+                    prediction = fake.predictions.get(self.path.rsplit("/", 1)[1].removesuffix("-moved"))
                     if prediction is None:
                         return self.reply(404, {"detail": "not found"})
                     data, content_type = fake.outputs[_kind_of(prediction.model)]
@@ -148,6 +140,12 @@ class FakeReplicate:
                         data = b"\x89PNG but not really" + bytes(100)
                     if fake.behaviour == "wrong-type":
                         data, content_type = b"<html>expired</html>", "text/html"
+                    if fake.behaviour == "redirect" and not self.path.endswith("-moved"):
+                        self.send_response(302)
+                        self.send_header("Location", f"{fake.url}{self.path}-moved")
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return None
                     return self.reply(200, data, content_type)
                 if not self._authorized():
                     return None
@@ -199,3 +197,16 @@ def _kind_of(model: str) -> str:
         if kind in model:
             return kind
     return "image"
+
+
+def signed_headers(secret: str, body: str, stamp: int | None = None) -> dict[str, str]:
+    """The headers of a webhook signed as Replicate signs them (Standard Webhooks)."""
+    webhook_id, when = f"msg_{uuid.uuid4().hex}", str(int(time.time()) if stamp is None else stamp)
+    key = base64.b64decode(secret.split("_", 1)[1])
+    signature = base64.b64encode(hmac.new(key, f"{webhook_id}.{when}.{body}".encode(), hashlib.sha256).digest())
+    return {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": when,
+        "webhook-signature": f"v1,{signature.decode()}",
+        "Content-Type": "application/json",
+    }

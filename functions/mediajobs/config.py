@@ -32,8 +32,17 @@ PHOTO_MODEL_THREADS = params.IntParam(
     default=0,
     description="onnxruntime threads per photo worker (0: one per CPU of the instance).",
 )
+DAILY_GENERATIONS_PER_USER = params.IntParam(
+    "DAILY_GENERATIONS_PER_USER",
+    default=100,
+    description="Paid generations (a scene asset is 1, a mood board 1 per image) one user may start per UTC day.",
+)
 UPLOAD_MAX_FILES = params.IntParam("UPLOAD_MAX_FILES", default=50, description="Files per upload request.")
-UPLOAD_MAX_MB = params.IntParam("UPLOAD_MAX_MB", default=100, description="Megabytes per upload request.")
+UPLOAD_MAX_MB = params.IntParam(
+    "UPLOAD_MAX_MB",
+    default=32,
+    description="Megabytes (10^6 bytes) per upload request; at most 32, as Cloud Run refuses bodies over 32 MiB.",
+)
 
 # Scene generation
 GENERATION_PROVIDER = params.StringParam(
@@ -53,6 +62,11 @@ REPLICATE_WEBHOOK_URL = params.StringParam(
     description="Public URL of replicate_webhook; empty: no webhooks, polling only.",
 )
 REPLICATE_TIMEOUT_SECONDS = params.IntParam("REPLICATE_TIMEOUT_SECONDS", default=900)
+REPLICATE_ALLOW_LOOPBACK_OUTPUTS = params.BoolParam(
+    "REPLICATE_ALLOW_LOOPBACK_OUTPUTS",
+    default=False,
+    description="Fetch outputs over http from loopback addresses (a local fake Replicate; never when deployed).",
+)
 REPLICATE_MODEL_COMPOSITION = params.StringParam("REPLICATE_MODEL_COMPOSITION", default="meta/meta-llama-3-8b-instruct")
 REPLICATE_MODEL_IMAGE = params.StringParam("REPLICATE_MODEL_IMAGE", default="black-forest-labs/flux-schnell")
 REPLICATE_MODEL_VIDEO = params.StringParam("REPLICATE_MODEL_VIDEO", default="minimax/video-01")

@@ -19,11 +19,14 @@ Case = tuple[str, str, str, dict[str, Any] | None, bool]
 @pytest.fixture(scope="module")
 def world() -> dict[str, Any]:
     tag = uuid.uuid4().hex[:8]
-    owner = client.sign_up(f"owner-{tag}@example.com")
-    other = client.sign_up(f"other-{tag}@example.com")
+    owner = verified(client.sign_up(f"owner-{tag}@example.com"))
+    other = verified(client.sign_up(f"other-{tag}@example.com"))
     admin = client.sign_up(f"admin-{tag}@example.com", admin=True)
+    # Signs up with the address of a legacy user who has no account yet (never verified).
+    impostor = client.sign_up(f"legacy-{tag}@example.com")
     db = platform.db()
-    ids = {"job": f"job-{tag}", "project": f"prj-{tag}", "scene": f"scn-{tag}", "image": f"img-{tag}"}
+    ids = {"job": f"job-{tag}", "project": f"prj-{tag}", "scene": f"scn-{tag}", "image": f"img-{tag}",
+           "legacy": f"legacy-{tag}"}  # fmt: skip
     db.document(f"jobs/{ids['job']}").set({"type": "selftest", "owner_uid": owner.uid, "status": "completed"})
     db.document(f"jobs/{ids['job']}/items/item-1").set({"status": "done"})
     db.document(f"jobs/{ids['job']}/counters/0").set({"done": 1})
@@ -37,9 +40,21 @@ def world() -> dict[str, Any]:
     db.document(f"email_users/{owner.uid}").set({"email": owner.email, "imageIds": [ids["image"]]})
     db.document(f"images/{ids['image']}").set({"email": owner.email, "storage_path": "x"})
     db.document(f"voices/{ids['image']}").set({"email": owner.email, "storage_path": "y"})
+    db.document(f"images/{ids['legacy']}").set({"email": impostor.email, "storage_path": "z"})
+    db.document(f"voices/{ids['legacy']}").set({"email": impostor.email, "storage_path": "z"})
+    db.document(f"email_users/legacy-{tag}").set({"email": impostor.email, "imageIds": [ids["legacy"]]})
     db.document("replicate_predictions/p1").set({"status": "succeeded"})
     db.document(f"elsewhere/{tag}").set({"x": 1})
-    return {"users": {"owner": owner, "other": other, "admin": admin, "nobody": None}, "ids": ids, "tag": tag}
+    users = {"owner": owner, "other": other, "admin": admin, "impostor": impostor, "nobody": None}
+    return {"users": users, "ids": ids, "tag": tag}
+
+
+def verified(user: client.User) -> client.User:
+    """The user after verifying their email, with a fresh ID token that says so."""
+    from firebase_admin import auth
+
+    auth.update_user(user.uid, email_verified=True, app=platform.app())
+    return client.sign_in(user.email, user.password)
 
 
 def rest(world: dict[str, Any], who: str, method: str, path: str, fields: dict[str, Any] | None) -> int:
@@ -141,6 +156,11 @@ CASES: list[Case] = [
     ("admin", "get", "images/{image}", None, True),
     ("owner", "get", "voices/{image}", None, True),
     ("other", "get", "voices/{image}", None, False),
+    # an email grants nothing until it is verified: anyone can sign up with any address
+    ("impostor", "get", "images/{legacy}", None, False),
+    ("impostor", "get", "voices/{legacy}", None, False),
+    ("impostor", "get", "email_users/{legacy}", None, False),
+    ("impostor", "get", "images/{image}", None, False),
     # everything else is closed
     ("admin", "get", "replicate_predictions/p1", None, False),
     ("owner", "get", "elsewhere/{tag}", None, False),

@@ -127,6 +127,22 @@ def test_hostile_inputs_fail_alone_and_nothing_escapes_the_job_folder(user: clie
     assert check_results_zip(final).namelist()
 
 
+def test_a_zip_named_like_an_image_is_expanded_by_the_plan_task_not_the_start_trigger(user: client.User) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a.jpg", fx.photo("coffee", size=(128, 128)))
+        archive.writestr("b.jpg", fx.photo("chelsea", size=(128, 128)))
+    path = put(user, "disguised.png", buffer.getvalue())
+
+    final = run_batch(user, [path], remove_bg=False, crop_face=True)
+
+    assert final["status"] == "completed", final
+    assert final["result"]["succeeded"] == 2
+    job_id = final["result"]["archive_path"].split("/")[1]
+    plan = platform.db().document(f"jobs/{job_id}/engine/plan").get().to_dict() or {}
+    assert "inline_until" not in plan, plan  # the 60 s start trigger never read the archive
+
+
 def test_processing_someone_elses_upload_is_denied(new_user) -> None:  # type: ignore[no-untyped-def]
     owner, other = new_user(), new_user()
     path = put(owner, "astronaut.jpg", fx.photo("astronaut"))

@@ -4,9 +4,11 @@ through our `replicate_webhook` function and real Firestore."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,10 +16,11 @@ import pytest
 import requests
 from PIL import Image
 
-from mediajobs.scenes.providers import local
+from mediajobs import platform
+from mediajobs.scenes.providers import local, replicate_provider
 from mediajobs.scenes.providers.base import ProviderCancelled, ProviderError, ScenePrompt
 from mediajobs.scenes.providers.replicate_provider import ReplicateProvider, ReplicateSettings
-from tests.fake_replicate import FakeReplicate
+from tests.fake_replicate import FakeReplicate, signed_headers
 
 SECRET_FILE = Path(__file__).resolve().parents[2] / "functions" / ".secret.local"
 PROMPT = ScenePrompt("p1", "s1", "image", "Opening shot", "A bottle on a beach at dawn", 4, {"tone": "calm"}, None)
@@ -54,14 +57,16 @@ class Control:
         self.fractions.append(fraction)
 
 
-def provider(fake: FakeReplicate, *, webhooks: bool = True, poll: float = 60, timeout: float = 30) -> ReplicateProvider:
+def provider(
+    fake: FakeReplicate, *, webhooks: bool = True, poll: float = 60, timeout: float = 30, loopback: bool = True
+) -> ReplicateProvider:
     return ReplicateProvider(
         ReplicateSettings(
             token="r8_test", base_url=fake.url,
             models={"image": "test/image-model", "video": "test/video-model", "audio": "test/audio-model",
                     "composition": "test/llm"},
             webhook_url=f"{os.environ['FUNCTIONS_ORIGIN']}/replicate_webhook" if webhooks else "",
-            timeout_seconds=timeout, poll_seconds=poll,
+            timeout_seconds=timeout, poll_seconds=poll, allow_loopback_outputs=loopback,
         )
     )  # fmt: skip
 
@@ -148,7 +153,18 @@ def test_the_webhook_function_refuses_unsigned_and_forged_news() -> None:
                  "webhook-signature": "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="},
     )  # fmt: skip
     assert forged.status_code == 401
-    assert "signature" in forged.json()["message"].lower()
+    assert forged.json() == {"message": "Invalid webhook signature."}  # no details for an unauthenticated caller
+
+
+def test_signed_news_of_a_prediction_we_did_not_create_is_not_stored() -> None:
+    url = f"{os.environ['FUNCTIONS_ORIGIN']}/replicate_webhook"
+    prediction_id = f"foreign{uuid.uuid4().hex[:12]}"
+    body = json.dumps({"id": prediction_id, "status": "succeeded", "output": ["https://evil.example/x.png"]})
+
+    reply = requests.post(url, data=body, headers=signed_headers(webhook_secret(), body), timeout=30)
+
+    assert reply.status_code == 404 and reply.json() == {"message": "Unknown prediction."}
+    assert not platform.db().collection("replicate_predictions").document(prediction_id).get().exists
 
 
 def test_duplicate_and_late_webhooks_never_move_a_prediction_back(fake: FakeReplicate) -> None:
@@ -163,7 +179,57 @@ def test_duplicate_and_late_webhooks_never_move_a_prediction_back(fake: FakeRepl
 
     threading.Thread(target=replay).start()
     assert done.wait(30)
-    from mediajobs import platform
-
     news = platform.db().collection("replicate_predictions").document(prediction.id).get().to_dict() or {}
     assert news["status"] == "succeeded"
+
+
+def test_outputs_are_not_fetched_from_loopback_unless_allowed_nor_through_redirects(
+    fake: FakeReplicate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ProviderError) as loopback:
+        provider(fake, webhooks=False, poll=0.3, loopback=False).generate(PROMPT, Control())
+    assert loopback.value.code == "provider-bad-output" and "not https" in loopback.value.message
+
+    fake.behaviour = "redirect"
+    with pytest.raises(ProviderError) as redirected:
+        provider(fake, webhooks=False, poll=0.3).generate(PROMPT, Control())
+    assert redirected.value.code == "provider-bad-output" and "redirect" in redirected.value.message
+
+    fake.behaviour = "succeed"
+    monkeypatch.setitem(replicate_provider.MAX_OUTPUT_BYTES, "image", 1000)
+    with pytest.raises(ProviderError) as too_big:
+        provider(fake, webhooks=False, poll=0.3).generate(PROMPT, Control())
+    assert too_big.value.code == "provider-bad-output" and "larger than 1,000 bytes" in too_big.value.message
+
+
+class WorkerDied(BaseException):
+    pass
+
+
+class CheckpointedControl(Control):
+    """An item's control with its checkpoint; `die` makes the worker die once it is waiting."""
+
+    def __init__(self, job_id: str, die: bool = False) -> None:
+        super().__init__()
+        self.checkpoint = replicate_provider.ItemCheckpoint(job_id, "asset")
+        self.die = die
+
+    def cancelled(self) -> bool:
+        if self.die:
+            raise WorkerDied()
+        return False
+
+
+def test_a_retried_item_resumes_its_prediction_instead_of_paying_for_another(fake: FakeReplicate) -> None:
+    job_id = f"resume-{uuid.uuid4().hex[:8]}"
+
+    with pytest.raises(WorkerDied):
+        provider(fake, webhooks=True, poll=0.3).generate(PROMPT, CheckpointedControl(job_id, die=True))
+    [first] = fake.predictions
+    item = platform.db().document(f"jobs/{job_id}/items/asset").get().to_dict() or {}
+    assert item["checkpoint"]["prediction_id"] == first  # kept before waiting
+
+    asset = provider(fake, webhooks=True, poll=0.3).generate(PROMPT, CheckpointedControl(job_id))
+
+    assert Image.open(io.BytesIO(asset.data)).size == (320, 180)
+    assert fake.creates == 1 and list(fake.predictions) == [first]

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+
+from mediajobs.cli import client
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,8 +42,15 @@ def compile_rules() -> Iterator[Any]:
     def load(name: str, content: str) -> requests.Response:
         return requests.put(url, json={"rules": {"files": [{"name": name, "content": content}]}}, timeout=30)
 
+    class Compiler:
+        def __call__(self, content: str) -> requests.Response:
+            return load("storage.rules", as_firestore_ruleset(content))
+
+        def evaluable(self, content: str) -> requests.Response:
+            return load("storage.rules", as_evaluable_ruleset(content))
+
     try:
-        yield lambda content: load("storage.rules", as_firestore_ruleset(content))
+        yield Compiler()
     finally:  # the other tests need firestore.rules back
         assert load("firestore.rules", (ROOT / "firestore.rules").read_text()).status_code == 200
 
@@ -62,3 +72,56 @@ def test_the_compile_check_catches_mistakes(compile_rules: Any) -> None:
     misspelled = compile_rules(rules.replace("if ownsJob(jobId) ||", "if ownJob(jobId) ||"))
     issues = [i["description"] for i in misspelled.json().get("issues", [])]
     assert "Unused function: ownsJob." in issues, misspelled.text
+
+
+def as_evaluable_ruleset(storage_rules: str) -> str:
+    """The Storage ruleset mapped so that the Firestore emulator also evaluates it: an object's
+    metadata (contentType, size) becomes the fields of a document written at the object's path."""
+    text = as_firestore_ruleset(storage_rules)
+    return text.replace("request.resource.contentType", "request.resource.data.contentType").replace(
+        "request.resource.size", "request.resource.data.size"
+    )
+
+
+def upload_allowed(user: client.User, path: str, content_type: str, size: int) -> bool:
+    base = (
+        f"http://{os.environ['FIRESTORE_EMULATOR_HOST']}/v1/projects/{os.environ['GCLOUD_PROJECT']}"
+        "/databases/(default)/documents"
+    )
+    collection, doc_id = path.rsplit("/", 1)
+    fields = {"contentType": {"stringValue": content_type}, "size": {"integerValue": str(size)}}
+    response = requests.post(
+        f"{base}/{collection}?documentId={doc_id}",
+        json={"fields": fields},
+        headers={"Authorization": f"Bearer {user.id_token}"},
+        timeout=30,
+    )
+    assert response.status_code in (200, 403), response.text[:300]
+    return response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("content_type", "size", "allowed"),
+    [
+        ("image/png", 1000, True),
+        ("image/jpeg", 1000, True),
+        ("application/zip", 1000, True),
+        ("video/mp4", 500 * 1024 * 1024, True),
+        ("image/png", 300 * 1024 * 1024, False),
+        ("image/svg+xml", 1000, False),
+        ("image/SVG+XML", 1000, False),
+        ("text/html", 1000, False),
+        ("image/x-html-script", 1000, False),
+        ("application/javascript", 1000, False),
+        ("application/xhtml+xml", 1000, False),
+    ],
+)
+def test_uploads_of_script_capable_types_are_refused(
+    compile_rules: Any, user: client.User, content_type: str, size: int, allowed: bool
+) -> None:
+    reply = compile_rules.evaluable((ROOT / "storage.rules").read_text())
+    assert reply.status_code == 200, reply.text
+    tag = uuid.uuid4().hex[:8]
+
+    assert upload_allowed(user, f"users/{user.uid}/uploads/{tag}", content_type, size) is allowed
+    assert not upload_allowed(user, f"users/someone-else/uploads/{tag}", "image/png", 1000)

@@ -199,8 +199,16 @@ class FakeBucket:
         bucket = self
 
         class Blob:
-            def upload_from_string(self, data: bytes, content_type: str) -> None:
+            content_disposition: str | None = None
+
+            def upload_from_string(
+                self, data: bytes, content_type: str, if_generation_match: int | None = None
+            ) -> None:
+                assert self.content_disposition == "attachment"
                 bucket.stored[path] = data
+
+            def delete(self) -> None:
+                del bucket.stored[path]
 
         return Blob()
 
@@ -236,13 +244,17 @@ def test_upload_answers_202_or_a_clear_4xx(files: list[tuple[str, bytes]], optio
     bucket = FakeBucket()
     started: list[dict[str, Any]] = []
 
-    def create_job(caller: CallerInfo, job_type: str, input: dict[str, Any], options: dict[str, Any]) -> str:
+    def create_job(
+        caller: CallerInfo, job_type: str, input: dict[str, Any], options: dict[str, Any], job_id: str
+    ) -> str:
         started.append(input)
-        return "job-1"
+        return job_id
 
     with (
         mock.patch.object(upload, "_caller", return_value=CallerInfo(uid="u1", is_admin=False)),
         mock.patch.object(platform, "bucket", return_value=bucket),
+        mock.patch.object(upload, "reserve_job_slot", return_value="job-1") as reserved,
+        mock.patch.object(upload, "release_job_slot") as released,
         mock.patch.object(upload, "create_job", side_effect=create_job),
     ):
         try:
@@ -252,6 +264,7 @@ def test_upload_answers_202_or_a_clear_4xx(files: list[tuple[str, bytes]], optio
     body = json.loads(response.get_data(as_text=True))
     if response.status_code == 202:
         assert body == {"job_id": "job-1"} and started == [{"paths": list(bucket.stored)}]
+        assert reserved.call_count == 1 and released.call_count == 0
         for path in bucket.stored:
             assert path.startswith("users/u1/uploads/") and path.count("/") == 4
             name = path.rsplit("/", 1)[1]
@@ -259,3 +272,4 @@ def test_upload_answers_202_or_a_clear_4xx(files: list[tuple[str, bytes]], optio
     else:
         assert response.status_code in (400, 413) and body["error"]["status"] == "invalid-argument"
         assert body["error"]["message"].strip() and not bucket.stored and not started
+        assert released.call_count == reserved.call_count  # a slot reserved for a refused upload is given back

@@ -120,7 +120,12 @@ def request_of(body: bytes, headers: dict[str, str], method: str = "POST") -> Re
 
 def call_webhook(req: Request) -> tuple[int, dict[str, Any], list[webhook.PredictionNews]]:
     recorded: list[webhook.PredictionNews] = []
-    with mock.patch.object(webhook, "record", side_effect=recorded.append):
+
+    def record(news: webhook.PredictionNews) -> bool:
+        recorded.append(news)
+        return True  # a prediction of ours
+
+    with mock.patch.object(webhook, "record", side_effect=record):
         response = webhook.handle_replicate_webhook(req, secret=SECRET)
     body = json.loads(response.get_data(as_text=True))
     assert isinstance(body.get("message"), str) and body["message"].strip()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import random
+import tracemalloc
 import zipfile
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -134,3 +137,81 @@ def test_sniff_trusts_bytes_not_names() -> None:
     assert sniff(fx.mixed_zip(1)) == "application/zip"
     assert sniff(b"GIF89a...") == "image/gif"
     assert sniff(b"plain text") is None
+
+
+def test_small_entries_that_expand_too_much_are_a_zip_bomb() -> None:
+    """340 KB that would expand to 300 MiB: no entry is exempt from the ratio check for being small."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for index in range(300):
+            archive.writestr(f"{index}.png", bytes(1024 * 1024))
+    assert len(buffer.getvalue()) < 400 * 1024
+
+    with pytest.raises(ingest.ArchiveRefused) as raised:
+        ingest.expand_zip("small-bombs.zip", buffer.getvalue())
+
+    assert raised.value.code == "zip-bomb" and "expands" in raised.value.message
+
+
+def test_a_whole_archive_that_claims_more_than_its_ratio_is_refused() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("a.png", fx.photo("coffee", "PNG", size=(64, 64)))
+    with pytest.raises(ingest.ArchiveRefused) as raised:
+        ingest.CheckedZip("claims.zip", io.BytesIO(buffer.getvalue()), archive_size=10)
+    assert raised.value.code == "zip-bomb" and "as a whole" in raised.value.message
+
+
+class Sink(io.RawIOBase):
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+        self.largest_write = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.total += len(data)
+        self.largest_write = max(self.largest_write, len(data))
+        return len(data)
+
+
+def test_entries_are_copied_out_in_bounded_memory(tmp_path: Path) -> None:
+    """A 24 MB entry read from a file (as from Storage's ranged reader) never sits in memory whole."""
+    big = random.Random(7).randbytes(24 * 1024 * 1024)
+    archive_path = tmp_path / "big.zip"
+    with zipfile.ZipFile(archive_path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("big.png", big)
+        archive.writestr("small.jpg", fx.photo("coffee", size=(64, 64)))
+    del big
+    sink = Sink()
+
+    tracemalloc.start()
+    try:
+        with archive_path.open("rb") as file:
+            checked = ingest.CheckedZip("big.zip", file, archive_path.stat().st_size)
+            for image in checked.images:
+                checked.copy(image, sink)  # type: ignore[arg-type]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert [image.entry for image in checked.images] == ["big.png", "small.jpg"]
+    assert sink.total > 24 * 1024 * 1024 and sink.largest_write <= ingest.COPY_CHUNK
+    assert peak < 6 * 1024 * 1024, peak
+
+
+@pytest.mark.parametrize(
+    ("name", "head", "archive"),
+    [
+        ("x.png", b"PK\x03\x04\x14\x00\x00\x00", True),  # a ZIP named like an image
+        ("x.jpg", b"\x1f\x8b\x08\x00", True),  # gzip
+        ("x.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\r", False),
+        ("x.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF", False),
+        ("x.zip", b"\xff\xd8\xff\xe0\x00\x10JFIF", True),  # the name alone is enough to send it to the plan task
+        ("x.png", b"", True),  # missing or unreadable: the plan task looks at it
+    ],
+)
+def test_the_inline_plan_decision_sniffs_the_bytes(name: str, head: bytes, archive: bool) -> None:
+    assert ingest.any_archive([("plain.jpg", b"\xff\xd8\xff\xe0"), (name, head)]) is archive

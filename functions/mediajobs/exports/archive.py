@@ -35,7 +35,7 @@ def safe_filename(name: object, fallback: str) -> str:
     text = posixpath.basename(text.replace("\\", "/"))  # drop any directory part
     text = _UNSAFE.sub("_", text).strip(" .")
     if not text or set(text) <= {"_"}:
-        text = _UNSAFE.sub("_", fallback).strip(" .") or "file"
+        text = _UNSAFE.sub("_", unicodedata.normalize("NFC", fallback)).strip(" .") or "file"
     if len(text) > MAX_NAME_LENGTH or len(text.encode("utf-8")) > MAX_NAME_BYTES:
         stem, ext = posixpath.splitext(text)
         ext = ext[:16]

@@ -68,6 +68,9 @@ def json_bytes(value: Any) -> int:
     return len(json.dumps(value, default=str, ensure_ascii=False).encode())
 
 
+JOB_RETENTION = dt.timedelta(days=30)  # `expire_at`: Firestore's TTL policy deletes the job after this
+
+
 class Progress(pydantic.BaseModel):
     total: int = 0
     done: int = 0
@@ -183,6 +186,7 @@ def new_job_document(
         "started_at": None,
         "finished_at": None,
         "heartbeat_at": None,
+        "expire_at": dt.datetime.now(dt.UTC) + JOB_RETENTION,
     }
 
 

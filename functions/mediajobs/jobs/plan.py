@@ -20,7 +20,7 @@ from mediajobs.jobs import queues, store
 from mediajobs.jobs.finish import fail_job, finalize_job
 from mediajobs.jobs.kinds import JobFailed, JobKind, kind_of
 from mediajobs.jobs.leases import LeaseKeeper, lease_held
-from mediajobs.jobs.models import MAX_LABEL_BYTES, ErrorInfo, Job, JobStatus, PlanState, clip
+from mediajobs.jobs.models import JOB_RETENTION, MAX_LABEL_BYTES, ErrorInfo, Job, JobStatus, PlanState, clip
 from mediajobs.jobs.store import SERVER_TIMESTAMP, now
 from mediajobs.jobs.validate import validated
 
@@ -102,7 +102,13 @@ def _plan(job: Job, plan_state: PlanState) -> None:
         # Merged, with no `enqueued_all: False`: a duplicate run of this task (a retry while the
         # first is still going) must never take back a finished plan's `enqueued_all: True`.
         plan_ref.set(
-            {"total": total, "shards": store.shards_for(total), "planned_at": SERVER_TIMESTAMP, "items_written": True},
+            {
+                "total": total,
+                "shards": store.shards_for(total),
+                "planned_at": SERVER_TIMESTAMP,
+                "items_written": True,
+                "expire_at": now() + JOB_RETENTION,
+            },
             merge=True,
         )
     if not _enqueue_chunks(job_id, kind, first_chunk=plan_state.enqueued_chunks):
@@ -201,6 +207,7 @@ def _write_items(job_id: str, specs: Any) -> int:
     """Creates item documents that do not exist yet; returns how many items the job has."""
     db = platform.db()
     items = store.items_ref(job_id)
+    expires = now() + JOB_RETENTION  # with the job: Firestore's TTL does not follow subcollections
     total = 0
     seen: set[str] = set()
     for chunk in batched(specs, WRITE_BATCH):
@@ -222,6 +229,7 @@ def _write_items(job_id: str, specs: Any) -> int:
                         "status": "pending",
                         "attempts": 0,
                         "created_at": SERVER_TIMESTAMP,
+                        "expire_at": expires,
                     },
                 )
         batch.commit()

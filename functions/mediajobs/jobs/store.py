@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from google.cloud import firestore as gfs
 
 from mediajobs import platform
-from mediajobs.jobs.models import Job
+from mediajobs.jobs.models import JOB_RETENTION, Job
 
 if TYPE_CHECKING:
     from google.cloud.firestore import CollectionReference, DocumentReference
@@ -109,4 +109,4 @@ def paged(query: Any, page_size: int = 1000) -> Iterator[Any]:
 
 
 def count_increment(status: str) -> dict[str, Any]:
-    return {status: gfs.Increment(1)}
+    return {status: gfs.Increment(1), "expire_at": now() + JOB_RETENTION}

@@ -1,8 +1,11 @@
 """Turns uploaded files (images or ZIP archives of images) into the images of a batch, safely.
 
-ZIP archives are untrusted: entry count, total uncompressed size and compression ratio are
-bounded before anything is extracted (ZIP bombs), names never become paths (traversal),
-nested archives are not expanded, and encrypted or corrupt archives give a clear error.
+ZIP archives are untrusted: entry count, total uncompressed size and the compression ratio
+of every entry and of the whole archive are bounded before anything is extracted (ZIP
+bombs), names never become paths (traversal), nested archives are not expanded, and
+encrypted or corrupt archives give a clear error. Archives are read through a seekable file
+(a ranged reader over Storage) and entries are copied out in small chunks, one at a time, so
+memory stays bounded whatever the archive holds.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import lzma
 import posixpath
 import zipfile
 import zlib
+from collections.abc import Iterable
+from typing import IO, Any
 
 from mediajobs.errors import CodedError
 from mediajobs.exports.archive import safe_filename
@@ -20,7 +25,10 @@ from mediajobs.exports.archive import safe_filename
 MAX_ENTRIES = 1000
 MAX_TOTAL_UNCOMPRESSED = 1024 * 1024 * 1024  # 1 GiB for a whole archive
 MAX_ENTRY_BYTES = 100 * 1024 * 1024
-MAX_RATIO = 100  # uncompressed / compressed, per entry (images barely compress)
+MAX_RATIO = 100  # uncompressed / compressed, per entry and per archive (images barely compress)
+COPY_CHUNK = 1024 * 1024  # what one entry copy holds in memory at a time
+READ_CHUNK = 1024 * 1024  # what the ranged reader over Storage holds
+HEAD_BYTES = 12  # enough for every signature that tells an archive from an image
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif", ".avif")
 ARCHIVE_EXTENSIONS = (".zip", ".7z", ".rar", ".tar", ".gz", ".tgz")
 # What reading one damaged entry can raise: zipfile's own errors, and the decompressors' (a
@@ -52,13 +60,97 @@ def is_zip(name: str, data: bytes) -> bool:
     return data[:4] in (b"PK\x03\x04", b"PK\x05\x06") or name.lower().endswith(".zip")
 
 
-def expand_zip(source: str, data: bytes) -> tuple[list[ImageEntry], list[Skipped]]:
-    """The image entries of a ZIP and the entries skipped, with reasons."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
-    except ENTRY_ERRORS as error:  # e.g. NotImplementedError "zip file version 6.4" from a damaged directory
-        raise ArchiveRefused("corrupt-archive", f"{source} is not a readable ZIP archive ({error}).") from None
+def sniffs_as_archive(head: bytes) -> bool:
+    """True when the first bytes of a file are an archive's, whatever its name says (ZIP,
+    7z, RAR, gzip, bzip2, xz; a tar has no magic this early)."""
+    return head[:4] in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08") or head.startswith(
+        (b"7z\xbc\xaf\x27\x1c", b"Rar!", b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")
+    )
+
+
+def any_archive(heads: Iterable[tuple[str, bytes]]) -> bool:
+    """True if one of (name, first bytes) is an archive by its bytes or by its name; a file
+    that could not be read counts as one (the plan task, not the start trigger, looks at it)."""
+    return any(not head or sniffs_as_archive(head) or name.lower().endswith(ARCHIVE_EXTENSIONS) for name, head in heads)
+
+
+@dataclasses.dataclass(frozen=True)
+class ZipImage:
+    entry: str  # name inside the archive
+    name: str  # safe file name, for outputs
+    info: zipfile.ZipInfo
+
+
+class EntryUnreadable(Exception):
+    def __init__(self, skipped: Skipped) -> None:
+        super().__init__(skipped.message)
+        self.skipped = skipped
+
+
+class CheckedZip:
+    """An archive whose directory passed every check; its images are copied out one at a time.
+
+    `file` must be seekable (zipfile reads the directory at the end first): a BytesIO, a local
+    file, or a ranged reader over a Storage object (`open_in_storage`)."""
+
+    def __init__(self, source: str, file: IO[bytes], archive_size: int) -> None:
+        self.source = source
+        try:
+            self.archive = zipfile.ZipFile(file)
+            infos = self.archive.infolist()
+        except ENTRY_ERRORS as error:  # e.g. NotImplementedError "zip file version 6.4" from a damaged directory
+            raise ArchiveRefused("corrupt-archive", f"{source} is not a readable ZIP archive ({error}).") from None
+        _check_directory(source, infos, archive_size)
+        self.images: list[ZipImage] = []
+        self.skipped: list[Skipped] = []
+        for info in infos:
+            if not info.filename or not info.is_dir():  # folders are structure, not content
+                self._sort(info)
+
+    def _sort(self, info: zipfile.ZipInfo) -> None:
+        source, name = self.source, info.filename
+        base = posixpath.basename(name.replace("\\", "/").rstrip("/"))
+        lower = base.lower()
+        if not name:  # a name that starts with NUL reads as "" (and ZipInfo.is_dir() then fails)
+            self.skipped.append(Skipped(source, name, "corrupt-entry", "An entry has no usable name; skipped."))
+        elif base.startswith(".") or "__MACOSX" in name.split("/"):
+            self.skipped.append(Skipped(source, name, "hidden-file", f"{name} is a hidden or system file."))
+        elif lower.endswith(ARCHIVE_EXTENSIONS):
+            message = f"{name} is an archive inside the archive; not expanded."
+            self.skipped.append(Skipped(source, name, "nested-archive", message))
+        elif not lower.endswith(IMAGE_EXTENSIONS):
+            self.skipped.append(Skipped(source, name, "not-an-image", f"{name} is not an image file."))
+        elif info.file_size > MAX_ENTRY_BYTES:
+            message = f"{name} is {info.file_size:,} bytes; the limit is {MAX_ENTRY_BYTES:,}."
+            self.skipped.append(Skipped(source, name, "too-large", message))
+        else:
+            self.images.append(ZipImage(name, safe_filename(base, fallback="image"), info))
+
+    def copy(self, image: ZipImage, out: IO[bytes]) -> int:
+        """Writes the image's bytes to `out` a chunk at a time; EntryUnreadable if it is damaged
+        (then `out` may hold part of it: write to something that only keeps a finished copy)."""
+        copied = 0
+        try:
+            with self.archive.open(image.info) as entry:
+                while chunk := entry.read(COPY_CHUNK):
+                    copied += len(chunk)
+                    if copied > MAX_ENTRY_BYTES:  # zipfile stops at the declared size; this is a second fence
+                        raise ValueError("larger than declared")
+                    out.write(chunk)
+        except ENTRY_ERRORS as error:
+            message = f"{image.entry} cannot be extracted ({error})."
+            raise EntryUnreadable(Skipped(self.source, image.entry, "corrupt-entry", message)) from None
+        return copied
+
+    def read(self, image: ZipImage) -> bytes:
+        buffer = io.BytesIO()
+        self.copy(image, buffer)
+        return buffer.getvalue()
+
+
+def _check_directory(source: str, infos: list[zipfile.ZipInfo], archive_size: int) -> None:
+    """Refuses the archive before anything is extracted: too many entries, too big, encrypted,
+    or compressed more than a real photo ever is (every entry, and the archive as a whole)."""
     if len(infos) > MAX_ENTRIES:
         raise ArchiveRefused("too-many-entries", f"{source} has {len(infos)} entries; the limit is {MAX_ENTRIES}.")
     declared = sum(info.file_size for info in infos)
@@ -66,53 +158,57 @@ def expand_zip(source: str, data: bytes) -> tuple[list[ImageEntry], list[Skipped
         raise ArchiveRefused(
             "zip-bomb", f"{source} would expand to {declared:,} bytes; the limit is {MAX_TOTAL_UNCOMPRESSED:,}."
         )
+    if declared > MAX_RATIO * max(archive_size, 1):
+        ratio = declared // max(archive_size, 1)
+        raise ArchiveRefused("zip-bomb", f"{source} expands {ratio}x as a whole; refused as a ZIP bomb.")
     for info in infos:
         if info.flag_bits & 0x1:
             raise ArchiveRefused(
                 "encrypted-archive", f"{source} is encrypted ({info.filename}); upload it without a password."
             )
-        if info.file_size > 1024 * 1024 and info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
+        if info.file_size > MAX_RATIO * max(info.compress_size, 1):
             ratio = info.file_size // max(info.compress_size, 1)
             raise ArchiveRefused("zip-bomb", f"{source}: {info.filename} expands {ratio}x; refused as a ZIP bomb.")
+
+
+def open_in_storage(blob: Any) -> IO[bytes]:
+    """A seekable reader over a Storage object that holds one small range at a time."""
+    reader: IO[bytes] = blob.open("rb", chunk_size=READ_CHUNK)
+    return reader
+
+
+def expand_zip(source: str, data: bytes) -> tuple[list[ImageEntry], list[Skipped]]:
+    """The image entries of a ZIP held in memory and the entries skipped, with reasons."""
+    checked = CheckedZip(source, io.BytesIO(data), len(data))
     images: list[ImageEntry] = []
-    skipped: list[Skipped] = []
-    for info in infos:
-        name = info.filename
-        base = posixpath.basename(name.replace("\\", "/").rstrip("/"))
-        lower = base.lower()
-        if not name:  # a name that starts with NUL reads as "" (and ZipInfo.is_dir() then fails)
-            skipped.append(Skipped(source, name, "corrupt-entry", "An entry has no usable name; skipped."))
-            continue
-        if info.is_dir():
-            continue  # folders are structure, not content
-        if base.startswith(".") or "__MACOSX" in name.split("/"):
-            skipped.append(Skipped(source, name, "hidden-file", f"{name} is a hidden or system file."))
-        elif lower.endswith(ARCHIVE_EXTENSIONS):
-            skipped.append(
-                Skipped(source, name, "nested-archive", f"{name} is an archive inside the archive; not expanded.")
-            )
-        elif not lower.endswith(IMAGE_EXTENSIONS):
-            skipped.append(Skipped(source, name, "not-an-image", f"{name} is not an image file."))
-        elif info.file_size > MAX_ENTRY_BYTES:
-            skipped.append(
-                Skipped(
-                    source, name, "too-large", f"{name} is {info.file_size:,} bytes; the limit is {MAX_ENTRY_BYTES:,}."
-                )
-            )
-        else:
-            try:
-                content = _read_bounded(archive, info)
-            except ENTRY_ERRORS as error:
-                skipped.append(Skipped(source, name, "corrupt-entry", f"{name} cannot be extracted ({error})."))
-                continue
-            images.append(ImageEntry(source, name, safe_filename(base, fallback="image"), content))
+    skipped = list(checked.skipped)
+    for image in checked.images:
+        try:
+            images.append(ImageEntry(source, image.entry, image.name, checked.read(image)))
+        except EntryUnreadable as unreadable:
+            skipped.append(unreadable.skipped)
     return images, skipped
 
 
-def _read_bounded(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    """Reads an entry without trusting its declared size."""
-    with archive.open(info) as entry:
-        content = entry.read(MAX_ENTRY_BYTES + 1)
-    if len(content) > MAX_ENTRY_BYTES:
-        raise ValueError("larger than declared")
-    return content
+def copy_to_storage(checked: CheckedZip, image: ZipImage, blob: Any) -> None:
+    """Copies one image out of the archive into a Storage object, in bounded memory; a damaged
+    entry raises EntryUnreadable and leaves no object behind."""
+    from mediajobs.storage_io import SpillingUpload
+
+    upload = SpillingUpload(blob, "application/octet-stream")
+    checked.copy(image, upload)  # type: ignore[arg-type]  # a write-only binary stream
+    upload.finish()
+
+
+def heads_in_storage(bucket: Any, paths: list[str], threads: int = 8) -> list[tuple[str, bytes]]:
+    """(path, first bytes) of each object; b"" for one that is missing, empty or unreadable."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def head(path: str) -> tuple[str, bytes]:
+        try:
+            return path, bucket.blob(path).download_as_bytes(start=0, end=HEAD_BYTES - 1)
+        except Exception:  # noqa: BLE001 - the plan task looks at it again and says what is wrong
+            return path, b""
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(head, paths))

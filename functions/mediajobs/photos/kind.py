@@ -85,10 +85,13 @@ class PhotoBatchJob(JobKind):
         return None
 
     def plans_quickly(self, input: PhotoInput) -> bool:
-        """A few plain images (no archive to read and expand) are planned by the start trigger."""
-        return len(input.paths) <= QUICK_PLAN_MAX_PATHS and not any(
+        """A few plain images (no archive to read and expand) are planned by the start trigger;
+        what is an archive is decided by the bytes (a ZIP named x.png is one), as the plan does."""
+        if len(input.paths) > QUICK_PLAN_MAX_PATHS or any(
             p.lower().endswith(ingest.ARCHIVE_EXTENSIONS) for p in input.paths
-        )
+        ):
+            return False
+        return not ingest.any_archive(ingest.heads_in_storage(platform.bucket(), input.paths))
 
     def plan(self, job: Job, input: PhotoInput, options: PhotoOptions) -> Iterable[ItemSpec]:
         bucket = platform.bucket()
@@ -115,27 +118,27 @@ class PhotoBatchJob(JobKind):
                 name = posixpath.basename(path)
                 yield spec(name, {"input_path": path, "name": name, "output_stem": _stem(names, name)})
                 continue
-            try:
-                data = blob.download_as_bytes()
+            try:  # read through a ranged reader and copied out an entry at a time: bounded memory
+                with ingest.open_in_storage(blob) as file:
+                    checked = ingest.CheckedZip(path, file, int(blob.size or 0))
+                    skipped.extend(checked.skipped)
+                    for image in checked.images:
+                        if index >= MAX_IMAGES_PER_JOB:
+                            skipped.append(ingest.Skipped(path, image.entry, "too-many-images", "over the job's limit"))
+                            continue
+                        extracted = f"jobs/{job.id}/inputs/{index + 1:05d}-{image.name}"
+                        try:
+                            ingest.copy_to_storage(checked, image, bucket.blob(extracted))
+                        except ingest.EntryUnreadable as unreadable:
+                            skipped.append(unreadable.skipped)
+                            continue
+                        stem = _stem(names, image.name)
+                        label = f"{posixpath.basename(path)}:{image.entry}"
+                        yield spec(label, {"input_path": extracted, "name": image.entry, "output_stem": stem})
             except gexc.NotFound:
                 yield spec(path, {"error": {"code": "input-missing", "message": f"{path} is not in Storage."}})
-                continue
-            try:
-                images, skipped_here = ingest.expand_zip(path, data)
             except ingest.ArchiveRefused as refused:
                 yield spec(path, {"error": {"code": refused.code, "message": refused.message}})
-                continue
-            skipped.extend(skipped_here)
-            for image in images:
-                if index >= MAX_IMAGES_PER_JOB:
-                    skipped.append(ingest.Skipped(path, image.entry or "", "too-many-images", "over the job's limit"))
-                    continue
-                extracted = f"jobs/{job.id}/inputs/{index + 1:05d}-{image.name}"
-                bucket.blob(extracted).upload_from_string(image.data)
-                label = f"{posixpath.basename(path)}:{image.entry}"
-                yield spec(
-                    label, {"input_path": extracted, "name": image.entry, "output_stem": _stem(names, image.name)}
-                )
         store.kind_ref(job.id, "photo_skipped").set(
             {"skipped": [vars(s) for s in skipped[:MAX_SKIPPED_RECORDED]], "count": len(skipped)}
         )

@@ -1,25 +1,32 @@
 """The `upload` HTTP function: a multipart POST of images or ZIP files starts a photo_batch.
 
 POST /upload   Authorization: Bearer <Firebase ID token>
-               file=<image or zip> (repeatable), options=<JSON of photo options>
+               file=<image or zip> (repeatable; `files` also),
+               options=<JSON of photo options> and/or one form field per option
+               (remove_bg=true, crop_face=false, model=u2netp, output_format, face_size, face_margin)
 -> 202 {"job_id": ...}   or 4xx {"error": {"status", "message"}}
+
+The body is parsed as it arrives and each file is streamed into Storage through a bounded
+buffer; nothing is read whole. The user's job slot is reserved before the first byte is
+stored, and a refused upload deletes what it stored and gives the slot back.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 import pydantic
 from firebase_admin import auth
 from firebase_functions import https_fn, logger
 from flask import Request, Response
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from mediajobs import config, platform
 from mediajobs.exports.archive import safe_filename
-from mediajobs.jobs.api import CallerInfo, create_job
+from mediajobs.jobs.api import CallerInfo, create_job, release_job_slot, reserve_job_slot
 from mediajobs.photos.kind import PhotoOptions
+from mediajobs.storage_io import SpillingUpload
 from mediajobs.validation import describe
 
 HTTP_STATUS = {
@@ -44,6 +51,12 @@ SIGNATURES = (
     (4, b"ftypavif", "image/avif"),
     (0, b"PK\x03\x04", "application/zip"),
 )
+SNIFF_BYTES = 12  # enough for every signature above
+READ_CHUNK = 64 * 1024  # what is read from the request at a time
+MAX_FIELD_BYTES = 64 * 1024  # a form field (options) is small
+FILE_FIELDS = ("file", "files")
+OPTION_FIELDS = tuple(PhotoOptions.model_fields)
+MODEL_FETCH_COMMAND = "MEDIAJOBS_WITH_U2NET=1 scripts/setup"
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "POST, OPTIONS",
@@ -84,7 +97,19 @@ def handle_upload(req: Request) -> Response:
     except https_fn.HttpsError as error:
         code = error.code.value
         return reply(HTTP_STATUS.get(code, 500), {"error": {"status": code, "message": error.message}})
+    finally:
+        _drain(req)
     return reply(202, {"job_id": job_id})
+
+
+def _drain(req: Request) -> None:
+    """Reads what is left of a refused body a chunk at a time: the framework would otherwise
+    read it whole into memory before answering."""
+    try:
+        while req.stream.read(READ_CHUNK):
+            pass
+    except Exception:  # noqa: BLE001 - the client went away; nothing to answer
+        pass
 
 
 def _caller(req: Request) -> CallerInfo:
@@ -98,50 +123,175 @@ def _caller(req: Request) -> CallerInfo:
     return CallerInfo(uid=str(claims["uid"]), is_admin=claims.get("admin") is True)
 
 
+def model_missing(model: str) -> str | None:
+    """Why the background model cannot be used here (its file is not in functions/models/), or None."""
+    from mediajobs.photos.processing import model_available
+
+    if model_available(model):
+        return None
+    return (
+        f"The background model {model!r} is not installed in this deployment; use 'u2netp', or fetch it "
+        f"with `{MODEL_FETCH_COMMAND}` and deploy again."
+    )
+
+
 def _start_batch(req: Request, caller: CallerInfo) -> str:
-    max_files = config.UPLOAD_MAX_FILES.value
-    max_bytes = config.UPLOAD_MAX_MB.value * 1024 * 1024
+    max_bytes = config.UPLOAD_MAX_MB.value * 1_000_000  # MB: under Cloud Run's 32 MiB, which answers without our JSON
     if (req.content_length or 0) > max_bytes:
         raise UploadError(413, "too-large", f"The request is over {config.UPLOAD_MAX_MB.value} MB.")
-    if not (req.mimetype or "").startswith("multipart/form-data"):
+    boundary = req.mimetype_params.get("boundary", "")
+    if req.mimetype != "multipart/form-data" or not boundary:
         raise UploadError(400, "invalid-argument", "Send multipart/form-data with one or more 'file' fields.")
-    files = [f for _, f in req.files.items(multi=True)]
-    if not files:
-        raise UploadError(400, "invalid-argument", "No files in the request: add one or more 'file' fields.")
-    if len(files) > max_files:
-        raise UploadError(400, "invalid-argument", f"{len(files)} files sent; the limit is {max_files} per upload.")
+    job_id = reserve_job_slot(caller.uid)  # before any byte is stored
+    batch = _Batch(caller.uid, job_id, max_bytes)
     try:
-        options = json.loads(req.form.get("options") or "{}")
-    except json.JSONDecodeError as error:
-        raise UploadError(400, "invalid-argument", f"options is not valid JSON: {error}") from None
-    except RecursionError:
-        raise UploadError(400, "invalid-argument", "options is nested too deeply to be photo options.") from None
-    if not isinstance(options, dict):
-        raise UploadError(400, "invalid-argument", "options must be a JSON object.")
-    try:
-        PhotoOptions.model_validate(options)  # before storing anything
-    except pydantic.ValidationError as error:
-        raise UploadError(400, "invalid-argument", describe(error, "options")) from None
+        batch.receive(req.stream, boundary.encode("latin-1"))
+        options = batch.options()
+        if options.remove_bg and (problem := model_missing(options.model)):
+            raise UploadError(412, "failed-precondition", problem)
+        paths = [path for path, _ in batch.stored]
+        created = create_job(caller, "photo_batch", {"paths": paths}, options.model_dump(), job_id=job_id)
+    except BaseException:
+        batch.discard()
+        release_job_slot(caller.uid, job_id)
+        raise
+    logger.info("upload started a photo batch", job_id=created, files=len(batch.stored), bytes=batch.total)
+    return created
 
-    batch = uuid.uuid4().hex[:12]
-    stored: list[tuple[str, bytes, str]] = []
-    total = 0
-    for index, upload in enumerate(files):
-        data = upload.stream.read(max_bytes + 1)
-        total += len(data)
-        name = safe_filename(upload.filename or "", fallback=f"upload-{index}")
-        if total > max_bytes:
+
+class _Batch:
+    """The files of one upload, streamed into users/{uid}/uploads/{job_id}/ as they arrive."""
+
+    def __init__(self, uid: str, job_id: str, max_bytes: int) -> None:
+        self.folder = f"users/{uid}/uploads/{job_id}"
+        self.max_bytes = max_bytes
+        self.max_files = config.UPLOAD_MAX_FILES.value
+        self.stored: list[tuple[str, int]] = []  # (path, size)
+        self.total = 0
+        self.fields: dict[str, str] = {}
+        self._file: _IncomingFile | None = None
+        self._field: tuple[str, bytearray] | None = None
+
+    def receive(self, stream: Any, boundary: bytes) -> None:
+        decoder = MultipartDecoder(boundary, max_form_memory_size=MAX_FIELD_BYTES)
+        ended = False
+        while not ended:
+            chunk = stream.read(READ_CHUNK)
+            decoder.receive_data(chunk or None)
+            event = decoder.next_event()
+            while not isinstance(event, NeedData):
+                if isinstance(event, Epilogue):
+                    ended = True
+                    break
+                self._on(event)
+                event = decoder.next_event()
+            if not chunk and not ended:
+                raise UploadError(400, "invalid-argument", "The multipart body ended early.")
+        if not self.stored:
+            raise UploadError(400, "invalid-argument", "No files in the request: add one or more 'file' fields.")
+
+    def _on(self, event: Any) -> None:
+        if isinstance(event, File) and event.name in FILE_FIELDS:
+            if len(self.stored) >= self.max_files:
+                raise UploadError(400, "invalid-argument", f"Over {self.max_files} files sent; that is the limit.")
+            index = len(self.stored)
+            name = safe_filename(event.filename or "", fallback=f"upload-{index}")
+            self._file = _IncomingFile(f"{self.folder}/{index:03d}-{name}", name)
+        elif isinstance(event, Field | File):
+            if event.name not in ("options", *OPTION_FIELDS):
+                known = ", ".join(("file", "options", *OPTION_FIELDS))
+                raise UploadError(400, "invalid-argument", f"Unknown form field {event.name!r}; known: {known}.")
+            if event.name in self.fields:
+                raise UploadError(400, "invalid-argument", f"The form field {event.name!r} is sent twice.")
+            self._field = (event.name, bytearray())
+        elif isinstance(event, Data):
+            self._on_data(event.data, event.more_data)
+
+    def _on_data(self, data: bytes, more: bool) -> None:
+        if self._field is not None:
+            name, value = self._field
+            value += data
+            if len(value) > MAX_FIELD_BYTES:
+                raise UploadError(400, "invalid-argument", f"The form field {name!r} is too long.")
+            if not more:
+                self.fields[name] = value.decode("utf-8", "replace")
+                self._field = None
+            return
+        if self._file is None:
+            return
+        self.total += len(data)
+        if self.total > self.max_bytes:
             raise UploadError(413, "too-large", f"The upload is over {config.UPLOAD_MAX_MB.value} MB in total.")
-        content_type = sniff(data)
+        self._file.write(data)
+        if not more:
+            size = self._file.finish()
+            self.stored.append((self._file.path, size))
+            self._file = None
+
+    def options(self) -> PhotoOptions:
+        """The photo options from the `options` JSON and the per-option fields together."""
+        try:
+            options = json.loads(self.fields.get("options") or "{}")
+        except json.JSONDecodeError as error:
+            raise UploadError(400, "invalid-argument", f"options is not valid JSON: {error}") from None
+        except RecursionError:
+            raise UploadError(400, "invalid-argument", "options is nested too deeply to be photo options.") from None
+        if not isinstance(options, dict):
+            raise UploadError(400, "invalid-argument", "options must be a JSON object.")
+        for name in OPTION_FIELDS:
+            if name in self.fields:
+                if name in options:
+                    raise UploadError(400, "invalid-argument", f"{name} is both in options and a form field.")
+                options[name] = self.fields[name]
+        try:
+            return PhotoOptions.model_validate(options)
+        except pydantic.ValidationError as error:
+            raise UploadError(400, "invalid-argument", describe(error, "options")) from None
+
+    def discard(self) -> None:
+        """Deletes what this upload stored (a refused upload leaves nothing behind)."""
+        bucket = platform.bucket()
+        for path, _ in self.stored:
+            try:
+                bucket.blob(path).delete()
+            except Exception as error:  # noqa: BLE001 - the lifecycle rule removes it later
+                logger.warn("could not delete a refused upload", path=path, error=str(error))
+
+
+class _IncomingFile:
+    """One file of the body on its way into Storage: sniffed from its first bytes, then streamed."""
+
+    def __init__(self, path: str, name: str) -> None:
+        self.path = path
+        self.name = name
+        self._head = bytearray()
+        self._upload: SpillingUpload | None = None
+        self._size = 0
+
+    def write(self, data: bytes) -> None:
+        self._size += len(data)
+        if self._upload is None:
+            self._head += data
+            if len(self._head) >= SNIFF_BYTES:
+                self._start()
+        else:
+            self._upload.write(data)
+
+    def _start(self) -> None:
+        content_type = sniff(bytes(self._head))
         if content_type is None:
-            said = upload.mimetype or "no content type"
             raise UploadError(
-                400, "invalid-argument", f"{name} ({said}) is not an image or a ZIP archive; nothing was uploaded."
+                400, "invalid-argument", f"{self.name} is not an image or a ZIP archive; nothing was uploaded."
             )
-        stored.append((f"users/{caller.uid}/uploads/{batch}/{index:03d}-{name}", data, content_type))
-    bucket = platform.bucket()
-    for path, data, content_type in stored:
-        bucket.blob(path).upload_from_string(data, content_type=content_type)
-    job_id = create_job(caller, "photo_batch", {"paths": [p for p, _, _ in stored]}, options)
-    logger.info("upload started a photo batch", job_id=job_id, files=len(stored), bytes=total)
-    return job_id
+        blob = platform.bucket().blob(self.path)
+        blob.content_disposition = "attachment"  # served as a download, never rendered by a browser
+        self._upload = SpillingUpload(blob, content_type)
+        self._upload.write(bytes(self._head))
+        self._head = bytearray()
+
+    def finish(self) -> int:
+        if self._upload is None:
+            self._start()  # a file shorter than the sniffed prefix
+        assert self._upload is not None
+        self._upload.finish()
+        return self._size

@@ -6,20 +6,24 @@ project that is not yours answers exactly like one that does not exist.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from firebase_functions import https_fn, logger
+from google.api_core import exceptions as gexc
 from google.cloud import firestore as gfs
 
 from mediajobs import platform
-from mediajobs.jobs.api import Code, caller_of, create_job_in_slot, parse, prepare_job
+from mediajobs.jobs.api import CallerInfo, Code, caller_of, create_job, parse, request_cancel
 from mediajobs.jobs.store import now
 from mediajobs.scenes import models
 
 SERVER_TIMESTAMP: Any = gfs.SERVER_TIMESTAMP
 STALE_ACTIVE_JOB = dt.timedelta(minutes=15)  # an active job without news for this long may be replaced
 ACTIVE = ("queued", "processing")
+PROJECT_JOB_TYPES = ("scene_asset", "mood_board")
 
 
 def project_ref(project_id: str) -> Any:
@@ -70,18 +74,48 @@ def update_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 
 def delete_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
-    """Deletes the project, its scenes and moods, and its Storage folder."""
+    """Cancels the project's jobs, then deletes the project, its scenes and moods, and its
+    Storage folder."""
     caller = caller_of(req)
     request = parse(models.ProjectRef, req.data)
     owned_project(request.project_id, caller.uid)
-    ref = project_ref(request.project_id)
-    platform.db().recursive_delete(ref)
-    bucket = platform.bucket()
-    blobs = list(bucket.list_blobs(prefix=f"projects/{request.project_id}/"))
-    for blob in blobs:
-        blob.delete()
-    logger.info("project deleted", project_id=request.project_id, objects=len(blobs))
+    cancelled = cancel_project_jobs(request.project_id, caller)
+    objects = delete_project_data(request.project_id)
+    logger.info("project deleted", project_id=request.project_id, objects=objects, jobs_cancelled=cancelled)
     return {"project_id": request.project_id}
+
+
+def cancel_project_jobs(project_id: str, caller: CallerInfo) -> list[str]:
+    """Asks every queued or processing job of the project to stop (the ids)."""
+    jobs = (
+        platform.db()
+        .collection("jobs")
+        .where(filter=gfs.FieldFilter("owner_uid", "==", caller.uid))
+        .where(filter=gfs.FieldFilter("status", "in", list(ACTIVE)))
+        .stream()
+    )
+    ids = [
+        job.id
+        for job in jobs
+        if (job.to_dict() or {}).get("type") in PROJECT_JOB_TYPES
+        and ((job.to_dict() or {}).get("input") or {}).get("project_id") == project_id
+    ]
+    for job_id in ids:
+        request_cancel(job_id, caller)
+    return ids
+
+
+def delete_project_data(project_id: str) -> int:
+    """Deletes the project document first (from then on no worker writes under it, see
+    project_guard), then everything below it, then its Storage folder (the objects deleted)."""
+    ref = project_ref(project_id)
+    ref.delete()
+    platform.db().recursive_delete(ref)
+    blobs = list(platform.bucket().list_blobs(prefix=f"projects/{project_id}/"))
+    for blob in blobs:
+        with contextlib.suppress(gexc.NotFound):
+            blob.delete()
+    return len(blobs)
 
 
 def add_scene(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
@@ -143,19 +177,22 @@ def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     caller = caller_of(req)
     request = parse(models.GenerateSceneAsset, req.data)
     owned_project(request.project_id, caller.uid)
-    job_ref, job_document = prepare_job(
-        caller,
-        "scene_asset",
-        {"project_id": request.project_id, "scene_id": request.scene_id, "kind": request.kind},
-        {},
-    )
-    scene = project_ref(request.project_id).collection("scenes").document(request.scene_id)
+    input = {"project_id": request.project_id, "scene_id": request.scene_id, "kind": request.kind}
+    job_id = create_job(caller, "scene_asset", input, {})  # with one_active_job_per_scene and the budget
+    logger.info("scene asset job queued", job_id=job_id, project_id=request.project_id, kind=request.kind)
+    return {"job_id": job_id}
 
-    def one_active_job_per_scene(batch: Any) -> None:
-        """Refuses if the scene is busy; else points it at the new job, if it is still as we read it."""
+
+def one_active_job_per_scene(job_id: str, input: dict[str, Any]) -> Callable[[Any], None]:
+    """A guard for the creation batch of scene_asset job `job_id`: refuses if the scene is busy,
+    else points the scene's active_job at the new job, if the scene is still as we read it."""
+    project_id, scene_id, kind = str(input["project_id"]), str(input["scene_id"]), str(input["kind"])
+    scene = project_ref(project_id).collection("scenes").document(scene_id)
+
+    def guard(batch: Any) -> None:
         snapshot = scene.get()
         if not snapshot.exists:
-            raise https_fn.HttpsError(Code.NOT_FOUND, f"Scene {request.scene_id} is not in this project.")
+            raise https_fn.HttpsError(Code.NOT_FOUND, f"Scene {scene_id} is not in this project.")
         active = (snapshot.to_dict() or {}).get("active_job") or {}
         last = active.get("last_update")
         busy = active.get("status") in ACTIVE and last is not None and now() - last < STALE_ACTIVE_JOB
@@ -166,12 +203,12 @@ def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
         if busy:
             raise https_fn.HttpsError(
                 Code.FAILED_PRECONDITION,
-                f"Scene {request.scene_id} is already generating ({active.get('type')}, job {active.get('job_id')}); "
+                f"Scene {scene_id} is already generating ({active.get('type')}, job {active.get('job_id')}); "
                 "wait for it or cancel it.",
             )
         active_job = {
-            "job_id": job_ref.id,
-            "type": request.kind,
+            "job_id": job_id,
+            "type": kind,
             "status": "queued",
             "progress": 0,
             "started_at": SERVER_TIMESTAMP,
@@ -184,6 +221,4 @@ def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
             option=platform.db().write_option(last_update_time=snapshot.update_time),
         )
 
-    create_job_in_slot(caller.uid, job_ref, job_document, guard=one_active_job_per_scene)
-    logger.info("scene asset job queued", job_id=job_ref.id, project_id=request.project_id, kind=request.kind)
-    return {"job_id": job_ref.id}
+    return guard

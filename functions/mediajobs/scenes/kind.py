@@ -27,6 +27,7 @@ from mediajobs.jobs.kinds import (
 )
 from mediajobs.jobs.models import ErrorInfo, Job
 from mediajobs.scenes.models import ASSET_KINDS, DOC_ID, AssetKind
+from mediajobs.scenes.project_guard import kept_only_in_live_project, write_in_live_project
 from mediajobs.scenes.providers import get_provider
 from mediajobs.scenes.providers.base import GeneratedAsset, ProviderCancelled, ProviderError, ScenePrompt
 from mediajobs.validation import StrictModel
@@ -50,8 +51,11 @@ class NoOptions(StrictModel):
 
 
 class _Control:
-    def __init__(self, ctx: ItemContext) -> None:
+    def __init__(self, ctx: ItemContext, item_id: str | None = None) -> None:
+        from mediajobs.scenes.providers.replicate_provider import ItemCheckpoint
+
         self._ctx = ctx
+        self.checkpoint = ItemCheckpoint(ctx.job.id, item_id) if item_id else None  # a retry resumes its prediction
 
     def cancelled(self) -> bool:
         return self._ctx.cancelled()
@@ -74,9 +78,9 @@ def _owns(caller: Caller, project_id: str) -> str | None:
     return None
 
 
-def _generate(prompt: ScenePrompt, ctx: ItemContext) -> GeneratedAsset:
+def _generate(prompt: ScenePrompt, ctx: ItemContext, item_id: str | None = None) -> GeneratedAsset:
     try:
-        return get_provider().generate(prompt, _Control(ctx))
+        return get_provider().generate(prompt, _Control(ctx, item_id))
     except ProviderCancelled:
         raise ItemCancelled() from None
     except ProviderError as error:
@@ -150,19 +154,21 @@ class SceneAssetJob(_ProjectJob):
             duration_seconds=float(scene.get("duration_seconds") or 5), brief=storyboard.get("creative_brief") or {},
             mood=mood,
         )  # fmt: skip
-        asset = _generate(prompt, ctx)
+        asset = _generate(prompt, ctx, item.id)
         folder = f"projects/{input.project_id}/scenes/{input.scene_id}/{input.kind}"
         path = f"{folder}/{ctx.job.id}.{asset.extension}"
         bucket = platform.bucket()
         bucket.blob(path).upload_from_string(asset.data, content_type=asset.content_type)
         fields: dict[str, Any] = {f"assets.{input.kind}_path": path, "assets.generated_at": SERVER_TIMESTAMP}
+        stored = [path]
         if input.kind == "image":
             thumb = f"{folder}/{ctx.job.id}-thumb.png"
             bucket.blob(thumb).upload_from_string(_thumbnail(asset.data), content_type="image/png")
             fields["assets.thumbnail_path"] = thumb
+            stored.append(thumb)
         if input.kind == "composition":
             fields["composition"] = {**asset.details, "generated_at": SERVER_TIMESTAMP}
-        _record_asset(input.project_id, scene_ref, input.kind, fields)
+        _record_asset(input.project_id, scene_ref, input.kind, fields, stored)
         return {"kind": input.kind, "path": path, "content_type": asset.content_type, "size": len(asset.data)}
 
     def finalize(self, job: Job, summary: Summary) -> Outcome:
@@ -174,8 +180,9 @@ class SceneAssetJob(_ProjectJob):
         return Outcome(result)
 
 
-def _record_asset(project_id: str, scene_ref: Any, kind: str, fields: dict[str, Any]) -> None:
-    """Sets the asset path; counts the scene as completed when it first has every kind."""
+def _record_asset(project_id: str, scene_ref: Any, kind: str, fields: dict[str, Any], stored: list[str]) -> None:
+    """Sets the asset path; counts the scene as completed when it first has every kind (only
+    while the project exists: else the `stored` objects are deleted and the item fails)."""
     project_ref = platform.db().collection("projects").document(project_id)
 
     @gfs.transactional
@@ -189,7 +196,7 @@ def _record_asset(project_id: str, scene_ref: Any, kind: str, fields: dict[str, 
             project_fields["stats.completed_scenes"] = gfs.Increment(1)
         transaction.update(project_ref, project_fields)
 
-    write(platform.db().transaction())
+    kept_only_in_live_project(project_id, lambda: write(platform.db().transaction()), stored)
 
 
 class MoodBoardJob(_ProjectJob):
@@ -214,11 +221,14 @@ class MoodBoardJob(_ProjectJob):
             project_id=input.project_id, scene_id=mood_id, kind="image", title=mood["name"],
             description=mood["description"], duration_seconds=5, brief=brief, mood=mood,
         )  # fmt: skip
-        asset = _generate(prompt, ctx)
+        asset = _generate(prompt, ctx, item.id)
         image_path = f"projects/{input.project_id}/moods/{mood_id}/{ctx.job.id}-{index}.{asset.extension}"
         platform.bucket().blob(image_path).upload_from_string(asset.data, content_type=asset.content_type)
-        platform.db().collection("projects").document(input.project_id).collection("moods").document(mood_id).set(
-            {**mood, "image_paths": [image_path], "created_at": SERVER_TIMESTAMP}
+        mood_ref = platform.db().collection("projects").document(input.project_id).collection("moods").document(mood_id)
+        write_in_live_project(
+            input.project_id,
+            lambda batch: batch.set(mood_ref, {**mood, "image_paths": [image_path], "created_at": SERVER_TIMESTAMP}),
+            [image_path],
         )
         return {"mood_id": mood_id, "image_path": image_path}
 

@@ -1,8 +1,10 @@
 """The `replicate_webhook` HTTP function: signed prediction news, written to Firestore.
 
-Only requests signed with the webhook secret are accepted (Standard Webhooks, as Replicate
-signs them); news never moves a prediction's status backwards, so duplicates and late
-deliveries are harmless. The worker waiting for the prediction reads this document.
+Only requests signed with the webhook secret within 5 minutes are accepted (Standard
+Webhooks, as Replicate signs them), and only news of predictions this project created (their
+document is written at create time); news never moves a prediction's status backwards, so
+duplicates and late deliveries are harmless. The worker waiting for the prediction reads this
+document. Refusals answer a generic message; the details go to the log, the secret nowhere.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ STATUS_ORDER = {"starting": 0, "processing": 1, "succeeded": 2, "failed": 2, "ca
 MAX_BODY = 1024 * 1024
 INT64 = range(-(2**63), 2**63)
 MAX_DEPTH = 20  # Firestore's nesting limit for maps and arrays
+TOLERANCE_SECONDS = 300  # Standard Webhooks: timestamps more than 5 minutes off are refused
 
 
 class PredictionNews(pydantic.BaseModel):
@@ -66,41 +69,53 @@ def handle_replicate_webhook(req: Request, secret: str | None = None) -> Respons
         return text(405, "POST only.")
     secret = secret or config.REPLICATE_WEBHOOK_SECRET.value
     if not secret:
-        return text(401, "Webhooks are not configured (secret REPLICATE_WEBHOOK_SECRET).")
+        logger.error("a webhook arrived but the secret REPLICATE_WEBHOOK_SECRET is not set")
+        return text(401, "Invalid webhook signature.")
     if (req.content_length or 0) > MAX_BODY:
         return text(413, "Body too large.")
     body = req.get_data(as_text=True)
     from replicate.webhook import Webhooks, WebhookSigningSecret, WebhookValidationError
 
     try:
-        Webhooks.validate(headers=dict(req.headers), body=body, secret=WebhookSigningSecret(key=secret), tolerance=600)
+        Webhooks.validate(
+            headers=dict(req.headers), body=body, secret=WebhookSigningSecret(key=secret), tolerance=TOLERANCE_SECONDS
+        )
     except (WebhookValidationError, ValueError) as error:
-        logger.warn("rejected an unsigned or badly signed webhook", error=str(error))
-        return text(401, f"Invalid webhook signature: {error}")
+        detail = str(error).replace(secret, "<REPLICATE_WEBHOOK_SECRET>")  # some messages quote the secret
+        logger.warn("rejected an unsigned or badly signed webhook", error=type(error).__name__, detail=detail[:500])
+        return text(401, "Invalid webhook signature.")
     try:
         news = PredictionNews.model_validate_json(body)
     except pydantic.ValidationError as error:
-        return text(400, describe(error))
-    record(news)
+        logger.warn("rejected a signed webhook with a body we cannot use", detail=describe(error)[:1000])
+        return text(400, "Invalid webhook body.")
+    if not record(news):
+        logger.warn("ignored news of a prediction this project did not create", prediction_id=news.id)
+        return text(404, "Unknown prediction.")
     return text(200, "ok")
 
 
-def record(news: PredictionNews) -> None:
+def record(news: PredictionNews) -> bool:
+    """Stores the news of a prediction we created (False, nothing stored, for any other id)."""
     ref = platform.db().collection(PREDICTIONS).document(news.id)
 
     @gfs.transactional
-    def write(transaction: gfs.Transaction) -> None:
+    def write(transaction: gfs.Transaction) -> bool:
         snapshot = ref.get(transaction=transaction)
+        if not snapshot.exists:
+            return False  # created by the provider before it waits: anything else is not ours
         current = snapshot.to_dict() or {}
         if STATUS_ORDER.get(str(current.get("status")), -1) > STATUS_ORDER[news.status]:
-            return  # late news of an earlier state
+            return True  # late news of an earlier state
         if STATUS_ORDER.get(str(current.get("status")), -1) == 2:
-            return  # already final
+            return True  # already final
         transaction.set(
             ref,
             {"status": news.status, "output": news.output, "error": news.error and str(news.error)[:2000],
              "logs": (news.logs or "")[-4000:], "webhook_at": gfs.SERVER_TIMESTAMP},
             merge=True,
         )  # fmt: skip
+        return True
 
-    write(platform.db().transaction())
+    stored: bool = write(platform.db().transaction())
+    return stored

@@ -2,18 +2,24 @@
 Firestore, polling as the fallback), then download and check its output.
 
 Replicate deletes outputs after an hour, so the caller stores what this returns in Storage
-before the job completes; nothing here keeps a provider URL.
+before the job completes; nothing here keeps a provider URL. The prediction id is kept on the
+item before waiting, so a retried item resumes its prediction rather than paying for another.
+Outputs are fetched only from public https addresses (no redirects), with a size cap.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import io
+import ipaddress
 import json
 import re
+import socket
 import time
-from typing import Any
+import urllib.parse
+from typing import Any, Protocol
 
 import httpx
 
@@ -29,7 +35,9 @@ EXPECTED_TYPES = {
     "audio": ("audio/",),
     "composition": ("text/", "application/json"),
 }
-MAX_OUTPUT_BYTES = 500 * 1024 * 1024
+# Held in memory by a worker that runs several items at once: sized per kind, not "anything".
+MAX_OUTPUT_BYTES = {"image": 40 * 1024 * 1024, "audio": 60 * 1024 * 1024, "video": 200 * 1024 * 1024}
+NEWS_KEPT_FOR = dt.timedelta(days=7)  # `expire_at` of a prediction's news (a Firestore TTL policy)
 CREATE_ATTEMPTS = 6
 _PERCENT = re.compile(r"(\d{1,3})%")
 
@@ -42,6 +50,33 @@ class ReplicateSettings:
     webhook_url: str
     timeout_seconds: float
     poll_seconds: float = 5.0  # how often to ask the API when no webhook has brought news
+    allow_loopback_outputs: bool = False  # the local stack's fake Replicate serves http://127.0.0.1
+
+
+class PredictionCheckpoint(Protocol):
+    """Where an item keeps its prediction's id across attempts."""
+
+    def load(self) -> str | None: ...
+
+    def save(self, prediction_id: str) -> None: ...
+
+
+class ItemCheckpoint:
+    """The prediction id on the item document, `checkpoint.prediction_id` (an adapter until the
+    engine's item context carries checkpoints)."""
+
+    def __init__(self, job_id: str, item_id: str) -> None:
+        from mediajobs.jobs import store
+
+        self._ref = store.items_ref(job_id).document(item_id)
+
+    def load(self) -> str | None:
+        data = self._ref.get().to_dict() or {}
+        prediction_id = (data.get("checkpoint") or {}).get("prediction_id")
+        return prediction_id if isinstance(prediction_id, str) and prediction_id else None
+
+    def save(self, prediction_id: str) -> None:
+        self._ref.set({"checkpoint": {"prediction_id": prediction_id}}, merge=True)
 
 
 class ReplicateProvider:
@@ -67,15 +102,24 @@ class ReplicateProvider:
                 },
                 webhook_url=config.REPLICATE_WEBHOOK_URL.value,
                 timeout_seconds=config.REPLICATE_TIMEOUT_SECONDS.value,
+                allow_loopback_outputs=config.REPLICATE_ALLOW_LOOPBACK_OUTPUTS.value,
             )
         )
 
     def generate(self, prompt: ScenePrompt, control: Control) -> GeneratedAsset:
-        prediction_id = self._create(prompt)
+        checkpoint: PredictionCheckpoint | None = getattr(control, "checkpoint", None)
+        prediction_id = self._resumable(checkpoint)
+        if prediction_id is None:
+            prediction_id = self._create(prompt)
+            # Written before any news can count: the webhook stores news only for predictions we made.
+            platform.db().collection(PREDICTIONS).document(prediction_id).set(
+                {"status": "starting", "kind": prompt.kind, "scene_id": prompt.scene_id, "created_at": now(),
+                 "expire_at": now() + NEWS_KEPT_FOR},
+                merge=True,
+            )  # fmt: skip
+            if checkpoint is not None:
+                checkpoint.save(prediction_id)
         news = platform.db().collection(PREDICTIONS).document(prediction_id)
-        news.set(
-            {"status": "starting", "kind": prompt.kind, "scene_id": prompt.scene_id, "created_at": now()}, merge=True
-        )
         deadline = time.monotonic() + self.settings.timeout_seconds
         last_poll = time.monotonic()
         state: dict[str, Any] = {}
@@ -104,6 +148,17 @@ class ReplicateProvider:
         if state["status"] == "canceled":
             raise ProviderError("provider-canceled", f"Replicate prediction {prediction_id} was cancelled remotely.")
         return self._output(prompt, state.get("output"))
+
+    def _resumable(self, checkpoint: PredictionCheckpoint | None) -> str | None:
+        """The prediction an earlier attempt of this item created, if it can still be waited on."""
+        prediction_id = checkpoint.load() if checkpoint is not None else None
+        if prediction_id is None:
+            return None
+        known = platform.db().collection(PREDICTIONS).document(prediction_id).get().exists
+        state = self._poll(prediction_id)
+        if not known or state is None or state.get("status") == "canceled":
+            return None  # gone or cancelled: a new prediction it is
+        return prediction_id
 
     def _create(self, prompt: ScenePrompt) -> str:
         """Creates the prediction, retrying 429 and 5xx with backoff (the client does not)."""
@@ -161,31 +216,81 @@ class ReplicateProvider:
             raise ProviderError(
                 "provider-bad-output", f"Replicate returned no output URL for the {prompt.kind} ({output!r:.100})."
             )
-        return download_checked(url, prompt.kind)
+        return download_checked(url, prompt.kind, allow_loopback=self.settings.allow_loopback_outputs)
 
 
-def download_checked(url: str, kind: str) -> GeneratedAsset:
-    """Downloads an output, checking its content type, size and that it really is that media."""
+def refused_output_url(url: str, allow_loopback: bool = False) -> str | None:
+    """Why an output URL must not be fetched (not https, or an address that is not public), or None.
+    `allow_loopback`: http and loopback addresses are fine (the local stack only)."""
     try:
-        with httpx.stream("GET", url, timeout=60, follow_redirects=True) as response:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return "is not a valid URL"
+    if parts.scheme != "https" and not (allow_loopback and parts.scheme == "http"):
+        return "is not https"
+    if not parts.hostname:
+        return "has no host"
+    try:
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)}
+    except (OSError, UnicodeError):
+        return "does not resolve"
+    for address in addresses:
+        if problem := refused_address(address, allow_loopback):
+            return problem
+    return None
+
+
+def refused_address(address: str, allow_loopback: bool = False) -> str | None:
+    """Why a server address is not one to fetch outputs from (private, loopback, link-local...)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return None if allow_loopback else f"points to a loopback address ({ip})"
+    if ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified:
+        return f"points to a private, link-local or reserved address ({ip})"
+    if not ip.is_global:
+        return f"points to an address that is not public ({ip})"
+    return None
+
+
+def download_checked(url: str, kind: str, allow_loopback: bool = False) -> GeneratedAsset:
+    """Downloads an output from a public https address (no redirects), checking its content
+    type and size as it streams and that it really is that media."""
+    if problem := refused_output_url(url, allow_loopback):
+        raise ProviderError("provider-bad-output", f"The output URL {problem}; not downloaded.")
+    limit = MAX_OUTPUT_BYTES[kind]
+    try:
+        with httpx.stream("GET", url, timeout=60, follow_redirects=False) as response:
+            _check_peer(response, allow_loopback)  # the address really connected to (DNS may have changed)
+            if response.is_redirect:
+                status = response.status_code
+                raise ProviderError("provider-bad-output", f"The output answered a redirect (HTTP {status}).")
             if response.status_code != 200:
-                raise ProviderError("provider-bad-output", f"Output {url} answered HTTP {response.status_code}.")
+                raise ProviderError("provider-bad-output", f"The output answered HTTP {response.status_code}.")
             content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
             if not content_type.startswith(EXPECTED_TYPES[kind]):
-                raise ProviderError(
-                    "provider-bad-output", f"Output {url} is {content_type or 'untyped'}, not a {kind}."
-                )
+                raise ProviderError("provider-bad-output", f"The output is {content_type or 'untyped'}, not a {kind}.")
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise ProviderError("provider-bad-output", f"The output is larger than {limit:,} bytes.")
             data = bytearray()
             for chunk in response.iter_bytes():
                 data += chunk
-                if len(data) > MAX_OUTPUT_BYTES:
-                    raise ProviderError(
-                        "provider-bad-output", f"Output {url} is larger than {MAX_OUTPUT_BYTES:,} bytes."
-                    )
+                if len(data) > limit:
+                    raise ProviderError("provider-bad-output", f"The output is larger than {limit:,} bytes.")
     except httpx.HTTPError as error:
-        raise ProviderError("provider-unavailable", f"Could not download {url}: {error}") from None
+        raise ProviderError("provider-unavailable", f"Could not download the output: {error}") from None
     extension = _check_media(kind, bytes(data), url)
     return GeneratedAsset(bytes(data), content_type, extension)
+
+
+def _check_peer(response: httpx.Response, allow_loopback: bool) -> None:
+    stream = response.extensions.get("network_stream")
+    peer = stream.get_extra_info("server_addr") if stream is not None else None
+    if peer and (problem := refused_address(str(peer[0]), allow_loopback)):
+        raise ProviderError("provider-bad-output", f"The output URL {problem}; not downloaded.")
 
 
 def _check_media(kind: str, data: bytes, url: str) -> str:

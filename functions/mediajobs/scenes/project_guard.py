@@ -1,0 +1,48 @@
+"""Writes under a project happen only while the project exists.
+
+delete_project cancels the project's jobs, deletes the project document, then its documents
+and its Storage folder. A worker that was already generating finds out here: its write is
+committed together with an update of the project document, which fails (NotFound) once the
+project is gone; what the worker stored is then deleted and the item ends, so nothing
+reappears under a deleted project. An update, not a read in a transaction: concurrent scene
+workers of one project would otherwise abort each other's transactions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore as gfs
+
+from mediajobs import platform
+from mediajobs.jobs.kinds import ItemFailed
+
+
+def kept_only_in_live_project(project_id: str, commit: Callable[[], None], stored: Sequence[str] = ()) -> None:
+    """Runs `commit`, which must update the project document among its writes; if the project
+    (or the document written beside it) is gone, deletes the `stored` Storage objects and
+    raises ItemFailed(not-found)."""
+    try:
+        commit()
+    except gexc.NotFound:
+        bucket = platform.bucket()
+        for path in stored:
+            with contextlib.suppress(gexc.NotFound):
+                bucket.blob(path).delete()
+        raise ItemFailed("not-found", f"Project {project_id} (or its scene) was deleted; nothing was kept.") from None
+
+
+def write_in_live_project(project_id: str, write: Callable[[Any], None], stored: Sequence[str] = ()) -> None:
+    """Commits `write(batch)` with the project's `stats.last_activity`, only if the project exists."""
+    project = platform.db().collection("projects").document(project_id)
+
+    def commit() -> None:
+        batch = platform.db().batch()
+        write(batch)
+        batch.update(project, {"stats.last_activity": gfs.SERVER_TIMESTAMP})
+        batch.commit()
+
+    kept_only_in_live_project(project_id, commit, stored)

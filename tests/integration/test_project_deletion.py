@@ -1,0 +1,92 @@
+"""delete_project cancels the project's jobs, and nothing is written under a deleted project,
+even by a worker that was generating while the project went away."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from mediajobs import platform
+from mediajobs.cli import client
+from mediajobs.jobs.kinds import Item, ItemFailed
+from mediajobs.jobs.models import Job
+from mediajobs.scenes import api
+from mediajobs.scenes.kind import MoodBoardInput, MoodBoardJob, NoOptions, SceneAssetInput, SceneAssetJob
+from tests.integration.test_scenes import new_project, scene_doc
+
+
+def left_under(project_id: str) -> tuple[list[str], list[str]]:
+    """Documents and Storage objects still under the project."""
+    db = platform.db()
+    project = db.collection("projects").document(project_id)
+    docs = [d.reference.path for c in project.collections() for d in c.stream()]
+    if project.get().exists:
+        docs.append(project.path)
+    return docs, [b.name for b in platform.bucket().list_blobs(prefix=f"projects/{project_id}/")]
+
+
+def test_delete_project_cancels_its_jobs_first(user: client.User) -> None:
+    project_id, [scene_id] = new_project(user, 1)
+    other_project, _ = new_project(user, 0)
+    db = platform.db()
+    tag = uuid.uuid4().hex[:8]
+    jobs = {  # written as if running: the start trigger leaves them alone
+        f"running-{tag}": ("processing", "mood_board", {"project_id": project_id, "count": 4}),
+        f"a-{tag}": ("processing", "scene_asset", {"project_id": project_id, "scene_id": scene_id, "kind": "video"}),
+        f"elsewhere-{tag}": ("processing", "mood_board", {"project_id": other_project, "count": 1}),
+    }
+    for job_id, (status, job_type, input) in jobs.items():
+        db.document(f"jobs/{job_id}").set({"type": job_type, "owner_uid": user.uid, "status": status, "input": input})
+
+    client.call("delete_project", {"project_id": project_id}, user.id_token)
+
+    running = db.document(f"jobs/running-{tag}").get().to_dict() or {}
+    asset = db.document(f"jobs/a-{tag}").get().to_dict() or {}
+    elsewhere = db.document(f"jobs/elsewhere-{tag}").get().to_dict() or {}
+    assert running["cancel_requested"] is True
+    assert asset["cancel_requested"] is True
+    assert not elsewhere.get("cancel_requested")
+    assert left_under(project_id) == ([], [])
+
+
+class DeletesTheProject:
+    """An item context whose project is deleted while the provider works (as delete_project does)."""
+
+    def __init__(self, job_id: str, project_id: str) -> None:
+        self.job = Job(id=job_id, type="mood_board")
+        self.project_id = project_id
+        self.deleted = False
+
+    def cancelled(self) -> bool:
+        if not self.deleted:
+            self.deleted = True
+            api.delete_project_data(self.project_id)
+        return False
+
+    def heartbeat(self, fraction: float | None = None) -> None:
+        pass
+
+
+@pytest.mark.parametrize("kind", ["mood", "image"])
+def test_a_worker_generating_while_its_project_is_deleted_writes_nothing(
+    user: client.User, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    monkeypatch.setenv("GENERATION_PROVIDER", "local")
+    monkeypatch.setenv("LOCAL_PROVIDER_LATENCY_MS", "300")  # so that the provider looks at its control
+    project_id, [scene_id] = new_project(user, 1)
+    ctx = DeletesTheProject(f"job-{uuid.uuid4().hex[:8]}", project_id)
+
+    with pytest.raises(ItemFailed) as raised:
+        if kind == "mood":
+            item = Item(id="mood-0", label="mood 1", payload={"index": 0}, attempt=1)
+            MoodBoardJob().process_item(ctx, item, MoodBoardInput(project_id=project_id, count=2), NoOptions())
+        else:
+            item = Item(id="asset", label="image", payload={}, attempt=1)
+            input = SceneAssetInput(project_id=project_id, scene_id=scene_id, kind="image")
+            SceneAssetJob().process_item(ctx, item, input, NoOptions())
+
+    assert ctx.deleted
+    assert raised.value.code == "not-found" and "was deleted" in raised.value.message
+    assert left_under(project_id) == ([], [])
+    assert scene_doc(project_id, scene_id) == {}
