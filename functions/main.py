@@ -81,7 +81,7 @@ def videoitems(req: https_fn.CallableRequest[Any]) -> None:
     _run_items(req)
 
 
-@https_fn.on_request(memory=options.MemoryOption.GB_1, timeout_sec=300)
+@https_fn.on_request(memory=options.MemoryOption.MB_512, timeout_sec=300)  # streamed, bounded buffers
 def upload(req: Request) -> Response:
     """Multipart images or ZIP files with a Firebase ID token -> 202 {job_id} of a photo_batch."""
     from mediajobs.photos import upload
