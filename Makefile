@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := functions/venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test test-faults lint unit demo bench scale-export clean
+.PHONY: setup test test-faults lint unit demo bench scale-export clean contract
 
 setup:
 	@scripts/setup
@@ -37,6 +37,10 @@ SCALE_USERS ?= 10000
 scale-export: setup
 	mkdir -p bench/results
 	MEDIAJOBS_PROJECT=demo-mediajobs-bench MEDIAJOBS_RPC_LOG=$(CURDIR)/bench/results/rpc.log ./dev exec -- python -m bench.scale_export --users $(SCALE_USERS)
+
+# The client contract: contract/schemas from the code's models, contract/types from those (json2ts).
+contract: setup
+	cd functions && venv/bin/python -m mediajobs.contract ..
 
 clean:
 	rm -rf .cache node_modules $(VENV) functions/models .mypy_cache .ruff_cache .pytest_cache
