@@ -82,8 +82,6 @@ export interface AnyJob {
   error?: ErrorInfo | null;
   /**
    * The first 50 item errors.
-   *
-   * @maxItems 50
    */
   errors?: ItemErrorInfo[];
   cancel_requested?: boolean;
@@ -183,8 +181,6 @@ export interface MediaExportJob {
   error?: ErrorInfo | null;
   /**
    * The first 50 item errors.
-   *
-   * @maxItems 50
    */
   errors?: ItemErrorInfo[];
   cancel_requested?: boolean;
@@ -202,7 +198,7 @@ export interface MediaExportJob {
   result?: ExportResult | EmptyResult | null;
 }
 export interface ExportInput {
-  user_ids?: [string, ...string[]] | null;
+  user_ids?: string[] | null;
   resume_from?: string | null;
 }
 export interface ExportOptions {
@@ -211,8 +207,6 @@ export interface ExportOptions {
 export interface ExportResult {
   /**
    * At most 500; all in index_path.
-   *
-   * @maxItems 500
    */
   archives: ExportArchive[];
   archives_truncated: boolean;
@@ -295,8 +289,6 @@ export interface ExportItemResult {
   archive_crc32c: string | null;
   /**
    * The first 50 per-file errors.
-   *
-   * @maxItems 50
    */
   file_errors: ExportFileError[];
   failed_files: number;
@@ -337,8 +329,6 @@ export interface PhotoBatchJob {
   error?: ErrorInfo | null;
   /**
    * The first 50 item errors.
-   *
-   * @maxItems 50
    */
   errors?: ItemErrorInfo[];
   cancel_requested?: boolean;
@@ -356,11 +346,7 @@ export interface PhotoBatchJob {
   result?: PhotoResult | EmptyResult | null;
 }
 export interface PhotoInput {
-  /**
-   * @minItems 1
-   * @maxItems 200
-   */
-  paths: [string, ...string[]];
+  paths: string[];
 }
 export interface PhotoOptions {
   remove_bg?: boolean;
@@ -381,9 +367,6 @@ export interface PhotoResult {
   archive_path: string;
   succeeded: number;
   failed: number;
-  /**
-   * @maxItems 500
-   */
   skipped: PhotoSkipped[];
   skipped_count: number;
 }
@@ -445,7 +428,7 @@ export interface PhotoItemResult {
   /**
    * [left, top, right, bottom]
    */
-  crop_box: [number, number, number, number] | null;
+  crop_box: number[] | null;
   warnings: string[];
   duration_ms: number;
 }
@@ -469,8 +452,6 @@ export interface VideoProcessJob {
   error?: ErrorInfo | null;
   /**
    * The first 50 item errors.
-   *
-   * @maxItems 50
    */
   errors?: ItemErrorInfo[];
   cancel_requested?: boolean;
@@ -491,16 +472,7 @@ export interface VideoInput {
   path: string;
 }
 export interface VideoOptions {
-  /**
-   * @minItems 1
-   * @maxItems 5
-   */
-  renditions?:
-    | [number]
-    | [number, number]
-    | [number, number, number]
-    | [number, number, number, number]
-    | [number, number, number, number, number];
+  renditions?: number[];
   hls?: boolean;
   thumbnails?: number;
 }
@@ -590,8 +562,6 @@ export interface SceneAssetJob {
   error?: ErrorInfo | null;
   /**
    * The first 50 item errors.
-   *
-   * @maxItems 50
    */
   errors?: ItemErrorInfo[];
   cancel_requested?: boolean;
@@ -674,8 +644,6 @@ export interface MoodBoardJob {
   error?: ErrorInfo | null;
   /**
    * The first 50 item errors.
-   *
-   * @maxItems 50
    */
   errors?: ItemErrorInfo[];
   cancel_requested?: boolean;
@@ -756,8 +724,6 @@ export interface SelftestJob {
   error?: ErrorInfo | null;
   /**
    * The first 50 item errors.
-   *
-   * @maxItems 50
    */
   errors?: ItemErrorInfo[];
   cancel_requested?: boolean;
@@ -777,17 +743,8 @@ export interface SelftestJob {
 export interface SelftestInput {
   items?: number;
   sleep_ms?: number;
-  /**
-   * @maxItems 1000
-   */
   fail_items?: number[];
-  /**
-   * @maxItems 1000
-   */
   reject_items?: number[];
-  /**
-   * @maxItems 1000
-   */
   crash_items?: number[];
 }
 export interface SelftestOptions {}
@@ -1016,11 +973,7 @@ export interface GenerateSceneAsset {
   kind: "composition" | "image" | "video" | "audio";
 }
 export interface DownloadUrlRequest {
-  /**
-   * @minItems 1
-   * @maxItems 100
-   */
-  paths: [string, ...string[]];
+  paths: string[];
 }
 export interface DownloadUrlResponse {
   /**

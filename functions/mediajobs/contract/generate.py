@@ -91,15 +91,16 @@ def bundle(entries: dict[str, tuple[type[pydantic.BaseModel], Mode]]) -> dict[st
 
 
 def bare_refs(schema: Any) -> Any:
-    """A field that is a `$ref` plus a default or description becomes just the `$ref`, which
-    json2ts would otherwise declare again as a new type (`ExportInput1`)."""
+    """For json2ts: a field that is a `$ref` plus a default or description becomes just the
+    `$ref` (json2ts would declare it again as a new type, `ExportInput1`)."""
     if isinstance(schema, list):
         return [bare_refs(s) for s in schema]
     if not isinstance(schema, dict):
         return schema
     if "$ref" in schema:
         return {"$ref": schema["$ref"]}
-    return {k: bare_refs(v) for k, v in schema.items()}
+    # Array lengths stay in the per-document schemas: json2ts would make minItems a tuple type.
+    return {k: bare_refs(v) for k, v in schema.items() if k not in ("minItems", "maxItems")}
 
 
 def index(entries: dict[str, tuple[type[pydantic.BaseModel], Mode]]) -> dict[str, Any]:
