@@ -94,7 +94,10 @@ export interface AnyJob {
   input: {
     [k: string]: unknown;
   };
-  options: {
+  /**
+   * With defaults filled in; absent only when a trusted writer left it out (treat as {}).
+   */
+  options?: {
     [k: string]: unknown;
   };
   result?: {
@@ -191,7 +194,7 @@ export interface MediaExportJob {
   heartbeat_at?: string | null;
   type: "media_export";
   input: ExportInput;
-  options: ExportOptions;
+  options?: ExportOptions;
   /**
    * Set when the job ends.
    */
@@ -339,7 +342,7 @@ export interface PhotoBatchJob {
   heartbeat_at?: string | null;
   type: "photo_batch";
   input: PhotoInput;
-  options: PhotoOptions;
+  options?: PhotoOptions;
   /**
    * Set when the job ends.
    */
@@ -462,7 +465,7 @@ export interface VideoProcessJob {
   heartbeat_at?: string | null;
   type: "video_process";
   input: VideoInput;
-  options: VideoOptions;
+  options?: VideoOptions;
   /**
    * Set when the job ends.
    */
@@ -572,7 +575,7 @@ export interface SceneAssetJob {
   heartbeat_at?: string | null;
   type: "scene_asset";
   input: SceneAssetInput;
-  options: NoOptions;
+  options?: NoOptions;
   /**
    * Set when the job ends.
    */
@@ -654,7 +657,7 @@ export interface MoodBoardJob {
   heartbeat_at?: string | null;
   type: "mood_board";
   input: MoodBoardInput;
-  options: NoOptions;
+  options?: NoOptions;
   /**
    * Set when the job ends.
    */
@@ -734,7 +737,7 @@ export interface SelftestJob {
   heartbeat_at?: string | null;
   type: "selftest";
   input: SelftestInput;
-  options: SelftestOptions;
+  options?: SelftestOptions;
   /**
    * Set when the job ends.
    */

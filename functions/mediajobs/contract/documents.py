@@ -29,6 +29,7 @@ JOB_FIELDS_ONCE_STARTED = [
     "progress", "current", "result", "error", "errors", "cancel_requested", "created_at", "updated_at",
 ]  # fmt: skip
 ITEM_FIELDS_ONCE_SETTLED = ["result", "error", "finished_at"]
+OPTIONS_NOTE = "With defaults filled in; absent only when a trusted writer left it out (treat as {})."
 
 
 def _required_once(statuses: list[str], fields: list[str]) -> dict[str, Any]:
@@ -116,7 +117,7 @@ def job_model(kind: JobType) -> type[pydantic.BaseModel]:
         __doc__=f"jobs/{{job_id}} of a `{kind.name}` job.",
         type=(job_type, ...),
         input=(kind.input, ...),
-        options=(kind.options, ...),
+        options=(kind.options, pydantic.Field(default_factory=kind.options, description=OPTIONS_NOTE)),
         result=(result, pydantic.Field(default=None, description="Set when the job ends.")),
     )
     return model
@@ -139,7 +140,7 @@ class AnyJob(JobBase):
 
     type: str
     input: dict[str, Any]
-    options: dict[str, Any]
+    options: dict[str, Any] = pydantic.Field(default={}, description=OPTIONS_NOTE)
     result: dict[str, Any] | None = None
 
 
