@@ -7,7 +7,8 @@ what its own function needs (heavy libraries load deeper still, inside the code 
 
 from typing import Any
 
-from firebase_functions import firestore_fn, https_fn, options, scheduler_fn, tasks_fn
+from firebase_functions import eventarc_fn, firestore_fn, https_fn, options, scheduler_fn, tasks_fn
+from firebase_functions.core import CloudEvent
 from flask import Request, Response
 
 from mediajobs import config, platform
@@ -188,3 +189,26 @@ def sweep_jobs(event: scheduler_fn.ScheduledEvent) -> None:
     from mediajobs.jobs import sweeper
 
     sweeper.sweep_stale_jobs()
+
+
+# Lifecycle events (contract/CONTRACT.md): the project's own subscribers log them and, where
+# selftest jobs are enabled (the emulator), record them in job_events/ for the tests.
+@eventarc_fn.on_custom_event_published(event_type="mediajobs.job.v1.completed")
+def on_job_completed_event(event: CloudEvent[Any]) -> None:
+    from mediajobs import events
+
+    events.record_received(event)
+
+
+@eventarc_fn.on_custom_event_published(event_type="mediajobs.job.v1.failed")
+def on_job_failed_event(event: CloudEvent[Any]) -> None:
+    from mediajobs import events
+
+    events.record_received(event)
+
+
+@eventarc_fn.on_custom_event_published(event_type="mediajobs.job.v1.cancelled")
+def on_job_cancelled_event(event: CloudEvent[Any]) -> None:
+    from mediajobs import events
+
+    events.record_received(event)
