@@ -11,7 +11,7 @@ from firebase_functions import eventarc_fn, firestore_fn, https_fn, options, sch
 from firebase_functions.core import CloudEvent
 from flask import Request, Response
 
-from mediajobs import config, platform
+from mediajobs import config, incidents, platform
 
 options.set_global_options(region="us-central1", max_instances=100)
 platform.app()  # before any SDK helper can initialise the default app without our credential
@@ -24,6 +24,7 @@ def _run_items(req: https_fn.CallableRequest[Any]) -> None:
 
 
 @https_fn.on_call()
+@incidents.guarded
 def start_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     from mediajobs.jobs import api
 
@@ -31,6 +32,7 @@ def start_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 
 @https_fn.on_call()
+@incidents.guarded
 def cancel_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     from mediajobs.jobs import api
 
@@ -113,6 +115,7 @@ def upload(req: Request) -> Response:
 
 
 @https_fn.on_call()
+@incidents.guarded
 def create_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     from mediajobs.scenes import api
 
@@ -120,6 +123,7 @@ def create_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 
 @https_fn.on_call()
+@incidents.guarded
 def update_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     from mediajobs.scenes import api
 
@@ -127,6 +131,7 @@ def update_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 
 @https_fn.on_call(timeout_sec=300)
+@incidents.guarded
 def delete_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     from mediajobs.scenes import api
 
@@ -134,6 +139,7 @@ def delete_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 
 @https_fn.on_call()
+@incidents.guarded
 def add_scene(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     from mediajobs.scenes import api
 
@@ -141,6 +147,7 @@ def add_scene(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 
 @https_fn.on_call()
+@incidents.guarded
 def update_scene(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     from mediajobs.scenes import api
 
@@ -148,6 +155,7 @@ def update_scene(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 
 @https_fn.on_call()
+@incidents.guarded
 def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     from mediajobs.scenes import api
 
@@ -155,6 +163,7 @@ def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 
 @https_fn.on_call()
+@incidents.guarded
 def download_url(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
     """Short-lived URLs for Storage objects the caller may read (job outputs, assets, exports)."""
     from mediajobs import downloads
