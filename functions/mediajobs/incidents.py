@@ -56,3 +56,18 @@ def guarded(handler: Handler[T]) -> Handler[T]:
 
     setattr(run, GUARD_MARK, True)
     return run
+
+
+def item_incident(job_id: str, item_id: str, error: BaseException) -> str:
+    """For an item that raised unexpectedly: logs it under a new incident id and returns the
+    message its `internal` error should carry instead of the exception's text."""
+    incident_id = new_incident_id()
+    logger.error(
+        f"item {job_id}/{item_id} failed: incident {incident_id}",
+        incident_id=incident_id,
+        job_id=job_id,
+        item_id=item_id,
+        error=f"{type(error).__name__}: {error}",
+        traceback="".join(traceback.format_exception(error)),
+    )
+    return f"Unexpected error (incident {incident_id}); report it with the job id."

@@ -67,3 +67,15 @@ def test_every_callable_in_main_is_guarded() -> None:
     assert "start_job" in callables and "download_url" in callables
     unguarded = [name for name in callables if not getattr(vars(main)[name], incidents.GUARD_MARK, False)]
     assert not unguarded, f"callables without incidents.guarded: {unguarded}"
+
+
+def test_an_item_incident_is_logged_and_only_its_id_is_shown(capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        raise ValueError("token=abc123")
+    except ValueError as error:
+        message = incidents.item_incident("job-1", "item-1", error)
+    assert "abc123" not in message and "ValueError" not in message
+    incident_id = message.split("incident ")[1].split(")")[0]
+    logged = capsys.readouterr()
+    entry = next(json.loads(line) for line in (logged.out + logged.err).splitlines() if incident_id in line)
+    assert entry["job_id"] == "job-1" and "abc123" in entry["error"] and "Traceback" in entry["traceback"]
