@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := functions/venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test test-faults lint unit demo bench scale-export clean
+.PHONY: setup test test-faults lint unit demo bench scale-export clean contract
 
 setup:
 	@scripts/setup
@@ -12,6 +12,7 @@ lint: setup
 	$(VENV)/bin/ruff check functions/main.py functions/mediajobs tools tests bench
 	$(VENV)/bin/ruff format --check functions/main.py functions/mediajobs tools tests bench
 	$(VENV)/bin/mypy
+	node_modules/.bin/tsc --noEmit -p contract/tsconfig.json
 
 # Every test (unit, integration, the stack itself) against the real local emulator suite.
 test: lint
@@ -37,6 +38,10 @@ SCALE_USERS ?= 10000
 scale-export: setup
 	mkdir -p bench/results
 	MEDIAJOBS_PROJECT=demo-mediajobs-bench MEDIAJOBS_RPC_LOG=$(CURDIR)/bench/results/rpc.log ./dev exec -- python -m bench.scale_export --users $(SCALE_USERS)
+
+# The client contract: contract/schemas from the code's models, contract/types from those (json2ts).
+contract: setup
+	cd functions && venv/bin/python -m mediajobs.contract ..
 
 clean:
 	rm -rf .cache node_modules $(VENV) functions/models .mypy_cache .ruff_cache .pytest_cache

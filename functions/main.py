@@ -7,10 +7,11 @@ what its own function needs (heavy libraries load deeper still, inside the code 
 
 from typing import Any
 
-from firebase_functions import firestore_fn, https_fn, options, scheduler_fn, tasks_fn
+from firebase_functions import eventarc_fn, firestore_fn, https_fn, options, scheduler_fn, tasks_fn
+from firebase_functions.core import CloudEvent
 from flask import Request, Response
 
-from mediajobs import config, platform
+from mediajobs import config, incidents, platform
 from mediajobs.jobs import queues
 
 options.set_global_options(region="us-central1", max_instances=100)
@@ -24,6 +25,7 @@ def _run_items(req: https_fn.CallableRequest[Any]) -> None:
 
 
 @https_fn.on_call()
+@incidents.guarded
 def start_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     from mediajobs.jobs import api
 
@@ -31,6 +33,7 @@ def start_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 
 @https_fn.on_call()
+@incidents.guarded
 def cancel_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     from mediajobs.jobs import api
 
@@ -90,6 +93,7 @@ def upload(req: Request) -> Response:
 
 
 @https_fn.on_call()
+@incidents.guarded
 def create_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     from mediajobs.scenes import api
 
@@ -97,6 +101,7 @@ def create_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 
 @https_fn.on_call()
+@incidents.guarded
 def update_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     from mediajobs.scenes import api
 
@@ -104,6 +109,7 @@ def update_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 
 @https_fn.on_call(timeout_sec=300)
+@incidents.guarded
 def delete_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     from mediajobs.scenes import api
 
@@ -111,6 +117,7 @@ def delete_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 
 @https_fn.on_call()
+@incidents.guarded
 def add_scene(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     from mediajobs.scenes import api
 
@@ -118,6 +125,7 @@ def add_scene(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 
 @https_fn.on_call()
+@incidents.guarded
 def update_scene(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     from mediajobs.scenes import api
 
@@ -125,6 +133,7 @@ def update_scene(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 
 @https_fn.on_call()
+@incidents.guarded
 def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     from mediajobs.scenes import api
 
@@ -132,6 +141,7 @@ def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 
 @https_fn.on_call()
+@incidents.guarded
 def download_url(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
     """Short-lived URLs for Storage objects the caller may read (job outputs, assets, exports)."""
     from mediajobs import downloads
@@ -158,3 +168,26 @@ def sweep_jobs(event: scheduler_fn.ScheduledEvent) -> None:
     from mediajobs.jobs import sweeper
 
     sweeper.sweep_stale_jobs()
+
+
+# Lifecycle events (contract/CONTRACT.md): the project's own subscribers log them and, where
+# selftest jobs are enabled (the emulator), record them in job_events/ for the tests.
+@eventarc_fn.on_custom_event_published(event_type="mediajobs.job.v1.completed")
+def on_job_completed_event(event: CloudEvent[Any]) -> None:
+    from mediajobs import events
+
+    events.record_received(event)
+
+
+@eventarc_fn.on_custom_event_published(event_type="mediajobs.job.v1.failed")
+def on_job_failed_event(event: CloudEvent[Any]) -> None:
+    from mediajobs import events
+
+    events.record_received(event)
+
+
+@eventarc_fn.on_custom_event_published(event_type="mediajobs.job.v1.cancelled")
+def on_job_cancelled_event(event: CloudEvent[Any]) -> None:
+    from mediajobs import events
+
+    events.record_received(event)

@@ -272,6 +272,7 @@ def stack_environment(ports: dict[str, int], marker: str, storage_dir: Path) -> 
             "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{ports['firestore']}",
             "FIREBASE_AUTH_EMULATOR_HOST": f"127.0.0.1:{ports['auth']}",
             "CLOUD_TASKS_EMULATOR_HOST": f"127.0.0.1:{ports['tasks']}",
+            "CLOUD_EVENTARC_EMULATOR_HOST": f"http://127.0.0.1:{ports['eventarc']}",
             "STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{ports['storage']}",
             "STORAGE_BUCKET": f"{PROJECT_ID}.appspot.com",
             "FUNCTIONS_ORIGIN": f"http://127.0.0.1:{ports['functions']}/{PROJECT_ID}/{REGION}",

@@ -1,7 +1,7 @@
 """storage.rules compiled by the rules compiler that ships here (the Firestore emulator's).
 
 The Storage emulator that would evaluate storage.rules cannot be downloaded here (see
-../shared/STACK.md), but both services share one rules language and compiler. Mapped onto a
+README.md, Setup details), but both services share one rules language and compiler. Mapped onto a
 Firestore ruleset (service name, root match, `firestore.get` -> `get`), storage.rules must
 compile without a single issue: syntax errors and unused functions show (a misspelt call
 does too, as its function goes unused; names are otherwise resolved only when evaluated).

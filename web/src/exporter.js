@@ -1,6 +1,5 @@
 // Export (admins): start a media_export, follow it per user (its items), open the archives.
-import { collection, limit, onSnapshot, query, where } from "firebase/firestore";
-import { call, db, download } from "./firebase.js";
+import { client, download } from "./firebase.js";
 import { action, el, errorText, progressBar } from "./ui.js";
 import { jobCard, watchJob } from "./jobs.js";
 
@@ -15,10 +14,10 @@ export function mount(page) {
   function follow(jobId) {
     stops.slice(1).forEach((stop) => stop());
     stops = [stops[0], watchJob(jobView, jobId),
-      onSnapshot(collection(db, "jobs", jobId, "items"), (snap) => {
+      client.watchItems(jobId, (items) => {
         perUser.replaceChildren(el("tr", {}, el("th", {}, "user"), el("th", {}, "status"), el("th", {}, "progress"),
           el("th", {}, "files"), el("th", {}, "archive")),
-        ...snap.docs.map((d) => userRow(d.data())));
+        ...items.map((d) => userRow(d.data)));
       }, (error) => perUser.replaceChildren(el("tr", {}, el("td", { class: "error" }, errorText(error)))))];
   }
 
@@ -27,16 +26,15 @@ export function mount(page) {
     const input = {};
     if (ids.length) input.user_ids = ids;
     if (resume.value.trim()) input.resume_from = resume.value.trim();
-    const { job_id } = await call("start_job", { type: "media_export", input });
+    const job_id = await client.startJob({ type: "media_export", input });
     follow(job_id);
   }, { id: "export-start" });
 
   // Admins may read every job; the newest exports first (sorted here: no extra index needed).
-  const exports = query(collection(db, "jobs"), where("type", "==", "media_export"), limit(50));
-  stops = [onSnapshot(exports, (snap) => {
-    const docs = snap.docs.sort((a, b) => (b.data().created_at?.toMillis?.() || 0) - (a.data().created_at?.toMillis?.() || 0));
+  stops = [client.watchJobsOfType("media_export", (jobs) => {
+    const docs = jobs.sort((a, b) => (b.data.created_at?.toMillis?.() || 0) - (a.data.created_at?.toMillis?.() || 0));
     recent.replaceChildren(...docs.slice(0, 10).map((d) => el("div", {},
-      jobCard(d.id, d.data()), el("button", { type: "button", onclick: () => follow(d.id) }, "Show per-user progress"))));
+      jobCard(d.id, d.data), el("button", { type: "button", onclick: () => follow(d.id) }, "Show per-user progress"))));
   }, (error) => recent.replaceChildren(el("p", { class: "error" }, errorText(error))))];
 
   page.replaceChildren(el("h2", {}, "Media export"), el("div", {}, el("label", {}, "Users ", users),

@@ -4,9 +4,12 @@
 import { initializeApp } from "firebase/app";
 import { connectAuthEmulator, getAuth } from "firebase/auth";
 import { connectFirestoreEmulator, getFirestore } from "firebase/firestore";
-import { connectFunctionsEmulator, getFunctions, httpsCallable } from "firebase/functions";
+import { connectFunctionsEmulator, getFunctions } from "firebase/functions";
+import { createClient } from "./client.js";
 
 export let auth, db, functions, emulators, uploadUrl;
+/** The typed client of the contract (client.js), ready once setUpFirebase has run. */
+export let client;
 
 async function fetchJson(path) {
   try {
@@ -49,19 +52,17 @@ export async function setUpFirebase() {
   }
   // The upload function sits behind a Hosting rewrite (firebase.json), locally and deployed.
   uploadUrl = "/api/upload";
+  client = createClient({ auth, db, functions, uploadUrl });
   return { config, emulators };
 }
 
 export async function call(name, data) {
-  const result = await httpsCallable(functions, name, { timeout: 120_000 })(data);
-  return result.data;
+  return client.call(name, data);
 }
 
 /** URLs the caller may read (download_url checks ownership), as {path: url}. */
 export async function urlsFor(paths) {
-  if (!paths.length) return {};
-  const { urls } = await call("download_url", { paths });
-  return urls;
+  return client.downloadUrls(paths);
 }
 
 /** Starts a download of a Storage object in this tab (the page stays; the response is a file). */

@@ -1,20 +1,9 @@
 // Jobs: a live list of my jobs (Firestore listener), with progress, errors, cancel and downloads.
-import { collection, doc, limit, onSnapshot, orderBy, query, where } from "firebase/firestore";
-import { auth, call, db, download } from "./firebase.js";
+import { ACTIVE, TERMINAL, resultPaths } from "./client.js";
+import { client, download } from "./firebase.js";
 import { action, el, errorText, progressBar } from "./ui.js";
 
-export const ACTIVE = ["queued", "processing"];
-export const TERMINAL = ["completed", "failed", "cancelled"];
-
-/** Storage paths a job's result offers for download: `*_path` fields and export archives. */
-export function resultPaths(result) {
-  if (!result) return [];
-  const paths = Object.entries(result)
-    .filter(([key, value]) => key.endsWith("_path") && typeof value === "string")
-    .map(([, value]) => value);
-  for (const archive of result.archives || []) if (archive.path) paths.push(archive.path);
-  return paths;
-}
+export { ACTIVE, TERMINAL, resultPaths };
 
 export function jobCard(id, job) {
   const progress = job.progress || {};
@@ -32,7 +21,7 @@ export function jobCard(id, job) {
     job.error ? el("p", { class: "error" }, errorText(job.error)) : null,
     errors.length ? el("ul", { class: "errors" }, errors.map((e) => el("li", {}, `${e.item}: ${e.code}: ${e.message}`))) : null,
     el("div", { class: "job-actions" },
-      canCancel ? action("Cancel", () => call("cancel_job", { job_id: id }), { class: "cancel" }) : null,
+      canCancel ? action("Cancel", () => client.cancelJob(id), { class: "cancel" }) : null,
       resultPaths(job.result).map((path) =>
         action(`Download ${path.split("/").pop()}`, () => download(path), { class: "download", "data-path": path }))),
   );
@@ -40,34 +29,24 @@ export function jobCard(id, job) {
 
 /** Keeps `container` showing jobs/{id} live; returns the unsubscribe function. */
 export function watchJob(container, id, onJob) {
-  return onSnapshot(doc(db, "jobs", id), (snap) => {
-    if (!snap.exists()) return;
-    container.replaceChildren(jobCard(id, snap.data()));
-    onJob?.(snap.data());
+  return client.watchJob(id, (job) => {
+    if (!job) return;
+    container.replaceChildren(jobCard(id, job));
+    onJob?.(job);
   }, (error) => container.replaceChildren(el("p", { class: "error" }, errorText(error))));
 }
 
 /** Resolves with the job's final document once its listener sees a terminal status. */
 export function jobFinished(id) {
-  return new Promise((resolve, reject) => {
-    const stop = onSnapshot(doc(db, "jobs", id), (snap) => {
-      const job = snap.data();
-      if (job && TERMINAL.includes(job.status)) {
-        stop();
-        resolve(job);
-      }
-    }, reject);
-  });
+  return client.jobFinished(id);
 }
 
 export function mount(page) {
   const list = el("div", { id: "job-list" }, el("p", { class: "muted" }, "Loading…"));
   page.replaceChildren(el("h2", {}, "My jobs"), list);
-  const mine = query(collection(db, "jobs"), where("owner_uid", "==", auth.currentUser.uid),
-    orderBy("created_at", "desc"), limit(50));
-  return onSnapshot(mine, (snap) => {
-    list.replaceChildren(...(snap.empty
+  return client.watchMyJobs((jobs) => {
+    list.replaceChildren(...(!jobs.length
       ? [el("p", { class: "muted empty" }, "No jobs yet: upload photos or generate scene assets.")]
-      : snap.docs.map((d) => jobCard(d.id, d.data()))));
+      : jobs.map(({ id, data }) => jobCard(id, data))));
   }, (error) => list.replaceChildren(el("p", { class: "error" }, errorText(error))));
 }

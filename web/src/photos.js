@@ -1,7 +1,6 @@
 // Photos: drop images or ZIP files, choose options, upload through the `upload` function,
 // then watch the batch live and fill a before/after gallery as items finish.
-import { collection, onSnapshot } from "firebase/firestore";
-import { auth, db, uploadUrl, urlsFor } from "./firebase.js";
+import { client } from "./firebase.js";
 import { el, errorText } from "./ui.js";
 import { watchJob } from "./jobs.js";
 
@@ -39,7 +38,7 @@ export function mount(page) {
     if (!files.length) return void (status.textContent = "Choose one or more images or ZIP files first.");
     upload.disabled = true;
     try {
-      start(await send(files, readOptions(options)));
+      start(await client.uploadPhotos(files, readOptions(options)));
     } catch (error) {
       status.textContent = errorText(error);
     } finally {
@@ -53,12 +52,12 @@ export function mount(page) {
     const shown = new Set();
     stops = [
       watchJob(jobView, jobId), // its card offers results.zip once the batch is done
-      onSnapshot(collection(db, "jobs", jobId, "items"), async (snap) => {
-        const fresh = snap.docs.map((d) => d.data()).filter((i) => i.status === "done" && i.result && !shown.has(i.result.output_path));
+      client.watchItems(jobId, async (items) => {
+        const fresh = items.map((d) => d.data).filter((i) => i.status === "done" && i.result && !shown.has(i.result.output_path));
         fresh.forEach((item) => shown.add(item.result.output_path));
         if (!fresh.length) return;
         try {
-          const urls = await urlsFor(fresh.flatMap((i) => [i.result.input_path, i.result.output_path]));
+          const urls = await client.downloadUrls(fresh.flatMap((i) => [i.result.input_path, i.result.output_path]));
           for (const { result } of fresh) gallery.append(pair(result, urls));
         } catch (error) {
           status.textContent = errorText(error);
@@ -81,17 +80,6 @@ function readOptions(form) {
     output_format: data.get("output_format"),
     model: data.get("model"),
   };
-}
-
-async function send(files, options) {
-  const body = new FormData();
-  for (const file of files) body.append("file", file, file.name);
-  body.append("options", JSON.stringify(options));
-  const token = await auth.currentUser.getIdToken();
-  const response = await fetch(uploadUrl, { method: "POST", body, headers: { Authorization: `Bearer ${token}` } });
-  const reply = await response.json().catch(() => ({ error: { status: response.status, message: response.statusText } }));
-  if (!response.ok) throw { code: reply.error?.status, message: reply.error?.message };
-  return reply.job_id;
 }
 
 function pair(result, urls) {

@@ -1,7 +1,6 @@
 // Projects: create a project with a brief, add scenes, generate assets per scene or for all
 // scenes at once; each scene shows its active job live and plays what was generated.
-import { collection, doc, limit, onSnapshot, orderBy, query, where } from "firebase/firestore";
-import { auth, call, db, urlsFor } from "./firebase.js";
+import { client } from "./firebase.js";
 import { action, el, errorText, progressBar } from "./ui.js";
 import { jobFinished } from "./jobs.js";
 
@@ -19,7 +18,7 @@ export function mount(page) {
     const data = Object.fromEntries(new FormData(form));
     if (!data.name) throw new Error("A project needs a name.");
     const { name, title, ...brief } = data;
-    const { project_id } = await call("create_project", { name, storyboard: { title, creative_brief: brief } });
+    const project_id = await client.createProject({ name, storyboard: { title, creative_brief: brief } });
     form.reset();
     open(project_id);
   }, { id: "project-create" });
@@ -29,13 +28,11 @@ export function mount(page) {
     stopProject = showProject(detail, projectId);
   }
 
-  const mine = query(collection(db, "projects"), where("user_id", "==", auth.currentUser.uid),
-    orderBy("updated_at", "desc"), limit(50));
-  const stopList = onSnapshot(mine, (snap) => {
-    list.replaceChildren(...snap.docs.map((d) => el("div", { class: "card", dataset: { projectId: d.id } },
-      el("strong", {}, d.data().name), " ",
-      el("span", { class: "muted" }, `${d.data().stats?.completed_scenes || 0}/${d.data().stats?.total_scenes || 0} scenes complete `),
-      el("button", { type: "button", onclick: () => open(d.id) }, "Open"))));
+  const stopList = client.watchMyProjects((projects) => {
+    list.replaceChildren(...projects.map(({ id, data }) => el("div", { class: "card", dataset: { projectId: id } },
+      el("strong", {}, data.name), " ",
+      el("span", { class: "muted" }, `${data.stats?.completed_scenes || 0}/${data.stats?.total_scenes || 0} scenes complete `),
+      el("button", { type: "button", onclick: () => open(id) }, "Open"))));
   }, (error) => list.replaceChildren(el("p", { class: "error" }, errorText(error))));
 
   page.replaceChildren(el("h2", {}, "Projects"), form, create, list, detail);
@@ -53,27 +50,26 @@ function showProject(container, projectId) {
   const addScene = action("Add scene", async () => {
     const data = Object.fromEntries(new FormData(sceneForm));
     if (!data.title) throw new Error("A scene needs a title.");
-    await call("add_scene", { project_id: projectId, title: data.title, description: data.description,
+    await client.addScene({ project_id: projectId, title: data.title, description: data.description,
       duration_seconds: Number(data.duration_seconds) });
     sceneForm.reset();
   }, { id: "scene-add" });
   const generateAll = action("Generate all assets for every scene", () =>
     Promise.all([...views.keys()].map((sceneId) => generate(projectId, sceneId, KINDS))), { id: "generate-all" });
 
-  const stopProject = onSnapshot(doc(db, "projects", projectId), (snap) => {
-    const project = snap.data() || {};
+  const stopProject = client.watchProject(projectId, (data) => {
+    const project = data || {};
     const brief = project.storyboard?.creative_brief || {};
     header.replaceChildren(el("h3", {}, project.name || projectId, " ", el("span", { class: "muted" }, project.storyboard?.title || "")),
       el("p", { class: "muted" }, Object.entries(brief).filter(([, v]) => v).map(([k, v]) => `${k}: ${v}`).join(" · ")),
       el("p", { class: "muted" }, `${project.stats?.completed_scenes || 0}/${project.stats?.total_scenes || 0} scenes complete`));
   });
-  const scenes = query(collection(db, "projects", projectId, "scenes"), orderBy("scene_number"));
-  const stopScenes = onSnapshot(scenes, (snap) => {
-    for (const d of snap.docs) {
-      if (!views.has(d.id)) views.set(d.id, new SceneView(projectId, d.id));
-      views.get(d.id).update(d.data());
+  const stopScenes = client.watchScenes(projectId, (scenes) => {
+    for (const { id, data } of scenes) {
+      if (!views.has(id)) views.set(id, new SceneView(projectId, id));
+      views.get(id).update(data);
     }
-    scenesBox.replaceChildren(...snap.docs.map((d) => views.get(d.id).node));
+    scenesBox.replaceChildren(...scenes.map(({ id }) => views.get(id).node));
   }, (error) => scenesBox.replaceChildren(el("p", { class: "error" }, errorText(error))));
 
   container.replaceChildren(el("div", { class: "card", dataset: { openProject: projectId } }, header, sceneForm, addScene, generateAll, scenesBox));
@@ -83,7 +79,7 @@ function showProject(container, projectId) {
 /** One active job per scene: its kinds run one after another, scenes run at the same time. */
 async function generate(projectId, sceneId, kinds) {
   for (const kind of kinds) {
-    const { job_id } = await call("generate_scene_asset", { project_id: projectId, scene_id: sceneId, kind });
+    const job_id = await client.generateSceneAsset({ project_id: projectId, scene_id: sceneId, kind });
     const job = await jobFinished(job_id);
     if (job.status !== "completed") throw new Error(`${kind}: ${job.error?.message || job.status}`);
   }
@@ -125,7 +121,7 @@ class SceneView {
 
   async showMedia(kind, path) {
     try {
-      const url = (await urlsFor([path]))[path];
+      const url = (await client.downloadUrls([path]))[path];
       const tag = { image: "img", video: "video", audio: "audio" }[kind];
       const attrs = kind === "image" ? { src: url, alt: `${kind} of the scene` } : { src: url, controls: true, preload: "metadata" };
       this.media[kind].replaceChildren(el(tag, { ...attrs, "data-path": path }));

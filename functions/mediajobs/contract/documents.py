@@ -1,0 +1,227 @@
+"""Every Firestore document clients read, as models of its JSON form.
+
+jobs/{job_id} and jobs/{job_id}/items/{item_id} have one model per job type (input, options,
+item and job `result` typed) and a generic one; projects, scenes and moods one each.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal
+
+import pydantic
+
+from mediajobs.contract import results
+from mediajobs.contract.common import (
+    AssetKind,
+    EmptyResult,
+    ErrorInfo,
+    ItemErrorInfo,
+    ItemStatus,
+    JobStatus,
+    Progress,
+    Shape,
+    Timestamp,
+)
+from mediajobs.scenes.models import Storyboard
+
+JOB_FIELDS_ONCE_STARTED = [
+    "progress", "current", "result", "error", "errors", "cancel_requested", "created_at", "updated_at",
+]  # fmt: skip
+ITEM_FIELDS_ONCE_SETTLED = ["result", "error", "finished_at"]
+OPTIONS_NOTE = "With defaults filled in; absent only when a trusted writer left it out (treat as {})."
+
+
+def _required_once(statuses: list[str], fields: list[str]) -> dict[str, Any]:
+    """JSON Schema: these fields are present once the document has one of these statuses."""
+    return {"if": {"properties": {"status": {"enum": statuses}}}, "then": {"required": fields}}
+
+
+class JobBase(Shape):
+    """jobs/{job_id}. A trusted writer may create a queued job with only type, owner_uid,
+    status, input and options; every field is there once the job has started."""
+
+    model_config = pydantic.ConfigDict(
+        json_schema_extra=_required_once(["processing", "completed", "failed", "cancelled"], JOB_FIELDS_ONCE_STARTED)
+    )
+
+    owner_uid: str = pydantic.Field(description="uid of whoever asked.")
+    status: JobStatus
+    progress: Progress | None = None
+    current: str | None = pydantic.Field(default=None, description="Label of the item being worked on now.")
+    error: ErrorInfo | None = pydantic.Field(default=None, description="Why the job as a whole failed.")
+    errors: list[ItemErrorInfo] = pydantic.Field(default=[], max_length=50, description="The first 50 item errors.")
+    cancel_requested: bool = False
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+    started_at: Timestamp | None = None
+    finished_at: Timestamp | None = None
+    heartbeat_at: Timestamp | None = None
+
+
+class ItemBase(Shape):
+    """jobs/{job_id}/items/{item_id}."""
+
+    model_config = pydantic.ConfigDict(
+        json_schema_extra=_required_once(["done", "failed", "cancelled"], ITEM_FIELDS_ONCE_SETTLED)
+    )
+
+    label: str = pydantic.Field(description="What clients show for this item.")
+    status: ItemStatus
+    attempts: int = pydantic.Field(ge=0)
+    payload: dict[str, Any] = pydantic.Field(description="Internal to the engine; do not rely on it.")
+    error: ErrorInfo | None = None
+    attempt_id: str | None = pydantic.Field(default=None, description="Internal to the engine.")
+    lease_until: Timestamp | None = None
+    created_at: Timestamp
+    started_at: Timestamp | None = None
+    finished_at: Timestamp | None = None
+    duration_ms: int | None = pydantic.Field(default=None, ge=0)
+
+
+@dataclasses.dataclass(frozen=True)
+class JobType:
+    name: str  # the job type
+    title: str  # prefix of the models' names
+    input: type[pydantic.BaseModel]
+    options: type[pydantic.BaseModel]
+    item_result: type[pydantic.BaseModel]
+    result: type[pydantic.BaseModel]
+
+
+def job_types() -> list[JobType]:
+    """Every job type with its models (imports the kinds' modules)."""
+    from mediajobs.exports.kind import ExportInput, ExportOptions
+    from mediajobs.photos.kind import PhotoInput, PhotoOptions
+    from mediajobs.scenes.kind import MoodBoardInput, NoOptions, SceneAssetInput
+    from mediajobs.selftest.kind import SelftestInput, SelftestOptions
+    from mediajobs.video.kind import VideoInput, VideoOptions
+
+    r = results
+    return [
+        JobType("media_export", "MediaExport", ExportInput, ExportOptions, r.ExportItemResult, r.ExportResult),
+        JobType("photo_batch", "PhotoBatch", PhotoInput, PhotoOptions, r.PhotoItemResult, r.PhotoResult),
+        JobType("video_process", "VideoProcess", VideoInput, VideoOptions, r.VideoResult, r.VideoResult),
+        JobType("scene_asset", "SceneAsset", SceneAssetInput, NoOptions, r.SceneAssetResult, r.SceneAssetResult),
+        JobType("mood_board", "MoodBoard", MoodBoardInput, NoOptions, r.MoodItemResult, r.MoodBoardResult),
+        JobType("selftest", "Selftest", SelftestInput, SelftestOptions, r.SelftestItemResult, r.SelftestResult),
+    ]
+
+
+def job_model(kind: JobType) -> type[pydantic.BaseModel]:
+    job_type: Any = Literal[kind.name]
+    result: Any = kind.result | EmptyResult | None
+    model: type[pydantic.BaseModel] = pydantic.create_model(
+        f"{kind.title}Job",
+        __base__=JobBase,
+        __doc__=f"jobs/{{job_id}} of a `{kind.name}` job.",
+        type=(job_type, ...),
+        input=(kind.input, ...),
+        options=(kind.options, pydantic.Field(default_factory=kind.options, description=OPTIONS_NOTE)),
+        result=(result, pydantic.Field(default=None, description="Set when the job ends.")),
+    )
+    return model
+
+
+def item_model(kind: JobType) -> type[pydantic.BaseModel]:
+    result: Any = kind.item_result | None
+    model: type[pydantic.BaseModel] = pydantic.create_model(
+        f"{kind.title}Item",
+        __base__=ItemBase,
+        __doc__=f"jobs/{{job_id}}/items/{{item_id}} of a `{kind.name}` job.",
+        result=(result, pydantic.Field(default=None, description="Set when the item is done.")),
+    )
+    return model
+
+
+class AnyJob(JobBase):
+    """jobs/{job_id} of any type, including jobs rejected at start (their input and options
+    stay as the writer wrote them)."""
+
+    type: str
+    input: dict[str, Any]
+    options: dict[str, Any] = pydantic.Field(default={}, description=OPTIONS_NOTE)
+    result: dict[str, Any] | None = None
+
+
+class AnyItem(ItemBase):
+    """jobs/{job_id}/items/{item_id} of any type."""
+
+    result: dict[str, Any] | None = None
+
+
+# ---------------------------------------------------------------- projects
+
+
+class ProjectStats(Shape):
+    total_scenes: int = pydantic.Field(ge=0)
+    completed_scenes: int = pydantic.Field(ge=0, description="Scenes with all four asset kinds.")
+    last_activity: Timestamp | None = None
+
+
+class Project(Shape):
+    """projects/{project_id}."""
+
+    name: str = pydantic.Field(min_length=1, max_length=200)
+    description: str = pydantic.Field(max_length=2000)
+    user_id: str = pydantic.Field(description="The owner's uid.")
+    storyboard: Storyboard
+    scene_order: list[str] = pydantic.Field(description="Scene ids in order.")
+    stats: ProjectStats
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class SceneAssets(Shape):
+    composition_path: str | None = None
+    image_path: str | None = None
+    video_path: str | None = None
+    audio_path: str | None = None
+    thumbnail_path: str | None = None
+    generated_at: Timestamp | None = None
+
+
+class Composition(Shape):
+    description: str
+    styling: str
+    animation: str
+    generated_at: Timestamp | None = None
+
+
+class ActiveJob(Shape):
+    """The scene's current scene_asset job, mirrored from jobs/{job_id} (which may be ahead)."""
+
+    job_id: str
+    type: AssetKind = pydantic.Field(description="The asset kind being generated.")
+    status: JobStatus
+    progress: int = pydantic.Field(ge=0, le=100, description="The job's percent.")
+    started_at: Timestamp | None = None
+    last_update: Timestamp | None = None
+    error_message: str | None = None
+    job_updated_at: Timestamp | None = None
+
+
+class Scene(Shape):
+    """projects/{project_id}/scenes/{scene_id}."""
+
+    scene_number: int = pydantic.Field(ge=1, le=1000)
+    title: str = pydantic.Field(min_length=1, max_length=200)
+    description: str = pydantic.Field(max_length=4000)
+    duration_seconds: float = pydantic.Field(gt=0, le=120)
+    assets: SceneAssets
+    composition: Composition | None
+    active_job: ActiveJob | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class Mood(Shape):
+    """projects/{project_id}/moods/{mood_id}."""
+
+    name: str
+    description: str
+    visual_style: str
+    color_palette: list[str] = pydantic.Field(description='Colours as "#rrggbb".')
+    mood_keywords: list[str]
+    image_paths: list[str]
+    created_at: Timestamp

@@ -1,0 +1,117 @@
+"""Requests and responses of every callable and HTTP endpoint, and the lifecycle event's data.
+
+Requests are the models the functions validate with (imported from their modules); responses,
+which the functions build as plain dicts, are modelled here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Any, Literal, Union
+
+import pydantic
+
+from mediajobs.contract.common import JobStatus, Shape
+from mediajobs.contract.documents import JobType
+
+
+class JobIdResponse(Shape):
+    job_id: str
+
+
+class CancelJobResponse(Shape):
+    status: JobStatus = pydantic.Field(
+        description="The job's status after the request: cancelled if it was still queued, "
+        "else processing (it stops at the next item boundary) or the end it already had."
+    )
+
+
+class ProjectIdResponse(Shape):
+    project_id: str
+
+
+class SceneIdResponse(Shape):
+    scene_id: str
+
+
+class DownloadUrlResponse(Shape):
+    urls: dict[str, str] = pydantic.Field(description="Storage path -> URL to GET.")
+    expires_in: int = pydantic.Field(description="Seconds the URLs stay valid.")
+
+
+class HttpErrorDetail(Shape):
+    status: str = pydantic.Field(description="A Firebase-style code: invalid-argument, unauthenticated, ...")
+    message: str
+
+
+class HttpError(Shape):
+    """Body of a 4xx answer of the upload endpoint."""
+
+    error: HttpErrorDetail
+
+
+class IncidentDetails(Shape):
+    """`details` of an `internal` callable error: the id to find its log entry by."""
+
+    incident_id: str
+
+
+class JobEndedEvent(Shape):
+    """`data` of the lifecycle CloudEvents mediajobs.job.v1.{completed,failed,cancelled}."""
+
+    job_id: str
+    type: str = pydantic.Field(description="The job type.")
+    owner_uid: str
+    status: Literal["completed", "failed", "cancelled"]
+
+
+def start_job_request(kinds: list[JobType]) -> type[pydantic.BaseModel]:
+    """start_job's request: one shape per job type, told apart by `type`."""
+    variants = []
+    for kind in kinds:
+        input_default: Any = {} if not _has_required(kind.input) else ...
+        job_type: Any = Literal[kind.name]
+        variants.append(
+            pydantic.create_model(
+                f"Start{kind.title}Job",
+                __base__=Shape,
+                type=(job_type, ...),
+                input=(kind.input, input_default),
+                options=(kind.options, {}),
+            )
+        )
+    union: Any = Annotated[Union[tuple(variants)], pydantic.Field(discriminator="type")]  # noqa: UP007
+    base: Any = pydantic.RootModel[union]
+    model: type[pydantic.BaseModel] = type(
+        "StartJobRequest", (base,), {"__doc__": "start_job's request: {type, input, options} of one job type."}
+    )
+    return model
+
+
+def _has_required(model: type[pydantic.BaseModel]) -> bool:
+    return any(field.is_required() for field in model.model_fields.values())
+
+
+@dataclasses.dataclass(frozen=True)
+class Callable:
+    name: str
+    request: type[pydantic.BaseModel]
+    response: type[pydantic.BaseModel]
+
+
+def callables(kinds: list[JobType]) -> list[Callable]:
+    from mediajobs.downloads import DownloadUrlRequest
+    from mediajobs.jobs.api import CancelJobRequest
+    from mediajobs.scenes import models as scenes
+
+    return [
+        Callable("start_job", start_job_request(kinds), JobIdResponse),
+        Callable("cancel_job", CancelJobRequest, CancelJobResponse),
+        Callable("create_project", scenes.CreateProject, ProjectIdResponse),
+        Callable("update_project", scenes.UpdateProject, ProjectIdResponse),
+        Callable("delete_project", scenes.ProjectRef, ProjectIdResponse),
+        Callable("add_scene", scenes.AddScene, SceneIdResponse),
+        Callable("update_scene", scenes.UpdateScene, SceneIdResponse),
+        Callable("generate_scene_asset", scenes.GenerateSceneAsset, JobIdResponse),
+        Callable("download_url", DownloadUrlRequest, DownloadUrlResponse),
+    ]

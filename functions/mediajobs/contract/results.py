@@ -1,0 +1,156 @@
+"""`result` of items and jobs per job type, as the kinds write them (they return plain dicts).
+
+Keep these in step with the kinds: the integration tests validate every document against
+the schemas generated from here, so a field a kind adds or drops fails them until it is
+added here and `make contract` is run.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pydantic
+
+from mediajobs.contract.common import AssetKind, Shape
+
+# ---------------------------------------------------------------- media_export
+
+EXPORT_FILE_ERROR_CODES = (
+    "invalid-id-list, invalid-id, duplicate-id, too-many-ids, metadata-not-found, invalid-storage-path, "
+    "object-missing, object-unreadable, empty-file"
+)
+
+
+class ExportFileError(Shape):
+    id: str = pydantic.Field(description="The image or voice id (or the id field's name).")
+    kind: Literal["images", "voices"]
+    code: str = pydantic.Field(description=EXPORT_FILE_ERROR_CODES)
+    message: str
+
+
+class ExportItemResult(Shape):
+    user_id: str
+    email: str
+    path: str = pydantic.Field(description="exports/{job_id}/{safe_email}.zip")
+    files: int = pydantic.Field(ge=0, description="Files in the archive.")
+    bytes: int = pydantic.Field(ge=0, description="Their size before compression.")
+    archive_bytes: int | None = pydantic.Field(ge=0, description="Size of the ZIP object.")
+    archive_crc32c: str | None = pydantic.Field(description="The ZIP object's CRC32C (base64), for resume_from.")
+    file_errors: list[ExportFileError] = pydantic.Field(max_length=50, description="The first 50 per-file errors.")
+    failed_files: int = pydantic.Field(ge=0)
+    resumed_from: str | None = pydantic.Field(
+        default=None, description="Set when the archive of that earlier export was reused."
+    )
+
+
+class ExportArchive(Shape):
+    user_id: str
+    email: str
+    path: str
+    files: int = pydantic.Field(ge=0)
+    bytes: int = pydantic.Field(ge=0)
+
+
+class ExportResult(Shape):
+    archives: list[ExportArchive] = pydantic.Field(max_length=500, description="At most 500; all in index_path.")
+    archives_truncated: bool
+    index_path: str = pydantic.Field(description="exports/{job_id}/index.json, every archive.")
+    total_files: int = pydantic.Field(ge=0)
+    total_bytes: int = pydantic.Field(ge=0)
+    failed_files: int = pydantic.Field(ge=0)
+    successful_users: int = pydantic.Field(ge=0)
+    failed_users: int = pydantic.Field(ge=0)
+    processing_time_seconds: float = pydantic.Field(ge=0)
+
+
+# ---------------------------------------------------------------- photo_batch
+
+
+class PhotoItemResult(Shape):
+    input: str = pydantic.Field(description="The image's name (a ZIP entry's name inside its archive).")
+    input_path: str
+    output_path: str = pydantic.Field(description="jobs/{job_id}/outputs/<name>.<png|webp>")
+    size: int = pydantic.Field(ge=0)
+    crc32: int = pydantic.Field(ge=0)
+    width: int = pydantic.Field(ge=1)
+    height: int = pydantic.Field(ge=1)
+    faces_found: int = pydantic.Field(ge=0)
+    crop_box: list[int] | None = pydantic.Field(min_length=4, max_length=4, description="[left, top, right, bottom]")
+    warnings: list[str]
+    duration_ms: int = pydantic.Field(ge=0)
+
+
+class PhotoSkipped(Shape):
+    source: str = pydantic.Field(description="The archive's storage path.")
+    entry: str
+    reason: Literal["hidden-file", "nested-archive", "not-an-image", "too-large", "corrupt-entry", "too-many-images"]
+    message: str
+
+
+class PhotoResult(Shape):
+    outputs: list[str] = pydantic.Field(description="Storage paths of the processed images.")
+    archive_path: str = pydantic.Field(description="jobs/{job_id}/results.zip")
+    succeeded: int = pydantic.Field(ge=0)
+    failed: int = pydantic.Field(ge=0)
+    skipped: list[PhotoSkipped] = pydantic.Field(max_length=500)
+    skipped_count: int = pydantic.Field(ge=0)
+
+
+# ---------------------------------------------------------------- video_process
+
+
+class VideoRendition(Shape):
+    height: int
+    width: int
+    path: str = pydantic.Field(description="jobs/{job_id}/video/{height}p.mp4")
+    bitrate: int = pydantic.Field(description="Bits per second.")
+
+
+class VideoResult(Shape):
+    duration_seconds: float
+    width: int
+    height: int
+    rotation: int = pydantic.Field(description="Degrees the source asked to be rotated (applied).")
+    video_codec: str
+    has_audio: bool
+    thumbnails: list[str]
+    poster: str
+    renditions: list[VideoRendition]
+    mobile_path: str = pydantic.Field(description="The smallest rendition.")
+    hls_master_path: str | None = pydantic.Field(description="jobs/{job_id}/video/hls/master.m3u8 when hls was asked.")
+    warnings: list[str]
+
+
+# ---------------------------------------------------------------- scene_asset, mood_board
+
+
+class SceneAssetResult(Shape):
+    kind: AssetKind
+    path: str = pydantic.Field(description="projects/{project_id}/scenes/{scene_id}/{kind}/{job_id}.<ext>")
+    content_type: str
+    size: int = pydantic.Field(ge=0)
+
+
+class MoodItemResult(Shape):
+    mood_id: str
+    image_path: str
+
+
+class MoodBoardResult(Shape):
+    succeeded: int = pydantic.Field(ge=0)
+    failed: int = pydantic.Field(ge=0)
+    moods: list[MoodItemResult]
+
+
+# ---------------------------------------------------------------- selftest
+
+
+class SelftestItemResult(Shape):
+    index: int
+    square: int
+
+
+class SelftestResult(Shape):
+    sum_of_squares: int
+    succeeded: int = pydantic.Field(ge=0)
+    failed: int = pydantic.Field(ge=0)

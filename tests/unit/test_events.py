@@ -1,0 +1,41 @@
+"""The lifecycle event publisher: the CloudEvent it builds, and that it never raises."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+from mediajobs import events
+from mediajobs.contract import validate
+
+
+def test_the_event_is_a_publishing_api_cloud_event_with_the_contract_data() -> None:
+    event = events.job_ended_event("job-1", "photo_batch", "uid-1", "failed")
+    assert event["type"] == "mediajobs.job.v1.failed"
+    assert event["source"] == "//mediajobs/jobs/job-1"
+    assert event["specVersion"] == "1.0"
+    assert event["attributes"]["subject"] == {"ceString": "jobs/job-1"}
+    assert event["attributes"]["datacontenttype"] == {"ceString": "application/json"}
+    assert event["attributes"]["time"]["ceTimestamp"].endswith("Z")
+    data = json.loads(event["textData"])
+    assert data == {"job_id": "job-1", "type": "photo_batch", "owner_uid": "uid-1", "status": "failed"}
+    assert validate.problems("event.job_ended.schema.json", data) == []
+    assert events.channel_name("demo-x") == "projects/demo-x/locations/us-central1/channels/firebase"
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_publishing_never_raises(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("GCLOUD_PROJECT", "demo-events")
+    monkeypatch.setenv(events.EMULATOR_VAR, f"127.0.0.1:{closed_port()}")
+    events.publish_job_ended("job-1", "selftest", "uid-1", "completed")  # nothing listens there
+    events.publish_job_ended("job-1", "selftest", "uid-1", "processing")  # not an end
+    logged = capsys.readouterr()
+    assert "job ended event not published" in logged.out + logged.err
+    assert "not a terminal status" in logged.out + logged.err

@@ -1,0 +1,272 @@
+// The typed client of the media-jobs contract (contract/CONTRACT.md): start, watch, cancel,
+// upload, download URLs, projects and scenes. The dashboard is its first user; `make lint`
+// type-checks this file against contract/types with tsc (JSDoc types, no build step).
+//
+// Firestore hands timestamps to listeners as `Timestamp` objects (`toMillis()`, `toDate()`);
+// the contract's types describe the JSON form, where they are RFC 3339 strings.
+import { collection, doc, limit, onSnapshot, orderBy, query, where } from "firebase/firestore";
+import { httpsCallable } from "firebase/functions";
+
+/** @typedef {import("../../contract/types/mediajobs").MediajobsContract} Contract */
+/** @typedef {import("../../contract/types/mediajobs").TypedJob} TypedJob */
+/** @typedef {import("../../contract/types/mediajobs").AnyJob} AnyJob */
+/** @typedef {import("../../contract/types/mediajobs").AnyItem} AnyItem */
+/** @typedef {import("../../contract/types/mediajobs").Project} Project */
+/** @typedef {import("../../contract/types/mediajobs").Scene} Scene */
+/** @typedef {import("../../contract/types/mediajobs").Mood} Mood */
+/** @typedef {import("../../contract/types/mediajobs").StartJobRequest} StartJobRequest */
+/** @typedef {import("../../contract/types/mediajobs").PhotoOptions} PhotoOptions */
+/** @typedef {import("../../contract/types/mediajobs").CreateProject} CreateProject */
+/** @typedef {import("../../contract/types/mediajobs").UpdateProject} UpdateProject */
+/** @typedef {import("../../contract/types/mediajobs").AddScene} AddScene */
+/** @typedef {import("../../contract/types/mediajobs").UpdateScene} UpdateScene */
+/** @typedef {import("../../contract/types/mediajobs").GenerateSceneAsset} GenerateSceneAsset */
+/** @typedef {import("../../contract/types/mediajobs").HttpError} HttpError */
+/** @typedef {"completed" | "failed" | "cancelled"} TerminalStatus */
+/** @typedef {() => void} Unsubscribe */
+/** @typedef {(error: Error) => void} OnError */
+/**
+ * @template T
+ * @typedef {{ id: string, data: T }} Doc  a document's id and its data
+ */
+/**
+ * The callables by name, with their request and response types.
+ * @typedef {{
+ *   start_job: [StartJobRequest, Contract["callable.start_job.response"]],
+ *   cancel_job: [Contract["callable.cancel_job.request"], Contract["callable.cancel_job.response"]],
+ *   create_project: [CreateProject, Contract["callable.create_project.response"]],
+ *   update_project: [UpdateProject, Contract["callable.update_project.response"]],
+ *   delete_project: [Contract["callable.delete_project.request"], Contract["callable.delete_project.response"]],
+ *   add_scene: [AddScene, Contract["callable.add_scene.response"]],
+ *   update_scene: [UpdateScene, Contract["callable.update_scene.response"]],
+ *   generate_scene_asset: [GenerateSceneAsset, Contract["callable.generate_scene_asset.response"]],
+ *   download_url: [Contract["callable.download_url.request"], Contract["callable.download_url.response"]],
+ * }} Callables
+ */
+
+export const ACTIVE = ["queued", "processing"];
+/** @type {string[]} */
+export const TERMINAL = ["completed", "failed", "cancelled"];
+const CALL_TIMEOUT_MS = 120_000;
+
+/**
+ * @param {{
+ *   auth: import("firebase/auth").Auth,
+ *   db: import("firebase/firestore").Firestore,
+ *   functions: import("firebase/functions").Functions,
+ *   uploadUrl: string,
+ * }} firebase  the initialised SDK services, and where the `upload` function answers
+ */
+export function createClient({ auth, db, functions, uploadUrl }) {
+  /**
+   * Calls a callable by name; rejects with the SDK's FunctionsError (`code`, `message`,
+   * `details`: an `internal` error carries `{incident_id}`).
+   * @template {keyof Callables} N
+   * @param {N} name
+   * @param {NonNullable<Callables[N][0]>} data
+   * @returns {Promise<NonNullable<Callables[N][1]>>}
+   */
+  async function call(name, data) {
+    const result = await httpsCallable(functions, name, { timeout: CALL_TIMEOUT_MS })(data);
+    return /** @type {NonNullable<Callables[N][1]>} */ (result.data);
+  }
+
+  function uid() {
+    const user = auth.currentUser;
+    if (!user) throw new Error("Sign in first.");
+    return user.uid;
+  }
+
+  /**
+   * Follows one document live.
+   * @template T
+   * @param {import("firebase/firestore").DocumentReference} ref
+   * @param {(data: T | undefined) => void} onData  undefined while (or once) it does not exist
+   * @param {OnError} [onError]
+   * @returns {Unsubscribe}
+   */
+  function watchDoc(ref, onData, onError) {
+    return onSnapshot(ref, (snap) => onData(/** @type {T | undefined} */ (snap.data())), onError);
+  }
+
+  /**
+   * Follows a query live, newest state of every document each time.
+   * @template T
+   * @param {import("firebase/firestore").Query} q
+   * @param {(docs: Doc<T>[]) => void} onDocs
+   * @param {OnError} [onError]
+   * @returns {Unsubscribe}
+   */
+  function watchQuery(q, onDocs, onError) {
+    return onSnapshot(q, (snap) => onDocs(snap.docs.map((d) => ({ id: d.id, data: /** @type {T} */ (d.data()) }))),
+      onError);
+  }
+
+  return {
+    call,
+
+    /** @param {StartJobRequest} request @returns {Promise<string>} the new job's id */
+    async startJob(request) {
+      return (await call("start_job", request)).job_id;
+    },
+
+    /** @param {string} jobId @returns {Promise<string>} the job's status after the request */
+    async cancelJob(jobId) {
+      return (await call("cancel_job", { job_id: jobId })).status;
+    },
+
+    /**
+     * jobs/{jobId} live.
+     * @param {string} jobId @param {(job: TypedJob | undefined) => void} onJob @param {OnError} [onError]
+     */
+    watchJob(jobId, onJob, onError) {
+      return watchDoc(doc(db, "jobs", jobId), onJob, onError);
+    },
+
+    /**
+     * jobs/{jobId}/items live.
+     * @param {string} jobId @param {(items: Doc<AnyItem>[]) => void} onItems @param {OnError} [onError]
+     */
+    watchItems(jobId, onItems, onError) {
+      return watchQuery(collection(db, "jobs", jobId, "items"), onItems, onError);
+    },
+
+    /**
+     * My newest jobs live (at most `max`).
+     * @param {(jobs: Doc<TypedJob>[]) => void} onJobs @param {OnError} [onError] @param {number} [max]
+     */
+    watchMyJobs(onJobs, onError, max = 50) {
+      const mine = query(collection(db, "jobs"), where("owner_uid", "==", uid()), orderBy("created_at", "desc"),
+        limit(max));
+      return watchQuery(mine, onJobs, onError);
+    },
+
+    /**
+     * Jobs of one type live, e.g. every media_export for an admin (unordered: sort on the client).
+     * @param {TypedJob["type"]} type @param {(jobs: Doc<TypedJob>[]) => void} onJobs
+     * @param {OnError} [onError] @param {number} [max]
+     */
+    watchJobsOfType(type, onJobs, onError, max = 50) {
+      return watchQuery(query(collection(db, "jobs"), where("type", "==", type), limit(max)), onJobs, onError);
+    },
+
+    /**
+     * Resolves with the job's document once it reaches a terminal status.
+     * @param {string} jobId @returns {Promise<TypedJob>}
+     */
+    jobFinished(jobId) {
+      return new Promise((resolve, reject) => {
+        const stop = watchDoc(doc(db, "jobs", jobId), (/** @type {TypedJob | undefined} */ job) => {
+          if (job && TERMINAL.includes(job.status)) {
+            stop();
+            resolve(job);
+          }
+        }, reject);
+      });
+    },
+
+    /**
+     * POSTs images or ZIP files to the `upload` function, which starts a photo_batch.
+     * Rejects with `{code, message}` (the endpoint's `error.status` and message).
+     * @param {Iterable<File>} files @param {Partial<PhotoOptions>} [options] @returns {Promise<string>} the job id
+     */
+    async uploadPhotos(files, options = {}) {
+      const user = auth.currentUser;
+      if (!user) throw { code: "unauthenticated", message: "Sign in first." };
+      const body = new FormData();
+      for (const file of files) body.append("file", file, file.name);
+      body.append("options", JSON.stringify(options));
+      const token = await user.getIdToken();
+      const response = await fetch(uploadUrl, { method: "POST", body, headers: { Authorization: `Bearer ${token}` } });
+      /** @type {Partial<HttpError> & { job_id?: string }} */
+      const reply = await response.json().catch(() => ({ error: { status: String(response.status), message: response.statusText } }));
+      if (!response.ok || !reply.job_id) throw { code: reply.error?.status, message: reply.error?.message };
+      return reply.job_id;
+    },
+
+    /**
+     * URLs to GET the Storage objects the caller may read, as {path: url}.
+     * @param {string[]} paths @returns {Promise<Record<string, string>>}
+     */
+    async downloadUrls(paths) {
+      if (!paths.length) return {};
+      return (await call("download_url", { paths })).urls;
+    },
+
+    /** @param {CreateProject} request @returns {Promise<string>} the project id */
+    async createProject(request) {
+      return (await call("create_project", request)).project_id;
+    },
+
+    /** @param {UpdateProject} request */
+    async updateProject(request) {
+      await call("update_project", request);
+    },
+
+    /** @param {string} projectId */
+    async deleteProject(projectId) {
+      await call("delete_project", { project_id: projectId });
+    },
+
+    /** @param {AddScene} request @returns {Promise<string>} the scene id */
+    async addScene(request) {
+      return (await call("add_scene", request)).scene_id;
+    },
+
+    /** @param {UpdateScene} request */
+    async updateScene(request) {
+      await call("update_scene", request);
+    },
+
+    /** @param {GenerateSceneAsset} request @returns {Promise<string>} the scene_asset job's id */
+    async generateSceneAsset(request) {
+      return (await call("generate_scene_asset", request)).job_id;
+    },
+
+    /**
+     * My newest projects live.
+     * @param {(projects: Doc<Project>[]) => void} onProjects @param {OnError} [onError] @param {number} [max]
+     */
+    watchMyProjects(onProjects, onError, max = 50) {
+      const mine = query(collection(db, "projects"), where("user_id", "==", uid()), orderBy("updated_at", "desc"),
+        limit(max));
+      return watchQuery(mine, onProjects, onError);
+    },
+
+    /** @param {string} projectId @param {(project: Project | undefined) => void} onProject @param {OnError} [onError] */
+    watchProject(projectId, onProject, onError) {
+      return watchDoc(doc(db, "projects", projectId), onProject, onError);
+    },
+
+    /**
+     * A project's scenes live, in scene_number order.
+     * @param {string} projectId @param {(scenes: Doc<Scene>[]) => void} onScenes @param {OnError} [onError]
+     */
+    watchScenes(projectId, onScenes, onError) {
+      return watchQuery(query(collection(db, "projects", projectId, "scenes"), orderBy("scene_number")), onScenes,
+        onError);
+    },
+
+    /** @param {string} projectId @param {(moods: Doc<Mood>[]) => void} onMoods @param {OnError} [onError] */
+    watchMoods(projectId, onMoods, onError) {
+      return watchQuery(collection(db, "projects", projectId, "moods"), onMoods, onError);
+    },
+  };
+}
+
+/** @typedef {ReturnType<typeof createClient>} Client */
+
+/**
+ * Storage paths a job's result offers for download: its `*_path` fields and export archives.
+ * @param {TypedJob["result"] | AnyJob["result"]} result @returns {string[]}
+ */
+export function resultPaths(result) {
+  if (!result) return [];
+  const paths = Object.entries(result)
+    .filter(([key, value]) => key.endsWith("_path") && typeof value === "string")
+    .map(([, value]) => /** @type {string} */ (value));
+  if ("archives" in result && Array.isArray(result.archives)) {
+    for (const archive of result.archives) if (archive.path) paths.push(archive.path);
+  }
+  return paths;
+}
