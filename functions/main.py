@@ -13,7 +13,8 @@ from flask import Request, Response
 from mediajobs import config, platform
 from mediajobs.jobs import queues
 
-options.set_global_options(region="us-central1", max_instances=100)
+# REGION is a param: firebase-tools resolves "{{ params.REGION }}" from functions/.env* at deploy.
+options.set_global_options(region=str(config.REGION), max_instances=100)
 platform.app()  # before any SDK helper can initialise the default app without our credential
 
 

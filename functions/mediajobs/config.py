@@ -1,6 +1,14 @@
 """Configuration declared as params (set per project in functions/.env*, see README.md)."""
 
+import os
+
 from firebase_functions import params
+
+REGION = params.StringParam(
+    "REGION",
+    default="us-central1",
+    description="Cloud Functions region of every function and of the task queues (e.g. europe-west1).",
+)
 
 SELFTEST_JOBS_ENABLED = params.BoolParam(
     "SELFTEST_JOBS_ENABLED",
@@ -75,3 +83,20 @@ SCENE_QUEUE_MAX_CONCURRENCY = params.IntParam(
 VIDEO_MAX_SECONDS = params.IntParam("VIDEO_MAX_SECONDS", default=1800, description="Longest video accepted.")
 VIDEO_MAX_MB = params.IntParam("VIDEO_MAX_MB", default=2048, description="Largest video file accepted.")
 VIDEO_QUEUE_MAX_CONCURRENCY = params.IntParam("VIDEO_QUEUE_MAX_CONCURRENCY", default=20)
+
+
+def replicate_webhook_url() -> str:
+    """Where Replicate sends prediction news: REPLICATE_WEBHOOK_URL when set, else (deployed) the
+    `replicate_webhook` function's URL derived from the project and REGION. '' on the emulators,
+    whose functions Replicate cannot reach (the provider then polls)."""
+    if explicit := REPLICATE_WEBHOOK_URL.value:
+        return explicit
+    if os.environ.get("FUNCTIONS_EMULATOR") == "true" or os.environ.get("FIRESTORE_EMULATOR_HOST"):
+        return ""
+    project = os.environ.get("GCLOUD_PROJECT") or os.environ.get("GOOGLE_CLOUD_PROJECT") or ""
+    return deployed_function_url("replicate_webhook", REGION.value, project) if project else ""
+
+
+def deployed_function_url(name: str, region: str, project: str) -> str:
+    """The public URL of a deployed HTTP function (2nd gen keeps the cloudfunctions.net address)."""
+    return f"https://{region}-{project}.cloudfunctions.net/{name}"
