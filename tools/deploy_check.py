@@ -20,11 +20,14 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script (make deploy-check, the predeploy hooks)
     sys.path.insert(0, str(ROOT))
-from tools import envfiles  # noqa: E402
+if str(ROOT / "functions") not in sys.path:
+    sys.path.insert(0, str(ROOT / "functions"))
+from tools import deploy_manifest, envfiles, rules_check  # noqa: E402
 
 MODELS = ROOT / "functions" / "models"
 # rembg models the photo kind loads from functions/models (shipped with the functions' source).
@@ -47,10 +50,21 @@ class Report:
             self.passed.append(name)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Target:
     project: str
     config_dir: Path  # where functions/.env* are read
+    _manifest: dict[str, Any] | None = None
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        if self._manifest is None:
+            self._manifest = deploy_manifest.discover(self.project, self.params)
+        return self._manifest
+
+    @property
+    def env_names(self) -> str:
+        return f"functions/.env or functions/.env.{self.project}"
 
     @property
     def params(self) -> dict[str, str]:
@@ -100,18 +114,109 @@ def write_deploy_info(target: Target) -> Path:
     return path
 
 
+def check_discovery(target: Target) -> list[str]:
+    try:
+        endpoints = target.manifest["endpoints"]
+    except deploy_manifest.DiscoveryError as error:
+        return [str(error)]
+    return [] if endpoints else ["main.py declares no function"]
+
+
+def check_region(target: Target) -> list[str]:
+    firebase_json = json.loads((ROOT / "firebase.json").read_text())
+    return deploy_manifest.check_regions(
+        target.manifest, target.params, target.region
+    ) + deploy_manifest.check_hosting_rewrites(firebase_json, target.region)
+
+
+def check_queues(target: Target) -> list[str]:
+    from mediajobs.jobs import queues
+
+    return deploy_manifest.check_queues(target.manifest, target.params, queues.QUEUES)
+
+
+def check_secrets(target: Target) -> list[str]:
+    """A Replicate provider needs its token bound to sceneitems (and the webhook secret to the webhook)."""
+    bound = deploy_manifest.secrets_of(target.manifest)
+    if target.params.get("GENERATION_PROVIDER") != "replicate":
+        return []
+    wanted = {"REPLICATE_API_TOKEN": "sceneitems", "REPLICATE_WEBHOOK_SECRET": "replicate_webhook"}
+    return [
+        f"GENERATION_PROVIDER=replicate, but the secret {secret} is not bound to {function}"
+        for secret, function in wanted.items()
+        if function not in bound.get(secret, [])
+    ]
+
+
 CHECKS: dict[str, Callable[[Target], list[str]]] = {
-    "models": lambda _target: check_models(),
+    "discovery": check_discovery,
+    "params": lambda t: deploy_manifest.check_params(t.manifest, t.params, t.env_names),
+    "region": check_region,
+    "resources": lambda t: deploy_manifest.check_resources(t.manifest, t.params),
+    "queues": check_queues,
+    "secrets": check_secrets,
+    "rules": lambda _target: rules_check.check_rules(),
     "dashboard": lambda _target: check_dashboard(),
+    "models": lambda _target: check_models(),
 }
-PREDEPLOY = {"functions": ["models"], "hosting": ["dashboard"]}
+NEEDS_MANIFEST = ("params", "region", "resources", "queues", "secrets")
+PREDEPLOY = {
+    "functions": ["discovery", "params", "region", "resources", "queues", "secrets", "models"],
+    "hosting": ["dashboard"],
+}
 
 
 def run(target: Target, names: list[str]) -> Report:
     report = Report()
     for name in names:
-        report.check(name, CHECKS[name](target))
+        if name in NEEDS_MANIFEST and any(f.startswith("discovery:") for f in report.failures):
+            continue
+        try:
+            report.check(name, CHECKS[name](target))
+        except (deploy_manifest.DiscoveryError, RuntimeError, OSError) as error:
+            report.check(name, [str(error)])
     return report
+
+
+def console_steps(target: Target) -> list[str]:
+    """What firebase deploy cannot do, in the order an operator does it (README, Deploying)."""
+    project, region = target.project, target.region
+    account = f"PROJECT_NUMBER-compute@developer.gserviceaccount.com (gcloud projects describe {project})"
+    steps = [
+        f"Blaze (pay as you go) plan on {project}: Cloud Functions, Cloud Tasks and Scheduler need it",
+        f"Firestore: create the (default) database in a location that suits REGION={region} "
+        "(nam5 for us-central1, eur3 for europe-west1/4; on_job_created runs beside it)",
+        "Storage: create the default bucket (same location)",
+        "Authentication: enable the Email/Password sign-in provider",
+        "Register a web app (npx firebase apps:create web) so Hosting serves /__/firebase/init.json",
+        f"Enable the IAM Service Account Credentials API (signed download URLs): "
+        f"gcloud services enable iamcredentials.googleapis.com --project {project}",
+        f"Grant the functions' service account {account} roles/cloudtasks.enqueuer, "
+        "roles/iam.serviceAccountUser and roles/iam.serviceAccountTokenCreator",
+    ]
+    try:
+        secrets = deploy_manifest.secrets_of(target.manifest)
+    except deploy_manifest.DiscoveryError:
+        secrets = {}
+    for secret, functions in secrets.items():
+        steps.append(
+            f"npx firebase functions:secrets:set {secret} --project {project} (bound to {', '.join(functions)})"
+        )
+    if target.params.get("GENERATION_PROVIDER") == "replicate":
+        from mediajobs import config
+
+        url = target.params.get("REPLICATE_WEBHOOK_URL") or config.deployed_function_url(
+            "replicate_webhook", region, project
+        )
+        steps.append(f"Replicate sends prediction news to {url} (derived from project and REGION)")
+    else:
+        steps.append("Scenes use the local provider: no Replicate secret is declared or needed")
+    steps += [
+        "Administrators: set the custom claim admin: true (auth.set_custom_user_claims(uid, {'admin': True}))",
+        "Retention: Firestore TTL policies and the bucket's lifecycle rules (README, Retention)",
+        "Log-based metrics and alerts from ops/ (README, Operations)",
+    ]
+    return steps
 
 
 def print_report(report: Report) -> None:
@@ -140,6 +245,10 @@ def main(argv: list[str]) -> int:
     if args.predeploy == "hosting" and not report.failures:
         report.notes.append(f"wrote {write_deploy_info(target).relative_to(ROOT)} (region {target.region})")
     print_report(report)
+    if not args.predeploy:
+        print("Only the console (or gcloud) can do these; check them once per project:")
+        for number, step in enumerate(console_steps(target), 1):
+            print(f"  [{number:2}] {step}")
     if report.failures:
         print(f"{len(report.failures)} problem(s): fix them before `firebase deploy`.")
         return 1

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tools import deploy_check
+from mediajobs.jobs import queues
+from tools import deploy_check, deploy_manifest, envfiles
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,3 +66,98 @@ def test_the_hosting_predeploy_writes_the_region_for_the_page(tmp_path: Path, mo
     (tmp_path / ".env.acme").write_text("REGION=europe-west1\n")
     path = deploy_check.write_deploy_info(deploy_check.Target("acme", tmp_path))
     assert json.loads(path.read_text()) == {"projectId": "acme", "region": "europe-west1"}
+
+
+def deploy_check_run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "deploy_check.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def config_dir_with(tmp_path: Path, project: str, project_env: str, drop: str | None = None) -> Path:
+    """functions/.env as it is (less one param), plus a .env.<project> of our own."""
+    lines = (ROOT / "functions" / ".env").read_text().splitlines()
+    (tmp_path / ".env").write_text("\n".join(x for x in lines if not (drop and x.startswith(f"{drop}="))) + "\n")
+    (tmp_path / f".env.{project}").write_text(project_env)
+    return tmp_path
+
+
+def test_the_demo_project_is_ready_to_deploy() -> None:
+    run = deploy_check_run("--project", "demo-mediajobs")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    for name in ("discovery", "params", "region", "resources", "queues", "secrets", "rules", "dashboard", "models"):
+        assert f"ok    {name}" in run.stdout
+    assert "Only the console" in run.stdout and "roles/cloudtasks.enqueuer" in run.stdout
+
+
+def test_a_region_that_does_not_exist_is_refused(tmp_path: Path) -> None:
+    config = config_dir_with(tmp_path, "acme", "REGION=mars-central1\n")
+    run = deploy_check_run("--project", "acme", "--config-dir", str(config), "--skip", "rules,dashboard,models")
+
+    assert run.returncode == 1
+    assert "REGION=mars-central1 is not a Cloud Functions region" in run.stdout
+    assert "ok    params" in run.stdout  # only what is wrong is reported
+
+
+def test_a_missing_param_is_named_with_the_files_to_set_it_in(tmp_path: Path) -> None:
+    config = config_dir_with(tmp_path, "acme", "REGION=europe-west1\n", drop="UPLOAD_MAX_MB")
+    run = deploy_check_run("--project", "acme", "--config-dir", str(config), "--skip", "rules,dashboard,models")
+
+    assert run.returncode == 1
+    assert "param UPLOAD_MAX_MB has no value in functions/.env or functions/.env.acme" in run.stdout
+    assert "ok    region" in run.stdout  # europe-west1 everywhere
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, Any]:
+    return deploy_manifest.discover("acme", envfiles.project_params("acme", emulator=False))
+
+
+def test_functions_outside_the_region_are_named(manifest: dict[str, Any]) -> None:
+    params = {"REGION": "europe-west1"}
+    assert deploy_manifest.check_regions(manifest, params, "europe-west1") == []
+    moved = copy.deepcopy(manifest)
+    moved["endpoints"]["upload"]["region"] = ["us-central1"]
+    assert deploy_manifest.check_regions(moved, params, "europe-west1") == [
+        "upload deploys to ['us-central1'], not to REGION=europe-west1: declare it without a region"
+    ]
+    rewrite = {"source": "/api/upload", "function": {"functionId": "upload", "region": "us-central1"}}
+    rewrites = {"hosting": {"rewrites": [rewrite]}}
+    assert "not REGION=europe-west1" in " ".join(deploy_manifest.check_hosting_rewrites(rewrites, "europe-west1"))
+
+
+def test_a_timeout_above_the_dispatch_deadline_or_the_budget_is_refused(manifest: dict[str, Any]) -> None:
+    params = envfiles.project_params("acme", emulator=False)
+    assert deploy_manifest.check_resources(manifest, params) == []
+    assert deploy_manifest.check_queues(manifest, params, queues.QUEUES) == []
+
+    longer = copy.deepcopy(manifest)
+    longer["endpoints"]["jobitems"]["timeoutSeconds"] = 2400
+    problems = deploy_manifest.check_resources(longer, params) + deploy_manifest.check_queues(
+        longer, params, queues.QUEUES
+    )
+    assert problems == [
+        "jobitems: timeout 2400 s is above the 1800 s a task function may have"
+        " (Cloud Tasks' longest dispatch deadline)",
+        "jobitems: declared timeout 2400 s, but jobs/queues.py budgets 540 s",
+    ]
+
+    table = dict(queues.QUEUES)
+    table["jobitems"] = dataclasses.replace(queues.GENERIC_ITEMS, timeout_s=300)  # below its 540 s deadline
+    table["selftestitems"] = dataclasses.replace(queues.SELFTEST_ITEMS, lease_s=60)  # renewed every 20 s > 15 s
+    problems = deploy_manifest.check_queues(manifest, params, table)
+    assert "jobitems: dispatch deadline 540 s is above the function timeout 300 s" in " ".join(problems)
+    assert "selftestitems: the lease (60 s) is renewed every 20 s, not inside the 15 s dispatch deadline" in problems
+
+
+def test_concurrency_needs_a_whole_cpu(manifest: dict[str, Any]) -> None:
+    starved = copy.deepcopy(manifest)
+    starved["endpoints"]["exportitems"].update({"cpu": "gcf_gen1", "availableMemoryMb": 512})
+    assert deploy_manifest.check_resources(starved, {}) == [
+        "exportitems: concurrency 8 needs at least 1 CPU (has 0.3333)"
+    ]
