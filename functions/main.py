@@ -140,13 +140,15 @@ def download_url(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
     return downloads.download_url(req)
 
 
-@tasks_fn.on_task_dispatched(**queues.SCENE_ITEMS.function_options(), secrets=[config.REPLICATE_API_TOKEN])
+@tasks_fn.on_task_dispatched(
+    **queues.SCENE_ITEMS.function_options(), secrets=config.bindings(config.REPLICATE_API_TOKEN)
+)
 def sceneitems(req: https_fn.CallableRequest[Any]) -> None:
     """Scene assets and mood images, one per task (mostly waiting on the provider)."""
     _run_items(req)
 
 
-@https_fn.on_request(secrets=[config.REPLICATE_WEBHOOK_SECRET])
+@https_fn.on_request(secrets=config.bindings(config.REPLICATE_WEBHOOK_SECRET))
 def replicate_webhook(req: Request) -> Response:
     """Signed prediction news from Replicate."""
     from mediajobs.scenes import webhook

@@ -138,14 +138,30 @@ def check_queues(target: Target) -> list[str]:
 def check_secrets(target: Target) -> list[str]:
     """A Replicate provider needs its token bound to sceneitems (and the webhook secret to the webhook)."""
     bound = deploy_manifest.secrets_of(target.manifest)
-    if target.params.get("GENERATION_PROVIDER") != "replicate":
-        return []
+    provider = target.params.get("GENERATION_PROVIDER", "")
+    if provider == "local":
+        return [f"GENERATION_PROVIDER=local, yet {name} is declared" for name in bound if name.startswith("REPLICATE")]
     wanted = {"REPLICATE_API_TOKEN": "sceneitems", "REPLICATE_WEBHOOK_SECRET": "replicate_webhook"}
     return [
-        f"GENERATION_PROVIDER=replicate, but the secret {secret} is not bound to {function}"
+        f"GENERATION_PROVIDER={provider!r}, but the secret {secret} is not bound to {function}"
         for secret, function in wanted.items()
         if function not in bound.get(secret, [])
     ]
+
+
+REQUEST_LIMIT_MB = 32  # Cloud Run (and so Cloud Functions 2nd gen) refuses bigger HTTP/1 requests itself
+
+
+def check_limits(target: Target) -> list[str]:
+    """Limits the functions enforce must be reachable deployed, or clients get Google's HTML 413."""
+    upload_mb = target.params.get("UPLOAD_MAX_MB", "")
+    if upload_mb.isdigit() and int(upload_mb) > REQUEST_LIMIT_MB:
+        return [
+            f"UPLOAD_MAX_MB={upload_mb} is above the {REQUEST_LIMIT_MB} MiB a deployed function accepts: bigger "
+            "uploads would get Google's HTML 413, not the function's JSON error; send big batches through "
+            "Storage (resumable upload) and start_job"
+        ]
+    return []
 
 
 CHECKS: dict[str, Callable[[Target], list[str]]] = {
@@ -155,13 +171,14 @@ CHECKS: dict[str, Callable[[Target], list[str]]] = {
     "resources": lambda t: deploy_manifest.check_resources(t.manifest, t.params),
     "queues": check_queues,
     "secrets": check_secrets,
+    "limits": check_limits,
     "rules": lambda _target: rules_check.check_rules(),
     "dashboard": lambda _target: check_dashboard(),
     "models": lambda _target: check_models(),
 }
 NEEDS_MANIFEST = ("params", "region", "resources", "queues", "secrets")
 PREDEPLOY = {
-    "functions": ["discovery", "params", "region", "resources", "queues", "secrets", "models"],
+    "functions": ["discovery", "params", "region", "resources", "queues", "secrets", "limits", "models"],
     "hosting": ["dashboard"],
 }
 
@@ -202,7 +219,7 @@ def console_steps(target: Target) -> list[str]:
         steps.append(
             f"npx firebase functions:secrets:set {secret} --project {project} (bound to {', '.join(functions)})"
         )
-    if target.params.get("GENERATION_PROVIDER") == "replicate":
+    if target.params.get("GENERATION_PROVIDER", "") != "local":
         from mediajobs import config
 
         url = target.params.get("REPLICATE_WEBHOOK_URL") or config.deployed_function_url(

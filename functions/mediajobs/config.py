@@ -41,7 +41,11 @@ PHOTO_MODEL_THREADS = params.IntParam(
     description="onnxruntime threads per photo worker (0: one per CPU of the instance).",
 )
 UPLOAD_MAX_FILES = params.IntParam("UPLOAD_MAX_FILES", default=50, description="Files per upload request.")
-UPLOAD_MAX_MB = params.IntParam("UPLOAD_MAX_MB", default=100, description="Megabytes per upload request.")
+UPLOAD_MAX_MB = params.IntParam(
+    "UPLOAD_MAX_MB",
+    default=32,
+    description="Megabytes per upload request (deployed, Cloud Run refuses requests over 32 MiB itself).",
+)
 
 # Scene generation
 GENERATION_PROVIDER = params.StringParam(
@@ -52,8 +56,39 @@ GENERATION_PROVIDER = params.StringParam(
 LOCAL_PROVIDER_LATENCY_MS = params.IntParam(
     "LOCAL_PROVIDER_LATENCY_MS", default=0, description="Latency the local provider adds per asset (benchmarks)."
 )
-REPLICATE_API_TOKEN = params.SecretParam("REPLICATE_API_TOKEN")
-REPLICATE_WEBHOOK_SECRET = params.SecretParam("REPLICATE_WEBHOOK_SECRET")
+
+
+class UndeclaredSecret:
+    """A Replicate secret that this deployment does not declare (GENERATION_PROVIDER=local): its
+    value is whatever the environment holds (the emulator's functions/.secret.local), else ''."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @property
+    def value(self) -> str:
+        return os.environ.get(self.name, "")
+
+
+# Decided at import, where firebase-tools' discovery has the project's functions/.env* values in
+# the environment (as deployed functions do at run time): with the local provider no Replicate
+# secret is declared, so `firebase deploy` neither demands nor binds one.
+REPLICATE_SECRETS_DECLARED = os.environ.get("GENERATION_PROVIDER", "") != "local"
+
+
+def _replicate_secret(name: str) -> params.SecretParam | UndeclaredSecret:
+    return params.SecretParam(name) if REPLICATE_SECRETS_DECLARED else UndeclaredSecret(name)
+
+
+REPLICATE_API_TOKEN = _replicate_secret("REPLICATE_API_TOKEN")
+REPLICATE_WEBHOOK_SECRET = _replicate_secret("REPLICATE_WEBHOOK_SECRET")
+
+
+def bindings(*secrets: params.SecretParam | UndeclaredSecret) -> list[params.SecretParam]:
+    """The `secrets=` of a function declaration: those of `secrets` this deployment declares."""
+    return [secret for secret in secrets if isinstance(secret, params.SecretParam)]
+
+
 REPLICATE_BASE_URL = params.StringParam("REPLICATE_BASE_URL", default="https://api.replicate.com")
 REPLICATE_WEBHOOK_URL = params.StringParam(
     "REPLICATE_WEBHOOK_URL",

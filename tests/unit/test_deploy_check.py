@@ -90,7 +90,8 @@ def test_the_demo_project_is_ready_to_deploy() -> None:
     run = deploy_check_run("--project", "demo-mediajobs")
 
     assert run.returncode == 0, run.stdout + run.stderr
-    for name in ("discovery", "params", "region", "resources", "queues", "secrets", "rules", "dashboard", "models"):
+    for name in ("discovery", "params", "region", "resources", "queues", "secrets", "limits", "rules", "dashboard",
+                 "models"):  # fmt: skip
         assert f"ok    {name}" in run.stdout
     assert "Only the console" in run.stdout and "roles/cloudtasks.enqueuer" in run.stdout
 
@@ -160,4 +161,32 @@ def test_concurrency_needs_a_whole_cpu(manifest: dict[str, Any]) -> None:
     starved["endpoints"]["exportitems"].update({"cpu": "gcf_gen1", "availableMemoryMb": 512})
     assert deploy_manifest.check_resources(starved, {}) == [
         "exportitems: concurrency 8 needs at least 1 CPU (has 0.3333)"
+    ]
+
+
+@pytest.mark.parametrize("provider", ["local", "replicate"])
+def test_replicate_secrets_are_declared_and_bound_only_for_replicate(tmp_path: Path, provider: str) -> None:
+    target = deploy_check.Target("acme", config_dir_with(tmp_path, "acme", f"GENERATION_PROVIDER={provider}\n"))
+
+    bound = deploy_manifest.secrets_of(target.manifest)
+    if provider == "local":  # firebase deploy neither asks for nor binds any secret
+        assert bound == {}
+    else:
+        assert bound == {"REPLICATE_API_TOKEN": ["sceneitems"], "REPLICATE_WEBHOOK_SECRET": ["replicate_webhook"]}
+    assert deploy_check.check_secrets(target) == []
+
+
+def test_an_upload_limit_above_what_cloud_run_accepts_is_refused(tmp_path: Path) -> None:
+    config = config_dir_with(tmp_path, "acme", "UPLOAD_MAX_MB=100\n")
+    problems = deploy_check.check_limits(deploy_check.Target("acme", config))
+    assert problems and "UPLOAD_MAX_MB=100 is above the 32 MiB" in problems[0]
+    assert deploy_check.check_limits(deploy_check.Target("acme", ROOT / "functions")) == []
+
+
+def test_a_replicate_provider_without_its_secrets_bound_is_refused(tmp_path: Path) -> None:
+    config = config_dir_with(tmp_path, "acme", "GENERATION_PROVIDER=replicate\n")
+    target = deploy_check.Target("acme", config, {"endpoints": {"sceneitems": {}}, "params": []})
+    assert deploy_check.check_secrets(target) == [
+        "GENERATION_PROVIDER='replicate', but the secret REPLICATE_API_TOKEN is not bound to sceneitems",
+        "GENERATION_PROVIDER='replicate', but the secret REPLICATE_WEBHOOK_SECRET is not bound to replicate_webhook",
     ]
