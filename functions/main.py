@@ -10,7 +10,7 @@ from typing import Any
 from firebase_functions import firestore_fn, https_fn, options, scheduler_fn, tasks_fn
 from flask import Request, Response
 
-from mediajobs import config, platform
+from mediajobs import config, logs, platform
 from mediajobs.jobs import queues
 
 # REGION is a param: firebase-tools resolves "{{ params.REGION }}" from functions/.env* at deploy.
@@ -21,6 +21,7 @@ platform.app()  # before any SDK helper can initialise the default app without o
 def _run_items(req: https_fn.CallableRequest[Any]) -> None:
     from mediajobs.jobs import items
 
+    logs.task_dispatched(req.raw_request.headers, str(req.data["job_id"]))  # queue age (ops/metrics)
     items.run_items(str(req.data["job_id"]), [str(i) for i in req.data["item_ids"]])
 
 
