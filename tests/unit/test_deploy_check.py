@@ -150,10 +150,14 @@ def test_a_timeout_above_the_dispatch_deadline_or_the_budget_is_refused(manifest
 
     table = dict(queues.QUEUES)
     table["jobitems"] = dataclasses.replace(queues.GENERIC_ITEMS, timeout_s=300)  # below its 540 s deadline
-    table["selftestitems"] = dataclasses.replace(queues.SELFTEST_ITEMS, lease_s=60)  # renewed every 20 s > 15 s
+    deadline = queues.SELFTEST_ITEMS.dispatch_deadline_s  # a lease renewed only as the deadline passes:
+    table["selftestitems"] = dataclasses.replace(queues.SELFTEST_ITEMS, lease_s=3 * deadline)
     problems = deploy_manifest.check_queues(manifest, params, table)
     assert "jobitems: dispatch deadline 540 s is above the function timeout 300 s" in " ".join(problems)
-    assert "selftestitems: the lease (60 s) is renewed every 20 s, not inside the 15 s dispatch deadline" in problems
+    assert (
+        f"selftestitems: the lease ({3 * deadline} s) is renewed every {deadline} s, "
+        f"not inside the {deadline} s dispatch deadline"
+    ) in problems
 
 
 def test_concurrency_needs_a_whole_cpu(manifest: dict[str, Any]) -> None:
