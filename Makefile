@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := functions/venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test test-faults lint unit demo bench scale-export clean contract
+.PHONY: setup test test-faults lint unit demo bench scale-export clean contract deploy-check
 
 setup:
 	@scripts/setup
@@ -23,6 +23,11 @@ test: lint
 # Mounts a tmpfs (root) and uses fixed paths and a fixed port: one run at a time per machine.
 test-faults: setup
 	MEDIAJOBS_PROJECT=demo-mediajobs-faults ./dev exec -- python -m pytest tests/faults $(PYTEST_ARGS)
+
+# Offline preflight of `firebase deploy` (tools/deploy_check.py) for PROJECT (default: .firebaserc's):
+# the manifest firebase-tools would discover, params, rules, dashboard, models; then the console steps.
+deploy-check: setup
+	$(PY) tools/deploy_check.py $(if $(PROJECT),--project $(PROJECT))
 
 demo: setup
 	./dev exec -- python -m mediajobs.cli demo

@@ -11,16 +11,18 @@ from firebase_functions import eventarc_fn, firestore_fn, https_fn, options, sch
 from firebase_functions.core import CloudEvent
 from flask import Request, Response
 
-from mediajobs import config, incidents, platform
+from mediajobs import config, incidents, logs, platform
 from mediajobs.jobs import queues
 
-options.set_global_options(region="us-central1", max_instances=100)
+# REGION is a param: firebase-tools resolves "{{ params.REGION }}" from functions/.env* at deploy.
+options.set_global_options(region=str(config.REGION), max_instances=100)
 platform.app()  # before any SDK helper can initialise the default app without our credential
 
 
 def _run_items(req: https_fn.CallableRequest[Any]) -> None:
     from mediajobs.jobs import items
 
+    logs.task_dispatched(req.raw_request.headers, str(req.data["job_id"]))  # queue age (ops/metrics)
     items.run_items(str(req.data["job_id"]), [str(i) for i in req.data["item_ids"]])
 
 
@@ -149,13 +151,15 @@ def download_url(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
     return downloads.download_url(req)
 
 
-@tasks_fn.on_task_dispatched(**queues.SCENE_ITEMS.function_options(), secrets=[config.REPLICATE_API_TOKEN])
+@tasks_fn.on_task_dispatched(
+    **queues.SCENE_ITEMS.function_options(), secrets=config.bindings(config.REPLICATE_API_TOKEN)
+)
 def sceneitems(req: https_fn.CallableRequest[Any]) -> None:
     """Scene assets and mood images, one per task (mostly waiting on the provider)."""
     _run_items(req)
 
 
-@https_fn.on_request(secrets=[config.REPLICATE_WEBHOOK_SECRET])
+@https_fn.on_request(secrets=config.bindings(config.REPLICATE_WEBHOOK_SECRET))
 def replicate_webhook(req: Request) -> Response:
     """Signed prediction news from Replicate."""
     from mediajobs.scenes import webhook

@@ -29,13 +29,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script by ./dev
+    sys.path.insert(0, str(ROOT))
+from tools import envfiles  # noqa: E402
+
 VENV = ROOT / "functions" / "venv"
 # A "demo-" project never reaches production; MEDIAJOBS_PROJECT picks another (its own
 # functions/.env.<project> applies, e.g. the benchmarks' injected provider latency).
 PROJECT_ID = os.environ.get("MEDIAJOBS_PROJECT", "demo-mediajobs")
 if not PROJECT_ID.startswith("demo-"):
     sys.exit(f"dev: MEDIAJOBS_PROJECT must be a demo- project id (got {PROJECT_ID!r})")
-REGION = "us-central1"
+# The project's REGION param, as the Functions emulator resolves it (functions/.env*).
+REGION = envfiles.region(PROJECT_ID, emulator=True)
 MARKER_VAR = "MEDIAJOBS_DEV_RUN"
 
 EMULATOR_JVM_FLAGS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1"
@@ -101,6 +106,10 @@ def write_firebase_config(ports: dict[str, int], hosting_dir: Path | None = None
     if hosting_dir is not None:
         # Relative to the project root: the Hosting emulator joins it to the root even when absolute.
         config["hosting"]["public"] = os.path.relpath(hosting_dir, ROOT)
+    for rewrite in config["hosting"].get("rewrites", []):
+        if isinstance(rewrite.get("function"), dict):
+            # Deployed, Hosting finds the function's region; the emulator assumes us-central1.
+            rewrite["function"]["region"] = REGION
     emulators = config["emulators"]
     for name in ("auth", "functions", "tasks", "hosting", "eventarc", "hub", "logging"):
         emulators[name] = {"host": "127.0.0.1", "port": ports[name]}
@@ -276,6 +285,7 @@ def stack_environment(ports: dict[str, int], marker: str, storage_dir: Path) -> 
             "STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{ports['storage']}",
             "STORAGE_BUCKET": f"{PROJECT_ID}.appspot.com",
             "FUNCTIONS_ORIGIN": f"http://127.0.0.1:{ports['functions']}/{PROJECT_ID}/{REGION}",
+            "FUNCTIONS_REGION": REGION,
             "HOSTING_ORIGIN": f"http://127.0.0.1:{ports['hosting']}",
             "U2NET_HOME": str(ROOT / "functions" / "models"),
             "FUNCTIONS_DISCOVERY_TIMEOUT": env.get("FUNCTIONS_DISCOVERY_TIMEOUT", "60"),

@@ -1,6 +1,14 @@
 """Configuration declared as params (set per project in functions/.env*, see README.md)."""
 
+import os
+
 from firebase_functions import params
+
+REGION = params.StringParam(
+    "REGION",
+    default="us-central1",
+    description="Cloud Functions region of every function and of the task queues (e.g. europe-west1).",
+)
 
 SELFTEST_JOBS_ENABLED = params.BoolParam(
     "SELFTEST_JOBS_ENABLED",
@@ -53,8 +61,39 @@ GENERATION_PROVIDER = params.StringParam(
 LOCAL_PROVIDER_LATENCY_MS = params.IntParam(
     "LOCAL_PROVIDER_LATENCY_MS", default=0, description="Latency the local provider adds per asset (benchmarks)."
 )
-REPLICATE_API_TOKEN = params.SecretParam("REPLICATE_API_TOKEN")
-REPLICATE_WEBHOOK_SECRET = params.SecretParam("REPLICATE_WEBHOOK_SECRET")
+
+
+class UndeclaredSecret:
+    """A Replicate secret that this deployment does not declare (GENERATION_PROVIDER=local): its
+    value is whatever the environment holds (the emulator's functions/.secret.local), else ''."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @property
+    def value(self) -> str:
+        return os.environ.get(self.name, "")
+
+
+# Decided at import, where firebase-tools' discovery has the project's functions/.env* values in
+# the environment (as deployed functions do at run time): with the local provider no Replicate
+# secret is declared, so `firebase deploy` neither demands nor binds one.
+REPLICATE_SECRETS_DECLARED = os.environ.get("GENERATION_PROVIDER", "") != "local"
+
+
+def _replicate_secret(name: str) -> params.SecretParam | UndeclaredSecret:
+    return params.SecretParam(name) if REPLICATE_SECRETS_DECLARED else UndeclaredSecret(name)
+
+
+REPLICATE_API_TOKEN = _replicate_secret("REPLICATE_API_TOKEN")
+REPLICATE_WEBHOOK_SECRET = _replicate_secret("REPLICATE_WEBHOOK_SECRET")
+
+
+def bindings(*secrets: params.SecretParam | UndeclaredSecret) -> list[params.SecretParam]:
+    """The `secrets=` of a function declaration: those of `secrets` this deployment declares."""
+    return [secret for secret in secrets if isinstance(secret, params.SecretParam)]
+
+
 REPLICATE_BASE_URL = params.StringParam("REPLICATE_BASE_URL", default="https://api.replicate.com")
 REPLICATE_WEBHOOK_URL = params.StringParam(
     "REPLICATE_WEBHOOK_URL",
@@ -89,3 +128,20 @@ SCENE_QUEUE_MAX_CONCURRENCY = params.IntParam(
 VIDEO_MAX_SECONDS = params.IntParam("VIDEO_MAX_SECONDS", default=1800, description="Longest video accepted.")
 VIDEO_MAX_MB = params.IntParam("VIDEO_MAX_MB", default=2048, description="Largest video file accepted.")
 VIDEO_QUEUE_MAX_CONCURRENCY = params.IntParam("VIDEO_QUEUE_MAX_CONCURRENCY", default=20)
+
+
+def replicate_webhook_url() -> str:
+    """Where Replicate sends prediction news: REPLICATE_WEBHOOK_URL when set, else (deployed) the
+    `replicate_webhook` function's URL derived from the project and REGION. '' on the emulators,
+    whose functions Replicate cannot reach (the provider then polls)."""
+    if explicit := REPLICATE_WEBHOOK_URL.value:
+        return explicit
+    if os.environ.get("FUNCTIONS_EMULATOR") == "true" or os.environ.get("FIRESTORE_EMULATOR_HOST"):
+        return ""
+    project = os.environ.get("GCLOUD_PROJECT") or os.environ.get("GOOGLE_CLOUD_PROJECT") or ""
+    return deployed_function_url("replicate_webhook", REGION.value, project) if project else ""
+
+
+def deployed_function_url(name: str, region: str, project: str) -> str:
+    """The public URL of a deployed HTTP function (2nd gen keeps the cloudfunctions.net address)."""
+    return f"https://{region}-{project}.cloudfunctions.net/{name}"

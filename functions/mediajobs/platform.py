@@ -91,6 +91,7 @@ def enqueue(queue: str, data: dict[str, Any], task_id: str | None = None, delay_
     dispatch (Cloud Tasks does; the Tasks emulator ignores it)."""
     from firebase_admin import functions
 
+    from mediajobs import config
     from mediajobs.jobs.queues import queue_named
 
     options = functions.TaskOptions(
@@ -101,7 +102,7 @@ def enqueue(queue: str, data: dict[str, Any], task_id: str | None = None, delay_
     try:
         # Task functions speak the callable protocol, whose body is {"data": ...}; the Python
         # Admin SDK sends the payload as the body as it is (the Node one wraps it).
-        functions.task_queue(queue, app=app()).enqueue({"data": data}, options)
+        functions.task_queue(task_queue_path(queue, config.REGION.value), app=app()).enqueue({"data": data}, options)
     except (firebase_admin.exceptions.AlreadyExistsError, firebase_admin.exceptions.ConflictError):
         # Enqueued before, by an earlier try of the same step. Cloud Tasks answers 409
         # ALREADY_EXISTS; the Tasks emulator's plain-text 409 maps to ConflictError.
@@ -111,3 +112,9 @@ def enqueue(queue: str, data: dict[str, Any], task_id: str | None = None, delay_
         # firebase-admin then strips, so parsing the (successful) reply fails.
         if not (running_on_emulators() and task_id and "resource name" in str(error)):
             raise
+
+
+def task_queue_path(queue: str, region: str) -> str:
+    """The queue of task-queue function `queue` in `region` (REGION, where main.py deploys every
+    function); the Admin SDK would otherwise assume us-central1, deployed and on the emulator."""
+    return f"locations/{region}/functions/{queue}"

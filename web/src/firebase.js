@@ -1,13 +1,14 @@
 // Firebase setup: the local emulators when served by `./dev exec` (its Hosting copy carries
-// /emulators.json with this run's ports), the real project when deployed (Hosting's reserved
-// /__/firebase/init.json has the web app's configuration).
+// /emulators.json with this run's ports and region), the real project when deployed (Hosting's
+// reserved /__/firebase/init.json has the web app's configuration; /deploy.json, written by the
+// Hosting predeploy hook from functions/.env*, has the functions' REGION).
 import { initializeApp } from "firebase/app";
 import { connectAuthEmulator, getAuth } from "firebase/auth";
 import { connectFirestoreEmulator, getFirestore } from "firebase/firestore";
 import { connectFunctionsEmulator, getFunctions } from "firebase/functions";
 import { createClient } from "./client.js";
 
-export let auth, db, functions, emulators, uploadUrl;
+export let auth, db, functions, emulators, deployment, uploadUrl;
 /** The typed client of the contract (client.js), ready once setUpFirebase has run. */
 export let client;
 
@@ -39,11 +40,12 @@ export async function setUpFirebase() {
   } else {
     config = await fetchJson("/__/firebase/init.json");
     if (!config) throw new Error("No Firebase configuration: serve this page with Firebase Hosting or ./dev exec.");
+    deployment = await fetchJson("/deploy.json");
   }
   const app = initializeApp(config);
   auth = getAuth(app);
   db = getFirestore(app);
-  const region = emulators?.region || "us-central1";
+  const region = emulators?.region || deployment?.region || "us-central1";
   functions = getFunctions(app, region);
   if (emulators) {
     connectAuthEmulator(auth, `http://${emulators.auth}`, { disableWarnings: true });

@@ -36,6 +36,8 @@ export function mount(page) {
   const upload = el("button", { type: "button", id: "photo-upload", onclick: async () => {
     status.textContent = "";
     if (!files.length) return void (status.textContent = "Choose one or more images or ZIP files first.");
+    const megabytes = files.reduce((sum, f) => sum + f.size, 0) / (1024 * 1024);
+    if (megabytes > REQUEST_LIMIT_MB) return void (status.textContent = tooBig(megabytes));
     upload.disabled = true;
     try {
       start(await client.uploadPhotos(files, readOptions(options)));
@@ -69,6 +71,15 @@ export function mount(page) {
   page.replaceChildren(el("h2", {}, "Photos"), drop, fileList, options, upload, status, jobView,
     el("h3", {}, "Before / after"), gallery);
   return () => stops.forEach((stop) => stop());
+}
+
+// A deployed function accepts requests up to 32 MiB (Cloud Run's limit; UPLOAD_MAX_MB defaults to it).
+const REQUEST_LIMIT_MB = 32;
+
+function tooBig(megabytes) {
+  return `These files are ${megabytes.toFixed(1)} MB; one upload carries at most ${REQUEST_LIMIT_MB} MB. ` +
+    "Upload them in several smaller batches, or (from an app) put them in Storage under users/<your uid>/ " +
+    "with the Storage SDK's resumable upload and start a photo_batch job on their paths (README, Photo batches).";
 }
 
 function readOptions(form) {
