@@ -51,11 +51,6 @@ def test_a_published_job_event_reaches_the_subscriber(status: str) -> None:
     assert event["data"] == {"job_id": job_id, "type": "photo_batch", "owner_uid": "uid-123", "status": status}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the engine to call mediajobs.events.publish_job_ended when a job ends "
-    "(finalize_job / fail_job / cancel of a queued job); once wired this passes: remove this mark",
-)
 def test_a_job_that_ends_publishes_its_event(user: client.User) -> None:
     job_id = start_selftest(user, items=2)
     final, _ = client.watch_job(job_id, timeout=120)
@@ -63,6 +58,17 @@ def test_a_job_that_ends_publishes_its_event(user: client.User) -> None:
     got = received(job_id, timeout=20)
     assert [e["type"] for e in got] == ["mediajobs.job.v1.completed"]
     assert got[0]["data"] == {"job_id": job_id, "type": "selftest", "owner_uid": user.uid, "status": "completed"}
+
+
+def test_a_failed_job_and_a_cancelled_queued_job_publish_their_events(user: client.User) -> None:
+    failed = start_selftest(user, items=2, reject_items=[0, 1])
+    assert client.watch_job(failed, timeout=120)[0]["status"] == "failed"
+    assert [e["type"] for e in received(failed, timeout=20)] == ["mediajobs.job.v1.failed"]
+
+    ref = platform.db().collection("jobs").document()
+    ref.create({"type": "selftest", "status": "queued", "owner_uid": user.uid, "input": {}, "cancel_requested": True})
+    assert client.watch_job(ref.id, timeout=60)[0]["status"] == "cancelled"
+    assert [e["type"] for e in received(ref.id, timeout=20)] == ["mediajobs.job.v1.cancelled"]
 
 
 def test_an_unexpected_callable_failure_answers_internal_with_an_incident_id(user: client.User) -> None:

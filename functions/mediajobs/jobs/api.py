@@ -240,7 +240,9 @@ def request_cancel(job_id: str, caller: CallerInfo) -> str:
         return status, job_type
 
     status, job_type = cancel(platform.db().transaction())
-    from mediajobs.jobs.engine import notify_change
+    from mediajobs.jobs.changes import notify_change, notify_ended
 
     notify_change(job_id, job_type)
+    if status == "cancelled":
+        notify_ended(job_id)
     return status

@@ -1,11 +1,13 @@
-"""What happens when the engine has written a job: its kind may mirror it elsewhere."""
+"""What happens when the engine has written a job: its kind may mirror it elsewhere, and a job
+that reached a terminal status is announced to other systems (Eventarc) and, when it failed,
+logged for Error Reporting."""
 
 from __future__ import annotations
 
-from firebase_functions import logger
-
+from mediajobs import events, logs
 from mediajobs.jobs import store
 from mediajobs.jobs.kinds import JobKind, get_kind
+from mediajobs.jobs.models import TERMINAL_STATUSES, JobStatus
 
 
 def notify_change(job_id: str, job_type: str) -> None:
@@ -20,4 +22,19 @@ def notify_change(job_id: str, job_type: str) -> None:
     try:
         kind.on_job_change(job_id, data)
     except Exception as error:  # noqa: BLE001 - a mirror must never break the job itself
-        logger.warn("job change hook failed", job_id=job_id, error=repr(error))
+        logs.log_failure("job change hook failed", error, job_id=job_id, job_type=job_type)
+
+
+def notify_ended(job_id: str) -> None:
+    """Announces a job that has just reached a terminal status (called once, by whoever ended
+    it): a lifecycle event for other systems, and an Error Reporting entry if it failed."""
+    data = store.job_ref(job_id).get().to_dict() or {}
+    status = str(data.get("status", ""))
+    if status not in TERMINAL_STATUSES:
+        return
+    job_type, owner_uid = str(data.get("type", "")), str(data.get("owner_uid", ""))
+    if status == JobStatus.FAILED:
+        error = data.get("error") or {}
+        error = error if isinstance(error, dict) else {}
+        logs.job_failed(job_id, job_type, str(error.get("code", "unknown")), str(error.get("message", "")))
+    events.publish_job_ended(job_id, job_type, owner_uid, status)

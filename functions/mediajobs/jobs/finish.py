@@ -10,9 +10,9 @@ from firebase_functions import logger
 from google.api_core import exceptions as gexc
 from google.cloud import firestore as gfs
 
-from mediajobs import platform
+from mediajobs import logs, platform
 from mediajobs.jobs import store
-from mediajobs.jobs.changes import notify_change
+from mediajobs.jobs.changes import notify_change, notify_ended
 from mediajobs.jobs.kinds import ItemRecord, JobFailed, Outcome, Summary, kind_of
 from mediajobs.jobs.leases import claim_finalize, finalize_lease_keeper
 from mediajobs.jobs.models import MAX_RESULT_BYTES, ErrorInfo, JobStatus, bounded_errors, json_bytes, percent_of
@@ -45,6 +45,7 @@ def fail_job(job_id: str, error: ErrorInfo) -> None:
     job_type = end(platform.db().transaction())
     if job_type is not None:
         notify_change(job_id, job_type)
+        notify_ended(job_id)
 
 
 def finalize_job(job_id: str, stalled: ErrorInfo | None = None) -> bool:
@@ -72,7 +73,7 @@ def finalize_job(job_id: str, stalled: ErrorInfo | None = None) -> bool:
         store.engine_ref(job_id, "finalize").update({"lease_until": now()})
         raise
     except Exception as error:  # noqa: BLE001 - the job must still end
-        logger.error("finalize raised", job_id=job_id, error=repr(error))
+        logs.log_failure("finalize raised", error, job_id=job_id, job_type=job.type)
         outcome = Outcome({}, ErrorInfo(code="internal", message=f"{type(error).__name__}: {error}"))
 
     status, error_info = final_status(
@@ -97,6 +98,7 @@ def finalize_job(job_id: str, stalled: ErrorInfo | None = None) -> bool:
     ended = _end(job_id, fields)
     if ended:
         notify_change(job_id, job.type)
+        notify_ended(job_id)
     logger.info("job finished", job_id=job_id, status=status.value, done=counts.done, failed=counts.failed)
     return ended
 

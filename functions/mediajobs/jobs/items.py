@@ -10,8 +10,7 @@ import tempfile
 import time
 from typing import Any
 
-from firebase_functions import logger
-
+from mediajobs import incidents, logs
 from mediajobs.jobs import store
 from mediajobs.jobs.finish import finalize_job
 from mediajobs.jobs.kinds import ItemCancelled, ItemFailed, JobKind, TransientError, kind_of
@@ -146,6 +145,7 @@ def _run_one(job: Job, kind: JobKind, item_id: str) -> bool:
         error = _oversized(result)
     except ItemFailed as failure:
         result, error = None, ErrorInfo(code=failure.code, message=failure.message)
+        logs.item_failed(job.id, job.type, item_id, None, code=failure.code, reason=error.message)
     except ItemCancelled:
         return settle(job.id, item_id, claim, ItemStatus.CANCELLED, started=started, shards=shards)
     except TRANSIENT_ERRORS as transient:
@@ -154,6 +154,7 @@ def _run_one(job: Job, kind: JobKind, item_id: str) -> bool:
             raise
         message = f"Still failing after {item.attempt} attempts: {transient}"
         result, error = None, ErrorInfo(code="unavailable", message=message)
+        logs.item_failed(job.id, job.type, item_id, transient, code="unavailable")
     except Exception as unexpected:  # noqa: BLE001 - an item that raises fails alone
         result, error = None, _unexpected(job, item_id, item.label, unexpected)
     status = ItemStatus.FAILED if error else ItemStatus.DONE
@@ -171,10 +172,15 @@ def _oversized(result: dict[str, Any]) -> ErrorInfo | None:
 
 
 def _unexpected(job: Job, item_id: str, label: str, error: Exception) -> ErrorInfo:
+    """An item that raised: its error names an incident (logged with the traceback for Error
+    Reporting), never the exception's text, which may carry paths, URLs or secrets."""
     if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        logs.item_failed(job.id, job.type, item_id, error, code="no-space")
         return ErrorInfo(code="no-space", message=_no_space_message(label))
-    logger.error("item raised", job_id=job.id, item_id=item_id, error=repr(error))
-    return ErrorInfo(code="internal", message=f"{type(error).__name__}: {error}")
+    incident_id = incidents.new_incident_id()
+    logs.item_failed(job.id, job.type, item_id, error, code="internal", incident_id=incident_id)
+    message = f"Unexpected error ({type(error).__name__}, incident {incident_id}); report it with the job id."
+    return ErrorInfo(code="internal", message=message)
 
 
 def _no_space_message(label: str) -> str:

@@ -9,9 +9,9 @@ import pydantic
 from firebase_functions import logger
 from google.cloud import firestore as gfs
 
-from mediajobs import platform
+from mediajobs import logs, platform
 from mediajobs.jobs import store
-from mediajobs.jobs.changes import notify_change
+from mediajobs.jobs.changes import notify_change, notify_ended
 from mediajobs.jobs.finish import fail_job
 from mediajobs.jobs.kinds import JobFailed, get_kind
 from mediajobs.jobs.models import ErrorInfo
@@ -29,6 +29,7 @@ def start_job(job_id: str) -> bool:
         message = f"The job document is malformed: {describe(error)}"
         if _claim_queued(job_id, failed=ErrorInfo(code="invalid-argument", message=message)):
             logger.warn("job rejected", job_id=job_id, code="invalid-argument", message=message)
+            notify_ended(job_id)
         return False
     if job is None or job.status != "queued":
         return False
@@ -49,6 +50,8 @@ def start_job(job_id: str) -> bool:
         logger.info("job already claimed", job_id=job_id)
         return False
     notify_change(job_id, job.type)
+    if problem is not None or job.cancel_requested:  # it ended right here
+        notify_ended(job_id)
     if problem is not None:
         logger.warn("job rejected", job_id=job_id, code=problem.code, message=problem.message)
         return True
@@ -58,7 +61,7 @@ def start_job(job_id: str) -> bool:
         delay = int(INLINE_PLAN_LEASE.total_seconds()) if inline else None
         platform.enqueue(PLAN_QUEUE, {"job_id": job_id}, task_id=f"{job_id}-plan", delay_seconds=delay)
     except Exception as error:  # noqa: BLE001 - nothing else would ever pick this job up
-        logger.error("could not schedule job", job_id=job_id, error=str(error))
+        logs.log_failure("could not schedule job", error, job_id=job_id, job_type=job.type)
         fail_job(job_id, ErrorInfo(code="unavailable", message=f"Could not schedule the job: {error}"))
         return True
     logger.info("job started", job_id=job_id, type=job.type, planned_inline=inline)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from firebase_functions import logger
 from google.cloud import firestore as gfs
 
-from mediajobs import platform
+from mediajobs import logs, platform
 from mediajobs.jobs import store
 from mediajobs.jobs.finish import fail_job, finalize_job
 from mediajobs.jobs.models import ErrorInfo, PlanState
@@ -57,8 +57,10 @@ def _end_stale(job_id: str) -> bool:
         return False
     counts = store.read_counts(job_id)
     plan = PlanState.model_validate(store.engine_ref(job_id, "plan").get().to_dict() or {})
+    age = (store.now() - job.heartbeat_at).total_seconds() if job.heartbeat_at else None
     if plan.enqueued_all and counts.settled >= plan.total:
         finalize_job(job_id)
+        logs.job_swept(job_id, job.type, outcome="finalized", heartbeat_age_seconds=age)
     else:
         minutes = int(STALE_AFTER.total_seconds() // 60)
         message = (
@@ -66,7 +68,7 @@ def _end_stale(job_id: str) -> bool:
             f"{job.progress.total} items had finished. Start the job again to retry."
         )
         finalize_job(job_id, stalled=ErrorInfo(code="deadline-exceeded", message=message))
-    logger.warn("swept stale job", job_id=job_id)
+        logs.job_swept(job_id, job.type, outcome="failed", heartbeat_age_seconds=age)
     return True
 
 
@@ -76,7 +78,7 @@ def _isolated(job_id: str, action: str, sweep: Callable[[str], bool]) -> bool:
     try:
         return sweep(job_id)
     except Exception as error:  # noqa: BLE001 - one bad job must not stop the sweep
-        logger.error("sweeping a job failed; failing it", job_id=job_id, action=action, error=repr(error))
+        logs.log_failure("sweeping a job failed; failing it", error, job_id=job_id, job_type="", action=action)
         problem = type(error).__name__
     message = f"The job could not be ended normally ({problem}); what it produced is kept."
     try:
