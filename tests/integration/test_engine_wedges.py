@@ -148,3 +148,29 @@ def test_a_plan_task_holds_the_plan_lease_and_beats_the_jobs_heartbeat(user: cli
     plan.plan_job(ref.id)
     final, _ = client.watch_job(ref.id, timeout=120)
     assert final["status"] == "completed" and final["progress"]["done"] == 3
+
+
+def test_a_checkpoint_is_kept_for_the_next_attempt_without_losing_the_lease(user: client.User) -> None:
+    """A checkpoint (a prediction id, say) is written under the claim: the lease keeper's
+    renewals and the settle still land, and a later attempt sees what was saved."""
+    from mediajobs.jobs import items
+    from mediajobs.jobs.models import Job
+
+    job_id, item_id = _claimed_selftest_item(user)
+    short = queues.TaskQueue(name="test", timeout_s=60, dispatch_deadline_s=60, lease_s=3)
+    claim = leases.claim_item(job_id, item_id, short)
+    assert claim is not None and claim.item.checkpoint == {}
+    ctx = items._Context(Job(id=job_id, type="selftest"), "only", claim)
+
+    with leases.item_lease_keeper(job_id, claim, short, beat=lambda: None) as keeper:
+        ctx.save_checkpoint({"prediction_id": "p-1"})
+        time.sleep(3)
+    assert not keeper.lost
+    with pytest.raises(ValueError, match="limited to"):
+        ctx.save_checkpoint({"big": "x" * 20_000})
+
+    leases.release_item(job_id, item_id, claim.attempt_id)  # as after a transient error
+    again = leases.claim_item(job_id, item_id, short)
+    assert again is not None and again.item.attempt == 2
+    assert again.item.checkpoint == {"prediction_id": "p-1"}
+    assert leases.settle(job_id, item_id, again, "done", result={})

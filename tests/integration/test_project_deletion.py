@@ -67,6 +67,9 @@ class DeletesTheProject:
     def heartbeat(self, fraction: float | None = None) -> None:
         pass
 
+    def save_checkpoint(self, checkpoint: dict[str, object]) -> None:
+        pass
+
 
 @pytest.mark.parametrize("kind", ["mood", "image"])
 def test_a_worker_generating_while_its_project_is_deleted_writes_nothing(

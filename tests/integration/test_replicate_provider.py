@@ -11,12 +11,15 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 from PIL import Image
 
 from mediajobs import platform
+from mediajobs.jobs.kinds import Item
+from mediajobs.jobs.models import Job
 from mediajobs.scenes.providers import local, replicate_provider
 from mediajobs.scenes.providers.base import ProviderCancelled, ProviderError, ScenePrompt
 from mediajobs.scenes.providers.replicate_provider import ReplicateProvider, ReplicateSettings
@@ -206,12 +209,31 @@ class WorkerDied(BaseException):
     pass
 
 
+class SavedCheckpoints:
+    """What the engine keeps of an item's checkpoints across attempts (tested in the engine's own
+    tests), for the provider's control."""
+
+    def __init__(self) -> None:
+        self.saved: dict[str, Any] = {}
+        self.job = Job(id="resume", type="scene_asset")
+
+    def cancelled(self) -> bool:
+        return False
+
+    def heartbeat(self, fraction: float | None = None) -> None:
+        pass
+
+    def save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.saved = dict(checkpoint)
+
+
 class CheckpointedControl(Control):
     """An item's control with its checkpoint; `die` makes the worker die once it is waiting."""
 
-    def __init__(self, job_id: str, die: bool = False) -> None:
+    def __init__(self, engine: SavedCheckpoints, die: bool = False) -> None:
         super().__init__()
-        self.checkpoint = replicate_provider.ItemCheckpoint(job_id, "asset")
+        item = Item(id="asset", label="image", payload={}, attempt=2 if engine.saved else 1, checkpoint=engine.saved)
+        self.checkpoint = replicate_provider.ItemCheckpoint(engine, item)
         self.die = die
 
     def cancelled(self) -> bool:
@@ -221,15 +243,14 @@ class CheckpointedControl(Control):
 
 
 def test_a_retried_item_resumes_its_prediction_instead_of_paying_for_another(fake: FakeReplicate) -> None:
-    job_id = f"resume-{uuid.uuid4().hex[:8]}"
+    engine = SavedCheckpoints()
 
     with pytest.raises(WorkerDied):
-        provider(fake, webhooks=True, poll=0.3).generate(PROMPT, CheckpointedControl(job_id, die=True))
+        provider(fake, webhooks=True, poll=0.3).generate(PROMPT, CheckpointedControl(engine, die=True))
     [first] = fake.predictions
-    item = platform.db().document(f"jobs/{job_id}/items/asset").get().to_dict() or {}
-    assert item["checkpoint"]["prediction_id"] == first  # kept before waiting
+    assert engine.saved == {"prediction_id": first}  # kept before waiting
 
-    asset = provider(fake, webhooks=True, poll=0.3).generate(PROMPT, CheckpointedControl(job_id))
+    asset = provider(fake, webhooks=True, poll=0.3).generate(PROMPT, CheckpointedControl(engine))
 
     assert Image.open(io.BytesIO(asset.data)).size == (320, 180)
     assert fake.creates == 1 and list(fake.predictions) == [first]

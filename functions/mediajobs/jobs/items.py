@@ -14,7 +14,7 @@ from mediajobs import incidents, logs
 from mediajobs.jobs import store
 from mediajobs.jobs.finish import finalize_job
 from mediajobs.jobs.kinds import ItemCancelled, ItemFailed, JobKind, TransientError, kind_of
-from mediajobs.jobs.leases import ItemBusy, claim_item, item_lease_keeper, release_item, settle
+from mediajobs.jobs.leases import Claim, ItemBusy, claim_item, item_lease_keeper, release_item, settle
 from mediajobs.jobs.models import MAX_RESULT_BYTES, ErrorInfo, ItemStatus, Job, json_bytes
 from mediajobs.jobs.progress import PROGRESS_INTERVAL, update_progress
 from mediajobs.jobs.queues import queue_named
@@ -22,14 +22,16 @@ from mediajobs.jobs.transient import TRANSIENT_ERRORS
 from mediajobs.jobs.validate import validated
 
 MAX_ITEM_ATTEMPTS = 5
+MAX_CHECKPOINT_BYTES = 16 * 1024
 
 
 class _Context:
     """What a running item sees of the engine: cancellation and heartbeats, both throttled."""
 
-    def __init__(self, job: Job, item_label: str) -> None:
+    def __init__(self, job: Job, item_label: str, claim: Claim) -> None:
         self.job = job
         self._label = item_label
+        self._claim = claim
         self._checked_at = time.monotonic()
         self._cancelled = job.cancel_requested
         self._beat_at = 0.0
@@ -45,6 +47,12 @@ class _Context:
         if time.monotonic() - self._beat_at >= PROGRESS_INTERVAL.total_seconds():
             self._beat_at = time.monotonic()
             update_progress(self.job.id, current=self._label, partial=fraction)
+
+    def save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if json_bytes(checkpoint) > MAX_CHECKPOINT_BYTES:
+            raise ValueError(f"A checkpoint is limited to {MAX_CHECKPOINT_BYTES} bytes.")
+        if not self._claim.write(self.job.id, {"checkpoint": checkpoint}):
+            raise ItemBusy(self._claim.item.id)  # the item is no longer ours: stop here
 
 
 def run_items(job_id: str, item_ids: list[str]) -> None:
@@ -135,7 +143,7 @@ def _run_one(job: Job, kind: JobKind, item_id: str) -> bool:
     update_progress(job.id, current=item.label)
     started = time.monotonic()
     input, options = validated(kind, job)
-    ctx = _Context(job, item.label)
+    ctx = _Context(job, item.label, claim)
     beat = functools.partial(update_progress, job.id, current=item.label)
     result: dict[str, Any] | None
     error: ErrorInfo | None

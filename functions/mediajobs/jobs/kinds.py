@@ -47,6 +47,8 @@ class Item:
     label: str
     payload: dict[str, Any]
     attempt: int
+    checkpoint: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """What an earlier attempt saved with `ItemContext.save_checkpoint` (e.g. a prediction id)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,6 +86,10 @@ class ItemContext(Protocol):
 
     def heartbeat(self, fraction: float | None = None) -> None:
         """Tells the engine this item is alive (and how far along it is, 0..1)."""
+        ...
+
+    def save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Keeps `checkpoint` on the item, for a later attempt to resume from (`Item.checkpoint`)."""
         ...
 
 

@@ -40,8 +40,21 @@ class Claim:
     item: Item
     attempt_id: str
     written_at: dt.datetime
-    """The item's update time after our last write (claim or renewal): settling is
-    conditional on it, so it lands only if nobody else wrote the item since."""
+    """The item's update time after our last write (claim, renewal, checkpoint): our writes
+    are conditional on it, so they land only if nobody else wrote the item since."""
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+    def write(self, job_id: str, fields: dict[str, Any]) -> bool:
+        """Updates our item if nobody else wrote it since our last write; False if someone did."""
+        ref = store.items_ref(job_id).document(self.item.id)
+        with self.lock:
+            option = platform.db().write_option(last_update_time=self.written_at)
+            try:
+                written = ref.update(fields, option=option)
+            except gexc.FailedPrecondition:
+                return False
+            self.written_at = written.update_time
+            return True
 
 
 def claim_item(job_id: str, item_id: str, queue: TaskQueue) -> Claim | None:
@@ -73,7 +86,9 @@ def claim_item(job_id: str, item_id: str, queue: TaskQueue) -> Claim | None:
             written = ref.update(fields, option=platform.db().write_option(last_update_time=snapshot.update_time))
         except gexc.FailedPrecondition:
             continue  # another worker wrote the item between our read and our write: look again
-        item = Item(id=item_id, label=doc.label or item_id, payload=doc.payload, attempt=attempt)
+        item = Item(
+            id=item_id, label=doc.label or item_id, payload=doc.payload, attempt=attempt, checkpoint=doc.checkpoint
+        )
         return Claim(item, attempt_id, written.update_time)
     raise ItemBusy(item_id)
 
@@ -110,16 +125,11 @@ class LeaseKeeper:
 
 def item_lease_keeper(job_id: str, claim: Claim, queue: TaskQueue, beat: Callable[[], None]) -> LeaseKeeper:
     """Keeps `claim`'s item lease alive (and calls `beat`, the job's heartbeat) while it runs."""
-    ref = store.items_ref(job_id).document(claim.item.id)
 
     def renew() -> bool:
-        option = platform.db().write_option(last_update_time=claim.written_at)
-        try:
-            written = ref.update({"lease_until": now() + queue.lease}, option=option)
-        except gexc.FailedPrecondition:
+        if not claim.write(job_id, {"lease_until": now() + queue.lease}):
             logger.warn("item lease lost", job_id=job_id, item_id=claim.item.id)
             return False  # someone else wrote the item: it is no longer ours
-        claim.written_at = written.update_time
         beat()
         return True
 

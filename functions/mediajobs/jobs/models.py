@@ -114,6 +114,7 @@ class ItemDoc(pydantic.BaseModel):
     lease_until: dt.datetime | None = None
     result: dict[str, Any] | None = None
     error: ErrorInfo | None = None
+    checkpoint: dict[str, Any] = {}
 
 
 class PlanState(pydantic.BaseModel):

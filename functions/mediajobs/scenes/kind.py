@@ -51,11 +51,11 @@ class NoOptions(StrictModel):
 
 
 class _Control:
-    def __init__(self, ctx: ItemContext, item_id: str | None = None) -> None:
+    def __init__(self, ctx: ItemContext, item: Item | None = None) -> None:
         from mediajobs.scenes.providers.replicate_provider import ItemCheckpoint
 
         self._ctx = ctx
-        self.checkpoint = ItemCheckpoint(ctx.job.id, item_id) if item_id else None  # a retry resumes its prediction
+        self.checkpoint = ItemCheckpoint(ctx, item) if item else None  # a retry resumes its prediction
 
     def cancelled(self) -> bool:
         return self._ctx.cancelled()
@@ -78,9 +78,9 @@ def _owns(caller: Caller, project_id: str) -> str | None:
     return None
 
 
-def _generate(prompt: ScenePrompt, ctx: ItemContext, item_id: str | None = None) -> GeneratedAsset:
+def _generate(prompt: ScenePrompt, ctx: ItemContext, item: Item | None = None) -> GeneratedAsset:
     try:
-        return get_provider().generate(prompt, _Control(ctx, item_id))
+        return get_provider().generate(prompt, _Control(ctx, item))
     except ProviderCancelled:
         raise ItemCancelled() from None
     except ProviderError as error:
@@ -154,7 +154,7 @@ class SceneAssetJob(_ProjectJob):
             duration_seconds=float(scene.get("duration_seconds") or 5), brief=storyboard.get("creative_brief") or {},
             mood=mood,
         )  # fmt: skip
-        asset = _generate(prompt, ctx, item.id)
+        asset = _generate(prompt, ctx, item)
         folder = f"projects/{input.project_id}/scenes/{input.scene_id}/{input.kind}"
         path = f"{folder}/{ctx.job.id}.{asset.extension}"
         bucket = platform.bucket()
@@ -221,7 +221,7 @@ class MoodBoardJob(_ProjectJob):
             project_id=input.project_id, scene_id=mood_id, kind="image", title=mood["name"],
             description=mood["description"], duration_seconds=5, brief=brief, mood=mood,
         )  # fmt: skip
-        asset = _generate(prompt, ctx, item.id)
+        asset = _generate(prompt, ctx, item)
         image_path = f"projects/{input.project_id}/moods/{mood_id}/{ctx.job.id}-{index}.{asset.extension}"
         platform.bucket().blob(image_path).upload_from_string(asset.data, content_type=asset.content_type)
         mood_ref = platform.db().collection("projects").document(input.project_id).collection("moods").document(mood_id)

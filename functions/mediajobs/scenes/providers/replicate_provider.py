@@ -19,12 +19,15 @@ import re
 import socket
 import time
 import urllib.parse
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from mediajobs import config, platform
 from mediajobs.jobs.store import now
+
+if TYPE_CHECKING:
+    from mediajobs.jobs.kinds import Item, ItemContext
 from mediajobs.scenes.providers.base import Control, GeneratedAsset, ProviderCancelled, ProviderError, ScenePrompt
 
 PREDICTIONS = "replicate_predictions"  # webhook news, one document per prediction id
@@ -62,21 +65,19 @@ class PredictionCheckpoint(Protocol):
 
 
 class ItemCheckpoint:
-    """The prediction id on the item document, `checkpoint.prediction_id` (an adapter until the
-    engine's item context carries checkpoints)."""
+    """The prediction id in the engine's item checkpoint (`checkpoint.prediction_id`)."""
 
-    def __init__(self, job_id: str, item_id: str) -> None:
-        from mediajobs.jobs import store
-
-        self._ref = store.items_ref(job_id).document(item_id)
+    def __init__(self, ctx: ItemContext, item: Item) -> None:
+        self._ctx = ctx
+        self._saved = item.checkpoint
 
     def load(self) -> str | None:
-        data = self._ref.get().to_dict() or {}
-        prediction_id = (data.get("checkpoint") or {}).get("prediction_id")
+        prediction_id = self._saved.get("prediction_id")
         return prediction_id if isinstance(prediction_id, str) and prediction_id else None
 
     def save(self, prediction_id: str) -> None:
-        self._ref.set({"checkpoint": {"prediction_id": prediction_id}}, merge=True)
+        self._saved = {"prediction_id": prediction_id}
+        self._ctx.save_checkpoint(self._saved)
 
 
 class ReplicateProvider:
