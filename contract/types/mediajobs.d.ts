@@ -81,7 +81,7 @@ export interface AnyJob {
    */
   error?: ErrorInfo | null;
   /**
-   * The first 50 item errors.
+   * The first item errors: at most 50, and 64 KiB in all.
    */
   errors?: ItemErrorInfo[];
   cancel_requested?: boolean;
@@ -90,6 +90,10 @@ export interface AnyJob {
   started_at?: string | null;
   finished_at?: string | null;
   heartbeat_at?: string | null;
+  /**
+   * When Firestore's TTL policy deletes the job (30 days after it was queued).
+   */
+  expire_at?: string | null;
   type: string;
   input: {
     [k: string]: unknown;
@@ -160,6 +164,16 @@ export interface AnyItem {
   started_at?: string | null;
   finished_at?: string | null;
   duration_ms?: number | null;
+  /**
+   * Internal to the engine: what an attempt saved for the next one.
+   */
+  checkpoint?: {
+    [k: string]: unknown;
+  };
+  /**
+   * When Firestore's TTL policy deletes it.
+   */
+  expire_at?: string | null;
   result?: {
     [k: string]: unknown;
   } | null;
@@ -183,7 +197,7 @@ export interface MediaExportJob {
    */
   error?: ErrorInfo | null;
   /**
-   * The first 50 item errors.
+   * The first item errors: at most 50, and 64 KiB in all.
    */
   errors?: ItemErrorInfo[];
   cancel_requested?: boolean;
@@ -192,6 +206,10 @@ export interface MediaExportJob {
   started_at?: string | null;
   finished_at?: string | null;
   heartbeat_at?: string | null;
+  /**
+   * When Firestore's TTL policy deletes the job (30 days after it was queued).
+   */
+  expire_at?: string | null;
   type: "media_export";
   input: ExportInput;
   options?: ExportOptions;
@@ -263,6 +281,16 @@ export interface MediaExportItem {
   finished_at?: string | null;
   duration_ms?: number | null;
   /**
+   * Internal to the engine: what an attempt saved for the next one.
+   */
+  checkpoint?: {
+    [k: string]: unknown;
+  };
+  /**
+   * When Firestore's TTL policy deletes it.
+   */
+  expire_at?: string | null;
+  /**
    * Set when the item is done.
    */
   result?: ExportItemResult | null;
@@ -331,7 +359,7 @@ export interface PhotoBatchJob {
    */
   error?: ErrorInfo | null;
   /**
-   * The first 50 item errors.
+   * The first item errors: at most 50, and 64 KiB in all.
    */
   errors?: ItemErrorInfo[];
   cancel_requested?: boolean;
@@ -340,6 +368,10 @@ export interface PhotoBatchJob {
   started_at?: string | null;
   finished_at?: string | null;
   heartbeat_at?: string | null;
+  /**
+   * When Firestore's TTL policy deletes the job (30 days after it was queued).
+   */
+  expire_at?: string | null;
   type: "photo_batch";
   input: PhotoInput;
   options?: PhotoOptions;
@@ -409,6 +441,16 @@ export interface PhotoBatchItem {
   finished_at?: string | null;
   duration_ms?: number | null;
   /**
+   * Internal to the engine: what an attempt saved for the next one.
+   */
+  checkpoint?: {
+    [k: string]: unknown;
+  };
+  /**
+   * When Firestore's TTL policy deletes it.
+   */
+  expire_at?: string | null;
+  /**
    * Set when the item is done.
    */
   result?: PhotoItemResult | null;
@@ -454,7 +496,7 @@ export interface VideoProcessJob {
    */
   error?: ErrorInfo | null;
   /**
-   * The first 50 item errors.
+   * The first item errors: at most 50, and 64 KiB in all.
    */
   errors?: ItemErrorInfo[];
   cancel_requested?: boolean;
@@ -463,6 +505,10 @@ export interface VideoProcessJob {
   started_at?: string | null;
   finished_at?: string | null;
   heartbeat_at?: string | null;
+  /**
+   * When Firestore's TTL policy deletes the job (30 days after it was queued).
+   */
+  expire_at?: string | null;
   type: "video_process";
   input: VideoInput;
   options?: VideoOptions;
@@ -541,6 +587,16 @@ export interface VideoProcessItem {
   finished_at?: string | null;
   duration_ms?: number | null;
   /**
+   * Internal to the engine: what an attempt saved for the next one.
+   */
+  checkpoint?: {
+    [k: string]: unknown;
+  };
+  /**
+   * When Firestore's TTL policy deletes it.
+   */
+  expire_at?: string | null;
+  /**
    * Set when the item is done.
    */
   result?: VideoResult | null;
@@ -564,7 +620,7 @@ export interface SceneAssetJob {
    */
   error?: ErrorInfo | null;
   /**
-   * The first 50 item errors.
+   * The first item errors: at most 50, and 64 KiB in all.
    */
   errors?: ItemErrorInfo[];
   cancel_requested?: boolean;
@@ -573,6 +629,10 @@ export interface SceneAssetJob {
   started_at?: string | null;
   finished_at?: string | null;
   heartbeat_at?: string | null;
+  /**
+   * When Firestore's TTL policy deletes the job (30 days after it was queued).
+   */
+  expire_at?: string | null;
   type: "scene_asset";
   input: SceneAssetInput;
   options?: NoOptions;
@@ -623,6 +683,16 @@ export interface SceneAssetItem {
   finished_at?: string | null;
   duration_ms?: number | null;
   /**
+   * Internal to the engine: what an attempt saved for the next one.
+   */
+  checkpoint?: {
+    [k: string]: unknown;
+  };
+  /**
+   * When Firestore's TTL policy deletes it.
+   */
+  expire_at?: string | null;
+  /**
    * Set when the item is done.
    */
   result?: SceneAssetResult | null;
@@ -646,7 +716,7 @@ export interface MoodBoardJob {
    */
   error?: ErrorInfo | null;
   /**
-   * The first 50 item errors.
+   * The first item errors: at most 50, and 64 KiB in all.
    */
   errors?: ItemErrorInfo[];
   cancel_requested?: boolean;
@@ -655,6 +725,10 @@ export interface MoodBoardJob {
   started_at?: string | null;
   finished_at?: string | null;
   heartbeat_at?: string | null;
+  /**
+   * When Firestore's TTL policy deletes the job (30 days after it was queued).
+   */
+  expire_at?: string | null;
   type: "mood_board";
   input: MoodBoardInput;
   options?: NoOptions;
@@ -703,6 +777,16 @@ export interface MoodBoardItem {
   finished_at?: string | null;
   duration_ms?: number | null;
   /**
+   * Internal to the engine: what an attempt saved for the next one.
+   */
+  checkpoint?: {
+    [k: string]: unknown;
+  };
+  /**
+   * When Firestore's TTL policy deletes it.
+   */
+  expire_at?: string | null;
+  /**
    * Set when the item is done.
    */
   result?: MoodItemResult | null;
@@ -726,7 +810,7 @@ export interface SelftestJob {
    */
   error?: ErrorInfo | null;
   /**
-   * The first 50 item errors.
+   * The first item errors: at most 50, and 64 KiB in all.
    */
   errors?: ItemErrorInfo[];
   cancel_requested?: boolean;
@@ -735,6 +819,10 @@ export interface SelftestJob {
   started_at?: string | null;
   finished_at?: string | null;
   heartbeat_at?: string | null;
+  /**
+   * When Firestore's TTL policy deletes the job (30 days after it was queued).
+   */
+  expire_at?: string | null;
   type: "selftest";
   input: SelftestInput;
   options?: SelftestOptions;
@@ -783,6 +871,16 @@ export interface SelftestItem {
   started_at?: string | null;
   finished_at?: string | null;
   duration_ms?: number | null;
+  /**
+   * Internal to the engine: what an attempt saved for the next one.
+   */
+  checkpoint?: {
+    [k: string]: unknown;
+  };
+  /**
+   * When Firestore's TTL policy deletes it.
+   */
+  expire_at?: string | null;
   /**
    * Set when the item is done.
    */

@@ -50,13 +50,18 @@ class JobBase(Shape):
     progress: Progress | None = None
     current: str | None = pydantic.Field(default=None, description="Label of the item being worked on now.")
     error: ErrorInfo | None = pydantic.Field(default=None, description="Why the job as a whole failed.")
-    errors: list[ItemErrorInfo] = pydantic.Field(default=[], max_length=50, description="The first 50 item errors.")
+    errors: list[ItemErrorInfo] = pydantic.Field(
+        default=[], max_length=50, description="The first item errors: at most 50, and 64 KiB in all."
+    )
     cancel_requested: bool = False
     created_at: Timestamp | None = None
     updated_at: Timestamp | None = None
     started_at: Timestamp | None = None
     finished_at: Timestamp | None = None
     heartbeat_at: Timestamp | None = None
+    expire_at: Timestamp | None = pydantic.Field(
+        default=None, description="When Firestore's TTL policy deletes the job (30 days after it was queued)."
+    )
 
 
 class ItemBase(Shape):
@@ -77,6 +82,10 @@ class ItemBase(Shape):
     started_at: Timestamp | None = None
     finished_at: Timestamp | None = None
     duration_ms: int | None = pydantic.Field(default=None, ge=0)
+    checkpoint: dict[str, Any] = pydantic.Field(
+        default={}, description="Internal to the engine: what an attempt saved for the next one."
+    )
+    expire_at: Timestamp | None = pydantic.Field(default=None, description="When Firestore's TTL policy deletes it.")
 
 
 @dataclasses.dataclass(frozen=True)
