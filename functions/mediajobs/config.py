@@ -32,6 +32,12 @@ PHOTO_MODEL_THREADS = params.IntParam(
     default=0,
     description="onnxruntime threads per photo worker (0: one per CPU of the instance).",
 )
+PHOTO_DEFAULT_MODEL = params.StringParam(
+    "PHOTO_DEFAULT_MODEL",
+    default="u2netp",
+    description="Background model used when a photo job names none; it must be in functions/models/ "
+    "(scripts/fetch-models NAME before deploying).",
+)
 UPLOAD_MAX_FILES = params.IntParam("UPLOAD_MAX_FILES", default=50, description="Files per upload request.")
 UPLOAD_MAX_MB = params.IntParam("UPLOAD_MAX_MB", default=100, description="Megabytes per upload request.")
 
