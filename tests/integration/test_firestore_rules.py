@@ -78,6 +78,8 @@ def to_value(value: Any) -> dict[str, Any]:
         return {"stringValue": value}
     if isinstance(value, dict):
         return {"mapValue": {"fields": {k: to_value(v) for k, v in value.items()}}}
+    if isinstance(value, list):
+        return {"arrayValue": {"values": [to_value(v) for v in value]}}
     return {"nullValue": None}
 
 
@@ -108,6 +110,9 @@ CASES: list[Case] = [
     ("owner", "update", PROJECT, {"description": "A longer pitch"}, True),
     ("owner", "update", PROJECT, {"storyboard": {"title": "New", "creative_brief": {"tone": "bold"}}}, True),
     ("owner", "update", PROJECT, {"storyboard": {"title": "New", "creative_brief": {"colour": "red"}}}, False),
+    ("owner", "update", PROJECT, {"storyboard": {"id": "sb-1", "selected_mood": {"id": "m1", "name": "Calm",
+                                                                     "color_palette": ["#112233"]}}}, True),
+    ("owner", "update", PROJECT, {"storyboard": {"selected_mood": {"id": "m1", "colour": "red"}}}, False),
     ("owner", "update", PROJECT, {"name": LONG}, False),
     ("owner", "update", PROJECT, {"name": 42}, False),
     ("owner", "update", PROJECT, {"name": ""}, False),
