@@ -86,6 +86,7 @@ def to_value(value: Any) -> dict[str, Any]:
 JOB, ITEM, PROJECT = "jobs/{job}", "jobs/{job}/items/item-1", "projects/{project}"
 SCENE, MOOD = "projects/{project}/scenes/{scene}", "projects/{project}/moods/m1"
 LONG = "x" * 201
+MOOD_OBJECT = {"id": "m1", "name": "Calm", "color_palette": ["#112233"]}
 CASES: list[Case] = [
     # jobs and items: owner and admin read; nobody writes
     ("owner", "get", JOB, None, True),
@@ -110,8 +111,7 @@ CASES: list[Case] = [
     ("owner", "update", PROJECT, {"description": "A longer pitch"}, True),
     ("owner", "update", PROJECT, {"storyboard": {"title": "New", "creative_brief": {"tone": "bold"}}}, True),
     ("owner", "update", PROJECT, {"storyboard": {"title": "New", "creative_brief": {"colour": "red"}}}, False),
-    ("owner", "update", PROJECT, {"storyboard": {"id": "sb-1", "selected_mood": {"id": "m1", "name": "Calm",
-                                                                     "color_palette": ["#112233"]}}}, True),
+    ("owner", "update", PROJECT, {"storyboard": {"id": "sb-1", "selected_mood": MOOD_OBJECT}}, True),
     ("owner", "update", PROJECT, {"storyboard": {"selected_mood": {"id": "m1", "colour": "red"}}}, False),
     ("owner", "update", PROJECT, {"name": LONG}, False),
     ("owner", "update", PROJECT, {"name": 42}, False),
