@@ -4,6 +4,7 @@ import { collection, doc, limit, onSnapshot, orderBy, query, where } from "fireb
 import { auth, call, db, urlsFor } from "./firebase.js";
 import { action, el, errorText, progressBar } from "./ui.js";
 import { jobFinished } from "./jobs.js";
+import { moodBoard } from "./moods.js";
 
 const KINDS = ["composition", "image", "video", "audio"];
 
@@ -76,8 +77,9 @@ function showProject(container, projectId) {
     scenesBox.replaceChildren(...snap.docs.map((d) => views.get(d.id).node));
   }, (error) => scenesBox.replaceChildren(el("p", { class: "error" }, errorText(error))));
 
-  container.replaceChildren(el("div", { class: "card", dataset: { openProject: projectId } }, header, sceneForm, addScene, generateAll, scenesBox));
-  return () => { stopProject(); stopScenes(); };
+  const board = moodBoard(projectId);
+  container.replaceChildren(el("div", { class: "card", dataset: { openProject: projectId } }, header, board.node, sceneForm, addScene, generateAll, scenesBox));
+  return () => { stopProject(); stopScenes(); board.stop(); };
 }
 
 /** One active job per scene: its kinds run one after another, scenes run at the same time. */
