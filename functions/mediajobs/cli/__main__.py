@@ -88,6 +88,11 @@ def demo(args: argparse.Namespace) -> int:
 
     print("\n4. scenes: a project with a brief and 4 scenes, every asset kind for all scenes at once")
     ok &= demo_scenes(user, args.timeout)
+
+    print("\n5. storyboard: a mood board by the provider, one mood picked, the whole storyboard as one job")
+    from mediajobs.cli.demo_storyboard import demo_storyboard
+
+    ok &= demo_storyboard(user, args.timeout, progress_bar)
     keep_dashboard_open(args.keep_open)
     return 0 if ok else 1
 

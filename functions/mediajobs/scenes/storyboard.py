@@ -133,9 +133,20 @@ class StoryboardAssetsJob(JobKind):
             "already_there": sum(len(r.get("already_there", [])) for r in done),
             "failed_scenes": [r.id for r in records if r.status == "failed"][:200],
         }
+        outcome = Outcome(result)
         if summary.total and not done and summary.failed:
-            return Outcome(result, ErrorInfo(code="all-items-failed", message="No scene could be generated."))
-        return Outcome(result)
+            outcome = Outcome(result, ErrorInfo(code="all-items-failed", message="No scene could be generated."))
+        # The project shows the end even if the engine's change hook is late or lost.
+        settled = summary.done + summary.failed + summary.cancelled
+        ending = {
+            "type": self.job_type,
+            "input": job.input,
+            "status": "failed" if outcome.error else ("cancelled" if summary.cancelled else "completed"),
+            "progress": {"total": summary.total, "done": summary.done, "failed": summary.failed,
+                         "percent": 100 if settled >= summary.total else int(100 * settled / max(1, summary.total))},
+        }  # fmt: skip
+        mirror_job_to_project(job.id, ending)
+        return outcome
 
 
 class _SceneContext:
@@ -261,6 +272,8 @@ def mirror_job_to_project(job_id: str, job: dict[str, Any]) -> None:
         seen = shown.get("job_updated_at")
         if shown.get("job_id") == job_id and seen is not None and updated is not None and seen >= updated:
             return  # stale or duplicate news
+        if shown.get("job_id") == job_id and shown.get("status") not in (None, *ACTIVE) and job.get("status") in ACTIVE:
+            return  # the end was shown (by finalize); late progress must not move it back
         another_runs = shown.get("job_id") not in (None, job_id) and shown.get("status") in ACTIVE
         if another_runs and job.get("status") not in ACTIVE:
             return  # an older job ending must not hide a newer one that runs
