@@ -86,7 +86,7 @@ def to_value(value: Any) -> dict[str, Any]:
 JOB, ITEM, PROJECT = "jobs/{job}", "jobs/{job}/items/item-1", "projects/{project}"
 SCENE, MOOD = "projects/{project}/scenes/{scene}", "projects/{project}/moods/m1"
 LONG = "x" * 201
-MOOD_OBJECT = {"id": "m1", "name": "Calm", "color_palette": ["#112233"]}
+MOOD_OBJECT = {"id": "m1", "name": "Calm", "color_palette": ["#112233"], "image": "https://example.com/m.png"}
 CASES: list[Case] = [
     # jobs and items: owner and admin read; nobody writes
     ("owner", "get", JOB, None, True),

@@ -40,6 +40,7 @@ mood_object = objects_with(
     {"id": doc_ids, "name": long_text, "description": long_text, "visual_style": long_text,
      "color_palette": st.lists(colours, max_size=14), "mood_keywords": st.lists(long_text, max_size=22),
      "image_path": long_text, "image_paths": st.lists(long_text, max_size=9), "image_url": long_text,
+     "image": st.one_of(long_text, objects_with({"url": long_text})),
      "images": st.lists(objects_with({"id": doc_ids, "url": long_text, "path": long_text}), max_size=9)}
 )  # fmt: skip
 storyboard = objects_with(

@@ -58,6 +58,9 @@ def test_the_seeds_mood_object_is_kept_as_given_and_bad_ones_refused() -> None:
     assert board.model_dump()["selected_mood"] == seed_mood and board.model_dump()["id"] == "sb-1"
     assert "id" not in Storyboard.model_validate({}).model_dump()
     assert Storyboard.model_validate({"selected_mood": "mood-1"}).model_dump()["selected_mood"] == "mood-1"
+    for image in ("https://example.com/a.png", {"url": "https://example.com/a.png", "id": "i1"}):
+        given = {"id": "m", "name": "n", "image": image}
+        assert Storyboard.model_validate({"selected_mood": given}).model_dump()["selected_mood"] == given
     for bad in [
         {**seed_mood, "color_palette": ["red"]},
         {**seed_mood, "id": "a/b"},

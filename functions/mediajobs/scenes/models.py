@@ -67,6 +67,7 @@ class Mood(_AsGiven):
     image_path: StoragePath | None = None
     image_paths: list[StoragePath] = pydantic.Field(default_factory=list, max_length=8)
     image_url: WebUrl | None = None
+    image: MoodImage | Annotated[str, pydantic.Field(max_length=MAX_URL)] | None = None  # a URL, path or object
     images: list[MoodImage] = pydantic.Field(default_factory=list, max_length=8)
 
 
