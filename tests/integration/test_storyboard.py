@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from typing import Any
 
 import pytest
+from google.cloud import firestore as gfs
 from PIL import Image
 
 from mediajobs import platform
@@ -137,3 +139,31 @@ def test_a_storyboard_job_is_refused_for_someone_elses_project(new_user) -> None
     with pytest.raises(client.CallableError) as raised:
         client.call("generate_storyboard", {"project_id": project_id}, other.id_token)
     assert raised.value.status == "NOT_FOUND"
+
+
+def test_a_scene_busy_with_another_job_waits_and_is_then_completed(user: client.User) -> None:
+    """The storyboard never takes a scene over from another active job: it waits for it to end."""
+    project_id, scene_ids = new_project(user, 2)
+    busy_scene = platform.db().document(f"projects/{project_id}/scenes/{scene_ids[0]}")
+    other_job = platform.db().collection("jobs").document()
+    other_job.set({"type": "scene_asset", "owner_uid": user.uid, "status": "processing",
+                   "input": {"project_id": project_id, "scene_id": scene_ids[0], "kind": "image"}})  # fmt: skip
+    busy_scene.update({"active_job": {"job_id": other_job.id, "type": "image", "status": "processing", "progress": 50,
+                                      "last_update": gfs.SERVER_TIMESTAMP}})  # fmt: skip
+
+    job_id = client.call("generate_storyboard", {"project_id": project_id}, user.id_token)["job_id"]
+    deadline = time.monotonic() + 120
+    while not all(scene_doc(project_id, scene_ids[1]).get("assets", {}).get(f"{k}_path") for k in ASSET_KINDS):
+        assert time.monotonic() < deadline, "the free scene was not generated"
+        time.sleep(0.5)
+    held = scene_doc(project_id, scene_ids[0])
+    assert held["active_job"]["job_id"] == other_job.id and not held.get("assets", {}).get("image_path")
+
+    other_job.update({"status": "completed"})
+    busy_scene.update({"active_job.status": "completed"})
+    final, _ = client.watch_job(job_id, timeout=300)
+
+    assert final["status"] == "completed", final
+    released = scene_doc(project_id, scene_ids[0])
+    assert released["active_job"]["job_id"] == job_id and released["active_job"]["status"] == "completed"
+    assert all(released["assets"].get(f"{k}_path") for k in ASSET_KINDS)
