@@ -144,6 +144,15 @@ def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 @https_fn.on_call()
 @incidents.guarded
+def generate_storyboard(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    """Starts a storyboard_assets job: every missing asset of every scene of a project."""
+    from mediajobs.scenes import storyboard
+
+    return storyboard.generate_storyboard(req)
+
+
+@https_fn.on_call()
+@incidents.guarded
 def download_url(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
     """Short-lived URLs for Storage objects the caller may read (job outputs, assets, exports)."""
     from mediajobs import downloads

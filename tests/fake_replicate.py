@@ -94,6 +94,11 @@ class FakeReplicate:
                 return
             if self.behaviour == "fail":
                 prediction.status, prediction.error = "failed", "CUDA out of memory (simulated)"
+            elif "llm" in prediction.model and "visual mood" in str(prediction.input.get("prompt", "")):
+                prediction.status = "succeeded"  # a mood for a mood board, as a language model might write it
+                prediction.output = ["Sure! ", '{"description": "Neon Tide: electric blues over wet asphalt.", ',
+                                     '"styling": "glossy night, palette #0ff0fc #1a1a2e #e94560", ',
+                                     '"animation": "electric, nocturnal, glossy"}']  # fmt: skip
             elif "llm" in prediction.model:
                 prediction.status = "succeeded"
                 prediction.output = ['{"description": "A hero shot", ', '"styling": "warm", "animation": "push-in"}']

@@ -386,7 +386,17 @@ export interface PhotoInput {
 export interface PhotoOptions {
   remove_bg?: boolean;
   crop_face?: boolean;
-  model?: "u2netp" | "u2net";
+  model?:
+    | "u2netp"
+    | "u2net"
+    | "silueta"
+    | "isnet-general-use"
+    | "u2net_human_seg"
+    | "birefnet-general-lite"
+    | "isnet-anime"
+    | "u2net_cloth_seg"
+    | "birefnet-general"
+    | "birefnet-portrait";
   output_format?: "png" | "webp";
   face_size?: number;
   face_margin?: number;
@@ -900,7 +910,7 @@ export interface Project {
    * The owner's uid.
    */
   user_id: string;
-  storyboard: Storyboard;
+  storyboard: StoryboardOutput;
   /**
    * Scene ids in order.
    */
@@ -909,18 +919,8 @@ export interface Project {
   created_at: string;
   updated_at: string;
 }
-export interface Storyboard {
-  title?: string;
-  creative_brief?: CreativeBrief;
-  selected_mood?: string | null;
-}
-export interface CreativeBrief {
-  brand_name?: string;
-  product_description?: string;
-  target_audience?: string;
-  key_message?: string;
-  tone?: string;
-  additional_notes?: string;
+export interface StoryboardOutput {
+  [k: string]: unknown;
 }
 export interface ProjectStats {
   total_scenes: number;
@@ -1038,6 +1038,42 @@ export interface CreateProject {
   name: string;
   description?: string;
   storyboard?: Storyboard;
+}
+export interface Storyboard {
+  id?: string | null;
+  title?: string;
+  creative_brief?: CreativeBrief;
+  selected_mood?: Mood1 | string | null;
+}
+export interface CreativeBrief {
+  brand_name?: string;
+  product_description?: string;
+  target_audience?: string;
+  key_message?: string;
+  tone?: string;
+  additional_notes?: string;
+}
+/**
+ * A mood as the original storyboard client embedded it in `storyboard.selected_mood`.
+ */
+export interface Mood1 {
+  id: string;
+  name: string;
+  description?: string;
+  visual_style?: string;
+  color_palette?: string[];
+  mood_keywords?: string[];
+  image_path?: string | null;
+  image_paths?: string[];
+  image_url?: string | null;
+  image?: MoodImage | string | null;
+  images?: MoodImage[];
+}
+export interface MoodImage {
+  id?: string | null;
+  url?: string | null;
+  path?: string | null;
+  prompt?: string | null;
 }
 export interface ProjectIdResponse {
   project_id: string;

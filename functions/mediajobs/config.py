@@ -45,6 +45,12 @@ DAILY_GENERATIONS_PER_USER = params.IntParam(
     default=100,
     description="Paid generations (a scene asset is 1, a mood board 1 per image) one user may start per UTC day.",
 )
+PHOTO_DEFAULT_MODEL = params.StringParam(
+    "PHOTO_DEFAULT_MODEL",
+    default="u2netp",
+    description="Background model used when a photo job names none; it must be in functions/models/ "
+    "(scripts/fetch-models NAME before deploying).",
+)
 UPLOAD_MAX_FILES = params.IntParam("UPLOAD_MAX_FILES", default=50, description="Files per upload request.")
 UPLOAD_MAX_MB = params.IntParam(
     "UPLOAD_MAX_MB",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import random
+import urllib.parse
 import uuid
 from typing import Any
 
@@ -32,19 +34,42 @@ class SeededUser:
     expected_errors: set[str] = dataclasses.field(default_factory=set)  # codes of per-file errors
 
 
-def add_file(user: SeededUser, kind: str, filename: str, data: bytes, *, upload: bool = True) -> SeededFile:
+def metadata(style: str, path: str, filename: str, content_type: str, size: int) -> dict[str, Any]:
+    """A metadata document as one of the old clients wrote it.
+
+    snake: storage_path; camel: storagePath, fileName, contentType; gs: a gs:// URL;
+    url: a Firebase download URL; emulator-url: the same on the Storage emulator's host."""
+    bucket = platform.bucket().name
+    if style == "snake":
+        return {"storage_path": path, "filename": filename, "content_type": content_type, "size": size}
+    camel = {"fileName": filename, "contentType": content_type, "size": size}
+    if style == "camel":
+        return {"storagePath": path, **camel}
+    if style == "gs":
+        return {"storagePath": f"gs://{bucket}/{path}", **camel}
+    encoded = urllib.parse.quote(path, safe="")
+    host = "https://firebasestorage.googleapis.com"
+    if style == "emulator-url":
+        host = os.environ["STORAGE_EMULATOR_HOST"].rstrip("/")
+    return {"downloadURL": f"{host}/v0/b/{bucket}/o/{encoded}?alt=media&token={uuid.uuid4()}", **camel}
+
+
+def add_file(
+    user: SeededUser,
+    kind: str,
+    filename: str,
+    data: bytes,
+    *,
+    upload: bool = True,
+    style: str = "snake",
+    claimed_size: int | None = None,
+) -> SeededFile:
     file_id = f"{kind[:-1]}-{uuid.uuid4().hex[:12]}"
     path = f"uploads/{user.id}/{kind}/{file_id}"
     content_type = "image/jpeg" if kind == "images" else "audio/wav"
-    platform.db().collection(kind).document(file_id).set(
-        {
-            "storage_path": path,
-            "filename": filename,
-            "content_type": content_type,
-            "size": len(data),
-            "email": user.email,
-        }
-    )
+    size = len(data) if claimed_size is None else claimed_size
+    document = metadata(style, path, filename, content_type, size)
+    platform.db().collection(kind).document(file_id).set({**document, "email": user.email})
     if upload:
         platform.bucket().blob(path).upload_from_string(data, content_type=content_type)
     seeded = SeededFile(file_id, kind, path, filename, data)

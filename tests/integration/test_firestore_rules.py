@@ -93,12 +93,15 @@ def to_value(value: Any) -> dict[str, Any]:
         return {"stringValue": value}
     if isinstance(value, dict):
         return {"mapValue": {"fields": {k: to_value(v) for k, v in value.items()}}}
+    if isinstance(value, list):
+        return {"arrayValue": {"values": [to_value(v) for v in value]}}
     return {"nullValue": None}
 
 
 JOB, ITEM, PROJECT = "jobs/{job}", "jobs/{job}/items/item-1", "projects/{project}"
 SCENE, MOOD = "projects/{project}/scenes/{scene}", "projects/{project}/moods/m1"
 LONG = "x" * 201
+MOOD_OBJECT = {"id": "m1", "name": "Calm", "color_palette": ["#112233"], "image": "https://example.com/m.png"}
 CASES: list[Case] = [
     # jobs and items: owner and admin read; nobody writes
     ("owner", "get", JOB, None, True),
@@ -123,6 +126,8 @@ CASES: list[Case] = [
     ("owner", "update", PROJECT, {"description": "A longer pitch"}, True),
     ("owner", "update", PROJECT, {"storyboard": {"title": "New", "creative_brief": {"tone": "bold"}}}, True),
     ("owner", "update", PROJECT, {"storyboard": {"title": "New", "creative_brief": {"colour": "red"}}}, False),
+    ("owner", "update", PROJECT, {"storyboard": {"id": "sb-1", "selected_mood": MOOD_OBJECT}}, True),
+    ("owner", "update", PROJECT, {"storyboard": {"selected_mood": {"id": "m1", "colour": "red"}}}, False),
     ("owner", "update", PROJECT, {"name": LONG}, False),
     ("owner", "update", PROJECT, {"name": 42}, False),
     ("owner", "update", PROJECT, {"name": ""}, False),

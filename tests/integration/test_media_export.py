@@ -256,3 +256,35 @@ def test_users_sharing_an_email_get_an_archive_each(admin: client.User) -> None:
     assert sum(p == f"exports/{job_id}/twin+{prefix}@example.com.zip" for p in paths.values()) == 1
     for twin in twins:
         check_archive(paths[twin.id], twin, job_id)
+
+
+def test_metadata_of_every_old_client_style_is_exported_byte_exact(admin: client.User) -> None:
+    """camelCase fields, gs:// URLs and Firebase download URLs (real and emulator hosts) all
+    name objects of the default bucket; another bucket is a per-file error; a size that differs
+    from the metadata is a manifest warning and the bytes are archived as read."""
+    prefix = uuid.uuid4().hex[:8]
+    user = SeededUser(id=f"{prefix}-styles", email=f"styles+{prefix}@example.com")
+    for style in ("snake", "camel", "gs", "url", "emulator-url"):
+        kind = "voices" if style == "gs" else "images"
+        user.files.append(add_file(user, kind, f"{style} file.bin", f"{style} bytes ".encode() * 700, style=style))
+    liar = add_file(user, "images", "liar.jpg", b"twelve bytes", style="camel", claimed_size=99)
+    user.files.append(liar)
+    foreign = add_file(user, "images", "elsewhere.jpg", b"not ours", style="camel")
+    platform.db().collection("images").document(foreign.id).update({"storagePath": "gs://someone-else/x.jpg"})
+    save_user(user, {"imageIds": [f.id for f in user.files if f.kind == "images"] + [foreign.id]})
+    user.expected_errors = {"foreign-bucket"}
+
+    job_id = start_export(admin, user_ids=[user.id])
+    final, _ = client.watch_job(job_id, timeout=120)
+
+    assert final["status"] == "completed", final
+    assert final["result"]["total_files"] == 6 and final["result"]["failed_files"] == 1
+    manifest = check_archive(final["result"]["archives"][0]["path"], user, job_id)
+    by_id = {entry["id"]: entry for entry in manifest["files"]}
+    assert by_id[user.files[1].id]["archive_name"] == "images/camel file.bin"
+    assert by_id[user.files[1].id]["content_type"] == "image/jpeg"
+    assert [(w["id"], w["code"]) for w in manifest["warnings"]] == [(liar.id, "size-mismatch")]
+    assert "99" in manifest["warnings"][0]["message"]
+    item = items_of(job_id)[user.id]["result"]
+    assert [w["code"] for w in item["warnings"]] == ["size-mismatch"]
+    assert "someone-else" in manifest["errors"][0]["message"]

@@ -233,7 +233,7 @@ class CheckpointedControl(Control):
     def __init__(self, engine: SavedCheckpoints, die: bool = False) -> None:
         super().__init__()
         item = Item(id="asset", label="image", payload={}, attempt=2 if engine.saved else 1, checkpoint=engine.saved)
-        self.checkpoint = replicate_provider.ItemCheckpoint(engine, item)
+        self.checkpoint = replicate_provider.ItemCheckpoint(engine, item, "image")
         self.die = die
 
     def cancelled(self) -> bool:
@@ -248,7 +248,7 @@ def test_a_retried_item_resumes_its_prediction_instead_of_paying_for_another(fak
     with pytest.raises(WorkerDied):
         provider(fake, webhooks=True, poll=0.3).generate(PROMPT, CheckpointedControl(engine, die=True))
     [first] = fake.predictions
-    assert engine.saved == {"prediction_id": first}  # kept before waiting
+    assert engine.saved == {"predictions": {"image": first}}  # kept before waiting
 
     asset = provider(fake, webhooks=True, poll=0.3).generate(PROMPT, CheckpointedControl(engine))
 

@@ -11,7 +11,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mediajobs.exports.archive import FileProblem, SourceFile, UniqueNames, safe_email, safe_filename, write_archive
+from mediajobs.exports.archive import (
+    FileError,
+    FileProblem,
+    SourceFile,
+    UniqueNames,
+    safe_email,
+    safe_filename,
+    write_archive,
+)
 from mediajobs.exports.sources import UserProblem, email_of, source_file, wanted_ids
 
 
@@ -126,3 +134,69 @@ def test_source_file_checks_the_metadata() -> None:
         assert source_file("images", "i", {"storage_path": path}).code == "invalid-storage-path"  # type: ignore[union-attr]
     ok = source_file("voices", "v", {"storage_path": "a/b.wav", "size": True})
     assert isinstance(ok, SourceFile) and ok.filename == "b.wav" and ok.expected_size is None
+
+
+def test_camel_case_metadata_is_read_like_snake_case() -> None:
+    camel = source_file(
+        "images", "i", {"storagePath": "u/a.jpg", "fileName": "Beach.jpg", "contentType": "image/jpeg", "size": 3}
+    )
+    snake = source_file(
+        "images", "i", {"storage_path": "u/a.jpg", "file_name": "Beach.jpg", "content_type": "image/jpeg", "size": 3}
+    )
+    assert camel == snake
+    assert isinstance(camel, SourceFile)
+    assert (camel.source_path, camel.filename, camel.content_type, camel.expected_size) == (
+        "u/a.jpg",
+        "Beach.jpg",
+        "image/jpeg",
+        3,
+    )
+
+
+@pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        ("users/u/a b.jpg", "users/u/a b.jpg"),
+        ("gs://main-bucket/users/u/a.jpg", "users/u/a.jpg"),
+        (
+            "https://firebasestorage.googleapis.com/v0/b/main-bucket/o/users%2Fu%2Fa%20b%2B.jpg?alt=media&token=t-1",
+            "users/u/a b+.jpg",
+        ),
+        ("http://127.0.0.1:9199/v0/b/main-bucket/o/users%2Fu%2Fa.jpg?alt=media", "users/u/a.jpg"),
+    ],
+)
+def test_paths_gs_urls_and_download_urls_of_the_default_bucket_are_read(location: str, expected: str) -> None:
+    checked = source_file("images", "i", {"downloadURL": location}, "main-bucket", ("127.0.0.1:9199",))
+    assert isinstance(checked, SourceFile) and checked.source_path == expected
+
+
+@pytest.mark.parametrize(
+    ("location", "code"),
+    [
+        ("gs://other-bucket/users/u/a.jpg", "foreign-bucket"),
+        ("https://firebasestorage.googleapis.com/v0/b/other/o/a.jpg?alt=media", "foreign-bucket"),
+        ("https://example.com/v0/b/main-bucket/o/a.jpg", "unsupported-url"),
+        ("http://127.0.0.1:9199/v0/b/main-bucket/o/a.jpg", "unsupported-url"),  # no emulator host given
+        ("https://firebasestorage.googleapis.com/v0/b/main-bucket/o/..%2Fetc%2Fpasswd", "invalid-storage-path"),
+        ("gs://main-bucket/", "invalid-storage-path"),
+    ],
+)
+def test_other_buckets_and_hosts_are_file_errors(location: str, code: str) -> None:
+    checked = source_file("images", "i", {"storage_path": location}, "main-bucket")
+    assert not isinstance(checked, SourceFile) and checked.code == code, checked
+
+
+def test_a_size_that_differs_from_the_metadata_is_a_manifest_warning() -> None:
+    contents: dict[str, bytes | None] = {"a": b"alpha", "b": b"beta"}
+    sources, opener = files_and_opener(contents)
+    sources[1] = SourceFile("b", "images", "p/b", "b.bin", "x/y", 999)
+    out = NonSeekable()
+    collected: list[FileError] = []
+
+    archived, errors = write_archive(out, sources, opener, {}, warnings=collected)  # type: ignore[arg-type]
+
+    manifest = json.loads(zipfile.ZipFile(io.BytesIO(bytes(out.buffer))).read("manifest.json"))
+    assert [f.id for f in archived] == ["a", "b"] and not errors
+    assert [(w["id"], w["code"]) for w in manifest["warnings"]] == [("b", "size-mismatch")]
+    assert "4 bytes" in manifest["warnings"][0]["message"] and "999" in manifest["warnings"][0]["message"]
+    assert [w.code for w in collected] == ["size-mismatch"]

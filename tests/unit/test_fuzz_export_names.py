@@ -164,4 +164,5 @@ def test_file_documents_give_a_source_or_a_file_error(kind: str, file_id: str, m
         assert checked.expected_size is None or checked.expected_size >= 0
         assert isinstance(checked.filename, str) and isinstance(checked.content_type, str)
     else:
-        assert checked.code in {"metadata-not-found", "invalid-storage-path"} and checked.message.strip()
+        assert checked.code in {"metadata-not-found", "invalid-storage-path", "foreign-bucket", "unsupported-url"}
+        assert checked.message.strip()

@@ -72,6 +72,10 @@ FIELDS: dict[str, tuple[dict[str, st.SearchStrategy[Any]], dict[str, st.SearchSt
         {},
     ),
     "mood_board": ({"project_id": doc_ids, "count": st.integers(-5, 50)}, {}),
+    "storyboard_assets": (
+        {"project_id": doc_ids, "kinds": st.lists(st.sampled_from([*ASSET_KINDS, "gif"]), max_size=6)},
+        {},
+    ),
     "video_process": (
         {"path": paths},
         {"renditions": st.lists(heights, max_size=7), "hls": st.booleans(), "thumbnails": st.integers(-5, 40)},
@@ -109,6 +113,9 @@ def assert_kind_invariants(job_type: str, input: Any, options: Any) -> None:
             assert re.fullmatch(DOC_ID, input.scene_id) and input.kind in ASSET_KINDS
         else:
             assert 1 <= input.count <= 12
+    elif job_type == "storyboard_assets":
+        assert re.fullmatch(DOC_ID, input.project_id)
+        assert 1 <= len(input.kinds) <= 4 and input.kinds == [k for k in ASSET_KINDS if k in input.kinds]
     elif job_type == "video_process":
         assert _is_storage_path(input.path) and "\\" not in input.path
         assert options.renditions == sorted(set(options.renditions)) and 1 <= len(options.renditions) <= 5

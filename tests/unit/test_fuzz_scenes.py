@@ -35,7 +35,17 @@ doc_ids = st.one_of(st.from_regex(models.DOC_ID, fullmatch=True), hostile_text)
 long_text = st.one_of(hostile_text, st.integers(0, 5000).map(lambda n: "x" * n))
 durations = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-5, 500))
 brief = objects_with({name: long_text for name in models.CreativeBrief.model_fields})
-storyboard = objects_with({"title": long_text, "creative_brief": brief, "selected_mood": long_text})
+colours = st.one_of(st.from_regex(models.HEX_COLOUR, fullmatch=True), hostile_text)
+mood_object = objects_with(
+    {"id": doc_ids, "name": long_text, "description": long_text, "visual_style": long_text,
+     "color_palette": st.lists(colours, max_size=14), "mood_keywords": st.lists(long_text, max_size=22),
+     "image_path": long_text, "image_paths": st.lists(long_text, max_size=9), "image_url": long_text,
+     "image": st.one_of(long_text, objects_with({"url": long_text})),
+     "images": st.lists(objects_with({"id": doc_ids, "url": long_text, "path": long_text}), max_size=9)}
+)  # fmt: skip
+storyboard = objects_with(
+    {"id": doc_ids, "title": long_text, "creative_brief": brief, "selected_mood": st.one_of(long_text, mood_object)}
+)
 
 PAYLOADS: dict[type[pydantic.BaseModel], st.SearchStrategy[Any]] = {
     models.CreateProject: objects_with({"name": long_text, "description": long_text, "storyboard": storyboard}),

@@ -3,6 +3,7 @@
 import { client } from "./firebase.js";
 import { action, el, errorText, progressBar } from "./ui.js";
 import { jobFinished } from "./jobs.js";
+import { moodBoard } from "./moods.js";
 
 const KINDS = ["composition", "image", "video", "audio"];
 
@@ -72,8 +73,9 @@ function showProject(container, projectId) {
     scenesBox.replaceChildren(...scenes.map(({ id }) => views.get(id).node));
   }, (error) => scenesBox.replaceChildren(el("p", { class: "error" }, errorText(error))));
 
-  container.replaceChildren(el("div", { class: "card", dataset: { openProject: projectId } }, header, sceneForm, addScene, generateAll, scenesBox));
-  return () => { stopProject(); stopScenes(); };
+  const board = moodBoard(projectId);
+  container.replaceChildren(el("div", { class: "card", dataset: { openProject: projectId } }, header, board.node, sceneForm, addScene, generateAll, scenesBox));
+  return () => { stopProject(); stopScenes(); board.stop(); };
 }
 
 /** One active job per scene: its kinds run one after another, scenes run at the same time. */

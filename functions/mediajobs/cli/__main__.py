@@ -2,6 +2,8 @@
 
     python -m mediajobs.cli demo                    every job kind end to end (local stack)
     python -m mediajobs.cli export [--user-id ID]   start a media export and watch it
+        [--download DIR]                            ...then unpack it into DIR/{safe_email}/images|voices/
+    python -m mediajobs.cli download JOB_ID DIR     unpack a finished export (resumable)
     python -m mediajobs.cli watch JOB_ID            follow any job's progress
 
 `export` and `watch` use the Admin SDK: against the local stack through `./dev exec`, or
@@ -86,6 +88,11 @@ def demo(args: argparse.Namespace) -> int:
 
     print("\n4. scenes: a project with a brief and 4 scenes, every asset kind for all scenes at once")
     ok &= demo_scenes(user, args.timeout)
+
+    print("\n5. storyboard: a mood board by the provider, one mood picked, the whole storyboard as one job")
+    from mediajobs.cli.demo_storyboard import demo_storyboard
+
+    ok &= demo_storyboard(user, args.timeout, progress_bar)
     keep_dashboard_open(args.keep_open)
     return 0 if ok else 1
 
@@ -218,7 +225,30 @@ def export(args: argparse.Namespace) -> int:
     print(f"media_export job {ref.id} queued")
     if args.no_wait:
         return 0
-    return watch_and_report(ref.id, args.timeout)
+    status = watch_and_report(ref.id, args.timeout)
+    if args.download:
+        status = max(status, download_and_report(ref.id, args.download))
+    return status
+
+
+def download_and_report(job_id: str, dest: str) -> int:
+    """Unpacks the export's archives into `dest`; files already there and intact are skipped."""
+    from pathlib import Path
+
+    from mediajobs.cli.download import download_export
+
+    job = platform.db().collection("jobs").document(job_id).get().to_dict() or {}
+    if job.get("type") != "media_export":
+        print(f"{job_id} is not a media_export job", file=sys.stderr)
+        return 2
+    summary = download_export(job_id, job, Path(dest))
+    print(
+        f"  download: {summary.archives} archives into {dest}: {summary.written} files written "
+        f"({summary.bytes_written:,} bytes), {summary.skipped} already there"
+    )
+    for problem in summary.problems:
+        print(f"  download problem: {problem}")
+    return 1 if summary.problems else 0
 
 
 def watch_and_report(job_id: str, timeout: float) -> int:
@@ -251,6 +281,10 @@ def main(argv: list[str]) -> int:
     export_parser.add_argument("--owner-uid", default="operator-cli", help="recorded as the job's owner")
     export_parser.add_argument("--no-wait", action="store_true", help="print the job id and exit")
     export_parser.add_argument("--timeout", type=float, default=24 * 3600)
+    export_parser.add_argument("--download", metavar="DIR", help="then unpack every archive into DIR (resumable)")
+    download_parser = sub.add_parser("download", help="unpack a media export into DIR/{safe_email}/images|voices/")
+    download_parser.add_argument("job_id")
+    download_parser.add_argument("dir")
     watch_parser = sub.add_parser("watch", help="follow a job until it ends")
     watch_parser.add_argument("job_id")
     watch_parser.add_argument("--timeout", type=float, default=24 * 3600)
@@ -259,6 +293,8 @@ def main(argv: list[str]) -> int:
         return demo(args)
     if args.command == "export":
         return export(args)
+    if args.command == "download":
+        return download_and_report(args.job_id, args.dir)
     return watch_and_report(args.job_id, args.timeout)
 
 

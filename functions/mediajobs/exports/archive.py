@@ -128,12 +128,16 @@ def write_archive(
     known_errors: Iterable[FileError] = (),
     concurrency: int = 4,
     on_file: Callable[[], None] | None = None,
+    warnings: list[FileError] | None = None,
 ) -> tuple[list[ArchivedFile], list[FileError]]:
     """Writes every readable file and a manifest.json into a ZIP on `out` (which may be a
     non-seekable upload stream). Small files are fetched `concurrency` at a time ahead of
     the writer; large ones are streamed in chunks, so memory stays bounded. Returns what was
-    archived and every error (`known_errors` first), as the manifest lists them."""
+    archived and every error (`known_errors` first), as the manifest lists them. A file whose
+    byte count differs from its metadata `size` is archived as read and listed under the
+    manifest's `warnings` (also appended to `warnings` when given)."""
     names = UniqueNames()
+    found_warnings: list[FileError] = []
     archived: list[ArchivedFile] = []
     errors: list[FileError] = list(known_errors)
     sources = list(files)
@@ -156,15 +160,30 @@ def write_archive(
                 errors.append(FileError(source.id, source.kind, problem.code, problem.message, source.source_path))
             else:
                 archived.append(entry)
+                if source.expected_size is not None and entry.size != source.expected_size:
+                    found_warnings.append(size_mismatch(source, entry.size))
             if on_file:
                 on_file()
         manifest = {
             **manifest_extra,
             "files": [dataclasses.asdict(f) for f in archived],
             "errors": [dataclasses.asdict(e) for e in errors],
+            "warnings": [dataclasses.asdict(w) for w in found_warnings],
         }
         archive.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+    if warnings is not None:
+        warnings.extend(found_warnings)
     return archived, errors
+
+
+def size_mismatch(source: SourceFile, actual: int) -> FileError:
+    return FileError(
+        source.id,
+        source.kind,
+        "size-mismatch",
+        f"{source.source_path} holds {actual} bytes but its metadata says {source.expected_size}; archived as read.",
+        source.source_path,
+    )
 
 
 def _chunks_of(data: bytes) -> Iterator[bytes]:

@@ -21,6 +21,7 @@ from mediajobs import platform
 from mediajobs.exports import sources
 from mediajobs.exports.archive import (
     PREFETCH_MAX_BYTES,
+    FileError,
     FileProblem,
     Readable,
     SourceFile,
@@ -97,10 +98,12 @@ class MediaExportJob(JobKind):
             user = _collect(user_id, email, wanted, id_errors)
         except sources.UserProblem as problem:
             raise ItemFailed(problem.code, problem.message) from None
+        warnings: list[FileError] = []
         try:
-            path, archived, file_errors, blob = _write_user_archive(ctx, user, options)
+            path, archived, file_errors, blob = _write_user_archive(ctx, user, options, warnings)
         except gexc.PreconditionFailed:  # another user with this email took the name meanwhile
-            path, archived, file_errors, blob = _write_user_archive(ctx, user, options)
+            warnings.clear()
+            path, archived, file_errors, blob = _write_user_archive(ctx, user, options, warnings)
         result = {
             "user_id": user_id,
             "email": user.email,
@@ -113,6 +116,7 @@ class MediaExportJob(JobKind):
                 {"id": e.id, "kind": e.kind, "code": e.code, "message": e.message} for e in file_errors[:50]
             ],
             "failed_files": len(file_errors),
+            "warnings": [{"id": w.id, "kind": w.kind, "code": w.code, "message": w.message} for w in warnings[:50]],
         }
         if not archived and file_errors:
             summary = "; ".join(f"{e.code}: {e.message}" for e in file_errors[:3])
@@ -155,12 +159,14 @@ def _collect(user_id: str, email: str, wanted: dict[str, list[str]], errors: lis
     db = platform.db()
     files: list[SourceFile] = []
     errors = list(errors)
+    default_bucket = platform.bucket().name
+    local_hosts = sources.emulator_hosts()
     for kind, ids in wanted.items():
         collection = sources.ID_FIELDS[kind][1]
         refs = [db.collection(collection).document(i) for i in ids]
         metas = {snap.id: snap.to_dict() if snap.exists else None for snap in db.get_all(refs)} if refs else {}
         for file_id in ids:
-            checked = sources.source_file(kind, file_id, metas.get(file_id))
+            checked = sources.source_file(kind, file_id, metas.get(file_id), default_bucket, local_hosts)
             if isinstance(checked, SourceFile):
                 files.append(checked)
             else:
@@ -169,7 +175,7 @@ def _collect(user_id: str, email: str, wanted: dict[str, list[str]], errors: lis
 
 
 def _write_user_archive(
-    ctx: ItemContext, user: sources.UserFiles, options: ExportOptions
+    ctx: ItemContext, user: sources.UserFiles, options: ExportOptions, warnings: list[FileError]
 ) -> tuple[str, list[Any], list[Any], Any]:
     """exports/{job_id}/{safe_email}.zip; a second user with the same email gets its id appended.
 
@@ -185,7 +191,7 @@ def _write_user_archive(
         else:
             path = f"exports/{ctx.job.id}/{safe_email(user.email)}-{user.user_id}.zip"
             generation = None  # a name only this user uses
-    archived, file_errors, blob = _upload_archive(ctx, path, user, options, if_generation_match=generation)
+    archived, file_errors, blob = _upload_archive(ctx, path, user, options, generation, warnings=warnings)
     return path, archived, file_errors, blob
 
 
@@ -228,7 +234,13 @@ class _CheckedReader:
 
 
 def _upload_archive(
-    ctx: ItemContext, path: str, user: sources.UserFiles, options: ExportOptions, if_generation_match: int | None
+    ctx: ItemContext,
+    path: str,
+    user: sources.UserFiles,
+    options: ExportOptions,
+    if_generation_match: int | None,
+    *,
+    warnings: list[FileError],
 ) -> tuple[list[Any], list[Any], Any]:
     """Streams the ZIP into Storage; a failure part-way leaves no object behind."""
     blob = platform.bucket().blob(path)
@@ -248,6 +260,7 @@ def _upload_archive(
         known_errors=user.errors,
         concurrency=options.concurrency,
         on_file=ctx.heartbeat,
+        warnings=warnings,
     )
     upload.finish()  # not a `with`: an exception above must never complete a partial upload
     return archived, file_errors, blob

@@ -7,6 +7,9 @@ recorded error for that file (or that user) instead of an exception.
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
+import urllib.parse
 from typing import Any
 
 from mediajobs.errors import CodedError
@@ -99,28 +102,86 @@ def email_of(user_id: str, data: dict[str, Any] | None) -> str:
     return email.strip()
 
 
-def source_file(kind: str, file_id: str, meta: dict[str, Any] | None) -> SourceFile | FileError:
-    """The metadata document of one file, checked."""
+# Field names as either client wrote them; the first one present wins.
+PATH_FIELDS = ("storage_path", "storagePath", "path", "gs_url", "gsUrl", "download_url", "downloadUrl",
+               "downloadURL", "url")  # fmt: skip
+NAME_FIELDS = ("filename", "file_name", "fileName", "original_name", "originalName", "name")
+TYPE_FIELDS = ("content_type", "contentType", "mime_type", "mimeType")
+SIZE_FIELDS = ("size", "file_size", "fileSize", "size_bytes", "sizeBytes")
+DOWNLOAD_HOSTS = ("firebasestorage.googleapis.com",)
+
+
+def first_field(meta: dict[str, Any], names: tuple[str, ...]) -> Any:
+    return next((meta[name] for name in names if meta.get(name) not in (None, "")), None)
+
+
+def emulator_hosts() -> tuple[str, ...]:
+    """Hosts that serve Firebase download URLs locally (the Storage emulator's), when there is one."""
+    hosts = []
+    for name in ("STORAGE_EMULATOR_HOST", "FIREBASE_STORAGE_EMULATOR_HOST"):
+        value = os.environ.get(name, "")
+        if value:
+            hosts.append(urllib.parse.urlsplit(value if "//" in value else f"//{value}").netloc.lower())
+    return tuple(h for h in hosts if h)
+
+
+class LocationProblem(CodedError):
+    """A metadata document's location is not an object of the default bucket."""
+
+
+def object_path(location: object, default_bucket: str | None, local_hosts: tuple[str, ...] = ()) -> str:
+    """The object path inside the default bucket that `location` names: a plain path,
+    `gs://bucket/path` or a Firebase download URL (`.../v0/b/<bucket>/o/<encoded path>?...`)."""
+    if not isinstance(location, str) or not location.strip():
+        raise LocationProblem("invalid-storage-path", f"no storage path ({location!r}).")
+    text = location.strip()
+    bucket: str | None = None
+    path = location  # a plain path is taken as written
+    if text.lower().startswith("gs://"):
+        bucket, _, path = text[5:].partition("/")
+    elif text.lower().startswith(("https://", "http://")):
+        url = urllib.parse.urlsplit(text)
+        host = url.netloc.lower()
+        if host not in DOWNLOAD_HOSTS and host not in local_hosts:
+            raise LocationProblem("unsupported-url", f"{text[:200]!r} is not a Firebase Storage download URL.")
+        match = re.fullmatch(r"/v0/b/([^/]+)/o/([^/]+)", url.path)
+        if not match:
+            raise LocationProblem("unsupported-url", f"{text[:200]!r} is not a Firebase Storage download URL.")
+        bucket = urllib.parse.unquote(match.group(1))
+        path = urllib.parse.unquote(match.group(2))
+    if bucket is not None and bucket != default_bucket:
+        raise LocationProblem(
+            "foreign-bucket", f"{text[:200]!r} is in bucket {bucket!r}; only the default bucket is exported."
+        )
+    if len(path) > MAX_PATH_LENGTH or not path.strip() or path.startswith("/") or ".." in path.split("/"):
+        raise LocationProblem("invalid-storage-path", f"invalid storage path {path[:200]!r}.")
+    return path
+
+
+def source_file(
+    kind: str,
+    file_id: str,
+    meta: dict[str, Any] | None,
+    default_bucket: str | None = None,
+    local_hosts: tuple[str, ...] = (),
+) -> SourceFile | FileError:
+    """The metadata document of one file, checked; snake_case or camelCase fields."""
     collection = ID_FIELDS[kind][1]
     if meta is None:
         return FileError(file_id, kind, "metadata-not-found", f"{collection}/{file_id} does not exist.")
-    path = meta.get("storage_path")
-    if (
-        not isinstance(path, str)
-        or not path.strip()
-        or len(path) > MAX_PATH_LENGTH
-        or path.startswith("/")
-        or ".." in path.split("/")
-    ):
-        return FileError(
-            file_id, kind, "invalid-storage-path", f"{collection}/{file_id} has an invalid storage_path {path!r}."
-        )
-    size = meta.get("size")
+    location = first_field(meta, PATH_FIELDS)
+    try:
+        path = object_path(location, default_bucket, local_hosts)
+    except LocationProblem as problem:
+        return FileError(file_id, kind, problem.code, f"{collection}/{file_id}: {problem.message}")
+    size = first_field(meta, SIZE_FIELDS)
+    name = first_field(meta, NAME_FIELDS)
+    content_type = first_field(meta, TYPE_FIELDS)
     return SourceFile(
         id=file_id,
         kind=kind,
         source_path=path,
-        filename=str(meta.get("filename") or path.rsplit("/", 1)[-1]),
-        content_type=str(meta.get("content_type") or "application/octet-stream"),
+        filename=str(name or path.rsplit("/", 1)[-1]),
+        content_type=str(content_type or "application/octet-stream"),
         expected_size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
     )

@@ -148,6 +148,7 @@ REGISTRY: dict[str, str] = {
     "photo_batch": "mediajobs.photos.kind:PhotoBatchJob",
     "scene_asset": "mediajobs.scenes.kind:SceneAssetJob",
     "mood_board": "mediajobs.scenes.kind:MoodBoardJob",
+    "storyboard_assets": "mediajobs.scenes.storyboard:StoryboardAssetsJob",
     "video_process": "mediajobs.video.kind:VideoProcessJob",
 }
 

@@ -21,9 +21,20 @@ from google.api_core import exceptions as gexc
 from mediajobs import config, platform
 from mediajobs.exports.archive import UniqueNames
 from mediajobs.jobs import store
-from mediajobs.jobs.kinds import Caller, Item, ItemContext, ItemFailed, ItemSpec, JobKind, Outcome, Summary
+from mediajobs.jobs.kinds import (
+    Caller,
+    Item,
+    ItemContext,
+    ItemFailed,
+    ItemSpec,
+    JobFailed,
+    JobKind,
+    Outcome,
+    Summary,
+)
 from mediajobs.jobs.models import ErrorInfo, Job
 from mediajobs.photos import ingest
+from mediajobs.photos.models_catalogue import ModelName, default_model, model_problem
 from mediajobs.storage_zip import Member, compose_zip
 from mediajobs.validation import StrictModel
 
@@ -53,7 +64,7 @@ class PhotoInput(StrictModel):
 class PhotoOptions(StrictModel):
     remove_bg: bool = True
     crop_face: bool = False
-    model: Literal["u2netp", "u2net"] = "u2netp"
+    model: ModelName = pydantic.Field(default_factory=default_model, validate_default=True)
     output_format: Literal["png", "webp"] = "png"
     face_size: int = pydantic.Field(default=512, ge=64, le=4096)
     face_margin: float = pydantic.Field(default=0.4, ge=0.0, le=2.0)
@@ -74,14 +85,14 @@ class PhotoBatchJob(JobKind):
     item_timeout_seconds: ClassVar[int] = 300
 
     def input_denial(self, caller: Caller, input: PhotoInput, options: PhotoOptions) -> str | None:
-        from mediajobs.photos.processing import model_available
-
         if not caller.is_admin:
             foreign = [p for p in input.paths if not p.startswith(f"users/{caller.uid}/")]
             if foreign:
                 return f"You can only process your own uploads (under users/{caller.uid}/); not: {foreign[:3]}"
-        if options.remove_bg and not model_available(options.model):
-            return f"The background model {options.model!r} is not installed in this deployment; use 'u2netp'."
+        if options.remove_bg and (problem := model_problem(options.model)):
+            from firebase_functions import https_fn
+
+            raise https_fn.HttpsError(https_fn.FunctionsErrorCode.FAILED_PRECONDITION, problem)
         return None
 
     def plans_quickly(self, input: PhotoInput) -> bool:
@@ -94,6 +105,8 @@ class PhotoBatchJob(JobKind):
         return not ingest.any_archive(ingest.heads_in_storage(platform.bucket(), input.paths))
 
     def plan(self, job: Job, input: PhotoInput, options: PhotoOptions) -> Iterable[ItemSpec]:
+        if options.remove_bg and (problem := model_problem(options.model)):  # a job written by the Admin SDK
+            raise JobFailed("failed-precondition", problem)
         bucket = platform.bucket()
         names = UniqueNames()
         skipped: list[ingest.Skipped] = []

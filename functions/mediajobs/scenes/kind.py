@@ -27,6 +27,7 @@ from mediajobs.jobs.kinds import (
 )
 from mediajobs.jobs.models import ErrorInfo, Job
 from mediajobs.scenes.models import ASSET_KINDS, DOC_ID, AssetKind
+from mediajobs.scenes.moods import PartOf, selected_mood_of
 from mediajobs.scenes.project_guard import kept_only_in_live_project, write_in_live_project
 from mediajobs.scenes.providers import get_provider
 from mediajobs.scenes.providers.base import GeneratedAsset, ProviderCancelled, ProviderError, ScenePrompt
@@ -51,11 +52,11 @@ class NoOptions(StrictModel):
 
 
 class _Control:
-    def __init__(self, ctx: ItemContext, item: Item | None = None) -> None:
+    def __init__(self, ctx: ItemContext, item: Item | None = None, key: str = "asset") -> None:
         from mediajobs.scenes.providers.replicate_provider import ItemCheckpoint
 
         self._ctx = ctx
-        self.checkpoint = ItemCheckpoint(ctx, item) if item else None  # a retry resumes its prediction
+        self.checkpoint = ItemCheckpoint(ctx, item, key) if item else None  # a retry resumes its prediction
 
     def cancelled(self) -> bool:
         return self._ctx.cancelled()
@@ -78,9 +79,13 @@ def _owns(caller: Caller, project_id: str) -> str | None:
     return None
 
 
-def _generate(prompt: ScenePrompt, ctx: ItemContext, item: Item | None = None) -> GeneratedAsset:
+def _generate(
+    prompt: ScenePrompt, ctx: ItemContext, item: Item | None = None, share: tuple[float, float] = (0, 1)
+) -> GeneratedAsset:
+    """The provider's asset for `prompt`; an item's retry resumes the prediction its earlier
+    attempt started for the same kind of prompt (a mood item makes a text, then an image)."""
     try:
-        return get_provider().generate(prompt, _Control(ctx, item))
+        return get_provider().generate(prompt, PartOf(_Control(ctx, item, key=prompt.kind), *share))
     except ProviderCancelled:
         raise ItemCancelled() from None
     except ProviderError as error:
@@ -137,17 +142,7 @@ class SceneAssetJob(_ProjectJob):
             raise ItemFailed("not-found", f"Scene {input.scene_id} no longer exists.")
         scene = scene_snap.to_dict() or {}
         storyboard = project.get("storyboard") or {}
-        mood = None
-        if mood_id := storyboard.get("selected_mood"):
-            mood_snap = (
-                platform.db()
-                .collection("projects")
-                .document(input.project_id)
-                .collection("moods")
-                .document(mood_id)
-                .get()
-            )
-            mood = mood_snap.to_dict() if mood_snap.exists else None
+        mood = selected_mood_of(input.project_id, storyboard)
         prompt = ScenePrompt(
             project_id=input.project_id, scene_id=input.scene_id, kind=input.kind,
             title=str(scene.get("title", "")), description=str(scene.get("description", "")),
@@ -208,26 +203,25 @@ class MoodBoardJob(_ProjectJob):
             yield ItemSpec(id=f"mood-{index}", label=f"mood {index + 1} of {input.count}", payload={"index": index})
 
     def process_item(self, ctx: ItemContext, item: Item, input: MoodBoardInput, options: NoOptions) -> dict[str, Any]:
-        from mediajobs.scenes.providers.local import mood_names
+        from mediajobs.scenes import moods
 
         project = _project(input.project_id)
         storyboard = project.get("storyboard") or {}
         brief = storyboard.get("creative_brief") or {}
-        seed_text = f"{project.get('name', '')} {brief.get('brand_name', '')} {brief.get('tone', '')}"
         index = int(item.payload["index"])
-        mood = mood_names(seed_text, input.count)[index]
         mood_id = f"{ctx.job.id}-{index}"
-        prompt = ScenePrompt(
-            project_id=input.project_id, scene_id=mood_id, kind="image", title=mood["name"],
-            description=mood["description"], duration_seconds=5, brief=brief, mood=mood,
-        )  # fmt: skip
-        asset = _generate(prompt, ctx, item)
+        written = _generate(
+            moods.mood_prompt(input.project_id, mood_id, index, input.count, brief), ctx, item, (0, 0.3)
+        )
+        mood = moods.mood_from_text(written.details, f"{project.get('name', '')} {brief.get('brand_name', '')}")
+        asset = _generate(moods.image_prompt(input.project_id, mood_id, mood, brief), ctx, item, (0.3, 1))
         image_path = f"projects/{input.project_id}/moods/{mood_id}/{ctx.job.id}-{index}.{asset.extension}"
         platform.bucket().blob(image_path).upload_from_string(asset.data, content_type=asset.content_type)
         mood_ref = platform.db().collection("projects").document(input.project_id).collection("moods").document(mood_id)
+        document = {**mood, "id": mood_id, "image_paths": [image_path], "created_at": SERVER_TIMESTAMP}
         write_in_live_project(
             input.project_id,
-            lambda batch: batch.set(mood_ref, {**mood, "image_paths": [image_path], "created_at": SERVER_TIMESTAMP}),
+            lambda batch: batch.set(mood_ref, document),
             [image_path],
         )
         return {"mood_id": mood_id, "image_path": image_path}

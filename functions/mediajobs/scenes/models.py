@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import pydantic
 
@@ -11,6 +11,9 @@ from mediajobs.validation import StrictModel
 AssetKind = Literal["composition", "image", "video", "audio"]
 ASSET_KINDS: tuple[AssetKind, ...] = ("composition", "image", "video", "audio")
 DOC_ID = r"^[A-Za-z0-9_-]{1,128}$"
+CLIENT_ID = r"^[A-Za-z0-9_.:-]{1,128}$"  # ids the old clients made (uuids, "mood-1", ...)
+HEX_COLOUR = r"^#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6}|[0-9A-Fa-f]{8})$"
+MAX_URL = 2048
 
 
 class CreativeBrief(StrictModel):
@@ -22,10 +25,65 @@ class CreativeBrief(StrictModel):
     additional_notes: str = pydantic.Field(default="", max_length=2000)
 
 
+class _AsGiven(StrictModel):
+    """Serialised with exactly the fields the client sent (defaults are not added)."""
+
+    @pydantic.model_serializer(mode="wrap")
+    def _only_given(self, handler: pydantic.SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        return {key: value for key, value in data.items() if key in self.model_fields_set}
+
+
+def _storage_path(value: str | None) -> str | None:
+    if value is not None and (value.startswith("/") or ".." in value.split("/") or "\\" in value):
+        raise ValueError(f"{value[:100]!r} is not a storage path")
+    return value
+
+
+StoragePath = Annotated[str, pydantic.Field(min_length=1, max_length=1024), pydantic.AfterValidator(_storage_path)]
+WebUrl = Annotated[str, pydantic.Field(max_length=MAX_URL, pattern=r"^https?://")]
+
+
+class MoodImage(_AsGiven):
+    id: str | None = pydantic.Field(default=None, pattern=CLIENT_ID)
+    url: WebUrl | None = None
+    path: StoragePath | None = None
+    prompt: str | None = pydantic.Field(default=None, max_length=2000)
+
+
+class Mood(_AsGiven):
+    """A mood as the original storyboard client embedded it in `storyboard.selected_mood`."""
+
+    id: str = pydantic.Field(pattern=CLIENT_ID)
+    name: str = pydantic.Field(min_length=1, max_length=200)
+    description: str = pydantic.Field(default="", max_length=2000)
+    visual_style: str = pydantic.Field(default="", max_length=500)
+    color_palette: list[Annotated[str, pydantic.Field(pattern=HEX_COLOUR)]] = pydantic.Field(
+        default_factory=list, max_length=12
+    )
+    mood_keywords: list[Annotated[str, pydantic.Field(max_length=100)]] = pydantic.Field(
+        default_factory=list, max_length=20
+    )
+    image_path: StoragePath | None = None
+    image_paths: list[StoragePath] = pydantic.Field(default_factory=list, max_length=8)
+    image_url: WebUrl | None = None
+    image: MoodImage | Annotated[str, pydantic.Field(max_length=MAX_URL)] | None = None  # a URL, path or object
+    images: list[MoodImage] = pydantic.Field(default_factory=list, max_length=8)
+
+
 class Storyboard(StrictModel):
+    id: str | None = pydantic.Field(default=None, pattern=CLIENT_ID)
     title: str = pydantic.Field(default="", max_length=200)
     creative_brief: CreativeBrief = CreativeBrief()
-    selected_mood: str | None = pydantic.Field(default=None, max_length=128)
+    selected_mood: Mood | Annotated[str, pydantic.Field(max_length=128)] | None = None
+    """A mood id (of projects/{id}/moods) or the embedded Mood object, stored as given."""
+
+    @pydantic.model_serializer(mode="wrap")
+    def _without_absent_id(self, handler: pydantic.SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("id") is None:
+            data.pop("id", None)
+        return data
 
 
 class CreateProject(StrictModel):

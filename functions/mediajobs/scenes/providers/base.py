@@ -18,6 +18,7 @@ class ScenePrompt:
     duration_seconds: float
     brief: dict[str, Any]
     mood: dict[str, Any] | None
+    purpose: str = "scene"  # "mood": a composition that invents a mood (name, description, palette)
 
     def text(self) -> str:
         brief = self.brief or {}

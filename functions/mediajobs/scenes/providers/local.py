@@ -76,6 +76,8 @@ class LocalProvider:
 
 
 def composition(prompt: ScenePrompt) -> GeneratedAsset:
+    if prompt.purpose == "mood":
+        return mood_composition(prompt)
     seed = seed_of(prompt.text())
     tone = (prompt.brief or {}).get("tone") or "confident"
     details = {
@@ -174,3 +176,19 @@ def mood_names(seed_text: str, count: int) -> list[dict[str, Any]]:
             }
         )
     return moods
+
+
+def mood_composition(prompt: ScenePrompt) -> GeneratedAsset:
+    """A mood written the way a language model is asked to write one (see scenes/moods.py):
+    "Name: description" in description, the palette's hex colours in styling, keywords in
+    animation; offline and deterministic from the brief and the mood's number."""
+    brief = prompt.brief or {}
+    seed_text = f"{brief.get('brand_name', '')} {brief.get('product_description', '')}".strip() or prompt.title
+    index = int(prompt.scene_id.rsplit("-", 1)[-1]) if prompt.scene_id.rsplit("-", 1)[-1].isdigit() else 0
+    mood = mood_names(seed_text, index + 1)[index]
+    details = {
+        "description": f"{mood['name']}: {mood['description']}",
+        "styling": f"{mood['visual_style']}; palette {' '.join(mood['color_palette'])}",
+        "animation": ", ".join(mood["mood_keywords"]),
+    }
+    return GeneratedAsset(json.dumps(details, indent=2).encode(), "application/json", "json", details)

@@ -65,19 +65,26 @@ class PredictionCheckpoint(Protocol):
 
 
 class ItemCheckpoint:
-    """The prediction id in the engine's item checkpoint (`checkpoint.prediction_id`)."""
+    """A prediction id in the engine's item checkpoint (`checkpoint.predictions[key]`): an item
+    that makes several predictions (a mood's text, then its image) keeps one per key."""
 
-    def __init__(self, ctx: ItemContext, item: Item) -> None:
+    def __init__(self, ctx: ItemContext, item: Item, key: str) -> None:
         self._ctx = ctx
-        self._saved = item.checkpoint
+        self._item = item
+        self._key = key
+
+    def _predictions(self) -> dict[str, Any]:
+        predictions = self._item.checkpoint.get("predictions")
+        return dict(predictions) if isinstance(predictions, dict) else {}
 
     def load(self) -> str | None:
-        prediction_id = self._saved.get("prediction_id")
+        prediction_id = self._predictions().get(self._key)
         return prediction_id if isinstance(prediction_id, str) and prediction_id else None
 
     def save(self, prediction_id: str) -> None:
-        self._saved = {"prediction_id": prediction_id}
-        self._ctx.save_checkpoint(self._saved)
+        predictions = {**self._predictions(), self._key: prediction_id}
+        self._item.checkpoint["predictions"] = predictions  # the same attempt's next save keeps it
+        self._ctx.save_checkpoint({**self._item.checkpoint, "predictions": predictions})
 
 
 class ReplicateProvider:
