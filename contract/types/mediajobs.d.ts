@@ -10,11 +10,13 @@ export type StartJobRequest =
   | StartVideoProcessJob
   | StartSceneAssetJob
   | StartMoodBoardJob
+  | StartStoryboardAssetsJob
   | StartSelftestJob;
 /**
  * jobs/{job_id} of a known type, told apart by `type`.
  */
-export type TypedJob = MediaExportJob | PhotoBatchJob | VideoProcessJob | SceneAssetJob | MoodBoardJob | SelftestJob;
+export type TypedJob =
+  MediaExportJob | PhotoBatchJob | VideoProcessJob | SceneAssetJob | MoodBoardJob | StoryboardAssetsJob | SelftestJob;
 
 /**
  * Every model of the contract; the per-document schemas are the files beside this one.
@@ -32,6 +34,8 @@ export interface MediajobsContract {
   "item.scene_asset"?: SceneAssetItem;
   "job.mood_board"?: MoodBoardJob;
   "item.mood_board"?: MoodBoardItem;
+  "job.storyboard_assets"?: StoryboardAssetsJob;
+  "item.storyboard_assets"?: StoryboardAssetsItem;
   "job.selftest"?: SelftestJob;
   "item.selftest"?: SelftestItem;
   project?: Project;
@@ -53,6 +57,8 @@ export interface MediajobsContract {
   "callable.update_scene.response"?: SceneIdResponse;
   "callable.generate_scene_asset.request"?: GenerateSceneAsset;
   "callable.generate_scene_asset.response"?: JobIdResponse;
+  "callable.generate_storyboard.request"?: GenerateStoryboard;
+  "callable.generate_storyboard.response"?: JobIdResponse;
   "callable.download_url.request"?: DownloadUrlRequest;
   "callable.download_url.response"?: DownloadUrlResponse;
   "callable.internal.details"?: IncidentDetails;
@@ -802,6 +808,121 @@ export interface MoodBoardItem {
   result?: MoodItemResult | null;
 }
 /**
+ * jobs/{job_id} of a `storyboard_assets` job.
+ */
+export interface StoryboardAssetsJob {
+  /**
+   * uid of whoever asked.
+   */
+  owner_uid: string;
+  status: "queued" | "processing" | "completed" | "failed" | "cancelled";
+  progress?: Progress | null;
+  /**
+   * Label of the item being worked on now.
+   */
+  current?: string | null;
+  /**
+   * Why the job as a whole failed.
+   */
+  error?: ErrorInfo | null;
+  /**
+   * The first item errors: at most 50, and 64 KiB in all.
+   */
+  errors?: ItemErrorInfo[];
+  cancel_requested?: boolean;
+  created_at?: string | null;
+  updated_at?: string | null;
+  started_at?: string | null;
+  finished_at?: string | null;
+  heartbeat_at?: string | null;
+  /**
+   * When Firestore's TTL policy deletes the job (30 days after it was queued).
+   */
+  expire_at?: string | null;
+  type: "storyboard_assets";
+  input: StoryboardInput;
+  options?: NoOptions;
+  /**
+   * Set when the job ends.
+   */
+  result?: StoryboardResult | EmptyResult | null;
+}
+export interface StoryboardInput {
+  project_id: string;
+  kinds?: ("composition" | "image" | "video" | "audio")[];
+}
+export interface StoryboardResult {
+  scenes: number;
+  completed_scenes: number;
+  /**
+   * Assets made.
+   */
+  generated: number;
+  already_there: number;
+  /**
+   * Ids of scenes that failed (first 200).
+   */
+  failed_scenes: string[];
+}
+/**
+ * jobs/{job_id}/items/{item_id} of a `storyboard_assets` job.
+ */
+export interface StoryboardAssetsItem {
+  /**
+   * What clients show for this item.
+   */
+  label: string;
+  status: "pending" | "running" | "done" | "failed" | "cancelled";
+  attempts: number;
+  /**
+   * Internal to the engine; do not rely on it.
+   */
+  payload: {
+    [k: string]: unknown;
+  };
+  error?: ErrorInfo | null;
+  /**
+   * Internal to the engine.
+   */
+  attempt_id?: string | null;
+  lease_until?: string | null;
+  created_at: string;
+  started_at?: string | null;
+  finished_at?: string | null;
+  duration_ms?: number | null;
+  /**
+   * Internal to the engine: what an attempt saved for the next one.
+   */
+  checkpoint?: {
+    [k: string]: unknown;
+  };
+  /**
+   * When Firestore's TTL policy deletes it.
+   */
+  expire_at?: string | null;
+  /**
+   * Set when the item is done.
+   */
+  result?: StoryboardSceneResult | null;
+}
+export interface StoryboardSceneResult {
+  scene_id: string;
+  /**
+   * Kinds this job made for the scene.
+   */
+  generated: ("composition" | "image" | "video" | "audio")[];
+  /**
+   * Kinds the scene had before.
+   */
+  already_there: ("composition" | "image" | "video" | "audio")[];
+  /**
+   * Storage path per kind made.
+   */
+  paths: {
+    [k: string]: string;
+  };
+}
+/**
  * jobs/{job_id} of a `selftest` job.
  */
 export interface SelftestJob {
@@ -916,6 +1037,7 @@ export interface Project {
    */
   scene_order: string[];
   stats: ProjectStats;
+  storyboard_job?: StoryboardJob | null;
   created_at: string;
   updated_at: string;
 }
@@ -929,6 +1051,19 @@ export interface ProjectStats {
    */
   completed_scenes: number;
   last_activity?: string | null;
+}
+/**
+ * The project's latest storyboard_assets job, mirrored from jobs/{job_id}.
+ */
+export interface StoryboardJob {
+  job_id: string;
+  status: "queued" | "processing" | "completed" | "failed" | "cancelled";
+  total_scenes: number;
+  done_scenes: number;
+  failed_scenes: number;
+  percent: number;
+  last_update?: string | null;
+  job_updated_at?: string | null;
 }
 /**
  * projects/{project_id}/scenes/{scene_id}.
@@ -981,6 +1116,10 @@ export interface ActiveJob {
  * projects/{project_id}/moods/{mood_id}.
  */
 export interface Mood {
+  /**
+   * The mood's document id (set since storyboards).
+   */
+  id?: string | null;
   name: string;
   description: string;
   visual_style: string;
@@ -1015,6 +1154,11 @@ export interface StartSceneAssetJob {
 export interface StartMoodBoardJob {
   type: "mood_board";
   input: MoodBoardInput;
+  options?: NoOptions;
+}
+export interface StartStoryboardAssetsJob {
+  type: "storyboard_assets";
+  input: StoryboardInput;
   options?: NoOptions;
 }
 export interface StartSelftestJob {
@@ -1109,6 +1253,10 @@ export interface GenerateSceneAsset {
   project_id: string;
   scene_id: string;
   kind: "composition" | "image" | "video" | "audio";
+}
+export interface GenerateStoryboard {
+  project_id: string;
+  kinds?: ("composition" | "image" | "video" | "audio")[] | null;
 }
 export interface DownloadUrlRequest {
   paths: string[];

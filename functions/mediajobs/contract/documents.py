@@ -103,6 +103,7 @@ def job_types() -> list[JobType]:
     from mediajobs.exports.kind import ExportInput, ExportOptions
     from mediajobs.photos.kind import PhotoInput, PhotoOptions
     from mediajobs.scenes.kind import MoodBoardInput, NoOptions, SceneAssetInput
+    from mediajobs.scenes.storyboard import StoryboardInput
     from mediajobs.selftest.kind import SelftestInput, SelftestOptions
     from mediajobs.video.kind import VideoInput, VideoOptions
 
@@ -113,6 +114,14 @@ def job_types() -> list[JobType]:
         JobType("video_process", "VideoProcess", VideoInput, VideoOptions, r.VideoResult, r.VideoResult),
         JobType("scene_asset", "SceneAsset", SceneAssetInput, NoOptions, r.SceneAssetResult, r.SceneAssetResult),
         JobType("mood_board", "MoodBoard", MoodBoardInput, NoOptions, r.MoodItemResult, r.MoodBoardResult),
+        JobType(
+            "storyboard_assets",
+            "StoryboardAssets",
+            StoryboardInput,
+            NoOptions,
+            r.StoryboardSceneResult,
+            r.StoryboardResult,
+        ),
         JobType("selftest", "Selftest", SelftestInput, SelftestOptions, r.SelftestItemResult, r.SelftestResult),
     ]
 
@@ -168,6 +177,19 @@ class ProjectStats(Shape):
     last_activity: Timestamp | None = None
 
 
+class StoryboardJob(Shape):
+    """The project's latest storyboard_assets job, mirrored from jobs/{job_id}."""
+
+    job_id: str
+    status: JobStatus
+    total_scenes: int = pydantic.Field(ge=0)
+    done_scenes: int = pydantic.Field(ge=0)
+    failed_scenes: int = pydantic.Field(ge=0)
+    percent: int = pydantic.Field(ge=0, le=100)
+    last_update: Timestamp | None = None
+    job_updated_at: Timestamp | None = None
+
+
 class Project(Shape):
     """projects/{project_id}."""
 
@@ -177,6 +199,7 @@ class Project(Shape):
     storyboard: Storyboard
     scene_order: list[str] = pydantic.Field(description="Scene ids in order.")
     stats: ProjectStats
+    storyboard_job: StoryboardJob | None = None
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -227,6 +250,7 @@ class Scene(Shape):
 class Mood(Shape):
     """projects/{project_id}/moods/{mood_id}."""
 
+    id: str | None = pydantic.Field(default=None, description="The mood's document id (set since storyboards).")
     name: str
     description: str
     visual_style: str

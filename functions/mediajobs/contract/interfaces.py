@@ -103,6 +103,7 @@ def callables(kinds: list[JobType]) -> list[Callable]:
     from mediajobs.downloads import DownloadUrlRequest
     from mediajobs.jobs.api import CancelJobRequest
     from mediajobs.scenes import models as scenes
+    from mediajobs.scenes.storyboard import GenerateStoryboard
 
     return [
         Callable("start_job", start_job_request(kinds), JobIdResponse),
@@ -113,5 +114,6 @@ def callables(kinds: list[JobType]) -> list[Callable]:
         Callable("add_scene", scenes.AddScene, SceneIdResponse),
         Callable("update_scene", scenes.UpdateScene, SceneIdResponse),
         Callable("generate_scene_asset", scenes.GenerateSceneAsset, JobIdResponse),
+        Callable("generate_storyboard", GenerateStoryboard, JobIdResponse),
         Callable("download_url", DownloadUrlRequest, DownloadUrlResponse),
     ]

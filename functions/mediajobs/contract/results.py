@@ -142,6 +142,21 @@ class MoodBoardResult(Shape):
     moods: list[MoodItemResult]
 
 
+class StoryboardSceneResult(Shape):
+    scene_id: str
+    generated: list[AssetKind] = pydantic.Field(description="Kinds this job made for the scene.")
+    already_there: list[AssetKind] = pydantic.Field(description="Kinds the scene had before.")
+    paths: dict[str, str] = pydantic.Field(description="Storage path per kind made.")
+
+
+class StoryboardResult(Shape):
+    scenes: int = pydantic.Field(ge=0)
+    completed_scenes: int = pydantic.Field(ge=0)
+    generated: int = pydantic.Field(ge=0, description="Assets made.")
+    already_there: int = pydantic.Field(ge=0)
+    failed_scenes: list[str] = pydantic.Field(max_length=200, description="Ids of scenes that failed (first 200).")
+
+
 # ---------------------------------------------------------------- selftest
 
 
