@@ -66,7 +66,6 @@ class MediaExportJob(JobKind):
     admin_only: ClassVar[bool] = True
     queue: ClassVar[str] = "exportitems"
     chunk_size: ClassVar[int] = 1
-    item_timeout_seconds: ClassVar[int] = 600
 
     def plans_quickly(self, input: ExportInput) -> bool:
         return input.user_ids is not None and len(input.user_ids) <= QUICK_PLAN_MAX_USERS

@@ -82,7 +82,6 @@ class PhotoBatchJob(JobKind):
     Options = PhotoOptions
     queue: ClassVar[str] = "photoitems"
     chunk_size: ClassVar[int] = 4  # a worker keeps its model warm over a few images
-    item_timeout_seconds: ClassVar[int] = 300
 
     def input_denial(self, caller: Caller, input: PhotoInput, options: PhotoOptions) -> str | None:
         if not caller.is_admin:

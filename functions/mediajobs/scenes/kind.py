@@ -107,7 +107,6 @@ class _ProjectJob(JobKind):
 
     Options = NoOptions
     queue: ClassVar[str] = "sceneitems"
-    item_timeout_seconds: ClassVar[int] = 1200
 
     def input_denial(self, caller: Caller, input: SceneAssetInput | MoodBoardInput, options: NoOptions) -> str | None:
         return _owns(caller, input.project_id)

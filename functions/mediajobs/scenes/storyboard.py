@@ -69,7 +69,6 @@ class StoryboardAssetsJob(JobKind):
     Input = StoryboardInput
     Options = NoOptions
     queue: ClassVar[str] = "sceneitems"
-    item_timeout_seconds: ClassVar[int] = 1800
 
     def input_denial(self, caller: Caller, input: StoryboardInput, options: NoOptions) -> str | None:
         snapshot = _project_ref(input.project_id).get()
