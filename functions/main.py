@@ -161,6 +161,14 @@ def download_url(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
     return downloads.download_url(req)
 
 
+@https_fn.on_request(memory=options.MemoryOption.MB_512, timeout_sec=60, concurrency=80, cpu=1)
+def stream(req: Request) -> Response:
+    """Playlists of a job's video under a stream token; media objects redirect to signed URLs."""
+    from mediajobs.video import stream as streaming
+
+    return streaming.handle_stream(req)
+
+
 @tasks_fn.on_task_dispatched(
     retry_config=options.RetryConfig(max_attempts=10, min_backoff_seconds=5, max_backoff_seconds=300),
     rate_limits=options.RateLimits(max_concurrent_dispatches=config.SCENE_QUEUE_MAX_CONCURRENCY),

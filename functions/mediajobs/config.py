@@ -75,3 +75,9 @@ SCENE_QUEUE_MAX_CONCURRENCY = params.IntParam(
 VIDEO_MAX_SECONDS = params.IntParam("VIDEO_MAX_SECONDS", default=1800, description="Longest video accepted.")
 VIDEO_MAX_MB = params.IntParam("VIDEO_MAX_MB", default=2048, description="Largest video file accepted.")
 VIDEO_QUEUE_MAX_CONCURRENCY = params.IntParam("VIDEO_QUEUE_MAX_CONCURRENCY", default=20)
+STREAM_BASE_URL = params.StringParam(
+    "STREAM_BASE_URL",
+    default="",
+    description="URL of the `stream` function (e.g. https://<site>.web.app/stream behind a Hosting rewrite); "
+    "empty: its default cloudfunctions.net URL (the emulator's origin locally).",
+)

@@ -9,6 +9,8 @@ storage.rules); they ask for URLs here, and this module applies the same ownersh
     exports/...                admins
 
 A job or project that is not yours answers `not-found`, exactly like a missing one.
+A job's HLS playlist or DASH manifest gets a URL of the `stream` function instead (see
+mediajobs/video/stream.py), under which every URI the player resolves is reachable.
 In production the URL is a V4 signed URL (signed through IAM signBlob with the function's
 service account, so no key file is needed); against the local stack it is the Storage
 emulator's media URL (fake-gcs-server checks no signature and allows any origin).
@@ -28,6 +30,7 @@ from firebase_functions import https_fn
 from mediajobs import platform
 from mediajobs.jobs.api import CallerInfo, Code, caller_of, parse
 from mediajobs.validation import StrictModel
+from mediajobs.video import stream
 
 URL_LIFETIME = dt.timedelta(minutes=30)
 MAX_PATHS = 100
@@ -49,12 +52,24 @@ def download_url(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
         check_readable(caller, normalized(path), checked)
     bucket = platform.bucket()
     urls = {}
+    tokens: dict[str, str] = {}  # job id -> stream token, one per call and job
     for path in paths:
         blob = bucket.blob(path)
         if not blob.exists():
             raise https_fn.HttpsError(Code.NOT_FOUND, f"{path} does not exist (yet).")
-        urls[path] = url_for(blob)
+        parts = path.split("/")
+        if stream.is_stream_manifest(parts):
+            if parts[1] not in tokens:
+                tokens[parts[1]] = stream.grant(caller.uid, parts[1])
+            urls[path] = stream.url(stream.base_url(_request_url(req)), tokens[parts[1]], path)
+        else:
+            urls[path] = url_for(blob)
     return {"urls": urls, "expires_in": int(URL_LIFETIME.total_seconds())}
+
+
+def _request_url(req: https_fn.CallableRequest[Any]) -> str | None:
+    raw = getattr(req, "raw_request", None)
+    return str(raw.url) if raw is not None else None
 
 
 def normalized(path: str) -> list[str]:
@@ -97,31 +112,38 @@ def _owns(caller: CallerInfo, collection: str, doc_id: str) -> bool:
     return bool(data.get("user_id") == caller.uid)
 
 
-def url_for(blob: Any) -> str:
+def url_for(blob: Any, lifetime: dt.timedelta = URL_LIFETIME, disposition: str | None = "inline") -> str:
     emulator = os.environ.get("STORAGE_EMULATOR_HOST")
     if emulator:
         host = emulator if "://" in emulator else f"http://{emulator}"
         name = urllib.parse.quote(blob.name, safe="")
         return f"{host}/download/storage/v1/b/{blob.bucket.name}/o/{name}?alt=media"
-    return _signed_url(blob)
+    return _signed_url(blob, lifetime, disposition)
 
 
-def _signed_url(blob: Any) -> str:
+_credentials: Any = None
+
+
+def _signed_url(blob: Any, lifetime: dt.timedelta, disposition: str | None) -> str:
     """V4 signed GET through IAM signBlob: the runtime's credentials carry no private key."""
     import google.auth
     import google.auth.transport.requests
 
-    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
-    credentials.refresh(google.auth.transport.requests.Request())  # type: ignore[no-untyped-call]
+    global _credentials
+    if _credentials is None:
+        _credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    credentials = _credentials
+    if not credentials.valid:  # refreshed once per token lifetime, not per URL
+        credentials.refresh(google.auth.transport.requests.Request())
     filename = posixpath.basename(blob.name)
     return str(
         blob.generate_signed_url(
             version="v4",
-            expiration=URL_LIFETIME,
+            expiration=lifetime,
             method="GET",
             # Set on the runtime's (metadata server) credentials once refreshed.
             service_account_email=getattr(credentials, "service_account_email", None),
             access_token=credentials.token,
-            response_disposition=f'inline; filename="{filename}"',
+            response_disposition=f'{disposition}; filename="{filename}"' if disposition else None,
         )
     )

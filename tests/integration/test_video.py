@@ -8,16 +8,19 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import av
 import pytest
+import requests
 from PIL import Image
 
 from mediajobs import platform
 from mediajobs.cli import client
 from mediajobs.video.ffmpeg import executable
+from tests.integration import video_player
 
 
 def make_video(seconds: float, size: str = "1280x720", rotate: int = 0, rate: int = 24) -> bytes:
@@ -163,3 +166,39 @@ def test_cancel_during_transcode_stops_ffmpeg_and_leaves_nothing(user: client.Us
     assert not list(Path(tempfile.gettempdir()).glob(f"video-{job_id}-*"))
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
     assert f"video-{job_id}-" not in ps
+
+
+def video_frames(media: dict[str, bytes]) -> int:
+    """Decoded video frames in the fetched segments (each fMP4 segment after its folder's init)."""
+    frames = 0
+    for url, data in media.items():
+        folder = url.rsplit("/", 1)[0]
+        if url.endswith("init.mp4"):
+            continue
+        init = media.get(f"{folder}/init.mp4", b"")
+        with av.open(io.BytesIO(init + data), mode="r") as container:
+            if container.streams.video:
+                frames += sum(1 for _ in container.decode(video=0))
+    return frames
+
+
+def test_a_client_with_only_download_url_plays_the_hls_stream(new_user: Callable[..., client.User]) -> None:
+    owner, stranger, admin = new_user(), new_user(), new_user(admin=True)
+    final, _ = client.watch_job(start(owner, put(owner, "clip.mp4", make_video(5)), thumbnails=1), timeout=600)
+    assert final["status"] == "completed", final
+    master_path = final["result"]["hls_master_path"]
+
+    with pytest.raises(client.CallableError) as refused:
+        client.call("download_url", {"paths": [master_path]}, stranger.id_token)
+    assert refused.value.status == "NOT_FOUND"
+    for viewer in (owner, admin):
+        url = client.call("download_url", {"paths": [master_path]}, viewer.id_token)["urls"][master_path]
+        fetched = video_player.play_hls(url)
+        assert len(fetched.playlists) == 3  # the master and one playlist per rendition
+        assert video_frames(fetched.media) >= 2 * 5 * 24  # both renditions, all of 5 s at 24 fps
+        # the URL names the job's video folder only: the token opens nothing else
+        token_base = url.split("/jobs/", 1)[0]
+        outside = f"{token_base}/users/{owner.uid}/videos/x.mp4"
+        assert requests.get(outside, timeout=30).status_code == 404
+        forged = url.replace(token_base.rsplit("/", 1)[1], "0" * 32)
+        assert requests.get(forged, timeout=30).status_code == 404
