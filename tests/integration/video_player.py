@@ -67,6 +67,7 @@ class DashTrack:
     content_type: str
     init: bytes
     segments: list[bytes]
+    urls: list[str]  # the init segment's, then the media segments'
 
 
 def play_dash(mpd_url: str) -> list[DashTrack]:
@@ -85,13 +86,14 @@ def play_dash(mpd_url: str) -> list[DashTrack]:
             rep_id = representation.get("id", "")
             base = urllib.parse.urljoin(mpd_url, _base_url(root, adaptation, representation))
             init_uri = _fill(template.get("initialization", ""), rep_id, None, None)
-            init = get(urllib.parse.urljoin(base, init_uri)).content
+            urls = [urllib.parse.urljoin(base, init_uri)]
+            init = get(urls[0]).content
             segments = []
             for number, time in _numbers(template, total):
-                uri = _fill(template.get("media", ""), rep_id, number, time)
-                segments.append(get(urllib.parse.urljoin(base, uri)).content)
+                urls.append(urllib.parse.urljoin(base, _fill(template.get("media", ""), rep_id, number, time)))
+                segments.append(get(urls[-1]).content)
             content_type = adaptation.get("contentType") or (representation.get("mimeType") or "").split("/")[0]
-            tracks.append(DashTrack(rep_id, content_type, init, segments))
+            tracks.append(DashTrack(rep_id, content_type, init, segments, urls))
     return tracks
 
 
