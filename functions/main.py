@@ -94,12 +94,12 @@ def photoitems(req: https_fn.CallableRequest[Any]) -> None:
     retry_config=options.RetryConfig(max_attempts=5, min_backoff_seconds=10, max_backoff_seconds=300),
     rate_limits=options.RateLimits(max_concurrent_dispatches=config.VIDEO_QUEUE_MAX_CONCURRENCY),
     timeout_sec=1800,
-    memory=options.MemoryOption.GB_4,
+    memory=options.MemoryOption.GB_8,  # the source and a rendition in /tmp (memory): docs/SCALING.md
     cpu=2,
     concurrency=1,  # ffmpeg uses both CPUs and the temp disk (which is memory here)
 )
 def videoitems(req: https_fn.CallableRequest[Any]) -> None:
-    """A whole video per task: probe, thumbnails, renditions, HLS (ffmpeg in a temp folder)."""
+    """One output of a video per task: thumbnails, a rendition, the audio track or the mobile encode."""
     _run_items(req)
 
 

@@ -72,8 +72,9 @@ SCENE_QUEUE_MAX_CONCURRENCY = params.IntParam(
 )
 
 # Video
+# Both fit one videoitems instance (8 GiB, /tmp in memory, 1,800 s): docs/SCALING.md.
 VIDEO_MAX_SECONDS = params.IntParam("VIDEO_MAX_SECONDS", default=1800, description="Longest video accepted.")
-VIDEO_MAX_MB = params.IntParam("VIDEO_MAX_MB", default=2048, description="Largest video file accepted.")
+VIDEO_MAX_MB = params.IntParam("VIDEO_MAX_MB", default=4096, description="Largest video file accepted.")
 VIDEO_QUEUE_MAX_CONCURRENCY = params.IntParam("VIDEO_QUEUE_MAX_CONCURRENCY", default=20)
 STREAM_BASE_URL = params.StringParam(
     "STREAM_BASE_URL",
