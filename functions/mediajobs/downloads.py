@@ -9,7 +9,10 @@ storage.rules); they ask for URLs here, and this module applies the same ownersh
     exports/...                admins
 
 A job or project that is not yours answers `not-found`, exactly like a missing one.
-A job's HLS playlist or DASH manifest gets a URL of the `stream` function instead (see
+URLs are served as attachments (saved, never rendered) unless the object's type is a plain
+image, video or audio type that runs no script (INLINE_TYPES), so an uploaded SVG or HTML page
+cannot run script on the URL's origin. A job's HLS playlist or DASH manifest gets a URL of the
+`stream` function instead (see
 mediajobs/video/stream.py), under which every URI the player resolves is reachable.
 In production the URL is a V4 signed URL (signed through IAM signBlob with the function's
 service account, so no key file is needed); against the local stack it is the Storage
@@ -33,6 +36,11 @@ from mediajobs.validation import StrictModel
 from mediajobs.video import stream
 
 URL_LIFETIME = dt.timedelta(minutes=30)
+# Shown inline (players, <img>, <audio>): types whose rendering runs no script.
+INLINE_TYPES = frozenset(
+    {"image/jpeg", "image/png", "image/webp", "image/gif", "image/avif", "video/mp4", "video/webm",
+     "audio/mpeg", "audio/mp4", "audio/wav", "audio/x-wav", "audio/wave", "audio/ogg", "audio/webm"}
+)  # fmt: skip
 MAX_PATHS = 100
 
 
@@ -54,8 +62,8 @@ def download_url(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
     urls = {}
     tokens: dict[str, str] = {}  # job id -> stream token, one per call and job
     for path in paths:
-        blob = bucket.blob(path)
-        if not blob.exists():
+        blob = bucket.get_blob(path)
+        if blob is None:
             raise https_fn.HttpsError(Code.NOT_FOUND, f"{path} does not exist (yet).")
         parts = path.split("/")
         if stream.is_stream_manifest(parts):
@@ -63,7 +71,7 @@ def download_url(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
                 tokens[parts[1]] = stream.grant(caller.uid, parts[1])
             urls[path] = stream.url(stream.base_url(_request_url(req)), tokens[parts[1]], path)
         else:
-            urls[path] = url_for(blob)
+            urls[path] = url_for(blob, disposition=disposition_for(blob.content_type))
     return {"urls": urls, "expires_in": int(URL_LIFETIME.total_seconds())}
 
 
@@ -112,13 +120,37 @@ def _owns(caller: CallerInfo, collection: str, doc_id: str) -> bool:
     return bool(data.get("user_id") == caller.uid)
 
 
-def url_for(blob: Any, lifetime: dt.timedelta = URL_LIFETIME, disposition: str | None = "inline") -> str:
+def disposition_for(content_type: str | None) -> str:
+    """inline only for media types a browser shows without running anything; else attachment,
+    so an uploaded SVG or HTML page (or anything claiming a type we do not know) is saved,
+    never rendered on the URL's origin."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return "inline" if media_type in INLINE_TYPES else "attachment"
+
+
+def url_for(blob: Any, lifetime: dt.timedelta = URL_LIFETIME, disposition: str | None = "attachment") -> str:
+    """A URL of the object. Deployed: V4 signed, with `response-content-disposition` (and for
+    inline, `response-content-type` pinned to the stored type). The Storage emulator ignores
+    response-* parameters but serves an object's stored Content-Disposition: locally the object's
+    metadata is set to the same disposition instead (the emulator's equivalent)."""
     emulator = os.environ.get("STORAGE_EMULATOR_HOST")
     if emulator:
+        if disposition is not None:
+            wanted = _disposition_header(blob, disposition)
+            if blob.content_disposition != wanted:
+                blob.content_disposition = wanted
+                blob.patch()
         host = emulator if "://" in emulator else f"http://{emulator}"
         name = urllib.parse.quote(blob.name, safe="")
         return f"{host}/download/storage/v1/b/{blob.bucket.name}/o/{name}?alt=media"
     return _signed_url(blob, lifetime, disposition)
+
+
+def _disposition_header(blob: Any, disposition: str) -> str:
+    filename = posixpath.basename(blob.name).replace('"', "").replace("\\", "")
+    filename = "".join(c if 32 <= ord(c) < 127 else "_" for c in filename)
+    quoted = urllib.parse.quote(posixpath.basename(blob.name), safe="")
+    return f"{disposition}; filename=\"{filename}\"; filename*=UTF-8''{quoted}"
 
 
 _credentials: Any = None
@@ -135,7 +167,7 @@ def _signed_url(blob: Any, lifetime: dt.timedelta, disposition: str | None) -> s
     credentials = _credentials
     if not credentials.valid:  # refreshed once per token lifetime, not per URL
         credentials.refresh(google.auth.transport.requests.Request())
-    filename = posixpath.basename(blob.name)
+    inline_type = blob.content_type if disposition == "inline" else None
     return str(
         blob.generate_signed_url(
             version="v4",
@@ -144,6 +176,7 @@ def _signed_url(blob: Any, lifetime: dt.timedelta, disposition: str | None) -> s
             # Set on the runtime's (metadata server) credentials once refreshed.
             service_account_email=getattr(credentials, "service_account_email", None),
             access_token=credentials.token,
-            response_disposition=f'{disposition}; filename="{filename}"' if disposition else None,
+            response_disposition=_disposition_header(blob, disposition) if disposition else None,
+            response_type=inline_type,
         )
     )
