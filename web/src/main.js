@@ -6,8 +6,9 @@ import * as jobs from "./jobs.js";
 import * as photos from "./photos.js";
 import * as projects from "./projects.js";
 import * as exporter from "./exporter.js";
+import * as video from "./video.js";
 
-const PAGES = { jobs, photos, projects, export: exporter };
+const PAGES = { jobs, photos, projects, export: exporter, video };
 const $ = (id) => document.getElementById(id);
 let unmount = () => {};
 let isAdmin = false;
