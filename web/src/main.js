@@ -21,7 +21,7 @@ function route() {
   $("nav").hidden = !user;
   $("page").hidden = !user;
   if (!user) return;
-  let name = location.hash.replace(/^#\//, "") || "jobs";
+  let name = location.hash.replace(/^#\//, "").split("/")[0] || "jobs"; // #/video/<job id> names a job
   if (!PAGES[name] || (name === "export" && !isAdmin)) name = "jobs";
   for (const link of document.querySelectorAll("#nav a")) link.classList.toggle("active", link.dataset.page === name);
   $("page").dataset.page = name;

@@ -139,6 +139,8 @@ export function mount(page) {
     if (streams.length) await play(video, streams[0][0], urls[streams[0][2]]);
   }
 
+  const linked = location.hash.match(/^#\/video\/([\w-]+)$/); // a job to show, e.g. from `make demo`
+  if (linked) follow(linked[1]);
   page.replaceChildren(el("h2", {}, "Video"),
     el("p", {}, picker, " ", upload), uploadBar, status, jobView,
     el("h3", {}, "Thumbnails"), thumbs, el("h3", {}, "Watch"), playerBox);

@@ -86,6 +86,11 @@ def demo(args: argparse.Namespace) -> int:
 
     print("\n4. scenes: a project with a brief and 4 scenes, every asset kind for all scenes at once")
     ok &= demo_scenes(user, args.timeout)
+
+    from mediajobs.video.demo import demo_video
+
+    print("\n5. video_process: a 720p clip into thumbnails, renditions, a mobile MP4, HLS and DASH")
+    ok &= demo_video(user, lambda job_id: progress_bar(job_id, args.timeout))
     keep_dashboard_open(args.keep_open)
     return 0 if ok else 1
 
