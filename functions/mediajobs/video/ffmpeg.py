@@ -7,6 +7,7 @@ ffmpeg's own `-progress` output and stop promptly when asked to.
 from __future__ import annotations
 
 import errno
+import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -72,12 +73,16 @@ def _raise_if_out_of_space(stderr: str) -> None:
         raise OSError(errno.ENOSPC, f"No space left on device (ffmpeg: {_last_line(stderr)})")
 
 
+def _yield_to_encodes() -> None:
+    os.nice(10)  # where items share cores (locally), a still waits for the renditions
+
+
 def thumbnail(source: Path, at_seconds: float, out: Path, width: int | None = None) -> None:
     scale = ["-vf", f"scale={width}:-2"] if width else []
     run = subprocess.run(
         [executable(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-ss", f"{at_seconds:.3f}",
          "-i", str(source), "-frames:v", "1", *scale, "-q:v", "3", str(out)],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True, text=True, timeout=120, check=False, preexec_fn=_yield_to_encodes,
     )  # fmt: skip
     if run.returncode != 0 or not out.exists():
         _raise_if_out_of_space(run.stderr)

@@ -112,6 +112,9 @@ class VideoProcessJob(JobKind):
 
     def finalize(self, job: Job, summary: Summary) -> Outcome:
         records = list(summary.items())
+        if [r.id for r in records] == ["video"]:  # planned before items were per output (one item)
+            only = records[0]
+            return Outcome(dict(only.result or {}) if only.status == "done" else {}, only.error)
         prefix = f"jobs/{job.id}/video/"
         failed = next((r for r in records if r.status == "failed"), None)
         if failed is not None or summary.cancelled or any(r.status != "done" for r in records) or not records:
