@@ -140,6 +140,7 @@ def test_rotation_is_honoured_and_nothing_is_upscaled(user: client.User) -> None
         ("notes.mp4", b"this is a text file, not a video\n" * 20, "not-a-video"),
         ("cut.mp4", None, "corrupt-video"),
         ("long.mp4", None, "too-long"),
+        ("huge.mp4", None, "too-large"),
     ],
 )
 def test_bad_videos_fail_with_clear_errors(user: client.User, name: str, data: bytes | None, code: str) -> None:
@@ -148,6 +149,8 @@ def test_bad_videos_fail_with_clear_errors(user: client.User, name: str, data: b
         data = whole[: len(whole) // 2]
     if name == "long.mp4":
         data = make_video(61, size="64x64", rate=5)  # the emulator's VIDEO_MAX_SECONDS is 60
+    if name == "huge.mp4":
+        data = make_video(2) + bytes(64 * 1024 * 1024)  # the emulator's VIDEO_MAX_MB is 64
     assert data is not None
     final, _ = client.watch_job(start(user, put(user, name, data)), timeout=300)
 
