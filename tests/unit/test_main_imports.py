@@ -28,6 +28,6 @@ def test_main_declares_every_function() -> None:
             "add_scene", "cancel_job", "create_project", "delete_project", "download_url", "exportitems",
             "generate_scene_asset",
             "jobitems", "jobplan", "on_job_created", "photoitems", "replicate_webhook",
-            "sceneitems", "start_job", "sweep_jobs", "update_project", "update_scene", "upload", "videoitems",
+            "sceneitems", "start_job", "stream", "sweep_jobs", "update_project", "update_scene", "upload", "videoitems",
         ]
     )  # fmt: skip
