@@ -192,6 +192,18 @@ def video_frames(media: dict[str, bytes]) -> int:
     return frames
 
 
+def frames_played_by_ffmpeg(url: str) -> int:
+    """Frames of the first video stream that ffmpeg decodes reading `url` as a player would."""
+    run = subprocess.run(
+        [executable(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", url, "-map", "0:v:0",
+         "-f", "null", "-", "-progress", "pipe:1"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    frames = [int(line[6:]) for line in run.stdout.splitlines() if line.startswith("frame=")]
+    return frames[-1] if frames else 0
+
+
 def audio_seconds(media: dict[str, bytes]) -> float:
     init = next(data for url, data in media.items() if url.endswith("/audio/init.mp4"))
     body = b"".join(data for url, data in sorted(media.items()) if "/audio/seg_" in url)
@@ -229,6 +241,8 @@ def test_a_client_with_only_download_url_plays_the_hls_stream(new_user: Callable
         folder = master_path.rsplit("/", 1)[0]
         stored = {b.name.rsplit("/video/stream/", 1)[1] for b in platform.bucket().list_blobs(prefix=folder)}
         assert {n for n in stored if n.endswith((".m4s", ".mp4"))} == hls_files == dash_files
+        for stream_url in (url, urls[mpd_path]):  # ffmpeg as a player: its HLS and DASH demuxers
+            assert frames_played_by_ffmpeg(stream_url) >= 5 * 24, stream_url
         # the URL names the job's video folder only: the token opens nothing else
         token_base = url.split("/jobs/", 1)[0]
         outside = f"{token_base}/users/{owner.uid}/videos/x.mp4"
