@@ -82,7 +82,7 @@ def photoitems(req: https_fn.CallableRequest[Any]) -> None:
 
 @tasks_fn.on_task_dispatched(**queues.VIDEO_ITEMS.function_options())
 def videoitems(req: https_fn.CallableRequest[Any]) -> None:
-    """A whole video per task: probe, thumbnails, renditions, HLS (ffmpeg in a temp folder)."""
+    """One output of a video per task: thumbnails, a rendition, the audio track or the mobile encode."""
     _run_items(req)
 
 
@@ -158,6 +158,14 @@ def download_url(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
     from mediajobs import downloads
 
     return downloads.download_url(req)
+
+
+@https_fn.on_request(memory=options.MemoryOption.MB_512, timeout_sec=60, concurrency=80, cpu=1)
+def stream(req: Request) -> Response:
+    """Playlists of a job's video under a stream token; media objects redirect to signed URLs."""
+    from mediajobs.video import stream as streaming
+
+    return streaming.handle_stream(req)
 
 
 @tasks_fn.on_task_dispatched(

@@ -85,7 +85,7 @@ export function describe(job: TypedJob): string {
     case "media_export":
       return job.result && "archives" in job.result ? `${job.result.archives.length} archives` : "export";
     case "video_process":
-      return job.result && "mobile_path" in job.result ? job.result.mobile_path : "video";
+      return job.result && "mobile_path" in job.result ? job.result.mobile_path ?? "video (no mobile file)" : "video";
     case "scene_asset":
       return `${job.input.kind} of scene ${job.input.scene_id}`;
     default:

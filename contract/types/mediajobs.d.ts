@@ -539,7 +539,9 @@ export interface VideoInput {
 export interface VideoOptions {
   renditions?: number[];
   hls?: boolean;
+  dash?: boolean;
   thumbnails?: number;
+  mobile?: boolean;
 }
 export interface VideoResult {
   duration_seconds: number;
@@ -552,16 +554,20 @@ export interface VideoResult {
   video_codec: string;
   has_audio: boolean;
   thumbnails: string[];
-  poster: string;
+  poster: string | null;
   renditions: VideoRendition[];
   /**
-   * The smallest rendition.
+   * jobs/{job_id}/video/mobile.mp4: H.264 Main, at most 480p, AAC, +faststart (option `mobile`).
    */
-  mobile_path: string;
+  mobile_path: string | null;
   /**
-   * jobs/{job_id}/video/hls/master.m3u8 when hls was asked.
+   * jobs/{job_id}/video/stream/master.m3u8 (option `hls`); play it through download_url.
    */
   hls_master_path: string | null;
+  /**
+   * jobs/{job_id}/video/stream/manifest.mpd (option `dash`), the same CMAF segments as HLS.
+   */
+  dash_manifest_path: string | null;
   warnings: string[];
 }
 export interface VideoRendition {
@@ -615,7 +621,30 @@ export interface VideoProcessItem {
   /**
    * Set when the item is done.
    */
-  result?: VideoResult | null;
+  result?: VideoItemResult | null;
+}
+/**
+ * One output of a video: thumbnails, a rendition (with its stream track), the audio track
+ * or the mobile file; every item also carries the source's probe and the plan's warnings.
+ */
+export interface VideoItemResult {
+  thumbnails?: string[] | null;
+  poster?: string | null;
+  rendition?: VideoRendition | null;
+  /**
+   * Internal: the stream track's segments.
+   */
+  track?: {
+    [k: string]: unknown;
+  } | null;
+  mobile_path?: string | null;
+  /**
+   * The source as the plan probed it (PyAV).
+   */
+  probe: {
+    [k: string]: unknown;
+  };
+  warnings: string[];
 }
 /**
  * jobs/{job_id} of a `scene_asset` job.

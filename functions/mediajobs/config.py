@@ -131,8 +131,9 @@ SCENE_QUEUE_MAX_CONCURRENCY = params.IntParam(
 )
 
 # Video
+# Both fit one videoitems instance (8 GiB, /tmp in memory, 1,800 s): docs/SCALING.md.
 VIDEO_MAX_SECONDS = params.IntParam("VIDEO_MAX_SECONDS", default=1800, description="Longest video accepted.")
-VIDEO_MAX_MB = params.IntParam("VIDEO_MAX_MB", default=2048, description="Largest video file accepted.")
+VIDEO_MAX_MB = params.IntParam("VIDEO_MAX_MB", default=4096, description="Largest video file accepted.")
 VIDEO_QUEUE_MAX_CONCURRENCY = params.IntParam("VIDEO_QUEUE_MAX_CONCURRENCY", default=20)
 
 
@@ -151,3 +152,11 @@ def replicate_webhook_url() -> str:
 def deployed_function_url(name: str, region: str, project: str) -> str:
     """The public URL of a deployed HTTP function (2nd gen keeps the cloudfunctions.net address)."""
     return f"https://{region}-{project}.cloudfunctions.net/{name}"
+
+
+STREAM_BASE_URL = params.StringParam(
+    "STREAM_BASE_URL",
+    default="",
+    description="URL of the `stream` function (e.g. https://<site>.web.app/stream behind a Hosting rewrite); "
+    "empty: its default cloudfunctions.net URL (the emulator's origin locally).",
+)

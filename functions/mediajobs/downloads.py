@@ -9,6 +9,11 @@ storage.rules); they ask for URLs here, and this module applies the same ownersh
     exports/...                admins
 
 A job or project that is not yours answers `not-found`, exactly like a missing one.
+URLs are served as attachments (saved, never rendered) unless the object's type is a plain
+image, video or audio type that runs no script (INLINE_TYPES), so an uploaded SVG or HTML page
+cannot run script on the URL's origin. A job's HLS playlist or DASH manifest gets a URL of the
+`stream` function instead (see
+mediajobs/video/stream.py), under which every URI the player resolves is reachable.
 In production the URL is a V4 signed URL (signed through IAM signBlob with the function's
 service account, so no key file is needed); against the local stack it is the Storage
 emulator's media URL (fake-gcs-server checks no signature and allows any origin).
@@ -28,8 +33,14 @@ from firebase_functions import https_fn
 from mediajobs import platform
 from mediajobs.jobs.api import CallerInfo, Code, caller_of, parse
 from mediajobs.validation import StrictModel
+from mediajobs.video import stream
 
 URL_LIFETIME = dt.timedelta(minutes=30)
+# Shown inline (players, <img>, <audio>): types whose rendering runs no script.
+INLINE_TYPES = frozenset(
+    {"image/jpeg", "image/png", "image/webp", "image/gif", "image/avif", "video/mp4", "video/webm",
+     "audio/mpeg", "audio/mp4", "audio/wav", "audio/x-wav", "audio/wave", "audio/ogg", "audio/webm"}
+)  # fmt: skip
 MAX_PATHS = 100
 
 
@@ -49,12 +60,24 @@ def download_url(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
         check_readable(caller, normalized(path), checked)
     bucket = platform.bucket()
     urls = {}
+    tokens: dict[str, str] = {}  # job id -> stream token, one per call and job
     for path in paths:
-        blob = bucket.blob(path)
-        if not blob.exists():
+        blob = bucket.get_blob(path)
+        if blob is None:
             raise https_fn.HttpsError(Code.NOT_FOUND, f"{path} does not exist (yet).")
-        urls[path] = url_for(blob)
+        parts = path.split("/")
+        if stream.is_stream_manifest(parts):
+            if parts[1] not in tokens:
+                tokens[parts[1]] = stream.grant(caller.uid, parts[1])
+            urls[path] = stream.url(stream.base_url(_request_url(req)), tokens[parts[1]], path)
+        else:
+            urls[path] = url_for(blob, disposition=disposition_for(blob.content_type))
     return {"urls": urls, "expires_in": int(URL_LIFETIME.total_seconds())}
+
+
+def _request_url(req: https_fn.CallableRequest[Any]) -> str | None:
+    raw = getattr(req, "raw_request", None)
+    return str(raw.url) if raw is not None else None
 
 
 def normalized(path: str) -> list[str]:
@@ -97,31 +120,63 @@ def _owns(caller: CallerInfo, collection: str, doc_id: str) -> bool:
     return bool(data.get("user_id") == caller.uid)
 
 
-def url_for(blob: Any) -> str:
+def disposition_for(content_type: str | None) -> str:
+    """inline only for media types a browser shows without running anything; else attachment,
+    so an uploaded SVG or HTML page (or anything claiming a type we do not know) is saved,
+    never rendered on the URL's origin."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return "inline" if media_type in INLINE_TYPES else "attachment"
+
+
+def url_for(blob: Any, lifetime: dt.timedelta = URL_LIFETIME, disposition: str | None = "attachment") -> str:
+    """A URL of the object. Deployed: V4 signed, with `response-content-disposition` (and for
+    inline, `response-content-type` pinned to the stored type). The Storage emulator ignores
+    response-* parameters but serves an object's stored Content-Disposition: locally the object's
+    metadata is set to the same disposition instead (the emulator's equivalent)."""
     emulator = os.environ.get("STORAGE_EMULATOR_HOST")
     if emulator:
+        if disposition is not None:
+            wanted = _disposition_header(blob, disposition)
+            if blob.content_disposition != wanted:
+                blob.content_disposition = wanted
+                blob.patch()
         host = emulator if "://" in emulator else f"http://{emulator}"
         name = urllib.parse.quote(blob.name, safe="")
         return f"{host}/download/storage/v1/b/{blob.bucket.name}/o/{name}?alt=media"
-    return _signed_url(blob)
+    return _signed_url(blob, lifetime, disposition)
 
 
-def _signed_url(blob: Any) -> str:
+def _disposition_header(blob: Any, disposition: str) -> str:
+    filename = posixpath.basename(blob.name).replace('"', "").replace("\\", "")
+    filename = "".join(c if 32 <= ord(c) < 127 else "_" for c in filename)
+    quoted = urllib.parse.quote(posixpath.basename(blob.name), safe="")
+    return f"{disposition}; filename=\"{filename}\"; filename*=UTF-8''{quoted}"
+
+
+_credentials: Any = None
+
+
+def _signed_url(blob: Any, lifetime: dt.timedelta, disposition: str | None) -> str:
     """V4 signed GET through IAM signBlob: the runtime's credentials carry no private key."""
     import google.auth
     import google.auth.transport.requests
 
-    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
-    credentials.refresh(google.auth.transport.requests.Request())  # type: ignore[no-untyped-call]
-    filename = posixpath.basename(blob.name)
+    global _credentials
+    if _credentials is None:
+        _credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    credentials = _credentials
+    if not credentials.valid:  # refreshed once per token lifetime, not per URL
+        credentials.refresh(google.auth.transport.requests.Request())
+    inline_type = blob.content_type if disposition == "inline" else None
     return str(
         blob.generate_signed_url(
             version="v4",
-            expiration=URL_LIFETIME,
+            expiration=lifetime,
             method="GET",
             # Set on the runtime's (metadata server) credentials once refreshed.
             service_account_email=getattr(credentials, "service_account_email", None),
             access_token=credentials.token,
-            response_disposition=f'inline; filename="{filename}"',
+            response_disposition=_disposition_header(blob, disposition) if disposition else None,
+            response_type=inline_type,
         )
     )

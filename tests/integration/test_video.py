@@ -8,16 +8,19 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import av
 import pytest
+import requests
 from PIL import Image
 
 from mediajobs import platform
 from mediajobs.cli import client
 from mediajobs.video.ffmpeg import executable
+from tests.integration import video_player
 
 
 def make_video(seconds: float, size: str = "1280x720", rotate: int = 0, rate: int = 24) -> bytes:
@@ -86,20 +89,27 @@ def test_a_720p_video_gets_thumbnails_renditions_and_playable_hls(user: client.U
     for rendition in result["renditions"]:
         width, _ = check_rendition(rendition["path"], rendition["height"], 6)
         assert width == rendition["width"] and rendition["bitrate"] > 0
-    master_path = result["hls_master_path"]
-    master = platform.bucket().blob(master_path).download_as_text()
+    check_mobile(result["mobile_path"], landscape=True)
+    master = platform.bucket().blob(result["hls_master_path"]).download_as_text()
     assert master.count("#EXT-X-STREAM-INF") == 2 and "360p/index.m3u8" in master and "720p/index.m3u8" in master
-    assert "://" not in master and "/jobs/" not in master  # relative: plays from any origin
-    base = master_path.rsplit("/", 1)[0]
-    for variant in ("360p", "720p"):
-        playlist = platform.bucket().blob(f"{base}/{variant}/index.m3u8").download_as_text()
-        segments = [line for line in playlist.splitlines() if line and not line.startswith("#")]
-        assert segments and "#EXT-X-ENDLIST" in playlist
-        for segment in segments:
-            container = media(f"{base}/{variant}/{segment}")
-            assert first_frame_size(container)[1] == int(variant[:-1])
+    assert "://" not in master and "/jobs/" not in master  # relative: resolved against the stream URL
+    assert result["dash_manifest_path"].endswith("/stream/manifest.mpd")
     percents = [int((s.get("progress") or {}).get("percent", 0)) for s in snapshots]
     assert percents == sorted(percents)
+
+
+def check_mobile(path: str, landscape: bool) -> None:
+    """H.264 Main, the short side at most 480, stereo AAC-LC at a phone's bitrate, moov first."""
+    data = platform.bucket().blob(path).download_as_bytes()
+    assert data.find(b"moov") < data.find(b"mdat"), "not +faststart"
+    with av.open(io.BytesIO(data), mode="r") as container:
+        video, audio = container.streams.video[0], container.streams.audio[0]
+        assert video.codec_context.name == "h264" and video.codec_context.profile == "Main"
+        width, height = first_frame_size(container)
+        assert min(width, height) <= 480 and (width > height) == landscape
+        assert audio.codec_context.name == "aac" and audio.codec_context.channels == 2
+        assert (audio.codec_context.bit_rate or 0) <= 96_000
+        assert (container.bit_rate or 0) < 1_200_000
 
 
 def test_rotation_is_honoured_and_nothing_is_upscaled(user: client.User) -> None:
@@ -130,6 +140,7 @@ def test_rotation_is_honoured_and_nothing_is_upscaled(user: client.User) -> None
         ("notes.mp4", b"this is a text file, not a video\n" * 20, "not-a-video"),
         ("cut.mp4", None, "corrupt-video"),
         ("long.mp4", None, "too-long"),
+        ("huge.mp4", None, "too-large"),
     ],
 )
 def test_bad_videos_fail_with_clear_errors(user: client.User, name: str, data: bytes | None, code: str) -> None:
@@ -138,6 +149,8 @@ def test_bad_videos_fail_with_clear_errors(user: client.User, name: str, data: b
         data = whole[: len(whole) // 2]
     if name == "long.mp4":
         data = make_video(61, size="64x64", rate=5)  # the emulator's VIDEO_MAX_SECONDS is 60
+    if name == "huge.mp4":
+        data = make_video(2) + bytes(64 * 1024 * 1024)  # the emulator's VIDEO_MAX_MB is 64
     assert data is not None
     final, _ = client.watch_job(start(user, put(user, name, data)), timeout=300)
 
@@ -163,3 +176,76 @@ def test_cancel_during_transcode_stops_ffmpeg_and_leaves_nothing(user: client.Us
     assert not list(Path(tempfile.gettempdir()).glob(f"video-{job_id}-*"))
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
     assert f"video-{job_id}-" not in ps
+
+
+def video_frames(media: dict[str, bytes]) -> int:
+    """Decoded video frames in the fetched segments (each fMP4 segment after its folder's init)."""
+    frames = 0
+    for url, data in media.items():
+        folder = url.rsplit("/", 1)[0]
+        if url.endswith("init.mp4"):
+            continue
+        init = media.get(f"{folder}/init.mp4", b"")
+        with av.open(io.BytesIO(init + data), mode="r") as container:
+            if container.streams.video:
+                frames += sum(1 for _ in container.decode(video=0))
+    return frames
+
+
+def frames_played_by_ffmpeg(url: str) -> int:
+    """Frames of the first video stream that ffmpeg decodes reading `url` as a player would."""
+    run = subprocess.run(
+        [executable(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", url, "-map", "0:v:0",
+         "-f", "null", "-", "-progress", "pipe:1"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    frames = [int(line[6:]) for line in run.stdout.splitlines() if line.startswith("frame=")]
+    return frames[-1] if frames else 0
+
+
+def audio_seconds(media: dict[str, bytes]) -> float:
+    init = next(data for url, data in media.items() if url.endswith("/audio/init.mp4"))
+    body = b"".join(data for url, data in sorted(media.items()) if "/audio/seg_" in url)
+    with av.open(io.BytesIO(init + body), mode="r") as container:
+        return sum(frame.samples for frame in container.decode(audio=0)) / 48000
+
+
+def test_a_client_with_only_download_url_plays_the_hls_stream(new_user: Callable[..., client.User]) -> None:
+    owner, stranger, admin = new_user(), new_user(), new_user(admin=True)
+    final, _ = client.watch_job(start(owner, put(owner, "clip.mp4", make_video(5)), thumbnails=1), timeout=600)
+    assert final["status"] == "completed", final
+    master_path, mpd_path = final["result"]["hls_master_path"], final["result"]["dash_manifest_path"]
+
+    for path in (master_path, mpd_path):
+        with pytest.raises(client.CallableError) as refused:
+            client.call("download_url", {"paths": [path]}, stranger.id_token)
+        assert refused.value.status == "NOT_FOUND"
+    for viewer in (owner, admin):
+        urls = client.call("download_url", {"paths": [master_path, mpd_path]}, viewer.id_token)["urls"]
+        url = urls[master_path]
+        fetched = video_player.play_hls(url)
+        assert len(fetched.playlists) == 4  # the master, one playlist per rendition, the audio's
+        assert video_frames(fetched.media) >= 2 * 5 * 24  # both renditions, all of 5 s at 24 fps
+        assert audio_seconds(fetched.media) >= 4.9
+        tracks = video_player.play_dash(urls[mpd_path])
+        assert sorted(t.representation_id for t in tracks) == ["360p", "720p", "audio"]
+        for track in tracks:
+            kind = "video" if track.content_type == "video" else "audio"
+            with av.open(io.BytesIO(track.init + b"".join(track.segments)), mode="r") as container:
+                decoded = sum(1 for _ in container.decode(**{kind: 0}))
+            assert decoded >= (5 * 24 if kind == "video" else 5 * 48000 // 1024 - 1), (track.representation_id, decoded)
+        # DASH and HLS name the same segment files: the bytes are stored once
+        hls_files = {u.rsplit("/video/stream/", 1)[1] for u in fetched.media}
+        dash_files = {u.rsplit("/video/stream/", 1)[1] for t in tracks for u in t.urls}
+        folder = master_path.rsplit("/", 1)[0]
+        stored = {b.name.rsplit("/video/stream/", 1)[1] for b in platform.bucket().list_blobs(prefix=folder)}
+        assert {n for n in stored if n.endswith((".m4s", ".mp4"))} == hls_files == dash_files
+        for stream_url in (url, urls[mpd_path]):  # ffmpeg as a player: its HLS and DASH demuxers
+            assert frames_played_by_ffmpeg(stream_url) >= 5 * 24, stream_url
+        # the URL names the job's video folder only: the token opens nothing else
+        token_base = url.split("/jobs/", 1)[0]
+        outside = f"{token_base}/users/{owner.uid}/videos/x.mp4"
+        assert requests.get(outside, timeout=30).status_code == 404
+        forged = url.replace(token_base.rsplit("/", 1)[1], "0" * 32)
+        assert requests.get(forged, timeout=30).status_code == 404

@@ -29,7 +29,8 @@ def test_main_declares_every_function() -> None:
             "generate_scene_asset", "generate_storyboard",
             "jobitems", "jobplan", "on_job_created", "photoitems", "replicate_webhook",
             "on_job_completed_event", "on_job_failed_event", "on_job_cancelled_event",
-            "sceneitems", "selftestitems", "start_job", "sweep_jobs", "update_project", "update_scene", "upload",
+            "sceneitems", "selftestitems", "start_job", "stream", "sweep_jobs", "update_project", "update_scene",
+            "upload",
             "videoitems",
         ]
     )  # fmt: skip

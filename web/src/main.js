@@ -6,8 +6,9 @@ import * as jobs from "./jobs.js";
 import * as photos from "./photos.js";
 import * as projects from "./projects.js";
 import * as exporter from "./exporter.js";
+import * as video from "./video.js";
 
-const PAGES = { jobs, photos, projects, export: exporter };
+const PAGES = { jobs, photos, projects, export: exporter, video };
 const $ = (id) => document.getElementById(id);
 let unmount = () => {};
 let isAdmin = false;
@@ -20,7 +21,7 @@ function route() {
   $("nav").hidden = !user;
   $("page").hidden = !user;
   if (!user) return;
-  let name = location.hash.replace(/^#\//, "") || "jobs";
+  let name = location.hash.replace(/^#\//, "").split("/")[0] || "jobs"; // #/video/<job id> names a job
   if (!PAGES[name] || (name === "export" && !isAdmin)) name = "jobs";
   for (const link of document.querySelectorAll("#nav a")) link.classList.toggle("active", link.dataset.page === name);
   $("page").dataset.page = name;

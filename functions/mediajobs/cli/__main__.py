@@ -93,6 +93,11 @@ def demo(args: argparse.Namespace) -> int:
     from mediajobs.cli.demo_storyboard import demo_storyboard
 
     ok &= demo_storyboard(user, args.timeout, progress_bar)
+
+    from mediajobs.video.demo import demo_video
+
+    print("\n6. video_process: a 720p clip into thumbnails, renditions, a mobile MP4, HLS and DASH")
+    ok &= demo_video(user, lambda job_id: progress_bar(job_id, args.timeout))
     keep_dashboard_open(args.keep_open)
     return 0 if ok else 1
 

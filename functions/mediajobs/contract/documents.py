@@ -105,13 +105,13 @@ def job_types() -> list[JobType]:
     from mediajobs.scenes.kind import MoodBoardInput, NoOptions, SceneAssetInput
     from mediajobs.scenes.storyboard import StoryboardInput
     from mediajobs.selftest.kind import SelftestInput, SelftestOptions
-    from mediajobs.video.kind import VideoInput, VideoOptions
+    from mediajobs.video.models import VideoInput, VideoOptions
 
     r = results
     return [
         JobType("media_export", "MediaExport", ExportInput, ExportOptions, r.ExportItemResult, r.ExportResult),
         JobType("photo_batch", "PhotoBatch", PhotoInput, PhotoOptions, r.PhotoItemResult, r.PhotoResult),
-        JobType("video_process", "VideoProcess", VideoInput, VideoOptions, r.VideoResult, r.VideoResult),
+        JobType("video_process", "VideoProcess", VideoInput, VideoOptions, r.VideoItemResult, r.VideoResult),
         JobType("scene_asset", "SceneAsset", SceneAssetInput, NoOptions, r.SceneAssetResult, r.SceneAssetResult),
         JobType("mood_board", "MoodBoard", MoodBoardInput, NoOptions, r.MoodItemResult, r.MoodBoardResult),
         JobType(

@@ -7,7 +7,7 @@ added here and `make contract` is run.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import pydantic
 
@@ -114,10 +114,30 @@ class VideoResult(Shape):
     video_codec: str
     has_audio: bool
     thumbnails: list[str]
-    poster: str
+    poster: str | None
     renditions: list[VideoRendition]
-    mobile_path: str = pydantic.Field(description="The smallest rendition.")
-    hls_master_path: str | None = pydantic.Field(description="jobs/{job_id}/video/hls/master.m3u8 when hls was asked.")
+    mobile_path: str | None = pydantic.Field(
+        description="jobs/{job_id}/video/mobile.mp4: H.264 Main, at most 480p, AAC, +faststart (option `mobile`)."
+    )
+    hls_master_path: str | None = pydantic.Field(
+        description="jobs/{job_id}/video/stream/master.m3u8 (option `hls`); play it through download_url."
+    )
+    dash_manifest_path: str | None = pydantic.Field(
+        description="jobs/{job_id}/video/stream/manifest.mpd (option `dash`), the same CMAF segments as HLS."
+    )
+    warnings: list[str]
+
+
+class VideoItemResult(Shape):
+    """One output of a video: thumbnails, a rendition (with its stream track), the audio track
+    or the mobile file; every item also carries the source's probe and the plan's warnings."""
+
+    thumbnails: list[str] | None = None
+    poster: str | None = None
+    rendition: VideoRendition | None = None
+    track: dict[str, Any] | None = pydantic.Field(default=None, description="Internal: the stream track's segments.")
+    mobile_path: str | None = None
+    probe: dict[str, Any] = pydantic.Field(description="The source as the plan probed it (PyAV).")
     warnings: list[str]
 
 

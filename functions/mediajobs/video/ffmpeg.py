@@ -1,4 +1,4 @@
-"""The bundled ffmpeg (imageio-ffmpeg): probing, thumbnails, renditions and HLS.
+"""The bundled ffmpeg (imageio-ffmpeg): thumbnails, renditions, the mobile encode, CMAF packaging.
 
 Plain functions over files; nothing here knows Firebase. Long commands report progress from
 ffmpeg's own `-progress` output and stop promptly when asked to.
@@ -6,70 +6,33 @@ ffmpeg's own `-progress` output and stop promptly when asked to.
 
 from __future__ import annotations
 
-import dataclasses
 import errno
-import re
+import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from mediajobs.errors import CodedError
+from mediajobs.video.packaging import INIT_NAME, MEDIA_TEMPLATE
+from mediajobs.video.probe import VideoError
+
+__all__ = ["Cancelled", "VideoError", "executable", "run_with_progress", "thumbnail"]
 
 BITRATES_KBPS = {144: 200, 240: 400, 360: 800, 480: 1400, 540: 2000, 720: 2800, 1080: 5000, 1440: 9000, 2160: 16000}
 SEGMENT_SECONDS = 2
-
-
-class VideoError(CodedError):
-    """The video cannot be processed; a clear code and message for the item."""
+FAST_PRESET_ABOVE = 720  # taller renditions use x264's superfast preset (see docs/SCALING.md)
+MOBILE_SHORT_SIDE = 480
+MOBILE_VIDEO_KBPS = 800
+MOBILE_AUDIO = ["-c:a", "aac", "-profile:a", "aac_low", "-b:a", "64k", "-ac", "2", "-ar", "44100"]
 
 
 class Cancelled(Exception):
     """Stopped on request; ffmpeg was terminated."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Probe:
-    duration_seconds: float
-    width: int  # as displayed (rotation applied)
-    height: int
-    video_codec: str
-    rotation: int
-    has_audio: bool
-
-
 def executable() -> str:
     import imageio_ffmpeg
 
     return str(imageio_ffmpeg.get_ffmpeg_exe())
-
-
-def probe(path: Path, name: str) -> Probe:
-    run = subprocess.run([executable(), "-hide_banner", "-i", str(path)], capture_output=True, text=True, timeout=60,
-                         check=False)  # fmt: skip
-    info = run.stderr
-    if "moov atom not found" in info or "Invalid data found" in info or "End of file" in info:
-        code = "corrupt-video" if "moov atom" in info else "not-a-video"
-        raise VideoError(code, f"{name} is not a readable video ({_last_line(info)}).")
-    video = re.search(r"Stream #\S+.*?: Video: (\w+).*?(\d{2,5})x(\d{2,5})", info)
-    if video is None:
-        raise VideoError("not-a-video", f"{name} has no video stream.")
-    duration = re.search(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)", info)
-    if duration is None:
-        raise VideoError("corrupt-video", f"{name} has no known duration.")
-    hours, minutes, seconds = duration.groups()
-    rotation_match = re.search(r"rotation of (-?\d+(?:\.\d+)?) degrees", info)
-    rotation = round(float(rotation_match.group(1))) % 360 if rotation_match else 0
-    width, height = int(video.group(2)), int(video.group(3))
-    if rotation in (90, 270):
-        width, height = height, width
-    return Probe(
-        duration_seconds=int(hours) * 3600 + int(minutes) * 60 + float(seconds),
-        width=width,
-        height=height,
-        video_codec=video.group(1),
-        rotation=rotation,
-        has_audio=bool(re.search(r"Stream #\S+.*?: Audio: ", info)),
-    )
 
 
 def _last_line(text: str) -> str:
@@ -110,16 +73,29 @@ def _raise_if_out_of_space(stderr: str) -> None:
         raise OSError(errno.ENOSPC, f"No space left on device (ffmpeg: {_last_line(stderr)})")
 
 
+def _yield_to_encodes() -> None:
+    os.nice(10)  # where items share cores (locally), a still waits for the renditions
+
+
 def thumbnail(source: Path, at_seconds: float, out: Path, width: int | None = None) -> None:
     scale = ["-vf", f"scale={width}:-2"] if width else []
     run = subprocess.run(
         [executable(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-ss", f"{at_seconds:.3f}",
          "-i", str(source), "-frames:v", "1", *scale, "-q:v", "3", str(out)],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True, text=True, timeout=120, check=False, preexec_fn=_yield_to_encodes,
     )  # fmt: skip
     if run.returncode != 0 or not out.exists():
         _raise_if_out_of_space(run.stderr)
         raise VideoError("thumbnail-failed", f"Could not take a frame at {at_seconds:.1f}s: {_last_line(run.stderr)}")
+
+
+def preset_for(height: int) -> str:
+    return "superfast" if height > FAST_PRESET_ABOVE else "veryfast"
+
+
+def _keyframes() -> list[str]:
+    """A keyframe exactly every segment, no others, so every rendition splits at the same times."""
+    return ["-force_key_frames", f"expr:gte(t,n_forced*{SEGMENT_SECONDS})", "-sc_threshold", "0"]
 
 
 def rendition_args(source: Path, out: Path, height: int, has_audio: bool) -> list[str]:
@@ -129,25 +105,42 @@ def rendition_args(source: Path, out: Path, height: int, has_audio: bool) -> lis
     return [
         "-i", str(source), "-map", "0:v:0", *(["-map", "0:a:0"] if has_audio else []),
         "-vf", f"scale=-2:{height}:flags=bicubic,format=yuv420p",
-        "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high",
+        "-c:v", "libx264", "-preset", preset_for(height), "-profile:v", "high",
         "-b:v", f"{video_kbps}k", "-maxrate", f"{int(video_kbps * 1.5)}k", "-bufsize", f"{video_kbps * 2}k",
-        "-force_key_frames", f"expr:gte(t,n_forced*{SEGMENT_SECONDS})", "-sc_threshold", "0",
-        *audio, "-movflags", "+faststart", str(out),
+        *_keyframes(), *audio, "-movflags", "+faststart", str(out),
     ]  # fmt: skip
 
 
-def hls_args(rendition: Path, folder: Path) -> list[str]:
-    """Segments an MP4 rendition into HLS without re-encoding (its keyframes already align)."""
+def mobile_args(source: Path, out: Path, landscape: bool, short_side: int, has_audio: bool) -> list[str]:
+    """For phones: H.264 Main (level 3.1, what every phone decodes in hardware), the short side
+    at most 480, 800 kb/s video, 64 kb/s stereo AAC-LC, moov first (+faststart) so playback
+    starts before the download ends."""
+    scale = f"scale=-2:{short_side}" if landscape else f"scale={short_side}:-2"
+    audio = ["-map", "0:a:0", *MOBILE_AUDIO] if has_audio else ["-an"]
     return [
-        "-i", str(rendition), "-c", "copy", "-f", "hls", "-hls_time", str(SEGMENT_SECONDS),
-        "-hls_playlist_type", "vod", "-hls_segment_filename", str(folder / "seg_%03d.ts"), str(folder / "index.m3u8"),
+        "-i", str(source), "-map", "0:v:0", *audio,
+        "-vf", f"{scale}:flags=bicubic,format=yuv420p",
+        "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "main", "-level:v", "3.1",
+        "-b:v", f"{MOBILE_VIDEO_KBPS}k", "-maxrate", f"{MOBILE_VIDEO_KBPS * 5 // 4}k",
+        "-bufsize", f"{MOBILE_VIDEO_KBPS * 2}k", "-g", "60", "-movflags", "+faststart", str(out),
     ]  # fmt: skip
 
 
-def master_playlist(variants: list[tuple[int, int, int]]) -> str:
-    """variants: (height, width, bits per second) -> a master playlist with relative URIs."""
-    lines = ["#EXTM3U", "#EXT-X-VERSION:3"]
-    for height, width, bandwidth in sorted(variants):
-        lines.append(f"#EXT-X-STREAM-INF:BANDWIDTH={bandwidth},RESOLUTION={width}x{height}")
-        lines.append(f"{height}p/index.m3u8")
-    return "\n".join(lines) + "\n"
+def _dash_output(folder: Path) -> list[str]:
+    return [
+        "-f", "dash", "-seg_duration", str(SEGMENT_SECONDS), "-use_template", "1", "-use_timeline", "1",
+        "-init_seg_name", INIT_NAME, "-media_seg_name", MEDIA_TEMPLATE, str(folder / "manifest.mpd"),
+    ]  # fmt: skip
+
+
+def package_video_args(rendition: Path, folder: Path) -> list[str]:
+    """The rendition's video as CMAF segments, without re-encoding (keyframes already align)."""
+    return ["-i", str(rendition), "-map", "0:v:0", "-c", "copy", *_dash_output(folder)]
+
+
+def audio_track_args(source: Path, folder: Path) -> list[str]:
+    """The source's audio as one AAC-LC stereo CMAF track shared by every video rendition."""
+    return [
+        "-i", str(source), "-map", "0:a:0", "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-ar", "48000",
+        *_dash_output(folder),
+    ]  # fmt: skip

@@ -1,26 +1,30 @@
-"""`video_process` jobs: one uploaded video in; thumbnails, MP4 renditions and HLS out.
+"""`video_process` jobs: one uploaded video in; thumbnails, MP4 renditions, a mobile encode and
+HLS + DASH over shared CMAF segments out.
 
     input    {path}
-    options  {renditions: [360, 720], hls: true, thumbnails: 3}
-    outputs  jobs/{job_id}/video/ (thumb_N.jpg, poster.jpg, {height}p.mp4, hls/master.m3u8 ...)
-    result   {duration_seconds, width, height, thumbnails, poster, renditions, hls_master_path, ...}
+    options  {renditions: [360, 720], hls: true, dash: true, thumbnails: 3, mobile: true}
+    outputs  jobs/{job_id}/video/  thumb_N.jpg, poster.jpg, {height}p.mp4, mobile.mp4,
+             stream/master.m3u8, stream/manifest.mpd, stream/{720p,audio}/{index.m3u8,init.mp4,seg_N.m4s}
+    result   VideoResult (models.py)
 
-Work happens in a temporary directory that is always removed; the input is streamed from
-Storage to it and outputs are uploaded only once everything succeeded, so a cancelled or
-failed job leaves no partial outputs that look finished. A full temp disk (ENOSPC, from our
-writes or ffmpeg's, which `ffmpeg` raises as the same OSError) fails the item with `no-space`
-in the engine.
+Planning probes the video where it lies (PyAV over ranged Storage reads) and refuses it there
+(not a video, truncated, too long, too large). Every output is then its own item, run in
+parallel on the `videoitems` queue: the thumbnails, each rendition (MP4, then its video as CMAF
+segments), the audio track, the mobile encode. Each item works in a temporary folder that is
+always removed and uploads only once its ffmpeg work succeeded. `finalize`, once every item
+has settled, writes the HLS master and DASH manifest (both over the same segments) and the
+result; if anything failed or the job was cancelled it deletes what the items uploaded, so
+nothing partial ever looks finished. A full temp disk fails the item with `no-space`.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
-import pydantic
 from google.api_core import exceptions as gexc
 
 from mediajobs import config, platform
@@ -31,40 +35,19 @@ from mediajobs.jobs.kinds import (
     ItemContext,
     ItemFailed,
     ItemSpec,
+    JobFailed,
     JobKind,
     Outcome,
     Summary,
 )
-from mediajobs.jobs.models import Job
-from mediajobs.validation import StrictModel
+from mediajobs.jobs.models import ErrorInfo, Job
+from mediajobs.video import budget
+from mediajobs.video.models import Rendition, Track, VideoInput, VideoOptions, VideoResult
+from mediajobs.video.probe import Probe, VideoError
 
-CONTENT_TYPES = {".jpg": "image/jpeg", ".mp4": "video/mp4", ".m3u8": "application/vnd.apple.mpegurl",
-                 ".ts": "video/mp2t"}  # fmt: skip
-
-
-class VideoInput(StrictModel):
-    path: str = pydantic.Field(min_length=1, max_length=1024)
-
-    @pydantic.field_validator("path")
-    @classmethod
-    def safe(cls, path: str) -> str:
-        if path.startswith("/") or ".." in path.split("/") or "\\" in path:
-            raise ValueError(f"{path!r} is not a valid storage path")
-        return path
-
-
-class VideoOptions(StrictModel):
-    renditions: list[int] = pydantic.Field(default=[360, 720], min_length=1, max_length=5)
-    hls: bool = True
-    thumbnails: int = pydantic.Field(default=3, ge=0, le=20)
-
-    @pydantic.field_validator("renditions")
-    @classmethod
-    def heights(cls, values: list[int]) -> list[int]:
-        bad = [v for v in values if not 144 <= v <= 2160 or v % 2]
-        if bad:
-            raise ValueError(f"heights must be even numbers from 144 to 2160, not {bad}")
-        return sorted(set(values))
+CONTENT_TYPES = {".jpg": "image/jpeg", ".mp4": "video/mp4", ".m4s": "video/iso.segment",
+                 ".m3u8": "application/vnd.apple.mpegurl", ".mpd": "application/dash+xml"}  # fmt: skip
+PROBE_READ_CHUNK = 1024 * 1024  # ranged reads while probing in Storage
 
 
 class VideoProcessJob(JobKind):
@@ -72,7 +55,7 @@ class VideoProcessJob(JobKind):
     Input = VideoInput
     Options = VideoOptions
     queue: ClassVar[str] = "videoitems"
-    item_timeout_seconds: ClassVar[int] = 1800
+    item_timeout_seconds: ClassVar[int] = budget.ITEM_DEADLINE_SECONDS
 
     def input_denial(self, caller: Caller, input: VideoInput, options: VideoOptions) -> str | None:
         if not caller.is_admin and not input.path.startswith(f"users/{caller.uid}/"):
@@ -80,120 +63,250 @@ class VideoProcessJob(JobKind):
         return None
 
     def plans_quickly(self, input: VideoInput) -> bool:
-        return True  # one item, the video
+        return True  # a probe over a few ranged reads, and at most nine items
 
     def plan(self, job: Job, input: VideoInput, options: VideoOptions) -> Iterable[ItemSpec]:
-        yield ItemSpec(id="video", label=input.path.rsplit("/", 1)[-1])
+        name = input.path.rsplit("/", 1)[-1]
+        blob = platform.bucket().get_blob(input.path)
+        if blob is None:
+            raise JobFailed("input-missing", f"{input.path} is not in Storage.")
+        limit = config.VIDEO_MAX_MB.value * 1024 * 1024
+        if (blob.size or 0) > limit:
+            raise JobFailed("too-large", f"{name} is {blob.size:,} bytes; the limit is {config.VIDEO_MAX_MB.value} MB.")
+        info = _probe_in_storage(blob, name)
+        if info.duration_seconds > config.VIDEO_MAX_SECONDS.value:
+            raise JobFailed(
+              "too-long", f"{name} lasts {info.duration_seconds:.0f}s; the limit is {config.VIDEO_MAX_SECONDS.value}s."
+            )  # fmt: skip
+        heights, warnings = _heights(info, options, int(blob.size or 0))
+        common = {"probe": info.as_payload(), "warnings": warnings}
+        yield ItemSpec(id="thumbnails", label=f"{name}: thumbnails", payload={"task": "thumbnails", **common})
+        for height in heights:
+            payload = {"task": "rendition", "height": height, **common}
+            yield ItemSpec(id=f"r{height:04d}", label=f"{name}: {height}p", payload=payload)
+        if options.streaming and info.has_audio:
+            yield ItemSpec(id="audio", label=f"{name}: audio track", payload={"task": "audio", **common})
+        if options.mobile:
+            yield ItemSpec(id="mobile", label=f"{name}: mobile", payload={"task": "mobile", **common})
 
     def process_item(self, ctx: ItemContext, item: Item, input: VideoInput, options: VideoOptions) -> dict[str, Any]:
         from mediajobs.video import ffmpeg
 
+        info = Probe.from_payload(item.payload["probe"])
         folder = Path(tempfile.mkdtemp(prefix=f"video-{ctx.job.id}-"))
         try:
             source = folder / "source"
             _download(input.path, source)
+            out = folder / "out"
+            out.mkdir()
+            work = _Work(ctx, info, source, out, f"jobs/{ctx.job.id}/video")
             try:
-                return _process(ctx, source, folder, input, options)
-            except ffmpeg.VideoError as error:
+                result = TASKS[str(item.payload["task"])](work, item, options)
+            except VideoError as error:
                 raise ItemFailed(error.code, error.message) from None
             except ffmpeg.Cancelled:
                 raise ItemCancelled() from None
+            return {**result, "probe": item.payload["probe"], "warnings": item.payload.get("warnings", [])}
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
     def finalize(self, job: Job, summary: Summary) -> Outcome:
         records = list(summary.items())
-        outcome = super().finalize(job, summary)
-        result = dict(records[0].result or {}) if records and records[0].status == "done" else {}
-        return Outcome(result, records[0].error if records and records[0].status == "failed" else outcome.error)
+        if [r.id for r in records] == ["video"]:  # planned before items were per output (one item)
+            only = records[0]
+            return Outcome(dict(only.result or {}) if only.status == "done" else {}, only.error)
+        prefix = f"jobs/{job.id}/video/"
+        failed = next((r for r in records if r.status == "failed"), None)
+        if failed is not None or summary.cancelled or any(r.status != "done" for r in records) or not records:
+            _delete_outputs(prefix)  # a video is whole or nothing: no partial outputs
+            error = failed.error if failed is not None else None
+            if failed is not None and error is None:
+                error = ErrorInfo(code="internal", message=f"{failed.label} failed.")
+            return Outcome({}, error)
+        options = VideoOptions.model_validate(job.options)
+        results = {r.id: r.result or {} for r in records}
+        return Outcome(_summarize(prefix, results, options).model_dump())
+
+
+def _probe_in_storage(blob: Any, name: str) -> Probe:
+    from mediajobs.video.probe import probe
+
+    try:
+        with blob.open("rb", chunk_size=PROBE_READ_CHUNK) as reader:
+            return probe(reader, name)
+    except VideoError as error:
+        raise JobFailed(error.code, error.message) from None
+    except gexc.NotFound:
+        raise JobFailed("input-missing", f"{blob.name} is not in Storage.") from None
+
+
+def _heights(info: Probe, options: VideoOptions, source_bytes: int) -> tuple[list[int], list[str]]:
+    """The renditions to make: requested ones up to the source's height (else one at the
+    source's), minus those that could not finish inside the item deadline."""
+    from mediajobs.video.ffmpeg import preset_for
+
+    warnings = [f"skipped {h}p: above the source's {info.height}p" for h in options.renditions if h > info.height]
+    heights = [h for h in options.renditions if h <= info.height] or [info.height - info.height % 2]
+    kept = []
+    for height in heights:
+        width = round(info.width * height / info.height)
+        seconds = budget.rendition_seconds(
+            info.duration_seconds, (info.width, info.height), (width, height), preset_for(height), source_bytes
+        )
+        if budget.fits(seconds):
+            kept.append(height)
+        else:
+            warnings.append(f"skipped {height}p: about {seconds:.0f}s of work, more than one task may take")
+    if not kept:
+        raise JobFailed("too-long", f"Even {heights[0]}p of this video would not finish inside one task's deadline.")
+    return kept, warnings
 
 
 def _download(path: str, target: Path) -> None:
-    blob = platform.bucket().get_blob(path)
-    if blob is None:
-        raise ItemFailed("input-missing", f"{path} is not in Storage.")
-    limit = config.VIDEO_MAX_MB.value * 1024 * 1024
-    if (blob.size or 0) > limit:
-        raise ItemFailed("too-large", f"{path} is {blob.size:,} bytes; the limit is {config.VIDEO_MAX_MB.value} MB.")
     try:
-        blob.download_to_filename(str(target))  # streamed to disk in chunks
+        platform.bucket().blob(path).download_to_filename(str(target))  # streamed to disk in chunks
     except gexc.NotFound:
         raise ItemFailed("input-missing", f"{path} is not in Storage.") from None
 
 
-def _process(ctx: ItemContext, source: Path, folder: Path, input: VideoInput, options: VideoOptions) -> dict[str, Any]:
+class _Work:
+    """One item's situation: the probe, its temp files, where its outputs go, progress."""
+
+    def __init__(self, ctx: ItemContext, info: Probe, source: Path, out: Path, prefix: str) -> None:
+        self.ctx, self.info, self.source, self.out, self.prefix = ctx, info, source, out, prefix
+
+    def encode(self, args: list[str], start: float, share: float) -> None:
+        from mediajobs.video import ffmpeg
+
+        def report(fraction: float) -> None:
+            self.ctx.heartbeat(min(0.99, start + share * fraction))
+
+        ffmpeg.run_with_progress(args, self.info.duration_seconds, report, self.ctx.cancelled)
+
+    def upload(self) -> None:
+        from mediajobs.video import ffmpeg
+
+        if self.ctx.cancelled():
+            raise ffmpeg.Cancelled()
+        bucket = platform.bucket()
+        for path in sorted(p for p in self.out.rglob("*") if p.is_file()):
+            relative = path.relative_to(self.out).as_posix()
+            bucket.blob(f"{self.prefix}/{relative}").upload_from_filename(
+                str(path), content_type=CONTENT_TYPES.get(path.suffix, "application/octet-stream")
+            )
+
+    def package(self, args: Callable[[Path], list[str]], name: str, start: float) -> Track:
+        """Runs ffmpeg's DASH muxer into stream/{name}/ and keeps the track and its HLS playlist."""
+        from mediajobs.video import packaging
+
+        folder = self.out / "stream" / name
+        folder.mkdir(parents=True)
+        self.encode(args(folder), start, 1 - start)
+        track = packaging.read_track(folder / "manifest.mpd", name)
+        (folder / "manifest.mpd").unlink()  # the job's manifest is written by finalize
+        (folder / "index.m3u8").write_text(packaging.media_playlist(track))
+        return track
+
+
+def _thumbnails(work: _Work, item: Item, options: VideoOptions) -> dict[str, Any]:
     from mediajobs.video import ffmpeg
 
-    name = input.path.rsplit("/", 1)[-1]
-    info = ffmpeg.probe(source, name)
-    if info.duration_seconds > config.VIDEO_MAX_SECONDS.value:
-        raise ItemFailed(
-            "too-long", f"{name} lasts {info.duration_seconds:.0f}s; the limit is {config.VIDEO_MAX_SECONDS.value}s."
-        )
-    if info.duration_seconds <= 0:
-        raise ItemFailed("corrupt-video", f"{name} has no frames to process.")
-    heights = [h for h in options.renditions if h <= info.height] or [info.height - info.height % 2]
-    warnings = [f"skipped {h}p: above the source's {info.height}p" for h in options.renditions if h > info.height]
-    out = folder / "out"
-    out.mkdir()
-    weights = {"thumbs": 0.05, "hls": 0.1 if options.hls else 0.0}
-    total_pixels = sum(heights)
-    done = 0.0
-
-    def report(share: float) -> Any:
-        return lambda fraction: ctx.heartbeat(min(0.99, done + share * fraction))
-
-    thumbs = []
+    duration = work.info.duration_seconds
+    names = []
     for index in range(options.thumbnails):
-        at = info.duration_seconds * (index + 1) / (options.thumbnails + 1)
-        target = out / f"thumb_{index + 1}.jpg"
-        ffmpeg.thumbnail(source, at, target)
-        thumbs.append(target)
-    ffmpeg.thumbnail(source, min(1.0, info.duration_seconds / 2), out / "poster.jpg", width=320)
-    done += weights["thumbs"]
-    renditions = []
-    for height in heights:
-        share = (1 - weights["thumbs"] - weights["hls"]) * height / total_pixels
-        target = out / f"{height}p.mp4"
-        ffmpeg.run_with_progress(ffmpeg.rendition_args(source, target, height, info.has_audio), info.duration_seconds,
-                                 report(share), ctx.cancelled)  # fmt: skip
-        done += share
-        bitrate = round(target.stat().st_size * 8 / info.duration_seconds)
-        width = round(info.width * height / info.height / 2) * 2
-        renditions.append((height, width, bitrate, target))
-    if options.hls:
-        for height, _, _, mp4 in renditions:
-            variant = out / "hls" / f"{height}p"
-            variant.mkdir(parents=True)
-            ffmpeg.run_with_progress(ffmpeg.hls_args(mp4, variant), info.duration_seconds,
-                                     report(weights["hls"] / len(renditions)), ctx.cancelled)  # fmt: skip
-        (out / "hls" / "master.m3u8").write_text(ffmpeg.master_playlist([(h, w, b) for h, w, b, _ in renditions]))
-    if ctx.cancelled():
-        raise ffmpeg.Cancelled()
-    prefix = f"jobs/{ctx.job.id}/video"
-    _upload_tree(out, prefix)
-    return {
-        "duration_seconds": round(info.duration_seconds, 3),
-        "width": info.width,
-        "height": info.height,
-        "rotation": info.rotation,
-        "video_codec": info.video_codec,
-        "has_audio": info.has_audio,
-        "thumbnails": [f"{prefix}/{t.name}" for t in thumbs],
-        "poster": f"{prefix}/poster.jpg",
-        "renditions": [
-            {"height": h, "width": w, "path": f"{prefix}/{h}p.mp4", "bitrate": b} for h, w, b, _ in renditions
-        ],
-        "mobile_path": f"{prefix}/{heights[0]}p.mp4",
-        "hls_master_path": f"{prefix}/hls/master.m3u8" if options.hls else None,
-        "warnings": warnings,
-    }
+        target = work.out / f"thumb_{index + 1}.jpg"
+        ffmpeg.thumbnail(work.source, duration * (index + 1) / (options.thumbnails + 1), target)
+        names.append(target.name)
+        work.ctx.heartbeat((index + 1) / (options.thumbnails + 1))
+    ffmpeg.thumbnail(work.source, min(1.0, duration / 2), work.out / "poster.jpg", width=320)
+    work.upload()
+    return {"thumbnails": [f"{work.prefix}/{n}" for n in names], "poster": f"{work.prefix}/poster.jpg"}
 
 
-def _upload_tree(folder: Path, prefix: str) -> None:
+def _rendition(work: _Work, item: Item, options: VideoOptions) -> dict[str, Any]:
+    from mediajobs.video import ffmpeg, probe
+
+    height = int(item.payload["height"])
+    mp4 = work.out / f"{height}p.mp4"
+    share = 0.9 if options.streaming else 1.0
+    work.encode(ffmpeg.rendition_args(work.source, mp4, height, work.info.has_audio), 0.0, share)
+    work.source.unlink()  # the temp disk is memory: the segments take the source's place
+    written = probe.probe(mp4, mp4.name)
+    bitrate = round(mp4.stat().st_size * 8 / max(written.duration_seconds, 0.001))
+    track = None
+    if options.streaming:
+        track = work.package(lambda folder: ffmpeg.package_video_args(mp4, folder), f"{height}p", share)
+    work.upload()
+    rendition = Rendition(height=height, width=written.width, path=f"{work.prefix}/{mp4.name}", bitrate=bitrate)
+    return {"rendition": rendition.model_dump(), "track": track.model_dump() if track else None}
+
+
+def _audio(work: _Work, item: Item, options: VideoOptions) -> dict[str, Any]:
+    from mediajobs.video import ffmpeg
+
+    track = work.package(lambda folder: ffmpeg.audio_track_args(work.source, folder), "audio", 0.0)
+    work.upload()
+    return {"track": track.model_dump()}
+
+
+def _mobile(work: _Work, item: Item, options: VideoOptions) -> dict[str, Any]:
+    from mediajobs.video import ffmpeg
+
+    info = work.info
+    short_side = min(ffmpeg.MOBILE_SHORT_SIDE, info.width, info.height)
+    short_side -= short_side % 2
+    target = work.out / "mobile.mp4"
+    args = ffmpeg.mobile_args(work.source, target, info.width >= info.height, short_side, info.has_audio)
+    work.encode(args, 0.0, 1.0)
+    work.upload()
+    return {"mobile_path": f"{work.prefix}/{target.name}"}
+
+
+TASKS: dict[str, Callable[[_Work, Item, VideoOptions], dict[str, Any]]] = {
+    "thumbnails": _thumbnails,
+    "rendition": _rendition,
+    "audio": _audio,
+    "mobile": _mobile,
+}
+
+
+def _summarize(prefix: str, results: dict[str, dict[str, Any]], options: VideoOptions) -> VideoResult:
+    """Writes the stream manifests from the tracks and returns the job's result."""
+    from mediajobs.video import packaging
+
+    info = Probe.from_payload(next(iter(results.values()))["probe"])
+    renditions = sorted((Rendition.model_validate(r["rendition"]) for r in results.values() if r.get("rendition")),
+                        key=lambda r: r.height)  # fmt: skip
+    tracks = [Track.model_validate(r["track"]) for r in results.values() if r.get("track")]
     bucket = platform.bucket()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        relative = path.relative_to(folder).as_posix()
-        bucket.blob(f"{prefix}/{relative}").upload_from_filename(
-            str(path), content_type=CONTENT_TYPES.get(path.suffix, "application/octet-stream")
-        )
+    hls_path = dash_path = None
+    if options.hls and tracks:
+        hls_path = f"{prefix}stream/master.m3u8"
+        bucket.blob(hls_path).upload_from_string(packaging.master_playlist(tracks), content_type=CONTENT_TYPES[".m3u8"])
+    if options.dash and tracks:
+        dash_path = f"{prefix}stream/manifest.mpd"
+        manifest = packaging.dash_manifest(tracks, info.duration_seconds)
+        bucket.blob(dash_path).upload_from_string(manifest, content_type=CONTENT_TYPES[".mpd"])
+    thumbs = results.get("thumbnails", {})
+    return VideoResult(
+        duration_seconds=round(info.duration_seconds, 3),
+        width=info.width,
+        height=info.height,
+        rotation=info.rotation,
+        video_codec=info.video_codec,
+        has_audio=info.has_audio,
+        thumbnails=list(thumbs.get("thumbnails", [])),
+        poster=thumbs.get("poster"),
+        renditions=renditions,
+        mobile_path=results.get("mobile", {}).get("mobile_path"),
+        hls_master_path=hls_path,
+        dash_manifest_path=dash_path,
+        warnings=list(next(iter(results.values())).get("warnings", [])),
+    )
+
+
+def _delete_outputs(prefix: str) -> None:
+    bucket = platform.bucket()
+    blobs = list(bucket.list_blobs(prefix=prefix))
+    if blobs:
+        bucket.delete_blobs(blobs, on_error=lambda blob: None)
