@@ -10,6 +10,8 @@ import tempfile
 import time
 from typing import Any
 
+from google.api_core import exceptions as gexc
+
 from mediajobs import incidents, logs
 from mediajobs.jobs import store
 from mediajobs.jobs.finish import finalize_job
@@ -166,9 +168,13 @@ def _run_one(job: Job, kind: JobKind, item_id: str) -> bool:
     except Exception as unexpected:  # noqa: BLE001 - an item that raises fails alone
         result, error = None, _unexpected(job, item_id, item.label, unexpected)
     status = ItemStatus.FAILED if error else ItemStatus.DONE
-    return settle(
-        job.id, item_id, claim, status, result=None if error else result, error=error, started=started, shards=shards
-    )
+    recorded = None if error else result
+    try:
+        return settle(job.id, item_id, claim, status, result=recorded, error=error, started=started, shards=shards)
+    except gexc.InvalidArgument as refused:  # Firestore will not store this result (shape, size)
+        logs.item_failed(job.id, job.type, item_id, refused, code="internal")
+        error = ErrorInfo(code="internal", message="The item's result could not be recorded; see the log.")
+        return settle(job.id, item_id, claim, ItemStatus.FAILED, error=error, started=started, shards=shards)
 
 
 def _oversized(result: dict[str, Any]) -> ErrorInfo | None:
