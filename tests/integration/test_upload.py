@@ -108,5 +108,5 @@ def test_a_background_model_that_is_not_installed_names_the_fetch_command(user: 
 
     assert refused.status_code == 412, refused.text
     error = refused.json()["error"]
-    assert error["status"] == "failed-precondition" and "MEDIAJOBS_WITH_U2NET=1 scripts/setup" in error["message"]
+    assert error["status"] == "failed-precondition" and "scripts/fetch-models u2net" in error["message"]
     assert stored_under(user) == []

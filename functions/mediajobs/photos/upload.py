@@ -26,6 +26,7 @@ from mediajobs import config, platform
 from mediajobs.exports.archive import safe_filename
 from mediajobs.jobs.api import CallerInfo, create_job, release_job_slot, reserve_job_slot
 from mediajobs.photos.kind import PhotoOptions
+from mediajobs.photos.models_catalogue import model_problem
 from mediajobs.storage_io import SpillingUpload
 from mediajobs.validation import describe
 
@@ -56,7 +57,6 @@ READ_CHUNK = 64 * 1024  # what is read from the request at a time
 MAX_FIELD_BYTES = 64 * 1024  # a form field (options) is small
 FILE_FIELDS = ("file", "files")
 OPTION_FIELDS = tuple(PhotoOptions.model_fields)
-MODEL_FETCH_COMMAND = "MEDIAJOBS_WITH_U2NET=1 scripts/setup"
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "POST, OPTIONS",
@@ -123,18 +123,6 @@ def _caller(req: Request) -> CallerInfo:
     return CallerInfo(uid=str(claims["uid"]), is_admin=claims.get("admin") is True)
 
 
-def model_missing(model: str) -> str | None:
-    """Why the background model cannot be used here (its file is not in functions/models/), or None."""
-    from mediajobs.photos.processing import model_available
-
-    if model_available(model):
-        return None
-    return (
-        f"The background model {model!r} is not installed in this deployment; use 'u2netp', or fetch it "
-        f"with `{MODEL_FETCH_COMMAND}` and deploy again."
-    )
-
-
 def _start_batch(req: Request, caller: CallerInfo) -> str:
     max_bytes = config.UPLOAD_MAX_MB.value * 1_000_000  # MB: under Cloud Run's 32 MiB, which answers without our JSON
     if (req.content_length or 0) > max_bytes:
@@ -147,7 +135,7 @@ def _start_batch(req: Request, caller: CallerInfo) -> str:
     try:
         batch.receive(req.stream, boundary.encode("latin-1"))
         options = batch.options()
-        if options.remove_bg and (problem := model_missing(options.model)):
+        if options.remove_bg and (problem := model_problem(options.model)):
             raise UploadError(412, "failed-precondition", problem)
         paths = [path for path, _ in batch.stored]
         created = create_job(caller, "photo_batch", {"paths": paths}, options.model_dump(), job_id=job_id)
