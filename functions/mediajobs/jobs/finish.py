@@ -15,7 +15,15 @@ from mediajobs.jobs import store
 from mediajobs.jobs.changes import notify_change, notify_ended
 from mediajobs.jobs.kinds import ItemRecord, JobFailed, Outcome, Summary, kind_of
 from mediajobs.jobs.leases import claim_finalize, finalize_lease_keeper
-from mediajobs.jobs.models import MAX_RESULT_BYTES, ErrorInfo, JobStatus, bounded_errors, json_bytes, percent_of
+from mediajobs.jobs.models import (
+    MAX_RESULT_BYTES,
+    ErrorInfo,
+    JobStatus,
+    PlanState,
+    bounded_errors,
+    json_bytes,
+    percent_of,
+)
 from mediajobs.jobs.progress import first_item_errors
 from mediajobs.jobs.store import SERVER_TIMESTAMP, now
 from mediajobs.jobs.transient import TRANSIENT_ERRORS
@@ -56,7 +64,8 @@ def finalize_job(job_id: str, stalled: ErrorInfo | None = None) -> bool:
     if job is None or job.terminal:
         return False
     counts = store.read_counts(job_id)
-    total = max(job.progress.total, int((store.engine_ref(job_id, "plan").get().to_dict() or {}).get("total", 0)))
+    plan = PlanState.model_validate(store.engine_ref(job_id, "plan").get().to_dict() or {})
+    total = max(job.progress.total, plan.total)
     summary = Summary(
         total=total,
         done=counts.done,

@@ -17,7 +17,7 @@ from mediajobs.jobs import store
 from mediajobs.jobs.finish import finalize_job
 from mediajobs.jobs.kinds import ItemCancelled, ItemFailed, JobKind, TransientError, kind_of
 from mediajobs.jobs.leases import Claim, ItemBusy, claim_item, item_lease_keeper, release_item, settle
-from mediajobs.jobs.models import MAX_RESULT_BYTES, ErrorInfo, ItemStatus, Job, json_bytes
+from mediajobs.jobs.models import MAX_RESULT_BYTES, ErrorInfo, ItemStatus, Job, PlanState, json_bytes
 from mediajobs.jobs.progress import PROGRESS_INTERVAL, update_progress
 from mediajobs.jobs.queues import queue_named
 from mediajobs.jobs.transient import TRANSIENT_ERRORS
@@ -86,10 +86,10 @@ def run_items(job_id: str, item_ids: list[str]) -> None:
         raise ItemBusy(f"items held by another worker: {busy}")
 
 
+# Per-process memory that saves Firestore reads per item (a worker runs many items of a job).
 _job_cache: dict[str, tuple[float, Job | None]] = {}
 _plan_totals: dict[str, int] = {}  # a plan's total never changes once all its items are enqueued
 _shards: dict[str, int] = {}
-_progress_checked: dict[str, float] = {}
 
 
 def _recent_job(job_id: str) -> Job | None:
@@ -119,13 +119,13 @@ def _counter_shards(job_id: str) -> int:
 
 def _read_plan(job_id: str) -> None:
     """Caches what never changes once set: the shard count, and the total once all is enqueued."""
-    plan = store.engine_ref(job_id, "plan").get().to_dict() or {}
+    plan = PlanState.model_validate(store.engine_ref(job_id, "plan").get().to_dict() or {})
     if len(_shards) > 1000:
         _shards.clear()
         _plan_totals.clear()
-    _shards[job_id] = int(plan.get("shards", store.COUNTER_SHARDS))
-    if plan.get("enqueued_all"):
-        _plan_totals[job_id] = int(plan.get("total", 0))
+    _shards[job_id] = plan.shards or store.COUNTER_SHARDS
+    if plan.enqueued_all:
+        _plan_totals[job_id] = plan.total
 
 
 def _run_one(job: Job, kind: JobKind, item_id: str) -> bool:

@@ -143,8 +143,9 @@ def release_item(job_id: str, item_id: str, attempt_id: str) -> None:
     def release(transaction: gfs.Transaction) -> None:
         ref = store.items_ref(job_id).document(item_id)
         data = ref.get(transaction=transaction).to_dict() or {}
-        if data.get("attempt_id") == attempt_id and data.get("status") == "running":
-            transaction.update(ref, {"status": "pending", "lease_until": None})
+        doc = ItemDoc.model_validate(data)
+        if doc.attempt_id == attempt_id and doc.status == ItemStatus.RUNNING:
+            transaction.update(ref, {"status": ItemStatus.PENDING.value, "lease_until": None})
 
     release(platform.db().transaction())
 
@@ -214,8 +215,7 @@ def claim_finalize(job_id: str) -> bool:
         data = ref.get(transaction=transaction).to_dict() or {}
         if data.get("state") == "done":
             return False
-        lease = data.get("lease_until")
-        if data.get("state") == "running" and lease is not None and lease > now():
+        if data.get("state") == "running" and lease_held(data.get("lease_until"), now()):
             return False
         transaction.set(ref, {"state": "running", "lease_until": now() + FINALIZE_LEASE})
         return True
