@@ -330,6 +330,10 @@ export interface ExportItemResult {
   file_errors: ExportFileError[];
   failed_files: number;
   /**
+   * Files archived with a warning (`size-mismatch`: the metadata's size differs from the bytes read).
+   */
+  warnings?: ExportFileError[];
+  /**
    * Set when the archive of that earlier export was reused.
    */
   resumed_from?: string | null;
@@ -1140,6 +1144,10 @@ export interface ActiveJob {
   last_update?: string | null;
   error_message?: string | null;
   job_updated_at?: string | null;
+  /**
+   * Held by a storyboard_assets job (which makes `type`, then the next kind).
+   */
+  storyboard?: boolean;
 }
 /**
  * projects/{project_id}/moods/{mood_id}.

@@ -231,6 +231,9 @@ class ActiveJob(Shape):
     last_update: Timestamp | None = None
     error_message: str | None = None
     job_updated_at: Timestamp | None = None
+    storyboard: bool = pydantic.Field(
+        default=False, description="Held by a storyboard_assets job (which makes `type`, then the next kind)."
+    )
 
 
 class Scene(Shape):

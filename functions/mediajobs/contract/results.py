@@ -38,6 +38,11 @@ class ExportItemResult(Shape):
     archive_crc32c: str | None = pydantic.Field(description="The ZIP object's CRC32C (base64), for resume_from.")
     file_errors: list[ExportFileError] = pydantic.Field(max_length=50, description="The first 50 per-file errors.")
     failed_files: int = pydantic.Field(ge=0)
+    warnings: list[ExportFileError] = pydantic.Field(
+        default=[],
+        max_length=50,
+        description="Files archived with a warning (`size-mismatch`: the metadata's size differs from the bytes read).",
+    )
     resumed_from: str | None = pydantic.Field(
         default=None, description="Set when the archive of that earlier export was reused."
     )
