@@ -27,12 +27,13 @@ if str(ROOT) not in sys.path:  # run as a script (make deploy-check, the predepl
     sys.path.insert(0, str(ROOT))
 if str(ROOT / "functions") not in sys.path:
     sys.path.insert(0, str(ROOT / "functions"))
+from mediajobs.photos.models_catalogue import CATALOGUE  # noqa: E402
 from tools import deploy_manifest, envfiles, rules_check  # noqa: E402
 
 MODELS = ROOT / "functions" / "models"
 # rembg models the photo kind loads from functions/models (shipped with the functions' source).
 # Same checksum as scripts/setup, which extracts the model from its PyPI wheel.
-REQUIRED_MODELS = {"u2netp.onnx": "8e83ca70e441ab06c318d82300c84806"}
+REQUIRED_MODELS = {CATALOGUE["u2netp"].filename: CATALOGUE["u2netp"].md5}  # what scripts/setup installs
 WEB = ROOT / "web"
 DEPLOY_INFO = "deploy.json"  # written into the built dashboard: the page reads the region from it
 

@@ -31,8 +31,11 @@ def test_the_predeploy_hooks_build_verify_and_lint() -> None:
 
 
 def test_the_model_checksum_is_the_one_setup_verifies() -> None:
-    scripts = " ".join(p.read_text(errors="replace") for p in (ROOT / "scripts").iterdir() if p.is_file())
-    assert all(md5 in scripts for md5 in deploy_check.REQUIRED_MODELS.values())
+    """setup installs u2netp through scripts/fetch-models, which checks the catalogue's MD5."""
+    from mediajobs.photos.models_catalogue import CATALOGUE
+
+    assert {"u2netp.onnx": CATALOGUE["u2netp"].md5} == deploy_check.REQUIRED_MODELS
+    assert "scripts/fetch-models" in (ROOT / "scripts" / "setup").read_text() and "u2netp" in CATALOGUE
 
 
 def test_a_missing_or_altered_model_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
