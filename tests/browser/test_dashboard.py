@@ -94,7 +94,9 @@ def test_dashboard_end_to_end_in_a_real_browser(tmp_path: Path) -> None:
     user = client.sign_up(f"browser-{uuid.uuid4().hex[:8]}@example.com")
     admin = client.sign_up(f"browser-admin-{uuid.uuid4().hex[:8]}@example.com", admin=True)
     export_user_ids = seed.seed_demo_users(2, prefix=f"browser-{uuid.uuid4().hex[:6]}")
-    long_job_id = start_selftest(user, items=40, sleep_ms=1500)  # cancelled from the Jobs page
+    # Cancelled from the Jobs page: long enough (two chunks of five 20 s items) to outlast a cold
+    # browser start, with items still pending when the cancel lands (so it ends `cancelled`).
+    long_job_id = start_selftest(user, items=10, sleep_ms=20_000)
 
     report, elapsed = run_dashboard(zip_path, user, long_job_id, admin, export_user_ids)
     print(f"browser run: {elapsed:.1f}s, steps: {report['steps']}, job card states: {report['progress']}")
