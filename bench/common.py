@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,12 @@ class Row:
         measured = self.ratio if self.ratio is not None else self.value
         return measured >= float(number) if op == ">=" else measured <= float(number)
 
+    @property
+    def verdict(self) -> str:
+        if not self.target:
+            return "reported"
+        return "met" if self.meets_target else "NOT MET"
+
     def as_dict(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "ratio": self.ratio, "meets_target": self.meets_target}
 
@@ -45,13 +54,13 @@ def median_pair(pairs: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def print_table(rows: list[Row]) -> None:
-    print(f"\n{'benchmark':44} {'value':>14} {'baseline':>24} {'ratio':>7} {'target':>8}  ok")
+    print(f"\n{'benchmark':58} {'value':>16} {'baseline':>28} {'ratio':>6} {'target':>8}  verdict")
     for row in rows:
-        base = f"{row.baseline:,.1f} {row.baseline_name}"[:24] if row.baseline else ""
+        base = f"{row.baseline:,.2f} {row.baseline_name}"[:28] if row.baseline else ""
         ratio = f"{row.ratio:.2f}" if row.ratio is not None else ""
         print(
-            f"{row.name:44} {row.value:>10,.1f} {row.unit:>3} {base:>24} {ratio:>7} {row.target:>8}  "
-            f"{'yes' if row.meets_target else 'NO'}"
+            f"{row.name:58} {row.value:>10,.2f} {row.unit:>5} {base:>28} {ratio:>6} {row.target or '-':>8}  "
+            f"{row.verdict}"
         )
 
 
@@ -65,3 +74,57 @@ def peak_rss_mib(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    """User + system CPU-seconds each process has used so far (gone ones are left out)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (stat fields 14, 15)
+    return used
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU-seconds between two `cpu_by_pid` readings; a process started in between counts from 0."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+STORAGE_PROXY_VAR = "MEDIAJOBS_STORAGE_PROXY"  # set by ./dev when MEDIAJOBS_STORAGE_LATENCY_MS is
+STORAGE_LATENCY_VAR = "MEDIAJOBS_STORAGE_LATENCY_MS"
+
+
+def storage_latency_ms() -> float | None:
+    """The delay per Storage request of the latency regime, or None without the proxy."""
+    if not os.environ.get(STORAGE_PROXY_VAR):
+        return None
+    return float(os.environ.get(STORAGE_LATENCY_VAR) or 20)
+
+
+@contextlib.contextmanager
+def storage_delay(ms: float) -> Iterator[None]:
+    """Every Storage request of the stack and of this process waits `ms` while inside; the
+    proxy's delay is 0 again afterwards (a no-op without the proxy)."""
+    from bench.latency_proxy import set_delay
+
+    proxy = os.environ.get(STORAGE_PROXY_VAR)
+    if not proxy:
+        yield
+        return
+    set_delay(proxy, ms)
+    try:
+        yield
+    finally:
+        set_delay(proxy, 0)
+
+
+def no_storage_delay() -> None:
+    """Outside the latency passes, the proxy forwards at once (the no-latency regime)."""
+    from bench.latency_proxy import set_delay
+
+    if proxy := os.environ.get(STORAGE_PROXY_VAR):
+        set_delay(proxy, 0)
