@@ -128,3 +128,46 @@ def no_storage_delay() -> None:
 
     if proxy := os.environ.get(STORAGE_PROXY_VAR):
         set_delay(proxy, 0)
+
+
+def _group_of(pid: int) -> str | None:
+    """Which part of the stack a process of this run is, by its environment and command line."""
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    marker = os.environ.get("MEDIAJOBS_DEV_RUN", "").encode()
+    if not marker or b"MEDIAJOBS_DEV_RUN=" + marker not in environ:
+        return None
+    if pid == os.getpid():
+        return "bench (baselines)"
+    for entry in environ:
+        if entry.startswith(b"FUNCTION_TARGET="):
+            return "functions: " + entry.split(b"=", 1)[1].decode()
+    program = Path(command[0].decode(errors="replace")).name
+    if program.startswith("fake-gcs-server"):
+        return "fake-gcs (Storage)"
+    if b"bench.latency_proxy" in command:
+        return "latency proxy"
+    if program == "java":
+        return "java (Firestore)"
+    if program == "node" or program.startswith("firebase"):
+        return "node (emulators)"
+    return "other: " + program
+
+
+def stack_cpu() -> dict[int, tuple[str, float]]:
+    """CPU-seconds so far of every process of this ./dev run, with its part of the stack."""
+    pids = [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+    groups = {pid: group for pid in pids if (group := _group_of(pid))}
+    used = cpu_by_pid(list(groups))
+    return {pid: (groups[pid], seconds) for pid, seconds in used.items()}
+
+
+def cpu_by_group(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
+    """CPU-seconds per part of the stack between two `stack_cpu` readings."""
+    totals: dict[str, float] = {}
+    for pid, (group, seconds) in after.items():
+        totals[group] = totals.get(group, 0.0) + seconds - (before[pid][1] if pid in before else 0.0)
+    return {group: round(seconds, 2) for group, seconds in sorted(totals.items()) if seconds >= 0.01}

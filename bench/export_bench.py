@@ -15,7 +15,17 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.common import PASSES, Row, median_pair, peak_rss_mib, storage_delay, storage_latency_ms, worker_pids
+from bench.common import (
+    PASSES,
+    Row,
+    cpu_by_group,
+    median_pair,
+    peak_rss_mib,
+    stack_cpu,
+    storage_delay,
+    storage_latency_ms,
+    worker_pids,
+)
 from mediajobs import platform
 from mediajobs.cli import client
 
@@ -84,12 +94,27 @@ Passes = list[tuple[float, float, float]]  # (ours, 8-thread download, sequentia
 
 
 def alternating(admin: client.User, user_ids: list[str], paths: list[str], count: int, label: str) -> Passes:
-    """The three alternate, so that a slow spell of the shared machine hits all of them."""
-    passes = [
-        (run_export(admin, user_ids), parallel_download(paths), sequential_old_way(user_ids)) for _ in range(count)
-    ]
+    """The three alternate, so that a slow spell of the shared machine hits all of them. Prints
+    the CPU each part of the stack spent per pass of each (where the time goes)."""
+    measured = (
+        ("export job", lambda: run_export(admin, user_ids)),
+        ("8-thread download", lambda: parallel_download(paths)),
+        ("sequential loop", lambda: sequential_old_way(user_ids)),
+    )
+    cpu: dict[str, dict[str, float]] = {name: {} for name, _ in measured}
+    passes = []
+    for _ in range(count):
+        seconds = []
+        for name, measure in measured:
+            before = stack_cpu()
+            seconds.append(measure())
+            for group, used in cpu_by_group(before, stack_cpu()).items():
+                cpu[name][group] = cpu[name].get(group, 0.0) + used / count
+        passes.append((seconds[0], seconds[1], seconds[2]))
     print(f"export passes, {label} (ours s, 8-thread s, sequential s): "
           f"{[tuple(round(t, 2) for t in p) for p in passes]}")  # fmt: skip
+    for name, groups in cpu.items():
+        print(f"  CPU-s per pass, {name}: { ({g: round(s, 2) for g, s in groups.items()}) }")
     return passes
 
 

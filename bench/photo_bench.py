@@ -175,12 +175,10 @@ def run(quick: bool = False) -> list[Row]:
             peer.append(through_the_peer(url, batch, clients))
             peer_cpu += cpu_used(before, cpu_by_pid([server.pid]))
     passes = len(stack)
-    print(
-        f"photo passes (stack s, bare s, rembg s s): {[(round(s[0], 2), round(b[0], 2), round(p, 2)) for s, b, p in zip(stack, bare, peer, strict=True)]}"
-    )  # noqa: E501
-    print(
-        f"photo CPU-s per photo (workers, bare loop): {[(round(s[2] / count, 3), round(b[1] / count, 3)) for s, b in zip(stack, bare, strict=True)]}"
-    )  # noqa: E501
+    timings = [(round(s[0], 2), round(b[0], 2), round(p, 2)) for s, b, p in zip(stack, bare, peer, strict=True)]
+    print(f"photo passes (stack s, bare s, rembg s s): {timings}")
+    per_photo = [(round(s[2] / count, 3), round(b[1] / count, 3)) for s, b in zip(stack, bare, strict=True)]
+    print(f"photo CPU-s per photo (workers, bare loop): {per_photo}")
     stack_vs_bare, bare_seconds = median_pair([(s[0], b[0]) for s, b in zip(stack, bare, strict=True)])
     stack_vs_peer, peer_seconds = median_pair([(s[0], p) for s, p in zip(stack, peer, strict=True)])
     worker_cpu = sorted(s[2] for s in stack)[passes // 2] / count
