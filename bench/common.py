@@ -40,7 +40,12 @@ class Row:
         return "met" if self.meets_target else "NOT MET"
 
     def as_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "ratio": self.ratio, "meets_target": self.meets_target}
+        return {
+            **dataclasses.asdict(self),
+            "ratio": self.ratio,
+            "meets_target": self.meets_target,
+            "verdict": self.verdict,
+        }
 
 
 PASSES = 3  # a measured path and its baseline alternate this many times (--quick: once)
