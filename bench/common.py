@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tools.devstack import pids_with_env
+from tools.devstack import MARKER_VAR, pids_with_env
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,8 +70,11 @@ def print_table(rows: list[Row]) -> None:
 
 
 def worker_pids(function: str) -> list[int]:
-    """The functions-framework workers the emulator started for `function`."""
-    return pids_with_env("FUNCTION_TARGET", function)
+    """The functions-framework workers this run's emulator started for `function` (not those
+    of another ./dev stack on the same machine)."""
+    pids = pids_with_env("FUNCTION_TARGET", function)
+    marker = os.environ.get(MARKER_VAR)
+    return sorted(set(pids) & set(pids_with_env(MARKER_VAR, marker))) if marker else pids
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -142,8 +145,8 @@ def _group_of(pid: int) -> str | None:
         command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return None
-    marker = os.environ.get("MEDIAJOBS_DEV_RUN", "").encode()
-    if not marker or b"MEDIAJOBS_DEV_RUN=" + marker not in environ:
+    marker = os.environ.get(MARKER_VAR, "").encode()
+    if not marker or f"{MARKER_VAR}=".encode() + marker not in environ:
         return None
     if pid == os.getpid():
         return "bench (baselines)"
