@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -179,3 +180,19 @@ def cpu_by_group(before: dict[int, tuple[str, float]], after: dict[int, tuple[st
     for pid, (group, seconds) in after.items():
         totals[group] = totals.get(group, 0.0) + seconds - (before[pid][1] if pid in before else 0.0)
     return {group: round(seconds, 2) for group, seconds in sorted(totals.items()) if seconds >= 0.01}
+
+
+def wait_for_quiet(window: float = 0.3, busy_share: float = 0.15, longest: float = 8.0) -> None:
+    """Waits until this run's stack is idle (below `busy_share` of one core over `window`), so
+    that what one measured pass leaves behind (a completion event's trigger, a worker's cold
+    start) is not charged to the next one."""
+
+    deadline = time.monotonic() + longest
+    before = stack_cpu()
+    while time.monotonic() < deadline:
+        time.sleep(window)
+        after = stack_cpu()
+        busy = sum(cpu_by_group(before, after).values())
+        if busy < busy_share * window:
+            return
+        before = after

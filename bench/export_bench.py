@@ -24,6 +24,7 @@ from bench.common import (
     stack_cpu,
     storage_delay,
     storage_latency_ms,
+    wait_for_quiet,
     worker_pids,
 )
 from mediajobs import platform
@@ -109,6 +110,7 @@ def alternating(admin: client.User, user_ids: list[str], paths: list[str], count
     for _ in range(count):
         seconds = []
         for name, measure in measured:
+            wait_for_quiet()
             before = stack_cpu()
             seconds.append(measure())
             for group, used in cpu_by_group(before, stack_cpu()).items():

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.common import PASSES, Row, cpu_by_pid, cpu_used, median_pair, worker_pids
+from bench.common import PASSES, Row, cpu_by_pid, cpu_used, median_pair, wait_for_quiet, worker_pids
 from mediajobs import platform
 from mediajobs.cli import client
 from tools import envfiles
@@ -169,8 +169,11 @@ def run(quick: bool = False) -> list[Row]:
         through_the_peer(url, batch[: clients * 2], clients)
         peer_cpu = 0.0
         for _ in range(1 if quick else PASSES):  # the three alternate
+            wait_for_quiet()
             stack.append(through_the_stack(user, batch))
+            wait_for_quiet()
             bare.append(bare_loop(batch))
+            wait_for_quiet()
             before = cpu_by_pid([server.pid])
             peer.append(through_the_peer(url, batch, clients))
             peer_cpu += cpu_used(before, cpu_by_pid([server.pid]))
