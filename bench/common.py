@@ -186,7 +186,6 @@ def wait_for_quiet(window: float = 0.3, busy_share: float = 0.15, longest: float
     """Waits until this run's stack is idle (below `busy_share` of one core over `window`), so
     that what one measured pass leaves behind (a completion event's trigger, a worker's cold
     start) is not charged to the next one."""
-
     deadline = time.monotonic() + longest
     before = stack_cpu()
     while time.monotonic() < deadline:
