@@ -230,6 +230,25 @@ def run_storage(command: list[str], env: dict[str, str]) -> subprocess.Popen[byt
     return proc
 
 
+def start_storage_latency_proxy(stack: Stack, delay_ms: str) -> subprocess.Popen[bytes]:
+    """MEDIAJOBS_STORAGE_LATENCY_MS (opt-in, for `make bench`): bench/latency_proxy.py in front of
+    the Storage emulator, a fixed delay per request; STORAGE_EMULATOR_HOST then names the proxy,
+    for the functions and the command alike (MEDIAJOBS_STORAGE_PROXY too: its delay can be
+    changed while it runs; MEDIAJOBS_STORAGE_DIRECT_HOST is the emulator itself)."""
+    direct = stack.env["STORAGE_EMULATOR_HOST"]
+    command = [str(VENV / "bin" / "python"), "-m", "bench.latency_proxy", "--target", direct, "--delay-ms", delay_ms]
+    proc = subprocess.Popen(command, cwd=ROOT, env=stack.env, start_new_session=True, stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    proxy = proc.stdout.readline().decode().strip()
+    if not proxy.startswith("http://"):
+        raise RuntimeError(f"the Storage latency proxy did not start ({proxy!r})")
+    stack.env.update(
+        {"STORAGE_EMULATOR_HOST": proxy, "MEDIAJOBS_STORAGE_PROXY": proxy, "MEDIAJOBS_STORAGE_DIRECT_HOST": direct}
+    )
+    log(f"Storage behind a {delay_ms} ms latency proxy at {proxy} (MEDIAJOBS_STORAGE_LATENCY_MS)")
+    return proc
+
+
 def kill_storage(port: int) -> list[str]:
     """SIGKILLs the Storage emulator serving `port` (an outage, for fault tests); returns its
     command line, which `run_storage` takes to bring it back with the same data folder."""
@@ -371,6 +390,8 @@ def exec_command(command: list[str]) -> int:
     try:
         log(f"ports {ports['auth']}..{ports['storage']} (MEDIAJOBS_PORT_BASE to choose)")
         groups.append(start_storage(stack))
+        if latency_ms := os.environ.get("MEDIAJOBS_STORAGE_LATENCY_MS"):
+            groups.append(start_storage_latency_proxy(stack, latency_ms))
         python = str(VENV / "bin" / "python")
         inner = shlex.join(
             [python, str(Path(__file__)), "_inner", "--stdio-of", str(os.getpid()), str(status_file), "--", *command]
