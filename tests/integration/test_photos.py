@@ -73,6 +73,10 @@ def test_background_removal_keeps_the_person_and_matches_a_known_shape(user: cli
     truth = np.asarray(mask) > 127
     assert (subject & truth).sum() / (subject | truth).sum() >= 0.9
     check_results_zip(final)
+    # One chunk, two images in flight: the second was claimed (and downloaded) before the first
+    # was settled, so its I/O overlapped the first one's computing.
+    items = items_of(final["result"]["archive_path"].split("/")[1]).values()
+    assert max(i["started_at"] for i in items) < min(i["finished_at"] for i in items)
 
 
 def test_face_crop_contains_the_face_and_a_faceless_photo_is_kept_whole(user: client.User) -> None:

@@ -8,6 +8,7 @@ import functools
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from google.api_core import exceptions as gexc
@@ -58,32 +59,50 @@ class _Context:
 
 
 def run_items(job_id: str, item_ids: list[str]) -> None:
-    """Runs a chunk of items; raises (so the task is retried) only if some item must wait."""
-    busy = []
-    transient: BaseException | None = None
-    for item_id in item_ids:
-        job = _recent_job(job_id)
-        if job is None or job.terminal:
-            return
-        kind = kind_of(job)
-        try:
-            outcome = _run_one(job, kind, item_id)
-        except ItemBusy:
-            busy.append(item_id)
-            continue
-        except TRANSIENT_ERRORS as error:
-            transient = error
-            continue
-        if outcome:
-            update_progress(job_id)
+    """Runs a chunk of items; raises (so the task is retried) only if some item must wait.
+
+    A kind with `items_in_flight` > 1 runs that many of the chunk's items at once, so one
+    item's claim, downloads, uploads and settle overlap another's computing."""
+    job = _recent_job(job_id)
+    if job is None or job.terminal:
+        return
+    in_flight = min(kind_of(job).items_in_flight, len(item_ids))
+    if in_flight > 1:
+        with ThreadPoolExecutor(in_flight, thread_name_prefix="item") as pool:
+            outcomes = list(pool.map(functools.partial(_attempt, job_id), item_ids))
+    else:
+        outcomes = [_attempt(job_id, item_id) for item_id in item_ids]
+    if _STOPPED in outcomes:
+        return
     # Once per chunk, after our settles: of the chunks that finish last, at least one sees
     # every item settled (its own writes precede its read) and finalizes. Also when this
     # chunk settled nothing new: a retry after a crash may be the last word on the job.
     after_item_settled(job_id)
+    transient = next((outcome for outcome in outcomes if isinstance(outcome, BaseException)), None)
     if transient is not None:
         raise TransientError(f"retrying: {transient}") from transient
+    busy = [item_id for item_id, outcome in zip(item_ids, outcomes, strict=True) if outcome == _BUSY]
     if busy:
         raise ItemBusy(f"items held by another worker: {busy}")
+
+
+_SETTLED, _UNCHANGED, _BUSY, _STOPPED = "settled", "unchanged", "busy", "stopped"
+
+
+def _attempt(job_id: str, item_id: str) -> str | BaseException:
+    """One item of a chunk: what became of it, or the transient error it must be retried for."""
+    job = _recent_job(job_id)
+    if job is None or job.terminal:
+        return _STOPPED
+    try:
+        settled = _run_one(job, kind_of(job), item_id)
+    except ItemBusy:
+        return _BUSY
+    except TRANSIENT_ERRORS as error:
+        return error
+    if settled:
+        update_progress(job_id)
+    return _SETTLED if settled else _UNCHANGED
 
 
 # Per-process memory that saves Firestore reads per item (a worker runs many items of a job).

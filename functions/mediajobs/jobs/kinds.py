@@ -108,6 +108,7 @@ class JobKind(abc.ABC):
     admin_only: ClassVar[bool] = False
     queue: ClassVar[str] = "jobitems"  # the task queue running its items: a row of jobs/queues.py
     chunk_size: ClassVar[int] = 1  # items per task
+    items_in_flight: ClassVar[int] = 1  # items of a chunk run at once (see jobs.items.run_items)
 
     def denial(self, caller: Caller) -> str | None:
         """Why this caller may not start a job of this kind, or None."""

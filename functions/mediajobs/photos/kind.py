@@ -9,6 +9,7 @@ result   {outputs, archive_path, succeeded, failed, skipped}
 from __future__ import annotations
 
 import posixpath
+import threading
 import time
 import zlib
 from collections.abc import Iterable
@@ -47,6 +48,7 @@ QUICK_PLAN_MAX_PATHS = 50
 ZIP_MAGIC_BYTES = 4
 RESULTS_LOOKUP_THREADS = 8
 CONTENT_TYPES = {"png": "image/png", "webp": "image/webp"}
+_COMPUTE = threading.Lock()  # one image computes at a time per worker (photos/processing holds the model)
 
 
 class PhotoInput(StrictModel):
@@ -82,6 +84,10 @@ class PhotoBatchJob(JobKind):
     Options = PhotoOptions
     queue: ClassVar[str] = "photoitems"
     chunk_size: ClassVar[int] = 4  # a worker keeps its model warm over a few images
+    # Two of a chunk's images at once: one computes while the other is claimed, downloaded,
+    # uploaded and settled. The computing itself takes turns (_COMPUTE): the model's threads
+    # are all the CPU the worker has.
+    items_in_flight: ClassVar[int] = 2
 
     def input_denial(self, caller: Caller, input: PhotoInput, options: PhotoOptions) -> str | None:
         if not caller.is_admin:
@@ -167,11 +173,12 @@ class PhotoBatchJob(JobKind):
         except gexc.NotFound:
             raise ItemFailed("input-missing", f"{payload['input_path']} is no longer in Storage.") from None
         try:
-            photo = process_photo(
-                data, str(payload["name"]), remove_bg=options.remove_bg, crop_face=options.crop_face,
-                model=options.model, output_format=options.output_format, face_size=options.face_size,
-                face_margin=options.face_margin, threads=config.PHOTO_MODEL_THREADS.value,
-            )  # fmt: skip
+            with _COMPUTE:
+                photo = process_photo(
+                    data, str(payload["name"]), remove_bg=options.remove_bg, crop_face=options.crop_face,
+                    model=options.model, output_format=options.output_format, face_size=options.face_size,
+                    face_margin=options.face_margin, threads=config.PHOTO_MODEL_THREADS.value,
+                )  # fmt: skip
         except PhotoError as error:
             raise ItemFailed(error.code, error.message) from None
         output_path = f"jobs/{ctx.job.id}/outputs/{payload['output_stem']}.{options.output_format}"
