@@ -49,7 +49,7 @@ class Row:
         }
 
 
-PASSES = 3  # a measured path and its baseline alternate this many times (--quick: once)
+PASSES = 5  # a measured path and its baseline alternate this many times (--quick: once); the median counts
 
 
 def median_pair(pairs: list[tuple[float, float]]) -> tuple[float, float]:

@@ -27,3 +27,33 @@ if (/firebase/.test(process.argv[1] || "")) {
     process.emitWarning(`emulators_preload: Tasks emulator poll left as is (${error.message})`);
   }
 }
+
+// 3. Every Python worker gets a port of its own.
+// The functions emulator starts each Python worker on `portfinder.getPortPromise({port: 8081 +
+// random(0, 1000)})`, which only checks that the port is free at that moment. Two workers
+// started at about the same time can get the same port before either listens: the second
+// fails with "Connection in use", and the requests meant for it go to the first one, another
+// function's worker; the job they belonged to waits for the sweeper. Seen here with several
+// workers starting at once (a 60-user export; a test under load). Ports handed out once are
+// never handed out again by this process.
+if (/firebase/.test(process.argv[1] || "")) {
+  try {
+    const firebaseTools = path.join(__dirname, "..", "node_modules", "firebase-tools");
+    const portfinder = require(require.resolve("portfinder", { paths: [firebaseTools] }));
+    const getPortPromise = portfinder.getPortPromise.bind(portfinder);
+    const handedOut = new Set();
+    portfinder.getPortPromise = async (options = {}) => {
+      let from = options.port;
+      for (;;) {
+        const port = await getPortPromise({ ...options, port: from });
+        if (!handedOut.has(port)) {
+          handedOut.add(port);
+          return port;
+        }
+        from = port + 1;
+      }
+    };
+  } catch (error) {
+    process.emitWarning(`emulators_preload: worker ports left as they are (${error.message})`);
+  }
+}

@@ -487,6 +487,10 @@ export interface PhotoItemResult {
   output_path: string;
   size: number;
   crc32: number;
+  /**
+   * Scratch: the output behind its results.zip header (jobs/{job_id}/results-parts/members/...), deleted once results.zip is composed.
+   */
+  zip_part?: string | null;
   width: number;
   height: number;
   faces_found: number;

@@ -2,7 +2,9 @@
 
 No member's bytes pass through this process. Each member's local header, and the central
 directory at the end, are small objects of their own; Storage's `compose` concatenates them
-with the members, at most 32 objects per call, in a tree of calls for more. Members are
+with the members, at most 32 objects per call, in a tree of calls for more. A member can
+also be prefixed ahead of time (`prefix_member`: its header and bytes in one object, made by
+the item that produced it), which halves the objects to concatenate at the end. Members are
 stored, not deflated: this is for images, which are compressed already. ZIP64 fields are
 written only where sizes, offsets or the member count need them, as Python's zipfile does.
 """
@@ -18,6 +20,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from firebase_functions import logger
 from google.api_core import exceptions as gexc
 
 COMPOSE_LIMIT = 32  # source objects per compose call
@@ -43,6 +46,27 @@ class Member:
     path: str  # the object holding its bytes
     size: int
     crc32: int
+    with_header: str | None = None  # an object holding its local header, then its bytes (prefix_member)
+
+
+def local_header(member: Member, date_time: DateTime) -> bytes:
+    """The member's local file header (with ZIP64 sizes if it needs them); stored, not deflated."""
+    info = zipfile.ZipInfo(member.name, date_time)  # stored: ZipInfo's default
+    info.CRC, info.file_size, info.compress_size = member.crc32, member.size, member.size
+    return info.FileHeader()
+
+
+def prefix_member(bucket: Any, member: Member, date_time: DateTime, destination: str) -> Member:
+    """Writes `destination`: the member's local header followed by its bytes, composed in
+    Storage. Done ahead (e.g. by the item that made the member), it halves what compose_zip
+    has to concatenate, and so its levels of compose calls. Use the same `date_time` there."""
+    header_path = f"{destination}.header"
+    bucket.blob(header_path).upload_from_string(local_header(member, date_time))
+    try:
+        _compose(bucket, destination, [header_path, member.path], None)
+    finally:
+        _delete_quietly(bucket, header_path)
+    return dataclasses.replace(member, with_header=destination)
 
 
 def layout(members: Sequence[Member], date_time: DateTime) -> tuple[list[bytes], bytes]:
@@ -52,9 +76,7 @@ def layout(members: Sequence[Member], date_time: DateTime) -> tuple[list[bytes],
     directory = bytearray()
     offset = 0
     for member in members:
-        info = zipfile.ZipInfo(member.name, date_time)  # stored: ZipInfo's default
-        info.CRC, info.file_size, info.compress_size = member.crc32, member.size, member.size
-        header = info.FileHeader()  # with ZIP64 sizes if this member needs them
+        header = local_header(member, date_time)
         headers.append(header)
         directory += _central_record(member, date_time, offset)
         offset += len(header) + member.size
@@ -101,15 +123,51 @@ def _end_records(count: int, directory_offset: int, directory_size: int) -> byte
 
 
 def compose_zip(
-    bucket: Any, members: Sequence[Member], destination: str, scratch: str, content_type: str = "application/zip"
+    bucket: Any,
+    members: Sequence[Member],
+    destination: str,
+    scratch: str,
+    *,
+    content_type: str = "application/zip",
+    date_time: DateTime | None = None,
 ) -> None:
     """Writes the archive of `members` to `destination`. Its scratch objects (headers,
-    directory, partial composes) live under `scratch` and are deleted afterwards."""
-    headers, directory = layout(members, time.gmtime()[:6])
-    header_paths = [f"{scratch}/h{index:06d}" for index in range(len(members))]
+    directory, partial composes) live under `scratch` and are deleted afterwards, and so are
+    the members' `with_header` objects once the archive exists. A retry finds the archive
+    written (by its size) and only cleans up; a member whose `with_header` object is gone is
+    composed from its header and bytes instead."""
+    date_time = date_time or time.gmtime()[:6]
+    headers, directory = layout(members, date_time)
+    size = sum(len(header) + member.size for header, member in zip(headers, members, strict=True)) + len(directory)
+    existing = bucket.get_blob(destination)
+    if existing is None or existing.size != size:  # else: a retry after the archive was written
+        try:
+            _compose_zip(bucket, members, [*headers, directory], destination, scratch, content_type=content_type)
+        except (gexc.NotFound, gexc.InternalServerError):  # a missing source (the emulator answers 500)
+            if not any(m.with_header for m in members):
+                raise
+            logger.warn("a prefixed member is gone; composing from the members themselves", destination=destination)
+            plain = [dataclasses.replace(m, with_header=None) for m in members]
+            _compose_zip(bucket, plain, [*headers, directory], destination, scratch, content_type=content_type)
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(lambda m: _delete_quietly(bucket, m.with_header), [m for m in members if m.with_header]))
+
+
+def _compose_zip(
+    bucket: Any, members: Sequence[Member], pieces: list[bytes], destination: str, scratch: str, *, content_type: str
+) -> None:
+    """`pieces`: the members' local headers, then the directory (as `layout` made them)."""
+    *headers, directory = pieces
     directory_path = f"{scratch}/directory"
-    small = dict(zip(header_paths, headers, strict=True)) | {directory_path: directory}
-    sources = [path for pair in zip(header_paths, (m.path for m in members), strict=True) for path in pair]
+    small = {directory_path: directory}
+    sources = []
+    for index, (member, header) in enumerate(zip(members, headers, strict=True)):
+        if member.with_header:
+            sources.append(member.with_header)
+        else:
+            header_path = f"{scratch}/h{index:06d}"
+            small[header_path] = header
+            sources += [header_path, member.path]
     sources.append(directory_path)
     made = list(small)
     with ThreadPoolExecutor(THREADS) as pool:

@@ -77,6 +77,11 @@ class PhotoItemResult(Shape):
     output_path: str = pydantic.Field(description="jobs/{job_id}/outputs/<name>.<png|webp>")
     size: int = pydantic.Field(ge=0)
     crc32: int = pydantic.Field(ge=0)
+    zip_part: str | None = pydantic.Field(
+        default=None,
+        description="Scratch: the output behind its results.zip header (jobs/{job_id}/results-parts/members/...), "
+        "deleted once results.zip is composed.",
+    )
     width: int = pydantic.Field(ge=1)
     height: int = pydantic.Field(ge=1)
     faces_found: int = pydantic.Field(ge=0)

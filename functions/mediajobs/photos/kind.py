@@ -8,6 +8,7 @@ result   {outputs, archive_path, succeeded, failed, skipped}
 
 from __future__ import annotations
 
+import datetime as dt
 import posixpath
 import threading
 import time
@@ -36,7 +37,7 @@ from mediajobs.jobs.kinds import (
 from mediajobs.jobs.models import ErrorInfo, Job
 from mediajobs.photos import ingest
 from mediajobs.photos.models_catalogue import ModelName, default_model, model_problem
-from mediajobs.storage_zip import Member, compose_zip
+from mediajobs.storage_zip import DateTime, Member, compose_zip, prefix_member
 from mediajobs.validation import StrictModel
 
 MAX_PATHS = 200
@@ -182,15 +183,21 @@ class PhotoBatchJob(JobKind):
         except PhotoError as error:
             raise ItemFailed(error.code, error.message) from None
         output_path = f"jobs/{ctx.job.id}/outputs/{payload['output_stem']}.{options.output_format}"
-        platform.bucket().blob(output_path).upload_from_string(
-            photo.data, content_type=CONTENT_TYPES[options.output_format]
+        bucket = platform.bucket()
+        bucket.blob(output_path).upload_from_string(photo.data, content_type=CONTENT_TYPES[options.output_format])
+        # results.zip's part for this output, made now (while the other image computes), so the
+        # finalize composes half as many objects
+        member = Member(posixpath.basename(output_path), output_path, len(photo.data), zlib.crc32(photo.data))
+        part = prefix_member(
+            bucket, member, _archive_time(ctx.job), f"{_parts_folder(ctx.job.id)}/members/{payload['output_stem']}"
         )
         return {
             "input": payload["name"],
             "input_path": payload["input_path"],
             "output_path": output_path,
             "size": len(photo.data),
-            "crc32": zlib.crc32(photo.data),  # results.zip is composed in Storage from these
+            "crc32": member.crc32,  # results.zip is composed in Storage from these
+            "zip_part": part.with_header,
             "width": photo.width,
             "height": photo.height,
             "faces_found": photo.faces_found,
@@ -205,7 +212,9 @@ class PhotoBatchJob(JobKind):
         archive_path = f"jobs/{job.id}/results.zip"
         with ThreadPoolExecutor(RESULTS_LOOKUP_THREADS) as pool:
             members = list(pool.map(_member, done))
-        compose_zip(platform.bucket(), members, archive_path, scratch=f"jobs/{job.id}/results-parts")
+        compose_zip(
+            platform.bucket(), members, archive_path, scratch=_parts_folder(job.id), date_time=_archive_time(job)
+        )
         skipped = store.kind_ref(job.id, "photo_skipped").get().to_dict() or {}
         result = {
             "outputs": outputs,
@@ -222,12 +231,22 @@ class PhotoBatchJob(JobKind):
         return Outcome(result)
 
 
+def _parts_folder(job_id: str) -> str:
+    return f"jobs/{job_id}/results-parts"
+
+
+def _archive_time(job: Job) -> DateTime:
+    """The date every member of results.zip carries: the job's creation (items and finalize agree)."""
+    return (job.created_at or dt.datetime(2020, 1, 1, tzinfo=dt.UTC)).astimezone(dt.UTC).timetuple()[:6]
+
+
 def _member(result: dict[str, Any]) -> Member:
     """An output as a member of results.zip. Items settled before outputs carried their
     checksum have theirs computed here from the object."""
     path = str(result["output_path"])
     if "crc32" in result:
-        return Member(posixpath.basename(path), path, int(result["size"]), int(result["crc32"]))
+        part = result.get("zip_part")
+        return Member(posixpath.basename(path), path, int(result["size"]), int(result["crc32"]), part and str(part))
     data = platform.bucket().blob(path).download_as_bytes()
     return Member(posixpath.basename(path), path, len(data), zlib.crc32(data))
 
