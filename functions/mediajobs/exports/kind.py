@@ -101,8 +101,8 @@ class MediaExportJob(JobKind):
         try:
             # A first attempt writes blind (only if the name is free): one Storage round trip
             # less per user. A retry, or a name another user took, looks at what is there.
-            first_look = item.attempt > 1
-            path, archived, file_errors, blob = _write_user_archive(ctx, user, options, warnings, look=first_look)
+            look = item.attempt > 1
+            path, archived, file_errors, blob = _write_user_archive(ctx, user, options, warnings, look=look)
         except gexc.PreconditionFailed:  # the name is taken: by an earlier attempt or another user
             warnings.clear()
             path, archived, file_errors, blob = _write_user_archive(ctx, user, options, warnings, look=True)

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar, Literal
 
 import pydantic
+from firebase_functions import logger
 from google.api_core import exceptions as gexc
 
 from mediajobs import config, platform
@@ -185,19 +186,15 @@ class PhotoBatchJob(JobKind):
         output_path = f"jobs/{ctx.job.id}/outputs/{payload['output_stem']}.{options.output_format}"
         bucket = platform.bucket()
         bucket.blob(output_path).upload_from_string(photo.data, content_type=CONTENT_TYPES[options.output_format])
-        # results.zip's part for this output, made now (while the other image computes), so the
-        # finalize composes half as many objects
         member = Member(posixpath.basename(output_path), output_path, len(photo.data), zlib.crc32(photo.data))
-        part = prefix_member(
-            bucket, member, _archive_time(ctx.job), f"{_parts_folder(ctx.job.id)}/members/{payload['output_stem']}"
-        )
+        part = _prefixed(bucket, member, ctx.job, str(payload["output_stem"]))
         return {
             "input": payload["name"],
             "input_path": payload["input_path"],
             "output_path": output_path,
             "size": len(photo.data),
             "crc32": member.crc32,  # results.zip is composed in Storage from these
-            "zip_part": part.with_header,
+            "zip_part": part,
             "width": photo.width,
             "height": photo.height,
             "faces_found": photo.faces_found,
@@ -229,6 +226,17 @@ class PhotoBatchJob(JobKind):
                 result, ErrorInfo(code="all-items-failed", message="No image could be processed; see errors.")
             )
         return Outcome(result)
+
+
+def _prefixed(bucket: Any, member: Member, job: Job, stem: str) -> str | None:
+    """results.zip's part for an output, made by its item (while the other image computes) so
+    that finalize composes half as many objects. Only a shortcut: if Storage refuses, the
+    finalize composes this member from its header and output, and the photo is kept."""
+    try:
+        return prefix_member(bucket, member, _archive_time(job), f"{_parts_folder(job.id)}/members/{stem}").with_header
+    except gexc.GoogleAPICallError as error:
+        logger.warn("results.zip part not made; finalize will compose it", job_id=job.id, error=str(error))
+        return None
 
 
 def _parts_folder(job_id: str) -> str:
