@@ -76,11 +76,15 @@ class Connection:
         return data
 
     def _read_head(self) -> bytes:
-        while b"\r\n\r\n" not in self.buffer:
+        return self._read_through(b"\r\n\r\n")
+
+    def _read_through(self, marker: bytes) -> bytes:
+        """Everything up to and including the next `marker` (a request head, a chunk's line)."""
+        while marker not in self.buffer:
             self.buffer += self._recv()
-        end = self.buffer.index(b"\r\n\r\n") + 4
-        head, self.buffer = self.buffer[:end], self.buffer[end:]
-        return head
+        end = self.buffer.index(marker) + len(marker)
+        taken, self.buffer = self.buffer[:end], self.buffer[end:]
+        return taken
 
     def _take(self, count: int) -> bytes:
         """Up to `count` bytes of body: what is buffered first, else one read."""
@@ -88,6 +92,13 @@ class Connection:
             self.buffer = self._recv()
         data, self.buffer = self.buffer[:count], self.buffer[count:]
         return data
+
+    def _forward(self, upstream: socket.socket, count: int) -> None:
+        """Sends the next `count` bytes of the client's body on."""
+        while count:
+            data = self._take(min(count, BUFFER))
+            upstream.sendall(data)
+            count -= len(data)
 
     def _forward_body(self, head: bytes, upstream: socket.socket) -> None:
         headers = {}
@@ -97,34 +108,19 @@ class Connection:
         if b"chunked" in headers.get(b"transfer-encoding", b""):
             self._forward_chunked(upstream)
             return
-        remaining = int(headers.get(b"content-length", b"0") or 0)
-        while remaining:
-            data = self._take(min(remaining, BUFFER))
-            upstream.sendall(data)
-            remaining -= len(data)
+        self._forward(upstream, int(headers.get(b"content-length", b"0") or 0))
 
     def _forward_chunked(self, upstream: socket.socket) -> None:
         while True:
-            while b"\r\n" not in self.buffer:
-                self.buffer += self._recv()
-            end = self.buffer.index(b"\r\n") + 2
-            size_line, self.buffer = self.buffer[:end], self.buffer[end:]
+            size_line = self._read_through(b"\r\n")
             upstream.sendall(size_line)
             size = int(size_line.split(b";")[0].strip(), 16)
             if size == 0:  # the trailer section ends with an empty line
-                while True:
-                    while b"\r\n" not in self.buffer:
-                        self.buffer += self._recv()
-                    end = self.buffer.index(b"\r\n") + 2
-                    line, self.buffer = self.buffer[:end], self.buffer[end:]
+                while (line := self._read_through(b"\r\n")) != b"\r\n":
                     upstream.sendall(line)
-                    if line == b"\r\n":
-                        return
-            remaining = size + 2  # the chunk and its CRLF
-            while remaining:
-                data = self._take(min(remaining, BUFFER))
-                upstream.sendall(data)
-                remaining -= len(data)
+                upstream.sendall(line)
+                return
+            self._forward(upstream, size + 2)  # the chunk and its CRLF
 
     def _upstream(self) -> socket.socket:
         if self.upstream is None:
