@@ -34,6 +34,12 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def expires_at() -> dt.datetime:
+    """`expire_at` for any document under a job: Firestore's TTL does not follow subcollections,
+    so every document a job leaves carries its own (and its collection group has a TTL policy)."""
+    return now() + JOB_RETENTION
+
+
 def job_ref(job_id: str) -> DocumentReference:
     return platform.db().collection("jobs").document(job_id)
 
@@ -109,4 +115,4 @@ def paged(query: Any, page_size: int = 1000) -> Iterator[Any]:
 
 
 def count_increment(status: str) -> dict[str, Any]:
-    return {status: gfs.Increment(1), "expire_at": now() + JOB_RETENTION}
+    return {status: gfs.Increment(1), "expire_at": expires_at()}
