@@ -149,6 +149,19 @@ def replicate_webhook_url() -> str:
     return deployed_function_url("replicate_webhook", REGION.value, project) if project else ""
 
 
+EVENTS_LOCATION = params.StringParam(
+    "EVENTS_LOCATION",
+    default="",
+    description="Location of the Eventarc channel lifecycle events are published to "
+    "(projects/P/locations/L/channels/firebase); empty: REGION, the functions' region.",
+)
+
+
+def events_location() -> str:
+    """Where lifecycle events go: EVENTS_LOCATION when set, else REGION (the functions' region)."""
+    return EVENTS_LOCATION.value or REGION.value
+
+
 def deployed_function_url(name: str, region: str, project: str) -> str:
     """The public URL of a deployed HTTP function (2nd gen keeps the cloudfunctions.net address)."""
     return f"https://{region}-{project}.cloudfunctions.net/{name}"
