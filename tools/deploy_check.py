@@ -36,6 +36,7 @@ MODELS = ROOT / "functions" / "models"
 REQUIRED_MODELS = {CATALOGUE["u2netp"].filename: CATALOGUE["u2netp"].md5}  # what scripts/setup installs
 WEB = ROOT / "web"
 DEPLOY_INFO = "deploy.json"  # written into the built dashboard: the page reads the region from it
+EVENTS_CHANNEL_ID = "firebase"  # the default Firebase channel (mediajobs/events.py)
 
 
 @dataclass
@@ -75,6 +76,50 @@ class Target:
     @property
     def region(self) -> str:
         return self.params.get("REGION") or "us-central1"
+
+    @property
+    def replicate(self) -> bool:
+        return self.params.get("GENERATION_PROVIDER", "") != "local"
+
+    def function_url(self, name: str) -> str:
+        from mediajobs import config
+
+        return config.deployed_function_url(name, self.region, self.project)
+
+    @property
+    def stream_base_url(self) -> str:
+        """What `download_url` hands players (mediajobs.video.stream.base_url, deployed)."""
+        return (self.params.get("STREAM_BASE_URL") or "").rstrip("/") or self.function_url("stream")
+
+    @property
+    def events_channel(self) -> str:
+        """Where lifecycle events are published (mediajobs.config.events_location(), deployed)."""
+        location = self.params.get("EVENTS_LOCATION") or self.region
+        return f"projects/{self.project}/locations/{location}/channels/{EVENTS_CHANNEL_ID}"
+
+    @property
+    def webhook_url(self) -> str:
+        """What predictions carry (mediajobs.config.replicate_webhook_url(), deployed)."""
+        return self.params.get("REPLICATE_WEBHOOK_URL") or self.function_url("replicate_webhook")
+
+    def endpoints(self) -> list[str]:
+        """Where this deploy's URLs and events go, and which setting decides each."""
+        how = "derived from project and REGION"
+        lines = [
+            f"stream URL      {self.stream_base_url} "
+            f"({'STREAM_BASE_URL' if self.params.get('STREAM_BASE_URL') else f'STREAM_BASE_URL empty: {how}'})",
+            f"events channel  {self.events_channel} "
+            f"({'EVENTS_LOCATION' if self.params.get('EVENTS_LOCATION') else 'EVENTS_LOCATION empty: REGION'})",
+        ]
+        if self.replicate:
+            explicit = self.params.get("REPLICATE_WEBHOOK_URL")
+            lines.append(
+                f"webhook URL     {self.webhook_url} "
+                f"({'REPLICATE_WEBHOOK_URL' if explicit else f'REPLICATE_WEBHOOK_URL empty: {how}'})"
+            )
+        else:
+            lines.append("webhook URL     none (GENERATION_PROVIDER=local: no Replicate predictions)")
+        return lines
 
 
 def default_project() -> str:
@@ -220,13 +265,8 @@ def console_steps(target: Target) -> list[str]:
         steps.append(
             f"npx firebase functions:secrets:set {secret} --project {project} (bound to {', '.join(functions)})"
         )
-    if target.params.get("GENERATION_PROVIDER", "") != "local":
-        from mediajobs import config
-
-        url = target.params.get("REPLICATE_WEBHOOK_URL") or config.deployed_function_url(
-            "replicate_webhook", region, project
-        )
-        steps.append(f"Replicate sends prediction news to {url} (derived from project and REGION)")
+    if target.replicate:
+        steps.append(f"Replicate sends prediction news to {target.webhook_url} (see the webhook URL above)")
     else:
         steps.append("Scenes use the local provider: no Replicate secret is declared or needed")
     steps += [
@@ -259,6 +299,9 @@ def main(argv: list[str]) -> int:
         parser.error(f"unknown checks: {sorted(unknown)}")
     names = PREDEPLOY[args.predeploy] if args.predeploy else [n for n in CHECKS if n not in skipped]
     print(f"deploy check for project {target.project}, region {target.region}")
+    if not args.predeploy:
+        for line in target.endpoints():
+            print(f"  {line}")
     report = run(target, names)
     if args.predeploy == "hosting" and not report.failures:
         report.notes.append(f"wrote {write_deploy_info(target).relative_to(ROOT)} (region {target.region})")

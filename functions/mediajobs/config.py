@@ -104,7 +104,8 @@ REPLICATE_BASE_URL = params.StringParam("REPLICATE_BASE_URL", default="https://a
 REPLICATE_WEBHOOK_URL = params.StringParam(
     "REPLICATE_WEBHOOK_URL",
     default="",
-    description="Public URL of replicate_webhook; empty: no webhooks, polling only.",
+    description="Public URL of replicate_webhook (a proxy, a custom domain); empty: its default "
+    "cloudfunctions.net URL in REGION (none on the emulator, which Replicate cannot reach: polling).",
 )
 REPLICATE_TIMEOUT_SECONDS = params.IntParam("REPLICATE_TIMEOUT_SECONDS", default=900)
 REPLICATE_ALLOW_LOOPBACK_OUTPUTS = params.BoolParam(
@@ -145,8 +146,13 @@ def replicate_webhook_url() -> str:
         return explicit
     if os.environ.get("FUNCTIONS_EMULATOR") == "true" or os.environ.get("FIRESTORE_EMULATOR_HOST"):
         return ""
-    project = os.environ.get("GCLOUD_PROJECT") or os.environ.get("GOOGLE_CLOUD_PROJECT") or ""
+    project = project_id()
     return deployed_function_url("replicate_webhook", REGION.value, project) if project else ""
+
+
+def project_id() -> str:
+    """The project these functions run in (firebase deploy and the emulator set GCLOUD_PROJECT)."""
+    return os.environ.get("GCLOUD_PROJECT") or os.environ.get("GOOGLE_CLOUD_PROJECT") or ""
 
 
 EVENTS_LOCATION = params.StringParam(
@@ -171,5 +177,5 @@ STREAM_BASE_URL = params.StringParam(
     "STREAM_BASE_URL",
     default="",
     description="URL of the `stream` function (e.g. https://<site>.web.app/stream behind a Hosting rewrite); "
-    "empty: its default cloudfunctions.net URL (the emulator's origin locally).",
+    "empty: its default cloudfunctions.net URL in REGION (the emulator's origin locally).",
 )

@@ -197,3 +197,32 @@ def test_a_replicate_provider_without_its_secrets_bound_is_refused(tmp_path: Pat
         "GENERATION_PROVIDER='replicate', but the secret REPLICATE_API_TOKEN is not bound to sceneitems",
         "GENERATION_PROVIDER='replicate', but the secret REPLICATE_WEBHOOK_SECRET is not bound to replicate_webhook",
     ]
+
+
+def test_the_urls_and_the_events_channel_of_the_region_are_shown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = config_dir_with(tmp_path, "acme", "REGION=europe-west1\nGENERATION_PROVIDER=replicate\n")
+    deploy_check.main(["--project", "acme", "--config-dir", str(config), "--skip", ",".join(deploy_check.CHECKS)])
+    out = capsys.readouterr().out
+
+    assert "stream URL      https://europe-west1-acme.cloudfunctions.net/stream " in out
+    assert "events channel  projects/acme/locations/europe-west1/channels/firebase " in out
+    assert "webhook URL     https://europe-west1-acme.cloudfunctions.net/replicate_webhook " in out
+    assert "us-central1" not in out.replace("nam5 for us-central1", "")
+
+
+def test_params_that_move_the_urls_and_the_channel_are_followed(tmp_path: Path) -> None:
+    settings = (
+        "REGION=europe-west1\nGENERATION_PROVIDER=replicate\nEVENTS_LOCATION=europe-west4\n"
+        "STREAM_BASE_URL=https://acme.web.app/stream\nREPLICATE_WEBHOOK_URL=https://hooks.example.com/r\n"
+    )
+    target = deploy_check.Target("acme", config_dir_with(tmp_path, "acme", settings))
+    lines = "\n".join(target.endpoints())
+
+    assert "stream URL      https://acme.web.app/stream (STREAM_BASE_URL)" in lines
+    assert "events channel  projects/acme/locations/europe-west4/channels/firebase (EVENTS_LOCATION)" in lines
+    assert "webhook URL     https://hooks.example.com/r (REPLICATE_WEBHOOK_URL)" in lines
+
+    local = deploy_check.Target("acme", config_dir_with(tmp_path, "acme", "GENERATION_PROVIDER=local\n"))
+    assert "webhook URL     none" in "\n".join(local.endpoints())

@@ -72,3 +72,64 @@ def test_the_dev_stack_routes_hosting_rewrites_to_the_region(tmp_path: Path, mon
         path.unlink()
     assert [r["function"]["region"] for r in rewrites if "function" in r] == ["europe-west1"]
     assert "region" not in json.loads((ROOT / "firebase.json").read_text())["hosting"]["rewrites"][0]["function"]
+
+
+DEPLOYED = ("FUNCTIONS_EMULATOR", "FIRESTORE_EMULATOR_HOST", "FUNCTIONS_ORIGIN", "GOOGLE_CLOUD_PROJECT")
+
+
+def deployed_in(monkeypatch: pytest.MonkeyPatch, project: str, region: str) -> None:
+    """The environment of a deployed function: the project, REGION, no emulator, no URL params."""
+    for name in (*DEPLOYED, "REPLICATE_WEBHOOK_URL", "STREAM_BASE_URL", "EVENTS_LOCATION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GCLOUD_PROJECT", project)
+    monkeypatch.setenv("REGION", region)
+
+
+def test_stream_urls_are_derived_from_project_and_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mediajobs.video import stream
+
+    deployed_in(monkeypatch, "acme-prod", "europe-west1")
+    assert stream.base_url(None) == "https://europe-west1-acme-prod.cloudfunctions.net/stream"
+    assert stream.base_url("https://europe-west1-acme-prod.cloudfunctions.net/download_url") == (
+        "https://europe-west1-acme-prod.cloudfunctions.net/stream"
+    )
+
+    monkeypatch.setenv("STREAM_BASE_URL", "https://acme.web.app/stream/")
+    assert stream.base_url(None) == "https://acme.web.app/stream"
+
+
+def test_the_events_channel_location_defaults_to_the_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    deployed_in(monkeypatch, "acme-prod", "europe-west1")
+    assert config.events_location() == "europe-west1"
+
+    monkeypatch.setenv("EVENTS_LOCATION", "us-east1")
+    assert config.events_location() == "us-east1"
+
+    monkeypatch.delenv("EVENTS_LOCATION")
+    monkeypatch.delenv("REGION")
+    assert config.events_location() == "us-central1"  # REGION's default
+
+
+def test_a_provider_configured_by_region_and_project_alone_sends_the_derived_webhook(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """README, Deploying: the webhook URL needs nothing. The create request must carry it."""
+    from mediajobs.scenes.providers.base import ScenePrompt
+    from mediajobs.scenes.providers.replicate_provider import ReplicateProvider
+    from tests.fake_replicate import FakeReplicate
+
+    fake = FakeReplicate("whsec_" + "A" * 32, {})
+    fake.step_seconds = 3600  # the prediction stays "starting": no webhook is posted anywhere
+    try:
+        deployed_in(monkeypatch, "acme-prod", "europe-west1")
+        monkeypatch.setenv("REPLICATE_BASE_URL", fake.url)
+        monkeypatch.setenv("REPLICATE_API_TOKEN", "r8_test")
+
+        provider = ReplicateProvider.from_config()
+        prediction_id = provider._create(ScenePrompt("p", "s", "image", "t", "d", 4, {}, None))
+    finally:
+        fake.close()
+
+    prediction = fake.predictions[prediction_id]
+    assert prediction.webhook == "https://europe-west1-acme-prod.cloudfunctions.net/replicate_webhook"
+    assert prediction.events == ["start", "logs", "completed"]

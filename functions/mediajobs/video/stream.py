@@ -70,7 +70,7 @@ def url(base: str, token: str, path: str) -> str:
 
 def base_url(request_url: str | None) -> str:
     """Where `stream` is reached: STREAM_BASE_URL if set (e.g. a Hosting rewrite), else the
-    emulator's origin locally, else the function's default URL in this project and region."""
+    emulator's origin locally, else the function's default URL in this project and REGION."""
     configured = config.STREAM_BASE_URL.value
     if configured:
         return configured.rstrip("/")
@@ -79,8 +79,7 @@ def base_url(request_url: str | None) -> str:
         return f"{origin.rstrip('/')}/stream"
     if request_url and os.environ.get("FUNCTIONS_EMULATOR") == "true":
         return request_url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[0] + "/stream"
-    project = os.environ.get("GCLOUD_PROJECT") or os.environ.get("GOOGLE_CLOUD_PROJECT", "")
-    return f"https://us-central1-{project}.cloudfunctions.net/stream"
+    return config.deployed_function_url("stream", config.REGION.value, config.project_id())
 
 
 def platform_now() -> dt.datetime:

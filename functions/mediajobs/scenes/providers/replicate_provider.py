@@ -108,7 +108,7 @@ class ReplicateProvider:
                     "video": config.REPLICATE_MODEL_VIDEO.value,
                     "audio": config.REPLICATE_MODEL_AUDIO.value,
                 },
-                webhook_url=config.REPLICATE_WEBHOOK_URL.value,
+                webhook_url=config.replicate_webhook_url(),  # the param, else derived from project and REGION
                 timeout_seconds=config.REPLICATE_TIMEOUT_SECONDS.value,
                 allow_loopback_outputs=config.REPLICATE_ALLOW_LOOPBACK_OUTPUTS.value,
             )
