@@ -56,6 +56,14 @@ def jobplan(req: https_fn.CallableRequest[Any]) -> None:
     plan.plan_job(str(req.data["job_id"]))
 
 
+@tasks_fn.on_task_dispatched(**queues.JOB_EVENTS.function_options())
+def jobevents(req: https_fn.CallableRequest[Any]) -> None:
+    """Publishes a job's staged lifecycle event (raises for Cloud Tasks to retry)."""
+    from mediajobs.jobs import outbox
+
+    outbox.publish_staged(str(req.data["job_id"]))
+
+
 @tasks_fn.on_task_dispatched(**queues.GENERIC_ITEMS.function_options())
 def jobitems(req: https_fn.CallableRequest[Any]) -> None:
     """Items of kinds without a queue of their own."""

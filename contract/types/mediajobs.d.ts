@@ -132,9 +132,13 @@ export interface ErrorInfo {
    */
   code: string;
   /**
-   * For people; may change.
+   * For people; may change. Never an exception's text.
    */
   message: string;
+  /**
+   * Present on unexpected failures only: names the log entry that holds the details (the message quotes it too). Quote it when reporting the problem.
+   */
+  incident_id?: string | null;
 }
 export interface ItemErrorInfo {
   /**
@@ -143,6 +147,10 @@ export interface ItemErrorInfo {
   item: string;
   code: string;
   message: string;
+  /**
+   * Present on unexpected failures only: names the log entry that holds the details (the message quotes it too). Quote it when reporting the problem.
+   */
+  incident_id?: string | null;
 }
 /**
  * jobs/{job_id}/items/{item_id} of any type.
@@ -1005,6 +1013,8 @@ export interface SelftestInput {
   fail_items?: number[];
   reject_items?: number[];
   crash_items?: number[];
+  transient_items?: number[];
+  fail_finalize?: boolean;
   label_bytes?: number;
 }
 export interface SelftestOptions {}

@@ -1,14 +1,15 @@
 """Lifecycle events for other systems: one CloudEvent per job reaching a terminal status.
 
-    channel  projects/{project}/locations/us-central1/channels/firebase  (the default Firebase channel)
+    channel  projects/{project}/locations/{EVENTS_LOCATION or REGION}/channels/firebase  (the default Firebase channel)
     type     mediajobs.job.v1.completed | mediajobs.job.v1.failed | mediajobs.job.v1.cancelled
     source   //mediajobs/jobs/{job_id}        subject  jobs/{job_id}
     data     {job_id, type, owner_uid, status}   (contract/schemas/event.job_ended.schema.json)
+    id       {job_id}-{status}: one job ends once, so a repeated publish is the same event
 
 Published through the Eventarc Publishing API (`:publishEvents`), or to the Eventarc emulator
 when CLOUD_EVENTARC_EMULATOR_HOST is set (the Functions emulator sets it for our functions).
-Publishing never raises: a job's own document is the truth, and an event that could not be
-published is logged, never allowed to fail the job that ended.
+The engine publishes through an outbox (mediajobs/jobs/outbox.py): the event is staged in the
+transaction that ends the job and published by a retried task, so it is delivered at least once.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from firebase_functions import logger
 
 from mediajobs import platform
 
-REGION = "us-central1"
 CHANNEL_ID = "firebase"
 EVENT_TYPE_PREFIX = "mediajobs.job.v1."
 ENDED_STATUSES = ("completed", "failed", "cancelled")
@@ -36,16 +36,20 @@ def event_type(status: str) -> str:
     return f"{EVENT_TYPE_PREFIX}{status}"
 
 
-def channel_name(project_id: str) -> str:
-    return f"projects/{project_id}/locations/{REGION}/channels/{CHANNEL_ID}"
+def channel_name(project_id: str, location: str | None = None) -> str:
+    from mediajobs import config
+
+    return f"projects/{project_id}/locations/{location or config.events_location()}/channels/{CHANNEL_ID}"
 
 
-def job_ended_event(job_id: str, job_type: str, owner_uid: str, status: str) -> dict[str, Any]:
+def job_ended_event(
+    job_id: str, job_type: str, owner_uid: str, status: str, *, event_id: str | None = None
+) -> dict[str, Any]:
     """The CloudEvent in the Publishing API's JSON form (io.cloudevents.v1.CloudEvent)."""
     data = {"job_id": job_id, "type": job_type, "owner_uid": owner_uid, "status": status}
     return {
         "@type": "type.googleapis.com/io.cloudevents.v1.CloudEvent",
-        "id": uuid.uuid4().hex,
+        "id": event_id or uuid.uuid4().hex,
         "source": f"//mediajobs/jobs/{job_id}",
         "specVersion": "1.0",
         "type": event_type(status),
@@ -60,18 +64,20 @@ def job_ended_event(job_id: str, job_type: str, owner_uid: str, status: str) -> 
 
 
 def publish_job_ended(job_id: str, job_type: str, owner_uid: str, status: str) -> None:
-    """Publishes mediajobs.job.v1.<status> for a job that has just ended; never raises."""
+    """Publishes mediajobs.job.v1.<status> once, best effort (never raises): for tools and tests;
+    the engine's jobs go through the outbox, which retries."""
     try:
         if status not in ENDED_STATUSES:
             logger.warn("job event not published: not a terminal status", job_id=job_id, status=status)
             return
-        _publish([job_ended_event(job_id, job_type, owner_uid, status)])
+        publish([job_ended_event(job_id, job_type, owner_uid, status)])
         logger.info("job ended event published", job_id=job_id, type=event_type(status))
     except Exception as error:  # noqa: BLE001 - an event must never fail the job that ended
         logger.error("job ended event not published", job_id=job_id, status=status, error=repr(error))
 
 
-def _publish(events: list[dict[str, Any]]) -> None:
+def publish(events: list[dict[str, Any]]) -> None:
+    """Posts the events to the channel; raises when Eventarc does not take them."""
     import requests
 
     channel = channel_name(_project_id())

@@ -84,8 +84,10 @@ def test_an_item_that_raises_fails_alone(user: client.User) -> None:
     errors = {e["item"]: e for e in final["errors"]}
     assert set(errors) == {"item 2", "item 5", "item 7"}
     assert errors["item 2"]["code"] == "internal"
-    assert "RuntimeError, incident " in errors["item 2"]["message"]  # the exception's text stays in the log
+    incident_id = errors["item 2"]["incident_id"]  # the exception's text stays in the log entry of that id
+    assert len(incident_id) == 16 and errors["item 2"]["message"].endswith(f"(incident {incident_id})")
     assert "was asked to fail" not in errors["item 2"]["message"]
+    assert "RuntimeError" not in errors["item 2"]["message"]
     assert errors["item 7"] == {"item": "item 7", "code": "rejected", "message": "Item 7 was asked to be rejected."}
     items = items_of(job_id)
     assert items["item-00005"]["status"] == "failed" and items["item-00005"]["result"] is None

@@ -25,6 +25,20 @@ def test_the_event_is_a_publishing_api_cloud_event_with_the_contract_data() -> N
     assert events.channel_name("demo-x") == "projects/demo-x/locations/us-central1/channels/firebase"
 
 
+def test_the_channel_follows_the_region_or_its_own_location(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REGION", "europe-west1")
+    assert events.channel_name("demo-x") == "projects/demo-x/locations/europe-west1/channels/firebase"
+    monkeypatch.setenv("EVENTS_LOCATION", "europe-west4")
+    assert events.channel_name("demo-x") == "projects/demo-x/locations/europe-west4/channels/firebase"
+
+
+def test_an_event_id_can_be_fixed_by_the_job() -> None:
+    first = events.job_ended_event("job-1", "selftest", "uid-1", "completed", event_id="job-1-completed")
+    again = events.job_ended_event("job-1", "selftest", "uid-1", "completed", event_id="job-1-completed")
+    assert first["id"] == again["id"] == "job-1-completed"
+    assert events.job_ended_event("job-1", "selftest", "uid-1", "completed")["id"] != first["id"]
+
+
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -26,15 +26,23 @@ class Progress(Shape):
     percent: int = pydantic.Field(ge=0, le=100, description="Never goes down while the job runs.")
 
 
+INCIDENT_DESCRIPTION = (
+    "Present on unexpected failures only: names the log entry that holds the details (the "
+    "message quotes it too). Quote it when reporting the problem."
+)
+
+
 class ErrorInfo(Shape):
     code: str = pydantic.Field(description="Stable code (see the error catalogue in CONTRACT.md).")
-    message: str = pydantic.Field(description="For people; may change.")
+    message: str = pydantic.Field(description="For people; may change. Never an exception's text.")
+    incident_id: str | None = pydantic.Field(default=None, description=INCIDENT_DESCRIPTION)
 
 
 class ItemErrorInfo(Shape):
     item: str = pydantic.Field(description="The item's label.")
     code: str
     message: str
+    incident_id: str | None = pydantic.Field(default=None, description=INCIDENT_DESCRIPTION)
 
 
 class EmptyResult(Shape):

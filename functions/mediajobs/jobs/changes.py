@@ -1,11 +1,11 @@
 """What happens when the engine has written a job: its kind may mirror it elsewhere, and a job
-that reached a terminal status is announced to other systems (Eventarc) and, when it failed,
-logged for Error Reporting."""
+that reached a terminal status has its staged event dispatched to other systems (Eventarc,
+through jobs/outbox.py) and, when it failed, is logged for Error Reporting."""
 
 from __future__ import annotations
 
-from mediajobs import events, logs
-from mediajobs.jobs import store
+from mediajobs import logs
+from mediajobs.jobs import outbox, store
 from mediajobs.jobs.kinds import JobKind, get_kind
 from mediajobs.jobs.models import TERMINAL_STATUSES, JobStatus
 
@@ -27,14 +27,15 @@ def notify_change(job_id: str, job_type: str) -> None:
 
 def notify_ended(job_id: str) -> None:
     """Announces a job that has just reached a terminal status (called once, by whoever ended
-    it): a lifecycle event for other systems, and an Error Reporting entry if it failed."""
+    it, after the transaction that staged its event): the lifecycle event is dispatched, and a
+    failed job gets an Error Reporting entry."""
     data = store.job_ref(job_id).get().to_dict() or {}
     status = str(data.get("status", ""))
     if status not in TERMINAL_STATUSES:
         return
-    job_type, owner_uid = str(data.get("type", "")), str(data.get("owner_uid", ""))
     if status == JobStatus.FAILED:
         error = data.get("error") or {}
         error = error if isinstance(error, dict) else {}
-        logs.job_failed(job_id, job_type, str(error.get("code", "unknown")), str(error.get("message", "")))
-    events.publish_job_ended(job_id, job_type, owner_uid, status)
+        code, message = str(error.get("code", "unknown")), str(error.get("message", ""))
+        logs.job_failed(job_id, str(data.get("type", "")), code, message)
+    outbox.dispatch(job_id)

@@ -10,8 +10,8 @@ from firebase_functions import logger
 from google.api_core import exceptions as gexc
 from google.cloud import firestore as gfs
 
-from mediajobs import logs, platform
-from mediajobs.jobs import store
+from mediajobs import incidents, logs, platform
+from mediajobs.jobs import outbox, store
 from mediajobs.jobs.changes import notify_change, notify_ended
 from mediajobs.jobs.kinds import ItemRecord, JobFailed, Outcome, Summary, kind_of
 from mediajobs.jobs.leases import claim_finalize, finalize_lease_keeper
@@ -38,6 +38,7 @@ def fail_job(job_id: str, error: ErrorInfo) -> None:
         data = ref.get(transaction=transaction).to_dict() or {}
         if data.get("status") not in (JobStatus.QUEUED, JobStatus.PROCESSING):
             return None
+        outbox.stage(transaction, job_id, data, JobStatus.FAILED)
         transaction.update(
             ref,
             {
@@ -82,8 +83,10 @@ def finalize_job(job_id: str, stalled: ErrorInfo | None = None) -> bool:
         store.engine_ref(job_id, "finalize").update({"lease_until": now()})
         raise
     except Exception as error:  # noqa: BLE001 - the job must still end
-        logs.log_failure("finalize raised", error, job_id=job_id, job_type=job.type)
-        outcome = Outcome({}, ErrorInfo(code="internal", message=f"{type(error).__name__}: {error}"))
+        incident_id = incidents.new_incident_id()
+        logs.log_failure("finalize raised", error, job_id=job_id, job_type=job.type, incident_id=incident_id)
+        message = "The job's results could not be summed up; report it with the job id"
+        outcome = Outcome({}, ErrorInfo.incident("internal", message, incident_id))
 
     status, error_info = final_status(
         stalled=stalled,
@@ -149,8 +152,11 @@ def _end(job_id: str, fields: dict[str, Any]) -> bool:
             data = ref.get(transaction=transaction).to_dict() or {}
             if data.get("status") != JobStatus.PROCESSING:
                 return False
+            outbox.stage(transaction, job_id, data, str(fields["status"]))
             transaction.update(ref, fields)
-            transaction.set(store.engine_ref(job_id, "finalize"), {"state": "done"}, merge=True)
+            transaction.set(
+                store.engine_ref(job_id, "finalize"), {"state": "done", "expire_at": store.expires_at()}, merge=True
+            )
             return True
 
         try:

@@ -181,9 +181,10 @@ def _run_one(job: Job, kind: JobKind, item_id: str) -> bool:
         if item.attempt < MAX_ITEM_ATTEMPTS:
             release_item(job.id, item_id, claim.attempt_id)
             raise
-        message = f"Still failing after {item.attempt} attempts: {transient}"
-        result, error = None, ErrorInfo(code="unavailable", message=message)
-        logs.item_failed(job.id, job.type, item_id, transient, code="unavailable")
+        incident_id = incidents.new_incident_id()
+        message = f"Storage or a provider was still unreachable after {item.attempt} attempts; try again later"
+        result, error = None, ErrorInfo.incident("unavailable", message, incident_id)
+        logs.item_failed(job.id, job.type, item_id, transient, code="unavailable", incident_id=incident_id)
     except Exception as unexpected:  # noqa: BLE001 - an item that raises fails alone
         result, error = None, _unexpected(job, item_id, item.label, unexpected)
     status = ItemStatus.FAILED if error else ItemStatus.DONE
@@ -212,8 +213,7 @@ def _unexpected(job: Job, item_id: str, label: str, error: Exception) -> ErrorIn
         return ErrorInfo(code="no-space", message=_no_space_message(label))
     incident_id = incidents.new_incident_id()
     logs.item_failed(job.id, job.type, item_id, error, code="internal", incident_id=incident_id)
-    message = f"Unexpected error ({type(error).__name__}, incident {incident_id}); report it with the job id."
-    return ErrorInfo(code="internal", message=message)
+    return ErrorInfo.incident("internal", "Unexpected error; report it with the job id", incident_id)
 
 
 def _no_space_message(label: str) -> str:

@@ -217,7 +217,9 @@ def claim_finalize(job_id: str) -> bool:
             return False
         if data.get("state") == "running" and lease_held(data.get("lease_until"), now()):
             return False
-        transaction.set(ref, {"state": "running", "lease_until": now() + FINALIZE_LEASE})
+        transaction.set(
+            ref, {"state": "running", "lease_until": now() + FINALIZE_LEASE, "expire_at": store.expires_at()}
+        )
         return True
 
     claimed: bool = claim(platform.db().transaction())

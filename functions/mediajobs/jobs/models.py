@@ -78,15 +78,32 @@ class Progress(pydantic.BaseModel):
     percent: int = 0
 
 
+def _absent_when_none(value: Any) -> bool:
+    return value is None
+
+
+IncidentId = Annotated[
+    str | None, pydantic.Field(default=None, max_length=64, exclude_if=_absent_when_none)
+]  # names the log entry that holds an unexpected failure's details (never shown to clients)
+
+
 class ErrorInfo(pydantic.BaseModel):
     code: Code
     message: Message
+    incident_id: IncidentId = None
+
+    @classmethod
+    def incident(cls, code: str, message: str, incident_id: str) -> ErrorInfo:
+        """An unexpected failure as clients see it: a code, a message for people that quotes the
+        incident, and the incident id (the exception's text went to the log entry of that id)."""
+        return cls(code=code, message=f"{message} (incident {incident_id})", incident_id=incident_id)
 
 
 class ItemErrorInfo(pydantic.BaseModel):
     item: Label
     code: Code
     message: Message
+    incident_id: IncidentId = None
 
 
 def bounded_errors(errors: list[ItemErrorInfo], max_bytes: int = MAX_ERRORS_BYTES) -> list[ItemErrorInfo]:

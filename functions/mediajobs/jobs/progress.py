@@ -139,6 +139,7 @@ def first_item_errors(job_id: str) -> list[ItemErrorInfo]:
                 item=str(data.get("label", snap.id)),
                 code=str(error.get("code", "unknown")),
                 message=str(error.get("message", "")),
+                incident_id=error.get("incident_id") if isinstance(error.get("incident_id"), str) else None,
             )
         )
     return errors

@@ -145,9 +145,22 @@ SCENE_ITEMS = TaskQueue(
     max_backoff_s=300,
 )
 
+JOB_EVENTS = TaskQueue(
+    # Publishes a job's staged lifecycle event (jobs/outbox.py): retried with backoff for days.
+    name="jobevents",
+    timeout_s=60,
+    dispatch_deadline_s=60,
+    lease_s=60,
+    memory=options.MemoryOption.MB_256,
+    max_dispatches=20,
+    max_attempts=100,  # 5 s doubling to an hour, then hourly: about four days in all
+    min_backoff_s=5,
+    max_backoff_s=3600,
+)
+
 QUEUES: dict[str, TaskQueue] = {
     queue.name: queue
-    for queue in (PLAN, GENERIC_ITEMS, SELFTEST_ITEMS, EXPORT_ITEMS, PHOTO_ITEMS, VIDEO_ITEMS, SCENE_ITEMS)
+    for queue in (PLAN, GENERIC_ITEMS, SELFTEST_ITEMS, EXPORT_ITEMS, PHOTO_ITEMS, VIDEO_ITEMS, SCENE_ITEMS, JOB_EVENTS)
 }
 
 

@@ -9,12 +9,12 @@ import pydantic
 from firebase_functions import logger
 from google.cloud import firestore as gfs
 
-from mediajobs import logs, platform
-from mediajobs.jobs import store
+from mediajobs import incidents, logs, platform
+from mediajobs.jobs import outbox, store
 from mediajobs.jobs.changes import notify_change, notify_ended
 from mediajobs.jobs.finish import fail_job
 from mediajobs.jobs.kinds import JobFailed, get_kind
-from mediajobs.jobs.models import ErrorInfo
+from mediajobs.jobs.models import ErrorInfo, JobStatus
 from mediajobs.jobs.plan import INLINE_PLAN_LEASE, PLAN_QUEUE, plan_job
 from mediajobs.jobs.store import SERVER_TIMESTAMP, now
 from mediajobs.jobs.validate import validated
@@ -61,8 +61,10 @@ def start_job(job_id: str) -> bool:
         delay = int(INLINE_PLAN_LEASE.total_seconds()) if inline else None
         platform.enqueue(PLAN_QUEUE, {"job_id": job_id}, task_id=f"{job_id}-plan", delay_seconds=delay)
     except Exception as error:  # noqa: BLE001 - nothing else would ever pick this job up
-        logs.log_failure("could not schedule job", error, job_id=job_id, job_type=job.type)
-        fail_job(job_id, ErrorInfo(code="unavailable", message=f"Could not schedule the job: {error}"))
+        incident_id = incidents.new_incident_id()
+        logs.log_failure("could not schedule job", error, job_id=job_id, job_type=job.type, incident_id=incident_id)
+        message = "Could not schedule the job; start it again in a few minutes"
+        fail_job(job_id, ErrorInfo.incident("unavailable", message, incident_id))
         return True
     logger.info("job started", job_id=job_id, type=job.type, planned_inline=inline)
     if inline:
@@ -95,11 +97,13 @@ def _claim_queued(job_id: str, failed: ErrorInfo | None) -> bool:
             "started_at": SERVER_TIMESTAMP,
         }
         if data.get("cancel_requested"):
-            fields.update(status="cancelled", finished_at=SERVER_TIMESTAMP, result={})
+            fields.update(status=JobStatus.CANCELLED.value, finished_at=SERVER_TIMESTAMP, result={})
         elif failed is not None:
-            fields.update(status="failed", error=failed.model_dump(), finished_at=SERVER_TIMESTAMP)
+            fields.update(status=JobStatus.FAILED.value, error=failed.model_dump(), finished_at=SERVER_TIMESTAMP)
         else:
-            fields.update(status="processing")
+            fields.update(status=JobStatus.PROCESSING.value)
+        if fields["status"] != JobStatus.PROCESSING:
+            outbox.stage(transaction, job_id, data, str(fields["status"]))
         for key, default in (
             ("progress", {"total": 0, "done": 0, "failed": 0, "percent": 0}),
             ("errors", []),
@@ -108,6 +112,7 @@ def _claim_queued(job_id: str, failed: ErrorInfo | None) -> bool:
             ("result", None),
             ("error", None),
             ("created_at", SERVER_TIMESTAMP),
+            ("expire_at", store.expires_at()),  # a job written by a trusted writer without one
         ):
             if key not in data and key not in fields:
                 fields[key] = default

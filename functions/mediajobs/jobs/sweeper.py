@@ -16,8 +16,8 @@ from collections.abc import Callable
 from firebase_functions import logger
 from google.cloud import firestore as gfs
 
-from mediajobs import logs, platform
-from mediajobs.jobs import store
+from mediajobs import incidents, logs, platform
+from mediajobs.jobs import outbox, store
 from mediajobs.jobs.finish import fail_job, finalize_job
 from mediajobs.jobs.models import ErrorInfo, PlanState
 from mediajobs.jobs.start import start_job
@@ -48,6 +48,8 @@ def sweep_stale_jobs(at: dt.datetime | None = None, limit: int = 200) -> list[st
         if _isolated(snap.id, "start", start_job):
             logger.warn("started a job whose start event was lost", job_id=snap.id)
             acted.append(snap.id)
+    for job_id in outbox.redispatch_stale(at, limit):
+        logger.warn("dispatched again a job event that was not published", job_id=job_id)
     return acted
 
 
@@ -78,11 +80,18 @@ def _isolated(job_id: str, action: str, sweep: Callable[[str], bool]) -> bool:
     try:
         return sweep(job_id)
     except Exception as error:  # noqa: BLE001 - one bad job must not stop the sweep
-        logs.log_failure("sweeping a job failed; failing it", error, job_id=job_id, job_type="", action=action)
-        problem = type(error).__name__
-    message = f"The job could not be ended normally ({problem}); what it produced is kept."
+        incident_id = incidents.new_incident_id()
+        logs.log_failure(
+            "sweeping a job failed; failing it",
+            error,
+            job_id=job_id,
+            job_type="",
+            action=action,
+            incident_id=incident_id,
+        )
+    message = "The job could not be ended normally; what it produced is kept"
     try:
-        fail_job(job_id, ErrorInfo(code="internal", message=message))
+        fail_job(job_id, ErrorInfo.incident("internal", message, incident_id))
     except Exception as again:  # noqa: BLE001
         logger.error("could not fail a stuck job", job_id=job_id, error=repr(again))
         return False

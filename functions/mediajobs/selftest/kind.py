@@ -12,11 +12,24 @@ from google.cloud import firestore as gfs
 
 from mediajobs import config
 from mediajobs.jobs import store
-from mediajobs.jobs.kinds import Caller, Item, ItemContext, ItemFailed, ItemSpec, JobKind, Outcome, Summary
+from mediajobs.jobs.kinds import (
+    Caller,
+    Item,
+    ItemContext,
+    ItemFailed,
+    ItemSpec,
+    JobKind,
+    Outcome,
+    Summary,
+    TransientError,
+)
 from mediajobs.jobs.models import ErrorInfo, Job
 from mediajobs.validation import StrictModel
 
 MAX_ITEMS = 1000
+# What an SDK's exception text can carry (a bucket, a service account): the faults below quote
+# it, so tests can check that it reaches the log and never a client.
+INTERNAL_DETAIL = "gs://selftest-private-bucket (svc-selftest@demo.iam.gserviceaccount.com)"
 QUICK_PLAN_MAX_ITEMS = 500  # planned by the start trigger; bigger ones exercise the plan task
 ItemIndex = Annotated[int, pydantic.Field(ge=0, lt=MAX_ITEMS)]  # bounded: Firestore stores int64
 
@@ -30,6 +43,10 @@ class SelftestInput(StrictModel):
     """Items that fail with a clear, expected error (ItemFailed)."""
     crash_items: list[ItemIndex] = pydantic.Field(default_factory=list, max_length=MAX_ITEMS)
     """Items whose first attempt kills the worker process (fault tests)."""
+    transient_items: list[ItemIndex] = pydantic.Field(default_factory=list, max_length=MAX_ITEMS)
+    """Items whose every attempt raises a transient error (Storage unreachable, say)."""
+    fail_finalize: bool = False
+    """Finalize raises an unexpected exception (the job must still end, as `internal`)."""
     label_bytes: int = pydantic.Field(default=0, ge=0, le=100_000)
     """Pads every item's label (and so its error messages) to this many bytes, as hostile file
     names do."""
@@ -66,7 +83,7 @@ class SelftestJob(JobKind):
     ) -> dict[str, Any]:
         index = int(item.payload["index"])
         runs = store.job_ref(ctx.job.id).collection("selftest_runs").document(item.id)
-        runs.set({"count": gfs.Increment(1)}, merge=True)  # lets tests count executions
+        runs.set({"count": gfs.Increment(1), "expire_at": store.expires_at()}, merge=True)  # tests count runs
         if index in input.crash_items and item.attempt == 1:
             os._exit(17)  # a worker dying mid-item, as a fault test asks
         deadline = time.monotonic() + input.sleep_ms / 1000
@@ -76,13 +93,17 @@ class SelftestJob(JobKind):
             time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
             ctx.heartbeat()
         if index in input.fail_items:
-            raise RuntimeError(f"item {index} was asked to fail")
+            raise RuntimeError(f"item {index} was asked to fail: {INTERNAL_DETAIL}")
+        if index in input.transient_items:
+            raise TransientError(f"item {index} cannot reach {INTERNAL_DETAIL}")
         if index in input.reject_items:
             named = f" ({item.label})" if input.label_bytes else ""
             raise ItemFailed("rejected", f"Item {index}{named} was asked to be rejected.")
         return {"index": index, "square": index * index}
 
     def finalize(self, job: Job, summary: Summary) -> Outcome:
+        if SelftestInput.model_validate(job.input).fail_finalize:
+            raise RuntimeError(f"finalize was asked to fail: {INTERNAL_DETAIL}")
         squares = sum(int((r.result or {}).get("square", 0)) for r in summary.items() if r.status == "done")
         result = {"sum_of_squares": squares, "succeeded": summary.done, "failed": summary.failed}
         if summary.total and not summary.done and summary.failed:

@@ -1,0 +1,101 @@
+"""The job-ended event, delivered at least once: staged in the transaction that ends the job,
+published by a retried task.
+
+    jobs/{job_id}/engine/event   {event, status, pending_since, published_at, expire_at}
+
+Whoever ends a job calls `stage` inside the transaction that writes the terminal status, so a
+job never ends without its event on record, and calls `dispatch` once that transaction has
+committed. The `jobevents` task publishes the staged event and marks it published; a publish
+Eventarc refuses raises, and Cloud Tasks retries with backoff for more than a day. The event's
+id is fixed by the job (`{job_id}-{status}`), so a publish repeated after a lost answer is the
+same event to every subscriber. A worker that died between the commit and the dispatch leaves
+`pending_since` behind, and the sweeper dispatches that event again (`redispatch_stale`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from firebase_functions import logger
+from google.cloud import firestore as gfs
+
+from mediajobs import events, platform
+from mediajobs.jobs import store
+
+OUTBOX = "event"  # the engine document holding a job's staged event
+PUBLISH_QUEUE = "jobevents"
+REDISPATCH_AFTER = dt.timedelta(minutes=10)
+
+
+def event_id(job_id: str, status: str) -> str:
+    return f"{job_id}-{status}"
+
+
+def stage(transaction: gfs.Transaction, job_id: str, job: dict[str, Any], status: str) -> None:
+    """Records the event of `job` ending as `status`, in the transaction that ends it."""
+    event = events.job_ended_event(
+        job_id,
+        str(job.get("type", "")),
+        str(job.get("owner_uid", "")),
+        status,
+        event_id=event_id(job_id, status),
+    )
+    transaction.set(
+        store.engine_ref(job_id, OUTBOX),
+        {
+            "event": event,
+            "status": status,
+            "pending_since": store.now(),
+            "published_at": None,
+            "expire_at": store.expires_at(),
+        },
+    )
+
+
+def dispatch(job_id: str, task_id: str | None = None) -> None:
+    """Hands the staged event to the publish queue; if even that fails, publishes it here (and if
+    that fails too, the sweeper dispatches it again later)."""
+    try:
+        platform.enqueue(PUBLISH_QUEUE, {"job_id": job_id}, task_id=task_id or f"{job_id}-event")
+        return
+    except Exception as error:  # noqa: BLE001 - the event is on record; publish it another way
+        logger.warn("could not enqueue the job event; publishing it now", job_id=job_id, error=repr(error))
+    try:
+        publish_staged(job_id)
+    except Exception as error:  # noqa: BLE001 - the sweeper tries again
+        logger.error("job event not published yet; the sweeper retries it", job_id=job_id, error=repr(error))
+
+
+def publish_staged(job_id: str) -> bool:
+    """Publishes the job's staged event unless it was published already (True when this call
+    published it); raises when Eventarc does not take it, for the task to be retried."""
+    ref = store.engine_ref(job_id, OUTBOX)
+    snapshot = ref.get()
+    data = snapshot.to_dict() or {}
+    if not snapshot.exists or data.get("published_at") is not None or not isinstance(data.get("event"), dict):
+        return False
+    events.publish([data["event"]])
+    ref.update({"published_at": store.SERVER_TIMESTAMP, "pending_since": gfs.DELETE_FIELD})
+    logger.info("job ended event published", job_id=job_id, type=events.event_type(str(data.get("status"))))
+    return True
+
+
+def redispatch_stale(at: dt.datetime | None = None, limit: int = 200) -> list[str]:
+    """Dispatches again the events still unpublished REDISPATCH_AFTER after their job ended."""
+    at = at or store.now()
+    query = (
+        platform.db()
+        .collection_group("engine")
+        .where(filter=gfs.FieldFilter("pending_since", "<", at - REDISPATCH_AFTER))
+        .limit(limit)
+    )
+    job_ids = []
+    for snap in query.stream():
+        job_ref = snap.reference.parent.parent
+        if snap.id != OUTBOX or job_ref is None:
+            continue
+        round_ = int(at.timestamp() // REDISPATCH_AFTER.total_seconds())  # a task id per sweep round
+        dispatch(job_ref.id, task_id=f"{job_ref.id}-event-{round_}")
+        job_ids.append(job_ref.id)
+    return job_ids

@@ -1,0 +1,116 @@
+"""Lifecycle events are delivered at least once: staged with the job's end, published by a
+retried task, one fixed id per job (mediajobs/jobs/outbox.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from google.cloud import firestore as gfs
+
+from mediajobs import events, platform
+from mediajobs.cli import client
+from mediajobs.jobs import outbox, store
+from tests.integration.jobs_helpers import start_selftest
+from tests.integration.test_lifecycle_events import received
+
+
+def _stage(job_id: str, status: str = "completed", pending_since: dt.datetime | None = None) -> None:
+    """Stages an event as the transaction ending a job does (for a job id no trigger watches)."""
+
+    @gfs.transactional
+    def stage(transaction: gfs.Transaction) -> None:
+        outbox.stage(transaction, job_id, {"type": "selftest", "owner_uid": "uid-outbox"}, status)
+
+    stage(platform.db().transaction())
+    if pending_since is not None:
+        store.engine_ref(job_id, outbox.OUTBOX).update({"pending_since": pending_since})
+
+
+class _FlakyEventarc:
+    """Answers 503 to the first `failures` publishes, then forwards to the Eventarc emulator."""
+
+    def __init__(self, upstream: str, failures: int) -> None:
+        self.upstream, self.failures, self.posts = upstream, failures, 0
+        flaky = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                flaky.posts += 1
+                if flaky.posts <= flaky.failures:
+                    status, answer = 503, b"unavailable"
+                else:
+                    headers = {"Content-Type": "application/json"}
+                    reply = requests.post(f"{flaky.upstream}{self.path}", data=body, headers=headers, timeout=10)
+                    status, answer = reply.status_code, reply.content
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+
+
+@pytest.fixture
+def flaky_eventarc(monkeypatch: pytest.MonkeyPatch) -> Iterator[_FlakyEventarc]:
+    emulator = os.environ[events.EMULATOR_VAR]
+    flaky = _FlakyEventarc(emulator if "://" in emulator else f"http://{emulator}", failures=1)
+    threading.Thread(target=flaky.server.serve_forever, daemon=True).start()
+    monkeypatch.setenv(events.EMULATOR_VAR, flaky.host)
+    yield flaky
+    flaky.server.shutdown()
+
+
+def test_a_job_that_ends_has_its_event_published_once_with_the_id_of_its_end(user: client.User) -> None:
+    job_id = start_selftest(user, items=2)
+    assert client.watch_job(job_id, timeout=120)[0]["status"] == "completed"
+
+    got = received(job_id, timeout=30)
+
+    assert len(got) == 1
+    assert platform.db().collection(events.RECEIVED_COLLECTION).document(f"{job_id}-completed").get().exists
+    staged = store.engine_ref(job_id, outbox.OUTBOX).get().to_dict() or {}
+    assert staged["published_at"] is not None and "pending_since" not in staged
+    assert staged["expire_at"] > store.now() + dt.timedelta(days=29)
+
+
+def test_a_publish_that_fails_is_retried_and_the_event_arrives_once(flaky_eventarc: _FlakyEventarc) -> None:
+    job_id = f"outbox-{uuid.uuid4().hex[:12]}"
+    _stage(job_id, "failed")
+
+    with pytest.raises(RuntimeError, match="503"):  # the task raises: Cloud Tasks retries it
+        outbox.publish_staged(job_id)
+    assert store.engine_ref(job_id, outbox.OUTBOX).get().to_dict()["published_at"] is None
+    assert outbox.publish_staged(job_id) is True  # the retry
+    assert outbox.publish_staged(job_id) is False  # a duplicate task publishes nothing more
+
+    got = received(job_id)
+    assert [(e["type"], e["data"]["status"]) for e in got] == [("mediajobs.job.v1.failed", "failed")]
+    assert platform.db().collection(events.RECEIVED_COLLECTION).document(f"{job_id}-failed").get().exists
+    assert flaky_eventarc.posts == 2
+
+
+def test_an_event_whose_dispatch_was_lost_is_dispatched_again_by_the_sweeper() -> None:
+    job_id = f"outbox-{uuid.uuid4().hex[:12]}"
+    fresh = f"outbox-{uuid.uuid4().hex[:12]}"
+    _stage(job_id, "cancelled", pending_since=store.now() - outbox.REDISPATCH_AFTER - dt.timedelta(minutes=1))
+    _stage(fresh, "cancelled")  # its own dispatch may still be under way: left alone
+
+    dispatched = outbox.redispatch_stale()
+
+    assert job_id in dispatched and fresh not in dispatched
+    got = received(job_id)  # published by the jobevents task in the functions emulator
+    assert [e["type"] for e in got] == ["mediajobs.job.v1.cancelled"]
+    assert received(fresh, timeout=2) == []
