@@ -27,3 +27,35 @@ def runs_of(job_id: str) -> dict[str, int]:
 
 def percents(snapshots: list[dict[str, Any]]) -> list[int]:
     return [int((s.get("progress") or {}).get("percent", 0)) for s in snapshots]
+
+
+def documents_under(job_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """Every document a job left: the job's own and all of its subcollections', recursively."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    pending = [platform.db().collection("jobs").document(job_id)]
+    while pending:
+        ref = pending.pop()
+        snapshot = ref.get()
+        if snapshot.exists:
+            found.append((ref.path, snapshot.to_dict() or {}))
+        for collection in ref.collections():
+            pending.extend(collection.list_documents())
+    return found
+
+
+def assert_every_document_expires(job_id: str) -> None:
+    """Each document under a finished job carries `expire_at` (Firestore's TTL does not follow
+    subcollections), in a collection group that has a TTL policy (firestore.indexes.json)."""
+    import json
+    from pathlib import Path
+
+    indexes = json.loads((Path(__file__).resolve().parents[2] / "firestore.indexes.json").read_text())
+    ttl_groups = {
+        o["collectionGroup"] for o in indexes["fieldOverrides"] if o.get("ttl") and o["fieldPath"] == "expire_at"
+    }
+    documents = documents_under(job_id)
+    assert documents, f"jobs/{job_id} left nothing"
+    without = [path for path, data in documents if "expire_at" not in data]
+    assert without == [], f"documents without expire_at: {without}"
+    groups = {path.split("/")[-2] for path, _ in documents}
+    assert groups <= ttl_groups, f"collection groups without a TTL policy: {groups - ttl_groups}"

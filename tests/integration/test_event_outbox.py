@@ -92,7 +92,7 @@ def test_a_publish_that_fails_is_retried_and_the_event_arrives_once(flaky_eventa
 
     with pytest.raises(RuntimeError, match="503"):  # the task raises: Cloud Tasks retries it
         outbox.publish_staged(job_id)
-    assert store.engine_ref(job_id, outbox.OUTBOX).get().to_dict()["published_at"] is None
+    assert (store.engine_ref(job_id, outbox.OUTBOX).get().to_dict() or {})["published_at"] is None
     assert outbox.publish_staged(job_id) is True  # the retry
     assert outbox.publish_staged(job_id) is False  # a duplicate task publishes nothing more
 
@@ -114,3 +114,16 @@ def test_an_event_whose_dispatch_was_lost_is_dispatched_again_by_the_sweeper() -
     got = received(job_id)  # published by the jobevents task in the functions emulator
     assert [e["type"] for e in got] == ["mediajobs.job.v1.cancelled"]
     assert received(fresh, timeout=2) == []
+
+
+def test_a_job_ended_by_a_writer_that_staged_nothing_still_has_its_event_published() -> None:
+    ref = platform.db().collection("jobs").document(f"outbox-{uuid.uuid4().hex[:12]}")
+    ref.set({"type": "selftest", "owner_uid": "uid-outbox", "status": "cancelled"}, merge=True)
+
+    assert outbox.publish_staged(ref.id) is True
+    assert outbox.publish_staged(ref.id) is False
+
+    got = received(ref.id)
+    assert [e["data"] for e in got] == [
+        {"job_id": ref.id, "type": "selftest", "owner_uid": "uid-outbox", "status": "cancelled"}
+    ]

@@ -15,7 +15,7 @@ from mediajobs import platform
 from mediajobs.cli import client
 from mediajobs.jobs import store
 from mediajobs.jobs.models import new_job_document
-from tests.integration.jobs_helpers import items_of, percents, runs_of, start_selftest
+from tests.integration.jobs_helpers import assert_every_document_expires, items_of, percents, runs_of, start_selftest
 
 
 def test_callable_job_of_200_items_ends_with_exact_counters(user: client.User) -> None:
@@ -93,6 +93,7 @@ def test_an_item_that_raises_fails_alone(user: client.User) -> None:
     assert items["item-00005"]["status"] == "failed" and items["item-00005"]["result"] is None
     assert items["item-00006"]["status"] == "done" and items["item-00006"]["result"] == {"index": 6, "square": 36}
     assert final["result"]["sum_of_squares"] == sum(i * i for i in range(12) if i not in (2, 5, 7))
+    assert_every_document_expires(job_id)
 
 
 def test_a_job_whose_items_all_fail_is_failed(user: client.User) -> None:

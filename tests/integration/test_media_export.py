@@ -17,7 +17,7 @@ from mediajobs import platform
 from mediajobs.cli import client
 from mediajobs.exports.archive import safe_email
 from tests.integration.export_seed import SeededUser, add_file, save_user, seed_users
-from tests.integration.jobs_helpers import items_of
+from tests.integration.jobs_helpers import assert_every_document_expires, items_of
 
 
 @pytest.fixture
@@ -123,6 +123,7 @@ def test_export_of_50_users_with_bad_data_holds_every_file_exactly(admin: client
     assert errors[no_email.id]["code"] == "missing-email"
     assert errors[nobody]["code"] == "user-not-found"
     assert errors[only_bad.id]["code"] == "no-readable-files"
+    assert_every_document_expires(job_id)
     items = items_of(job_id)
     assert {e["code"] for e in items[dangling.id]["result"]["file_errors"]} == dangling.expected_errors
     assert any(s.get("current") for s in snapshots), "the job never said which user it was on"

@@ -16,7 +16,7 @@ from PIL import Image
 from mediajobs import platform
 from mediajobs.cli import client
 from tests import photo_fixtures as fx
-from tests.integration.jobs_helpers import items_of
+from tests.integration.jobs_helpers import assert_every_document_expires, items_of
 
 
 def put(user: client.User, name: str, data: bytes) -> str:
@@ -75,8 +75,10 @@ def test_background_removal_keeps_the_person_and_matches_a_known_shape(user: cli
     check_results_zip(final)
     # One chunk, two images in flight: the second was claimed (and downloaded) before the first
     # was settled, so its I/O overlapped the first one's computing.
-    items = items_of(final["result"]["archive_path"].split("/")[1]).values()
+    job_id = final["result"]["archive_path"].split("/")[1]
+    items = items_of(job_id).values()
     assert max(i["started_at"] for i in items) < min(i["finished_at"] for i in items)
+    assert_every_document_expires(job_id)
 
 
 def test_face_crop_contains_the_face_and_a_faceless_photo_is_kept_whole(user: client.User) -> None:

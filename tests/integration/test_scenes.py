@@ -15,6 +15,7 @@ from PIL import Image
 from mediajobs import platform
 from mediajobs.cli import client
 from mediajobs.scenes.models import ASSET_KINDS
+from tests.integration.jobs_helpers import assert_every_document_expires
 
 BRIEF = {
     "title": "Summer launch",
@@ -55,6 +56,7 @@ def generate_all_kinds(user: client.User, project_id: str, scene_id: str) -> lis
         job_id = client.call("generate_scene_asset", {"project_id": project_id, "scene_id": scene_id, "kind": kind},
                              user.id_token)["job_id"]  # fmt: skip
         final, _ = client.watch_job(job_id, timeout=600)
+        assert_every_document_expires(job_id)
         finals.append(final)
     return finals
 
@@ -155,6 +157,7 @@ def test_mood_board_and_project_deletion(user: client.User) -> None:
     )
     final, _ = client.watch_job(job["job_id"], timeout=300)
     assert final["status"] == "completed" and final["result"]["succeeded"] == 3
+    assert_every_document_expires(job["job_id"])
     moods = list(platform.db().collection("projects").document(project_id).collection("moods").stream())
     assert len(moods) == 3
     bucket = platform.bucket()

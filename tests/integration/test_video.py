@@ -21,6 +21,7 @@ from mediajobs import platform
 from mediajobs.cli import client
 from mediajobs.video.ffmpeg import executable
 from tests.integration import video_player
+from tests.integration.jobs_helpers import assert_every_document_expires
 
 
 def make_video(seconds: float, size: str = "1280x720", rotate: int = 0, rate: int = 24) -> bytes:
@@ -74,7 +75,8 @@ def check_rendition(path: str, height: int, seconds: float) -> tuple[int, int]:
 
 
 def test_a_720p_video_gets_thumbnails_renditions_and_playable_hls(user: client.User) -> None:
-    final, snapshots = client.watch_job(start(user, put(user, "clip.mp4", make_video(6))), timeout=600)
+    job_id = start(user, put(user, "clip.mp4", make_video(6)))
+    final, snapshots = client.watch_job(job_id, timeout=600)
 
     assert final["status"] == "completed", final
     result = final["result"]
@@ -96,6 +98,7 @@ def test_a_720p_video_gets_thumbnails_renditions_and_playable_hls(user: client.U
     assert result["dash_manifest_path"].endswith("/stream/manifest.mpd")
     percents = [int((s.get("progress") or {}).get("percent", 0)) for s in snapshots]
     assert percents == sorted(percents)
+    assert_every_document_expires(job_id)
 
 
 def check_mobile(path: str, landscape: bool) -> None:

@@ -22,6 +22,7 @@ from google.cloud import firestore as gfs
 
 from mediajobs import events, platform
 from mediajobs.jobs import store
+from mediajobs.jobs.models import TERMINAL_STATUSES
 
 OUTBOX = "event"  # the engine document holding a job's staged event
 PUBLISH_QUEUE = "jobevents"
@@ -72,6 +73,8 @@ def publish_staged(job_id: str) -> bool:
     published it); raises when Eventarc does not take it, for the task to be retried."""
     ref = store.engine_ref(job_id, OUTBOX)
     snapshot = ref.get()
+    if not snapshot.exists:
+        snapshot = _stage_late(job_id) or snapshot
     data = snapshot.to_dict() or {}
     if not snapshot.exists or data.get("published_at") is not None or not isinstance(data.get("event"), dict):
         return False
@@ -79,6 +82,27 @@ def publish_staged(job_id: str) -> bool:
     ref.update({"published_at": store.SERVER_TIMESTAMP, "pending_since": gfs.DELETE_FIELD})
     logger.info("job ended event published", job_id=job_id, type=events.event_type(str(data.get("status"))))
     return True
+
+
+def _stage_late(job_id: str) -> Any:
+    """Stages the event of a job that ended without one (a writer that does not stage, such as
+    an older deployment); the staged snapshot, or None when the job has not ended."""
+
+    @gfs.transactional
+    def stage_if_ended(transaction: gfs.Transaction) -> bool:
+        ref = store.engine_ref(job_id, OUTBOX)
+        if ref.get(transaction=transaction).exists:
+            return True
+        job = store.job_ref(job_id).get(transaction=transaction).to_dict() or {}
+        status = str(job.get("status", ""))
+        if status not in TERMINAL_STATUSES:
+            return False
+        stage(transaction, job_id, job, status)
+        return True
+
+    if not stage_if_ended(platform.db().transaction()):
+        return None
+    return store.engine_ref(job_id, OUTBOX).get()
 
 
 def redispatch_stale(at: dt.datetime | None = None, limit: int = 200) -> list[str]:
