@@ -6,6 +6,7 @@ storage.rules); they ask for URLs here, and this module applies the same ownersh
     jobs/{job_id}/...          the job's owner, or an admin
     projects/{project_id}/...  the project's owner
     users/{uid}/...            that user
+    uploads/{uid}/...          that user (files the /upload endpoint staged for a job)
     exports/...                admins
 
 A job or project that is not yours answers `not-found`, exactly like a missing one.
@@ -96,7 +97,7 @@ def check_readable(caller: CallerInfo, parts: list[str], checked: dict[str, bool
         if not caller.is_admin:
             raise https_fn.HttpsError(Code.PERMISSION_DENIED, "Export archives are for administrators only.")
         return
-    if top == "users" and len(parts) > 2:
+    if top in ("users", "uploads") and len(parts) > 2:
         if parts[1] != caller.uid and not caller.is_admin:
             raise https_fn.HttpsError(Code.PERMISSION_DENIED, "You can only read your own uploads.")
         return

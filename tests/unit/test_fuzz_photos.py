@@ -266,7 +266,7 @@ def test_upload_answers_202_or_a_clear_4xx(files: list[tuple[str, bytes]], optio
         assert body == {"job_id": "job-1"} and started == [{"paths": list(bucket.stored)}]
         assert reserved.call_count == 1 and released.call_count == 0
         for path in bucket.stored:
-            assert path.startswith("users/u1/uploads/") and path.count("/") == 4
+            assert path.startswith("uploads/u1/job-1/") and path.count("/") == 3
             name = path.rsplit("/", 1)[1]
             assert ".." not in path.split("/") and "\\" not in name and len(name) <= 4 + MAX_NAME_LENGTH
     else:

@@ -25,16 +25,30 @@ def test_ttl_policies_are_declared_for_every_collection_that_carries_expire_at()
     assert all(o["indexes"] == [] for o in overrides if o["fieldPath"] == "expire_at")  # no index hotspot
 
 
-def test_storage_lifecycle_deletes_outputs_and_uploads_but_never_project_assets() -> None:
+# Prefixes this system writes and owns: job outputs (and the temp parts composed into them),
+# uploads staged by /upload for a job, export archives. users/ is the user's (and an older app's:
+# the legacy export reads users/{id}/images and voices), projects/ lives as long as its project.
+OWNED_PREFIXES = ("jobs/", "uploads/", "exports/")
+NEVER_DELETED = ("users/", "projects/")
+
+
+def test_storage_lifecycle_deletes_only_what_this_system_owns() -> None:
     rules = json.loads((ROOT / "storage.lifecycle.json").read_text())["rule"]
-    deleted = {
-        prefix: rule["condition"]["age"]
-        for rule in rules
-        if rule["action"]["type"] == "Delete"
-        for prefix in rule["condition"].get("matchesPrefix", [])
-    }
-    assert {"jobs/", "users/"} <= deleted.keys()
+    deletes = [rule["condition"] for rule in rules if rule["action"]["type"] == "Delete"]
+    assert all(condition.get("matchesPrefix") for condition in deletes), "a Delete rule without a prefix"
+    deleted = {prefix: condition["age"] for condition in deletes for prefix in condition["matchesPrefix"]}
+    assert set(deleted) == set(OWNED_PREFIXES)
     assert all(0 < age <= 90 for age in deleted.values())
-    assert not any("projects/".startswith(prefix) or prefix.startswith("projects/") for prefix in deleted)
+    for kept in NEVER_DELETED:
+        assert not any(kept.startswith(prefix) or prefix.startswith(kept) for prefix in deleted), kept
     readme = (ROOT / "README.md").read_text()
-    assert "### Retention" in readme and "--lifecycle-file=storage.lifecycle.json" in readme
+    retention = readme[readme.index("### Retention") :]
+    assert "--lifecycle-file=storage.lifecycle.json" in retention
+    for prefix in (*OWNED_PREFIXES, *NEVER_DELETED):
+        assert f"`{prefix}`" in retention, f"the README's Retention section does not say what happens to {prefix}"
+
+
+def test_uploads_are_staged_under_the_owned_prefix() -> None:
+    from mediajobs.photos.upload import _Batch
+
+    assert _Batch("u1", "job-1", max_bytes=1).folder == "uploads/u1/job-1"

@@ -148,10 +148,11 @@ def _start_batch(req: Request, caller: CallerInfo) -> str:
 
 
 class _Batch:
-    """The files of one upload, streamed into users/{uid}/uploads/{job_id}/ as they arrive."""
+    """The files of one upload, streamed into uploads/{uid}/{job_id}/ as they arrive (a prefix
+    this system owns, so the bucket's lifecycle rules may delete it; users/ is the user's)."""
 
     def __init__(self, uid: str, job_id: str, max_bytes: int) -> None:
-        self.folder = f"users/{uid}/uploads/{job_id}"
+        self.folder = f"uploads/{uid}/{job_id}"
         self.max_bytes = max_bytes
         self.max_files = config.UPLOAD_MAX_FILES.value
         self.stored: list[tuple[str, int]] = []  # (path, size)
