@@ -90,3 +90,18 @@ def test_selftest_input_validation_never_crashes(data: dict[str, object]) -> Non
         SelftestInput.model_validate(data)
     except pydantic.ValidationError as error:
         assert describe(error)
+
+
+def test_an_oversized_result_keeps_its_small_fields_and_says_it_was_cut() -> None:
+    from mediajobs.jobs.models import MAX_RESULT_BYTES, compact_result, json_bytes
+
+    result = {
+        "archive_path": "jobs/j1/results.zip",
+        "succeeded": 36,
+        "outputs": [{"input": "x" * 4000, "output_path": "jobs/j1/outputs/a.png"}] * 80,
+    }
+    assert json_bytes(result) > MAX_RESULT_BYTES
+    compact = compact_result(result)
+    assert compact["archive_path"] == "jobs/j1/results.zip" and compact["succeeded"] == 36
+    assert "outputs" not in compact and compact["truncated"] is True and compact["bytes"] == json_bytes(result)
+    assert json_bytes(compact) < 4096

@@ -21,6 +21,7 @@ from mediajobs.jobs.models import (
     JobStatus,
     PlanState,
     bounded_errors,
+    compact_result,
     json_bytes,
     percent_of,
 )
@@ -133,8 +134,8 @@ def _bounded_result(job_id: str, result: dict[str, Any]) -> dict[str, Any]:
     size = json_bytes(result)
     if size <= MAX_RESULT_BYTES:
         return result
-    logger.error("job result too large; not recorded", job_id=job_id, bytes=size)
-    return {"truncated": True, "bytes": size}
+    logger.error("job result too large; only its small fields are recorded", job_id=job_id, bytes=size)
+    return compact_result(result)
 
 
 def _end(job_id: str, fields: dict[str, Any]) -> bool:
@@ -144,7 +145,7 @@ def _end(job_id: str, fields: dict[str, Any]) -> bool:
         if droppable == "errors":
             fields["errors"] = []
         elif droppable == "result":
-            fields["result"] = {"truncated": True}
+            fields["result"] = compact_result(fields["result"] or {})
 
         @gfs.transactional
         def end(transaction: gfs.Transaction) -> bool:

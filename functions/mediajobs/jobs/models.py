@@ -68,6 +68,16 @@ def json_bytes(value: Any) -> int:
     return len(json.dumps(value, default=str, ensure_ascii=False).encode())
 
 
+MAX_KEPT_FIELD_BYTES = 2048  # a field of an oversized result that is still kept (a path, a count)
+
+
+def compact_result(result: dict[str, Any]) -> dict[str, Any]:
+    """What is kept of a result too large for the job: its small fields (paths such as
+    `archive_path`, counts, flags), marked `truncated` with the size it had."""
+    kept = {key: value for key, value in result.items() if json_bytes(value) <= MAX_KEPT_FIELD_BYTES}
+    return {**kept, "truncated": True, "bytes": json_bytes(result)}
+
+
 JOB_RETENTION = dt.timedelta(days=30)  # `expire_at`: Firestore's TTL policy deletes the job after this
 
 
