@@ -2,6 +2,11 @@
 
 Plain functions over files; nothing here knows Firebase. Long commands report progress from
 ffmpeg's own `-progress` output and stop promptly when asked to.
+
+Every builder takes `max_seconds`, the duration the plan probed: it becomes an input `-t`
+(`input_bound`) so that ffmpeg reads no more than that (plus a small margin) of its input,
+whatever the file turns out to hold. A file longer than its probe cannot run longer than the
+plan's time estimate.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from pathlib import Path
 from mediajobs.video.packaging import INIT_NAME, MEDIA_TEMPLATE
 from mediajobs.video.probe import VideoError
 
-__all__ = ["Cancelled", "VideoError", "executable", "run_with_progress", "thumbnail"]
+__all__ = ["Cancelled", "VideoError", "executable", "input_bound", "run_with_progress", "thumbnail"]
 
 BITRATES_KBPS = {144: 200, 240: 400, 360: 800, 480: 1400, 540: 2000, 720: 2800, 1080: 5000, 1440: 9000, 2160: 16000}
 SEGMENT_SECONDS = 2
@@ -23,6 +28,10 @@ FAST_PRESET_ABOVE = 720  # taller renditions use x264's superfast preset (see do
 MOBILE_SHORT_SIDE = 480
 MOBILE_VIDEO_KBPS = 800
 MOBILE_AUDIO = ["-c:a", "aac", "-profile:a", "aac_low", "-b:a", "64k", "-ac", "2", "-ar", "44100"]
+# How much longer than its probed duration ffmpeg may read an input: rounding of the
+# container's duration, an audio stream a few frames longer than the video.
+BOUND_MARGIN_SECONDS = 1.0
+BOUND_MARGIN_RATIO = 0.01
 
 
 class Cancelled(Exception):
@@ -73,15 +82,36 @@ def _raise_if_out_of_space(stderr: str) -> None:
         raise OSError(errno.ENOSPC, f"No space left on device (ffmpeg: {_last_line(stderr)})")
 
 
+def input_bound(max_seconds: float | None) -> list[str]:
+    """`-t` for the next `-i`: read at most `max_seconds` (the probed duration) plus a margin."""
+    if max_seconds is None:
+        return []
+    seconds = max(0.0, max_seconds) * (1 + BOUND_MARGIN_RATIO) + BOUND_MARGIN_SECONDS
+    return ["-t", f"{seconds:.3f}"]
+
+
 def _yield_to_encodes() -> None:
     os.nice(10)  # where items share cores (locally), a still waits for the renditions
 
 
-def thumbnail(source: Path, at_seconds: float, out: Path, width: int | None = None) -> None:
+def thumbnail_args(
+    source: Path, at_seconds: float, out: Path, width: int | None = None, *, max_seconds: float | None = None
+) -> list[str]:
+    """One JPEG frame at `at_seconds`; ffmpeg reads at most the rest of the probed duration."""
     scale = ["-vf", f"scale={width}:-2"] if width else []
+    rest = None if max_seconds is None else max_seconds - at_seconds
+    return [
+        "-ss", f"{at_seconds:.3f}", *input_bound(rest), "-i", str(source),
+        "-frames:v", "1", *scale, "-q:v", "3", str(out),
+    ]  # fmt: skip
+
+
+def thumbnail(
+    source: Path, at_seconds: float, out: Path, width: int | None = None, *, max_seconds: float | None = None
+) -> None:
+    args = thumbnail_args(source, at_seconds, out, width, max_seconds=max_seconds)
     run = subprocess.run(
-        [executable(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-ss", f"{at_seconds:.3f}",
-         "-i", str(source), "-frames:v", "1", *scale, "-q:v", "3", str(out)],
+        [executable(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args],
         capture_output=True, text=True, timeout=120, check=False, preexec_fn=_yield_to_encodes,
     )  # fmt: skip
     if run.returncode != 0 or not out.exists():
@@ -98,12 +128,14 @@ def _keyframes() -> list[str]:
     return ["-force_key_frames", f"expr:gte(t,n_forced*{SEGMENT_SECONDS})", "-sc_threshold", "0"]
 
 
-def rendition_args(source: Path, out: Path, height: int, has_audio: bool) -> list[str]:
+def rendition_args(
+    source: Path, out: Path, height: int, has_audio: bool, *, max_seconds: float | None = None
+) -> list[str]:
     """H.264/AAC MP4 at `height` (rotation applied by ffmpeg), keyframes every segment, faststart."""
     video_kbps = BITRATES_KBPS.get(height) or max(BITRATES_KBPS[k] for k in BITRATES_KBPS if k <= max(height, 144))
     audio = ["-c:a", "aac", "-b:a", "96k" if height <= 360 else "128k", "-ac", "2"] if has_audio else ["-an"]
     return [
-        "-i", str(source), "-map", "0:v:0", *(["-map", "0:a:0"] if has_audio else []),
+        *input_bound(max_seconds), "-i", str(source), "-map", "0:v:0", *(["-map", "0:a:0"] if has_audio else []),
         "-vf", f"scale=-2:{height}:flags=bicubic,format=yuv420p",
         "-c:v", "libx264", "-preset", preset_for(height), "-profile:v", "high",
         "-b:v", f"{video_kbps}k", "-maxrate", f"{int(video_kbps * 1.5)}k", "-bufsize", f"{video_kbps * 2}k",
@@ -111,14 +143,16 @@ def rendition_args(source: Path, out: Path, height: int, has_audio: bool) -> lis
     ]  # fmt: skip
 
 
-def mobile_args(source: Path, out: Path, landscape: bool, short_side: int, has_audio: bool) -> list[str]:
+def mobile_args(
+    source: Path, out: Path, landscape: bool, short_side: int, has_audio: bool, *, max_seconds: float | None = None
+) -> list[str]:
     """For phones: H.264 Main (level 3.1, what every phone decodes in hardware), the short side
     at most 480, 800 kb/s video, 64 kb/s stereo AAC-LC, moov first (+faststart) so playback
     starts before the download ends."""
     scale = f"scale=-2:{short_side}" if landscape else f"scale={short_side}:-2"
     audio = ["-map", "0:a:0", *MOBILE_AUDIO] if has_audio else ["-an"]
     return [
-        "-i", str(source), "-map", "0:v:0", *audio,
+        *input_bound(max_seconds), "-i", str(source), "-map", "0:v:0", *audio,
         "-vf", f"{scale}:flags=bicubic,format=yuv420p",
         "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "main", "-level:v", "3.1",
         "-b:v", f"{MOBILE_VIDEO_KBPS}k", "-maxrate", f"{MOBILE_VIDEO_KBPS * 5 // 4}k",
@@ -133,14 +167,15 @@ def _dash_output(folder: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def package_video_args(rendition: Path, folder: Path) -> list[str]:
+def package_video_args(rendition: Path, folder: Path, *, max_seconds: float | None = None) -> list[str]:
     """The rendition's video as CMAF segments, without re-encoding (keyframes already align)."""
-    return ["-i", str(rendition), "-map", "0:v:0", "-c", "copy", *_dash_output(folder)]
+    bound = input_bound(max_seconds)
+    return [*bound, "-i", str(rendition), "-map", "0:v:0", "-c", "copy", *_dash_output(folder)]
 
 
-def audio_track_args(source: Path, folder: Path) -> list[str]:
+def audio_track_args(source: Path, folder: Path, *, max_seconds: float | None = None) -> list[str]:
     """The source's audio as one AAC-LC stereo CMAF track shared by every video rendition."""
     return [
-        "-i", str(source), "-map", "0:a:0", "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-ar", "48000",
-        *_dash_output(folder),
+        *input_bound(max_seconds), "-i", str(source),
+        "-map", "0:a:0", "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-ar", "48000", *_dash_output(folder),
     ]  # fmt: skip

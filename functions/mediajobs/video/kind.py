@@ -15,6 +15,12 @@ always removed and uploads only once its ffmpeg work succeeded. `finalize`, once
 has settled, writes the HLS master and DASH manifest (both over the same segments) and the
 result; if anything failed or the job was cancelled it deletes what the items uploaded, so
 nothing partial ever looks finished. A full temp disk fails the item with `no-space`.
+
+What was probed is what the items process. The plan records the object's generation and every
+item downloads that generation only: the owner may overwrite an upload at any time, and a video
+replaced after planning fails each item with `source-changed` instead of reaching ffmpeg
+unchecked (a longer, larger file than the limits and the time estimate allowed). Every ffmpeg
+run also reads at most the probed duration (`ffmpeg.input_bound`), whatever its input holds.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -73,13 +80,13 @@ class VideoProcessJob(JobKind):
         limit = config.VIDEO_MAX_MB.value * 1024 * 1024
         if (blob.size or 0) > limit:
             raise JobFailed("too-large", f"{name} is {blob.size:,} bytes; the limit is {config.VIDEO_MAX_MB.value} MB.")
-        info = _probe_in_storage(blob, name)
+        info = _probe_in_storage(blob, name)  # reads the generation get_blob saw (or fails)
         if info.duration_seconds > config.VIDEO_MAX_SECONDS.value:
             raise JobFailed(
               "too-long", f"{name} lasts {info.duration_seconds:.0f}s; the limit is {config.VIDEO_MAX_SECONDS.value}s."
             )  # fmt: skip
         heights, warnings = _heights(info, options, int(blob.size or 0))
-        common = {"probe": info.as_payload(), "warnings": warnings}
+        common = {"probe": info.as_payload(), "warnings": warnings, "generation": blob.generation}
         yield ItemSpec(id="thumbnails", label=f"{name}: thumbnails", payload={"task": "thumbnails", **common})
         for height in heights:
             payload = {"task": "rendition", "height": height, **common}
@@ -93,10 +100,11 @@ class VideoProcessJob(JobKind):
         from mediajobs.video import ffmpeg
 
         info = Probe.from_payload(item.payload["probe"])
+        generation = item.payload.get("generation")  # absent in items planned before pinning
         folder = Path(tempfile.mkdtemp(prefix=f"video-{ctx.job.id}-"))
         try:
             source = folder / "source"
-            _download(input.path, source)
+            _download(input.path, int(generation) if generation is not None else None, source)
             out = folder / "out"
             out.mkdir()
             work = _Work(ctx, info, source, out, f"jobs/{ctx.job.id}/video")
@@ -131,11 +139,15 @@ class VideoProcessJob(JobKind):
 def _probe_in_storage(blob: Any, name: str) -> Probe:
     from mediajobs.video.probe import probe
 
+    # Storage's mediaLink names the generation get_blob read, and the precondition makes a
+    # replacement during the probe fail rather than mix two files (fake-gcs-server ignores both).
     try:
-        with blob.open("rb", chunk_size=PROBE_READ_CHUNK) as reader:
+        with blob.open("rb", chunk_size=PROBE_READ_CHUNK, if_generation_match=blob.generation) as reader:
             return probe(reader, name)
     except VideoError as error:
         raise JobFailed(error.code, error.message) from None
+    except gexc.PreconditionFailed:
+        raise JobFailed("source-changed", _replaced(name)) from None
     except gexc.NotFound:
         raise JobFailed("input-missing", f"{blob.name} is not in Storage.") from None
 
@@ -162,11 +174,20 @@ def _heights(info: Probe, options: VideoOptions, source_bytes: int) -> tuple[lis
     return kept, warnings
 
 
-def _download(path: str, target: Path) -> None:
+def _download(path: str, generation: int | None, target: Path) -> None:
+    """The source as planned: the generation the plan probed, never a later upload to `path`."""
+    bucket = platform.bucket()
     try:
-        platform.bucket().blob(path).download_to_filename(str(target))  # streamed to disk in chunks
+        bucket.blob(path, generation=generation).download_to_filename(str(target))  # streamed to disk
     except gexc.NotFound:
+        current = bucket.get_blob(path) if generation is not None else None
+        if current is not None and current.generation != generation:
+            raise ItemFailed("source-changed", _replaced(path.rsplit("/", 1)[-1])) from None
         raise ItemFailed("input-missing", f"{path} is not in Storage.") from None
+
+
+def _replaced(name: str) -> str:
+    return f"{name} was replaced after this job started; start a new job to process the new video."
 
 
 class _Work:
@@ -215,10 +236,11 @@ def _thumbnails(work: _Work, item: Item, options: VideoOptions) -> dict[str, Any
     names = []
     for index in range(options.thumbnails):
         target = work.out / f"thumb_{index + 1}.jpg"
-        ffmpeg.thumbnail(work.source, duration * (index + 1) / (options.thumbnails + 1), target)
+        at = duration * (index + 1) / (options.thumbnails + 1)
+        ffmpeg.thumbnail(work.source, at, target, max_seconds=duration)
         names.append(target.name)
         work.ctx.heartbeat((index + 1) / (options.thumbnails + 1))
-    ffmpeg.thumbnail(work.source, min(1.0, duration / 2), work.out / "poster.jpg", width=320)
+    ffmpeg.thumbnail(work.source, min(1.0, duration / 2), work.out / "poster.jpg", width=320, max_seconds=duration)
     work.upload()
     return {"thumbnails": [f"{work.prefix}/{n}" for n in names], "poster": f"{work.prefix}/poster.jpg"}
 
@@ -229,13 +251,14 @@ def _rendition(work: _Work, item: Item, options: VideoOptions) -> dict[str, Any]
     height = int(item.payload["height"])
     mp4 = work.out / f"{height}p.mp4"
     share = 0.9 if options.streaming else 1.0
-    work.encode(ffmpeg.rendition_args(work.source, mp4, height, work.info.has_audio), 0.0, share)
+    bound = work.info.duration_seconds
+    work.encode(ffmpeg.rendition_args(work.source, mp4, height, work.info.has_audio, max_seconds=bound), 0.0, share)
     work.source.unlink()  # the temp disk is memory: the segments take the source's place
     written = probe.probe(mp4, mp4.name)
     bitrate = round(mp4.stat().st_size * 8 / max(written.duration_seconds, 0.001))
     track = None
     if options.streaming:
-        track = work.package(lambda folder: ffmpeg.package_video_args(mp4, folder), f"{height}p", share)
+        track = work.package(partial(ffmpeg.package_video_args, mp4, max_seconds=bound), f"{height}p", share)
     work.upload()
     rendition = Rendition(height=height, width=written.width, path=f"{work.prefix}/{mp4.name}", bitrate=bitrate)
     return {"rendition": rendition.model_dump(), "track": track.model_dump() if track else None}
@@ -244,7 +267,8 @@ def _rendition(work: _Work, item: Item, options: VideoOptions) -> dict[str, Any]
 def _audio(work: _Work, item: Item, options: VideoOptions) -> dict[str, Any]:
     from mediajobs.video import ffmpeg
 
-    track = work.package(lambda folder: ffmpeg.audio_track_args(work.source, folder), "audio", 0.0)
+    bound = work.info.duration_seconds
+    track = work.package(partial(ffmpeg.audio_track_args, work.source, max_seconds=bound), "audio", 0.0)
     work.upload()
     return {"track": track.model_dump()}
 
@@ -256,7 +280,10 @@ def _mobile(work: _Work, item: Item, options: VideoOptions) -> dict[str, Any]:
     short_side = min(ffmpeg.MOBILE_SHORT_SIDE, info.width, info.height)
     short_side -= short_side % 2
     target = work.out / "mobile.mp4"
-    args = ffmpeg.mobile_args(work.source, target, info.width >= info.height, short_side, info.has_audio)
+    landscape = info.width >= info.height
+    args = ffmpeg.mobile_args(
+        work.source, target, landscape, short_side, info.has_audio, max_seconds=info.duration_seconds
+    )
     work.encode(args, 0.0, 1.0)
     work.upload()
     return {"mobile_path": f"{work.prefix}/{target.name}"}
