@@ -1,11 +1,13 @@
-"""delete_project cancels the project's jobs, and nothing is written under a deleted project,
-even by a worker that was generating while the project went away."""
+"""delete_project cancels every job touching the project (whatever its kind), and nothing is
+written under a deleted project, even by a worker that was generating while the project went away."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
+from google.cloud import firestore as gfs
 
 from mediajobs import platform
 from mediajobs.cli import client
@@ -13,6 +15,7 @@ from mediajobs.jobs.kinds import Item, ItemFailed
 from mediajobs.jobs.models import Job
 from mediajobs.scenes import api
 from mediajobs.scenes.kind import MoodBoardInput, MoodBoardJob, NoOptions, SceneAssetInput, SceneAssetJob
+from mediajobs.scenes.models import ASSET_KINDS
 from tests.integration.test_scenes import new_project, scene_doc
 
 
@@ -47,6 +50,32 @@ def test_delete_project_cancels_its_jobs_first(user: client.User) -> None:
     assert running["cancel_requested"] is True
     assert asset["cancel_requested"] is True
     assert not elsewhere.get("cancel_requested")
+    assert left_under(project_id) == ([], [])
+
+
+def test_delete_project_cancels_a_running_storyboard_job(user: client.User) -> None:
+    """Whatever its kind, a job touching the project is cancelled: it ends `cancelled` (not
+    `failed`, not `completed`) and pays for nothing more."""
+    project_id, [busy_scene_id, free_scene_id] = new_project(user, 2)
+    db = platform.db()
+    # Another job holds one scene: the storyboard's item for it waits there, so the job still runs.
+    other_job = db.collection("jobs").document(f"holder-{uuid.uuid4().hex[:8]}")
+    other_job.set({"type": "scene_asset", "owner_uid": user.uid, "status": "processing",
+                   "input": {"project_id": project_id, "scene_id": busy_scene_id, "kind": "image"}})  # fmt: skip
+    holding = {"job_id": other_job.id, "type": "image", "status": "processing", "last_update": gfs.SERVER_TIMESTAMP}
+    db.document(f"projects/{project_id}/scenes/{busy_scene_id}").update({"active_job": {**holding, "progress": 50}})
+    job_id = client.call("generate_storyboard", {"project_id": project_id}, user.id_token)["job_id"]
+    deadline = time.monotonic() + 180
+    while not all(scene_doc(project_id, free_scene_id).get("assets", {}).get(f"{k}_path") for k in ASSET_KINDS):
+        assert time.monotonic() < deadline, "the free scene was not generated"
+        time.sleep(0.5)
+    assert (db.document(f"jobs/{job_id}").get().to_dict() or {})["status"] == "processing"
+
+    client.call("delete_project", {"project_id": project_id}, user.id_token)
+
+    final, _ = client.watch_job(job_id, timeout=300)
+    assert final["status"] == "cancelled" and final["cancel_requested"] is True, final
+    assert (other_job.get().to_dict() or {})["cancel_requested"] is True
     assert left_under(project_id) == ([], [])
 
 

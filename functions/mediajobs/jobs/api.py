@@ -74,11 +74,8 @@ def create_job(
     """Validates and queues a job for `caller`; HttpsError with a clear message otherwise.
     `job_id`: the id of a slot reserved with `reserve_job_slot`, which the job then takes."""
     ref, document = prepare_job(caller, job_type, input, options, job_id)
-    guard = None
-    if job_type == "scene_asset":  # however it is started: one active job per scene
-        from mediajobs.scenes.api import one_active_job_per_scene
-
-        guard = one_active_job_per_scene(ref.id, document["input"])
+    kind = get_kind(job_type)  # known: prepare_job refused unknown types
+    guard = kind.creation_guard(ref.id, document["input"]) if kind is not None else None
     create_job_in_slot(caller.uid, ref, document, guard)
     logger.info("job queued", job_id=ref.id, type=job_type, owner_uid=caller.uid)
     return str(ref.id)
@@ -124,7 +121,8 @@ def create_job_in_slot(
     starts of one user are serialised without holding locks (which, on the emulator as on
     Firestore, make bursts of transactions on one document abort); the losers read again.
     `guard(batch)` runs on every attempt: it may refuse (raise) or add conditional writes.
-    A job that pays for generations is charged to the user's daily budget in the same batch."""
+    A job that pays for generations (as its kind declares) is charged to the user's daily
+    budget in the same batch (jobs/budget.py)."""
     charge = budget_guard(uid, str(document.get("type", "")), dict(document.get("input") or {}))
 
     def writes(batch: Any) -> None:

@@ -1,9 +1,12 @@
-"""The per-user daily budget of paid generations (scene assets, mood images).
+"""The per-user daily budget of paid generations (every prediction a paid kind asks a provider for).
 
 generation_budget/{uid}-{YYYY-MM-DD}: {uid, day, used, expire_at}, one document per user and
-UTC day. A job that costs generations is charged in the same conditional batch that creates
-it (see jobs/api.create_job_in_slot): racing starts of one user are serialised, nothing is
-charged for a job that was not created, and nothing is created beyond the budget.
+UTC day. What a job costs is its kind's to say (`JobKind.paid_generations`, on the validated
+input, when the job is created: e.g. a storyboard costs its scenes times the asset kinds they
+still lack); the engine never looks at job types. A job that costs generations is charged in
+the same conditional batch that creates it (see jobs/api.create_job_in_slot): racing starts of
+one user are serialised, nothing is charged for a job that was not created, and nothing is
+created beyond the budget.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from firebase_functions import https_fn
 from google.cloud import firestore as gfs
 
 from mediajobs import config, platform
+from mediajobs.jobs.kinds import get_kind
 from mediajobs.jobs.store import now
 
 COLLECTION = "generation_budget"
@@ -23,12 +27,12 @@ KEPT_FOR = dt.timedelta(days=2)  # `expire_at`: the day's counter is useless aft
 
 
 def paid_generations(job_type: str, input: dict[str, Any]) -> int:
-    """How many provider generations a job of this type and input pays for."""
-    if job_type == "scene_asset":
-        return 1
-    if job_type == "mood_board":
-        return int(input.get("count", 4))
-    return 0
+    """How many provider generations a job of this type and (validated, stored) input pays
+    for, as its kind declares (`JobKind.paid`, `JobKind.paid_generations`); 0 for free kinds."""
+    kind = get_kind(job_type)
+    if kind is None or not kind.paid:
+        return 0
+    return max(0, int(kind.paid_generations(kind.Input.model_validate(input))))
 
 
 def budget_guard(uid: str, job_type: str, input: dict[str, Any]) -> Callable[[Any], None] | None:

@@ -109,6 +109,9 @@ class JobKind(abc.ABC):
     queue: ClassVar[str] = "jobitems"  # the task queue running its items: a row of jobs/queues.py
     chunk_size: ClassVar[int] = 1  # items per task
     items_in_flight: ClassVar[int] = 1  # items of a chunk run at once (see jobs.items.run_items)
+    paid: ClassVar[bool] = False
+    """True for a kind whose items pay a generation provider: it must then say what a job costs
+    (`paid_generations`), which is charged to the owner's daily budget when the job is created."""
 
     def denial(self, caller: Caller) -> str | None:
         """Why this caller may not start a job of this kind, or None."""
@@ -125,6 +128,24 @@ class JobKind(abc.ABC):
         plans it itself and the first item starts one task hop sooner. Anything that may list
         a collection or read archives is planned by the plan task (False, the default)."""
         return False
+
+    def paid_generations(self, input: Any) -> int:
+        """How many paid provider generations a job on this (validated) input will make at most:
+        charged to the owner's daily budget in the batch that creates the job (jobs/budget.py),
+        which is refused when they do not fit. Free kinds cost 0; a paid kind must say."""
+        if self.paid:
+            raise NotImplementedError(f"{type(self).__name__} is paid: it must override paid_generations")
+        return 0
+
+    def project_of(self, input: Any) -> str | None:
+        """The project (`projects/{id}`) a job on this (validated) input reads or writes, or None:
+        deleting that project cancels the job, whatever its kind."""
+        return None
+
+    def creation_guard(self, job_id: str, input: dict[str, Any]) -> Callable[[Any], None] | None:
+        """A guard for the batch that creates job `job_id` (its validated `input` as stored): it
+        may refuse (raise an HttpsError) or add conditional writes (see jobs.api.create_job_in_slot)."""
+        return None
 
     def on_job_change(self, job_id: str, job: dict[str, Any]) -> None:  # noqa: B027 - optional hook
         """Called in the worker after the engine wrote the job's status or progress (mirrors)."""

@@ -11,19 +11,20 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+import pydantic
 from firebase_functions import https_fn, logger
 from google.api_core import exceptions as gexc
 from google.cloud import firestore as gfs
 
 from mediajobs import platform
 from mediajobs.jobs.api import CallerInfo, Code, caller_of, create_job, parse, request_cancel
+from mediajobs.jobs.kinds import get_kind
 from mediajobs.jobs.store import now
 from mediajobs.scenes import models
 
 SERVER_TIMESTAMP: Any = gfs.SERVER_TIMESTAMP
 STALE_ACTIVE_JOB = dt.timedelta(minutes=15)  # an active job without news for this long may be replaced
 ACTIVE = ("queued", "processing")
-PROJECT_JOB_TYPES = ("scene_asset", "mood_board")
 
 
 def project_ref(project_id: str) -> Any:
@@ -74,7 +75,7 @@ def update_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 
 def delete_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
-    """Cancels the project's jobs, then deletes the project, its scenes and moods, and its
+    """Cancels every job touching the project, then deletes the project, its scenes and moods, and its
     Storage folder."""
     caller = caller_of(req)
     request = parse(models.ProjectRef, req.data)
@@ -86,7 +87,8 @@ def delete_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 
 def cancel_project_jobs(project_id: str, caller: CallerInfo) -> list[str]:
-    """Asks every queued or processing job of the project to stop (the ids)."""
+    """Asks every queued or processing job of the caller that touches the project to stop,
+    whatever its kind (as the kind says: `JobKind.project_of`); the ids."""
     jobs = (
         platform.db()
         .collection("jobs")
@@ -94,15 +96,21 @@ def cancel_project_jobs(project_id: str, caller: CallerInfo) -> list[str]:
         .where(filter=gfs.FieldFilter("status", "in", list(ACTIVE)))
         .stream()
     )
-    ids = [
-        job.id
-        for job in jobs
-        if (job.to_dict() or {}).get("type") in PROJECT_JOB_TYPES
-        and ((job.to_dict() or {}).get("input") or {}).get("project_id") == project_id
-    ]
+    ids = [job.id for job in jobs if _touches(job.to_dict() or {}, project_id)]
     for job_id in ids:
         request_cancel(job_id, caller)
     return ids
+
+
+def _touches(job: dict[str, Any], project_id: str) -> bool:
+    kind = get_kind(str(job.get("type", "")))
+    if kind is None:
+        return False
+    try:
+        input = kind.Input.model_validate(job.get("input") or {})
+    except pydantic.ValidationError:
+        return False  # it cannot run: its start fails it
+    return kind.project_of(input) == project_id
 
 
 def delete_project_data(project_id: str) -> int:

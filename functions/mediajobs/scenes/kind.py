@@ -7,7 +7,7 @@ bytes are in Storage, and before the job completes; a provider URL is never stor
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 import pydantic
@@ -28,7 +28,7 @@ from mediajobs.jobs.kinds import (
 from mediajobs.jobs.models import ErrorInfo, Job
 from mediajobs.scenes.models import ASSET_KINDS, DOC_ID, AssetKind
 from mediajobs.scenes.moods import PartOf, selected_mood_of
-from mediajobs.scenes.project_guard import kept_only_in_live_project, write_in_live_project
+from mediajobs.scenes.project_guard import cancellation_wins, kept_only_in_live_project, write_in_live_project
 from mediajobs.scenes.providers import get_provider
 from mediajobs.scenes.providers.base import GeneratedAsset, ProviderCancelled, ProviderError, ScenePrompt
 from mediajobs.validation import StrictModel
@@ -107,9 +107,13 @@ class _ProjectJob(JobKind):
 
     Options = NoOptions
     queue: ClassVar[str] = "sceneitems"
+    paid: ClassVar[bool] = True  # every item asks the provider for predictions
 
     def input_denial(self, caller: Caller, input: SceneAssetInput | MoodBoardInput, options: NoOptions) -> str | None:
         return _owns(caller, input.project_id)
+
+    def project_of(self, input: SceneAssetInput | MoodBoardInput) -> str | None:
+        return input.project_id
 
     def plans_quickly(self, input: SceneAssetInput | MoodBoardInput) -> bool:
         return True  # one asset, or a dozen moods at most
@@ -118,6 +122,14 @@ class _ProjectJob(JobKind):
 class SceneAssetJob(_ProjectJob):
     job_type: ClassVar[str] = "scene_asset"
     Input = SceneAssetInput
+
+    def paid_generations(self, input: SceneAssetInput) -> int:
+        return 1
+
+    def creation_guard(self, job_id: str, input: dict[str, Any]) -> Callable[[Any], None] | None:
+        from mediajobs.scenes.api import one_active_job_per_scene
+
+        return one_active_job_per_scene(job_id, input)  # however the job is started
 
     def plan(self, job: Job, input: SceneAssetInput, options: NoOptions) -> Iterable[ItemSpec]:
         yield ItemSpec(id="asset", label=f"{input.kind} of scene {input.scene_id}")
@@ -128,6 +140,10 @@ class SceneAssetJob(_ProjectJob):
         mirror_job_to_scene(job_id, job)
 
     def process_item(self, ctx: ItemContext, item: Item, input: SceneAssetInput, options: NoOptions) -> dict[str, Any]:
+        with cancellation_wins(ctx.job.id):
+            return self._make_asset(ctx, item, input)
+
+    def _make_asset(self, ctx: ItemContext, item: Item, input: SceneAssetInput) -> dict[str, Any]:
         project = _project(input.project_id)
         scene_ref = (
             platform.db()
@@ -197,11 +213,18 @@ class MoodBoardJob(_ProjectJob):
     job_type: ClassVar[str] = "mood_board"
     Input = MoodBoardInput
 
+    def paid_generations(self, input: MoodBoardInput) -> int:
+        return input.count  # one per mood image (its text is not counted)
+
     def plan(self, job: Job, input: MoodBoardInput, options: NoOptions) -> Iterable[ItemSpec]:
         for index in range(input.count):
             yield ItemSpec(id=f"mood-{index}", label=f"mood {index + 1} of {input.count}", payload={"index": index})
 
     def process_item(self, ctx: ItemContext, item: Item, input: MoodBoardInput, options: NoOptions) -> dict[str, Any]:
+        with cancellation_wins(ctx.job.id):
+            return self._make_mood(ctx, item, input)
+
+    def _make_mood(self, ctx: ItemContext, item: Item, input: MoodBoardInput) -> dict[str, Any]:
         from mediajobs.scenes import moods
 
         project = _project(input.project_id)

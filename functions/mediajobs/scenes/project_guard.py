@@ -11,14 +11,14 @@ workers of one project would otherwise abort each other's transactions.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore as gfs
 
 from mediajobs import platform
-from mediajobs.jobs.kinds import ItemFailed
+from mediajobs.jobs.kinds import ItemCancelled, ItemFailed
 
 
 def kept_only_in_live_project(project_id: str, commit: Callable[[], None], stored: Sequence[str] = ()) -> None:
@@ -46,3 +46,18 @@ def write_in_live_project(project_id: str, write: Callable[[Any], None], stored:
         batch.commit()
 
     kept_only_in_live_project(project_id, commit, stored)
+
+
+@contextlib.contextmanager
+def cancellation_wins(job_id: str) -> Iterator[None]:
+    """An item failure while job `job_id` is being cancelled is a cancellation: delete_project
+    cancels the project's jobs and then deletes what they write to, so a worker that has not
+    seen the cancellation yet (items look at it every few seconds) fails with not-found; its
+    job must end `cancelled`, not `failed`. The job is read afresh, on failures only."""
+    try:
+        yield
+    except ItemFailed:
+        job = platform.db().collection("jobs").document(job_id).get()
+        if job.exists and (job.to_dict() or {}).get("cancel_requested"):
+            raise ItemCancelled() from None
+        raise

@@ -4,6 +4,10 @@ input    {project_id, kinds?: [composition, image, video, audio]}   (callable `g
 items    one per scene; each generates the scene's missing kinds one after another
 result   {scenes, completed_scenes, generated, already_there, failed_scenes}
 
+What it costs: the scenes' asset kinds still missing when the job is created (scenes times
+kinds at most), charged to the daily budget then (`paid_generations`); the job generates only
+the scenes that existed then, and skips kinds made meanwhile, so it never spends more.
+
 One active job per scene: an item first claims its scene's `active_job` (refused while another
 job is active there; it waits a little, then lets the task be retried) and holds it, with live
 kind and progress, until the scene is done; `generate_scene_asset` refuses that scene meanwhile.
@@ -40,6 +44,7 @@ from mediajobs.jobs.models import ErrorInfo, Job
 from mediajobs.jobs.store import now
 from mediajobs.scenes.kind import NoOptions, SceneAssetInput, SceneAssetJob
 from mediajobs.scenes.models import ASSET_KINDS, DOC_ID, AssetKind
+from mediajobs.scenes.project_guard import cancellation_wins
 from mediajobs.validation import StrictModel
 
 SERVER_TIMESTAMP: Any = gfs.SERVER_TIMESTAMP
@@ -64,11 +69,29 @@ def _project_ref(project_id: str) -> Any:
     return platform.db().collection("projects").document(project_id)
 
 
+def _scenes(project_id: str) -> list[Any]:
+    """The project's scene snapshots, MAX_SCENES + 1 at most (one more tells there are too many)."""
+    return list(_project_ref(project_id).collection("scenes").limit(MAX_SCENES + 1).stream())
+
+
+def _missing(scene: dict[str, Any], kinds: list[AssetKind]) -> list[AssetKind]:
+    assets = scene.get("assets") or {}
+    return [k for k in kinds if not assets.get(f"{k}_path")]
+
+
 class StoryboardAssetsJob(JobKind):
     job_type: ClassVar[str] = "storyboard_assets"
     Input = StoryboardInput
     Options = NoOptions
     queue: ClassVar[str] = "sceneitems"
+    paid: ClassVar[bool] = True
+
+    def paid_generations(self, input: StoryboardInput) -> int:
+        """The asset kinds its scenes lack now: at most scenes x kinds predictions."""
+        return sum(len(_missing(scene.to_dict() or {}, input.kinds)) for scene in _scenes(input.project_id))
+
+    def project_of(self, input: StoryboardInput) -> str | None:
+        return input.project_id
 
     def input_denial(self, caller: Caller, input: StoryboardInput, options: NoOptions) -> str | None:
         snapshot = _project_ref(input.project_id).get()
@@ -80,7 +103,9 @@ class StoryboardAssetsJob(JobKind):
         return True  # one query of at most MAX_SCENES scenes
 
     def plan(self, job: Job, input: StoryboardInput, options: NoOptions) -> Iterable[ItemSpec]:
-        scenes = list(_project_ref(input.project_id).collection("scenes").limit(MAX_SCENES + 1).stream())
+        scenes = _scenes(input.project_id)
+        if job.created_at is not None:  # only the scenes charged when the job was created
+            scenes = [s for s in scenes if s.create_time is None or s.create_time <= job.created_at]
         if not scenes:
             raise JobFailed("failed-precondition", f"Project {input.project_id} has no scenes to generate.")
         if len(scenes) > MAX_SCENES:
@@ -96,7 +121,8 @@ class StoryboardAssetsJob(JobKind):
     def process_item(self, ctx: ItemContext, item: Item, input: StoryboardInput, options: NoOptions) -> dict[str, Any]:
         scene_id = str(item.payload["scene_id"])
         scene_ref = _project_ref(input.project_id).collection("scenes").document(scene_id)
-        missing = _claim_scene(ctx, scene_ref, input.kinds)
+        with cancellation_wins(ctx.job.id):  # e.g. the scene deleted by delete_project
+            missing = _claim_scene(ctx, scene_ref, input.kinds)
         generated: list[dict[str, Any]] = []
         try:
             for index, kind in enumerate(missing):
@@ -197,8 +223,9 @@ def _scene_busy_with_another_job(active: dict[str, Any], job_id: str) -> bool:
 
 
 def _claim_scene(ctx: ItemContext, scene_ref: Any, kinds: list[AssetKind]) -> list[AssetKind]:
-    """Makes this job the scene's active job and returns the kinds it still lacks; waits a little
-    while another job is active there, then asks for a retry (TransientError)."""
+    """Makes this job the scene's active job and returns the kinds it still lacks (a scene that
+    lacks none is left as it is); waits a little while another job is active there, then asks
+    for a retry (TransientError)."""
     deadline = time.monotonic() + BUSY_WAIT_SECONDS
     while True:
         if ctx.cancelled():
@@ -207,13 +234,14 @@ def _claim_scene(ctx: ItemContext, scene_ref: Any, kinds: list[AssetKind]) -> li
         if not snapshot.exists:
             raise ItemFailed("not-found", f"Scene {scene_ref.id} no longer exists.")
         data = snapshot.to_dict() or {}
+        missing = _missing(data, kinds)
+        if not missing:
+            return []  # nothing to make here: no claim, no wait
         active = data.get("active_job") or {}
         if not _scene_busy_with_another_job(active, ctx.job.id):
-            assets = data.get("assets") or {}
-            missing = [k for k in kinds if not assets.get(f"{k}_path")]
             active_job = {
                 "job_id": ctx.job.id,
-                "type": missing[0] if missing else "storyboard_assets",
+                "type": missing[0],
                 "status": "processing",
                 "progress": 0,
                 "started_at": SERVER_TIMESTAMP,
