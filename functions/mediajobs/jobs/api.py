@@ -15,11 +15,11 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore as gfs
 
 from mediajobs import config, platform
-from mediajobs.jobs import store
+from mediajobs.jobs import outbox, store
 from mediajobs.jobs.budget import budget_guard
 from mediajobs.jobs.engine import validated
 from mediajobs.jobs.kinds import JobFailed, get_kind, known_types
-from mediajobs.jobs.models import Job, new_job_document
+from mediajobs.jobs.models import Job, JobStatus, new_job_document
 from mediajobs.jobs.store import now
 from mediajobs.validation import StrictModel, describe
 
@@ -221,19 +221,20 @@ def request_cancel(job_id: str, caller: CallerInfo) -> str:
         if not snapshot.exists or (data.get("owner_uid") != caller.uid and not caller.is_admin):
             raise https_fn.HttpsError(Code.PERMISSION_DENIED, f"Job {job_id} does not exist or is not yours to cancel.")
         status, job_type = str(data.get("status")), str(data.get("type", ""))
-        if status == "queued":
+        if status == JobStatus.QUEUED:
+            outbox.stage(transaction, job_id, data, JobStatus.CANCELLED)
             transaction.update(
                 ref,
                 {
-                    "status": "cancelled",
+                    "status": JobStatus.CANCELLED.value,
                     "cancel_requested": True,
                     "result": {},
                     "finished_at": gfs.SERVER_TIMESTAMP,
                     "updated_at": gfs.SERVER_TIMESTAMP,
                 },
             )
-            return "cancelled", job_type
-        if status == "processing" and not data.get("cancel_requested"):
+            return JobStatus.CANCELLED.value, job_type
+        if status == JobStatus.PROCESSING and not data.get("cancel_requested"):
             transaction.update(ref, {"cancel_requested": True, "updated_at": gfs.SERVER_TIMESTAMP})
         return status, job_type
 
