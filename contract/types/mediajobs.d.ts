@@ -421,23 +421,40 @@ export interface PhotoOptions {
 }
 export interface PhotoResult {
   /**
-   * Storage paths of the processed images.
+   * Storage paths of the processed images: the first ones, 128 KiB of paths at most (outputs_omitted counts the rest; results.zip and the items hold every one).
    */
   outputs: string[];
   /**
-   * jobs/{job_id}/results.zip
+   * Outputs not listed in `outputs` (absent from results written before it).
+   */
+  outputs_omitted?: number;
+  /**
+   * jobs/{job_id}/results.zip, always present: every output.
    */
   archive_path: string;
   succeeded: number;
   failed: number;
+  /**
+   * The first skipped entries, 500 and 48 KiB at most (names and messages clipped).
+   */
   skipped: PhotoSkipped[];
+  /**
+   * Entries skipped in all, listed or not.
+   */
   skipped_count: number;
+  /**
+   * Skipped entries not listed in `skipped` (absent from results written before it).
+   */
+  skipped_omitted?: number;
 }
 export interface PhotoSkipped {
   /**
    * The archive's storage path.
    */
   source: string;
+  /**
+   * The entry's name in the archive, clipped to 300 bytes (ending in …).
+   */
   entry: string;
   reason: "hidden-file" | "nested-archive" | "not-an-image" | "too-large" | "corrupt-entry" | "too-many-images";
   message: string;

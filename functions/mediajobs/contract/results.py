@@ -92,18 +92,30 @@ class PhotoItemResult(Shape):
 
 class PhotoSkipped(Shape):
     source: str = pydantic.Field(description="The archive's storage path.")
-    entry: str
+    entry: str = pydantic.Field(description="The entry's name in the archive, clipped to 300 bytes (ending in …).")
     reason: Literal["hidden-file", "nested-archive", "not-an-image", "too-large", "corrupt-entry", "too-many-images"]
     message: str
 
 
 class PhotoResult(Shape):
-    outputs: list[str] = pydantic.Field(description="Storage paths of the processed images.")
-    archive_path: str = pydantic.Field(description="jobs/{job_id}/results.zip")
+    outputs: list[str] = pydantic.Field(
+        description="Storage paths of the processed images: the first ones, 128 KiB of paths at most "
+        "(outputs_omitted counts the rest; results.zip and the items hold every one)."
+    )
+    outputs_omitted: int = pydantic.Field(
+        default=0, ge=0, description="Outputs not listed in `outputs` (absent from results written before it)."
+    )
+    archive_path: str = pydantic.Field(description="jobs/{job_id}/results.zip, always present: every output.")
     succeeded: int = pydantic.Field(ge=0)
     failed: int = pydantic.Field(ge=0)
-    skipped: list[PhotoSkipped] = pydantic.Field(max_length=500)
-    skipped_count: int = pydantic.Field(ge=0)
+    skipped: list[PhotoSkipped] = pydantic.Field(
+        max_length=500,
+        description="The first skipped entries, 500 and 48 KiB at most (names and messages clipped).",
+    )
+    skipped_count: int = pydantic.Field(ge=0, description="Entries skipped in all, listed or not.")
+    skipped_omitted: int = pydantic.Field(
+        default=0, ge=0, description="Skipped entries not listed in `skipped` (absent from results written before it)."
+    )
 
 
 # ---------------------------------------------------------------- video_process

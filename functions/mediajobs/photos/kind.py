@@ -3,7 +3,8 @@
 input    {paths: [storage paths of images or ZIP archives]}
 options  {remove_bg, crop_face, model, output_format, face_size, face_margin}
 outputs  jobs/{job_id}/outputs/<name>.<ext>, all of them in jobs/{job_id}/results.zip
-result   {outputs, archive_path, succeeded, failed, skipped}
+result   {outputs, outputs_omitted, archive_path, succeeded, failed, skipped, skipped_count,
+         skipped_omitted}, within byte budgets (photos/bounds.py) whatever the names in a ZIP
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ from mediajobs.jobs.kinds import (
     Outcome,
     Summary,
 )
-from mediajobs.jobs.models import ErrorInfo, Job
-from mediajobs.photos import ingest
+from mediajobs.jobs.models import MAX_LABEL_BYTES, ErrorInfo, Job, clip
+from mediajobs.photos import bounds, ingest
 from mediajobs.photos.models_catalogue import ModelName, default_model, model_problem
 from mediajobs.storage_zip import DateTime, Member, compose_zip, prefix_member
 from mediajobs.validation import StrictModel
@@ -44,7 +45,6 @@ from mediajobs.validation import StrictModel
 MAX_PATHS = 200
 MAX_INPUT_BYTES = 200 * 1024 * 1024
 MAX_IMAGES_PER_JOB = 2000
-MAX_SKIPPED_RECORDED = 500
 PLAN_LOOKUP_THREADS = 8
 QUICK_PLAN_MAX_PATHS = 50
 ZIP_MAGIC_BYTES = 4
@@ -116,13 +116,13 @@ class PhotoBatchJob(JobKind):
             raise JobFailed("failed-precondition", problem)
         bucket = platform.bucket()
         names = UniqueNames()
-        skipped: list[ingest.Skipped] = []
+        skipped = bounds.SkippedLog()  # what the plan leaves out, within its budget
         index = 0
 
         def spec(label: str, payload: dict[str, Any]) -> ItemSpec:
             nonlocal index
             index += 1
-            return ItemSpec(id=f"img-{index:05d}", label=label[:200], payload=payload)
+            return ItemSpec(id=f"img-{index:05d}", label=clip(label, MAX_LABEL_BYTES), payload=payload)
 
         with ThreadPoolExecutor(PLAN_LOOKUP_THREADS) as pool:
             looked_up = list(pool.map(_look_up, input.paths))
@@ -144,24 +144,25 @@ class PhotoBatchJob(JobKind):
                     skipped.extend(checked.skipped)
                     for image in checked.images:
                         if index >= MAX_IMAGES_PER_JOB:
-                            skipped.append(ingest.Skipped(path, image.entry, "too-many-images", "over the job's limit"))
+                            skipped.add(ingest.Skipped(path, image.entry, "too-many-images", "over the job's limit"))
                             continue
                         extracted = f"jobs/{job.id}/inputs/{index + 1:05d}-{image.name}"
                         try:
                             ingest.copy_to_storage(checked, image, bucket.blob(extracted))
                         except ingest.EntryUnreadable as unreadable:
-                            skipped.append(unreadable.skipped)
+                            skipped.add(unreadable.skipped)
                             continue
                         stem = _stem(names, image.name)
                         label = f"{posixpath.basename(path)}:{image.entry}"
-                        yield spec(label, {"input_path": extracted, "name": image.entry, "output_stem": stem})
+                        name = clip(image.entry, MAX_LABEL_BYTES)  # a ZIP entry's name may be 64 KiB
+                        yield spec(label, {"input_path": extracted, "name": name, "output_stem": stem})
             except gexc.NotFound:
                 yield spec(path, {"error": {"code": "input-missing", "message": f"{path} is not in Storage."}})
             except ingest.ArchiveRefused as refused:
+                if refused.code == "too-many-entries":  # over the job's limits, like too many paths
+                    raise JobFailed(refused.code, f"{refused.message} Split the archive into smaller ones.") from None
                 yield spec(path, {"error": {"code": refused.code, "message": refused.message}})
-        store.kind_ref(job.id, "photo_skipped").set(
-            {"skipped": [vars(s) for s in skipped[:MAX_SKIPPED_RECORDED]], "count": len(skipped)}
-        )
+        store.kind_ref(job.id, "photo_skipped").set({**skipped.record(), "expire_at": store.expires_at()})
 
     def process_item(self, ctx: ItemContext, item: Item, input: PhotoInput, options: PhotoOptions) -> dict[str, Any]:
         from mediajobs.photos.processing import PhotoError, process_photo
@@ -213,14 +214,9 @@ class PhotoBatchJob(JobKind):
             platform.bucket(), members, archive_path, scratch=_parts_folder(job.id), date_time=_archive_time(job)
         )
         skipped = store.kind_ref(job.id, "photo_skipped").get().to_dict() or {}
-        result = {
-            "outputs": outputs,
-            "archive_path": archive_path,
-            "succeeded": summary.done,
-            "failed": summary.failed,
-            "skipped": skipped.get("skipped", []),
-            "skipped_count": skipped.get("count", 0),
-        }
+        result = bounds.photo_result(
+            outputs=outputs, archive_path=archive_path, succeeded=summary.done, failed=summary.failed, skipped=skipped
+        )
         if summary.total and not summary.done:
             return Outcome(
                 result, ErrorInfo(code="all-items-failed", message="No image could be processed; see errors.")
