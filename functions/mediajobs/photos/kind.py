@@ -93,7 +93,8 @@ class PhotoBatchJob(JobKind):
 
     def input_denial(self, caller: Caller, input: PhotoInput, options: PhotoOptions) -> str | None:
         if not caller.is_admin:
-            foreign = [p for p in input.paths if not p.startswith(f"users/{caller.uid}/")]
+            own = (f"users/{caller.uid}/", f"uploads/{caller.uid}/")  # theirs, and what /upload staged
+            foreign = [p for p in input.paths if not p.startswith(own)]
             if foreign:
                 return f"You can only process your own uploads (under users/{caller.uid}/); not: {foreign[:3]}"
         if options.remove_bg and (problem := model_problem(options.model)):
