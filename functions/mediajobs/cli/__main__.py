@@ -94,7 +94,7 @@ def demo(args: argparse.Namespace) -> int:
 
     ok &= demo_storyboard(user, args.timeout, progress_bar)
 
-    from mediajobs.video.demo import demo_video
+    from mediajobs.cli.demo_video import demo_video
 
     print("\n6. video_process: a 720p clip into thumbnails, renditions, a mobile MP4, HLS and DASH")
     ok &= demo_video(user, lambda job_id: progress_bar(job_id, args.timeout))
