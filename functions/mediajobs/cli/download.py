@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from mediajobs import platform
-from mediajobs.exports.archive import UniqueNames, safe_filename
+from mediajobs.names import UniqueNames, safe_filename
 
 KINDS = ("images", "voices")
 CHUNK = 1024 * 1024

@@ -1,4 +1,5 @@
-"""Per-user ZIP archives, streamed: names made safe and unique, contents hashed on the way.
+"""Per-user ZIP archives, streamed: names made safe and unique (`mediajobs.names`), contents
+hashed on the way.
 
 Plain functions over streams; nothing here knows Firebase.
 """
@@ -8,65 +9,39 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import posixpath
-import re
 import time
-import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any, Protocol
 
 from mediajobs.errors import CodedError
+from mediajobs.names import MAX_NAME_BYTES, MAX_NAME_LENGTH, UniqueNames, safe_email, safe_filename
+
+# The export names files by the shared rules of `mediajobs.names`; they are part of this API too.
+__all__ = [
+    "ALREADY_COMPRESSED",
+    "CHUNK",
+    "MAX_NAME_BYTES",
+    "MAX_NAME_LENGTH",
+    "PREFETCH_MAX_BYTES",
+    "ArchivedFile",
+    "FileError",
+    "FileProblem",
+    "Opener",
+    "Readable",
+    "SourceFile",
+    "UniqueNames",
+    "safe_email",
+    "safe_filename",
+    "size_mismatch",
+    "write_archive",
+]
 
 CHUNK = 1024 * 1024
 PREFETCH_MAX_BYTES = 8 * 1024 * 1024  # files up to this size are fetched ahead, concurrently
-MAX_NAME_LENGTH = 120
-MAX_NAME_BYTES = 200  # file systems hold 255 bytes per name; leaves room for a " (2)" suffix
 ALREADY_COMPRESSED = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".avif", ".mp3", ".m4a", ".aac", ".ogg",
                       ".opus", ".mp4", ".webm", ".zip")  # fmt: skip
-
-_UNSAFE = re.compile(r"[^\w.\- ()+@]+")
-
-
-def safe_filename(name: object, fallback: str) -> str:
-    """A file name that cannot escape its folder or confuse an unzip tool."""
-    text = unicodedata.normalize("NFC", name if isinstance(name, str) else "")
-    text = posixpath.basename(text.replace("\\", "/"))  # drop any directory part
-    text = _UNSAFE.sub("_", text).strip(" .")
-    if not text or set(text) <= {"_"}:
-        text = _UNSAFE.sub("_", unicodedata.normalize("NFC", fallback)).strip(" .") or "file"
-    if len(text) > MAX_NAME_LENGTH or len(text.encode("utf-8")) > MAX_NAME_BYTES:
-        stem, ext = posixpath.splitext(text)
-        ext = ext[:16]
-        stem = stem[: MAX_NAME_LENGTH - len(ext)]
-        while len((stem + ext).encode("utf-8")) > MAX_NAME_BYTES:  # 120 CJK characters are 360 bytes
-            stem = stem[:-1]
-        text = stem + ext
-    return text
-
-
-def safe_email(email: str) -> str:
-    """The archive's file name for a user: the email, lower-cased, with only safe characters."""
-    text = re.sub(r"[^a-z0-9@._+-]+", "_", email.strip().lower()).strip("._")
-    return text[:MAX_NAME_LENGTH] or "unknown"
-
-
-class UniqueNames:
-    """Resolves name collisions inside an archive without overwriting: `a.jpg`, `a (2).jpg`..."""
-
-    def __init__(self) -> None:
-        self._taken: set[str] = {"manifest.json"}
-
-    def claim(self, folder: str, filename: str) -> str:
-        stem, ext = posixpath.splitext(filename)
-        candidate = f"{folder}/{filename}"
-        counter = 2
-        while candidate.lower() in self._taken:
-            candidate = f"{folder}/{stem} ({counter}){ext}"
-            counter += 1
-        self._taken.add(candidate.lower())
-        return candidate
 
 
 @dataclasses.dataclass(frozen=True)

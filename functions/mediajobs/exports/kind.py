@@ -25,12 +25,12 @@ from mediajobs.exports.archive import (
     FileProblem,
     Readable,
     SourceFile,
-    safe_email,
     write_archive,
 )
 from mediajobs.jobs.kinds import Item, ItemContext, ItemFailed, ItemSpec, JobFailed, JobKind, Outcome, Summary
 from mediajobs.jobs.models import ErrorInfo, Job
 from mediajobs.jobs.store import now, paged
+from mediajobs.names import safe_email
 from mediajobs.storage_io import SpillingUpload
 from mediajobs.validation import StrictModel
 

@@ -23,8 +23,8 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 from mediajobs.errors import CodedError
-from mediajobs.exports.archive import safe_filename
 from mediajobs.jobs.models import MAX_LABEL_BYTES, clip
+from mediajobs.names import safe_filename
 
 MAX_ENTRIES = 1000
 # The central directory read at all: 1000 entries with names of 4 KB. zipfile holds it, and then

@@ -23,7 +23,6 @@ from firebase_functions import logger
 from google.api_core import exceptions as gexc
 
 from mediajobs import config, platform
-from mediajobs.exports.archive import UniqueNames
 from mediajobs.jobs import store
 from mediajobs.jobs.kinds import (
     Caller,
@@ -37,6 +36,7 @@ from mediajobs.jobs.kinds import (
     Summary,
 )
 from mediajobs.jobs.models import MAX_LABEL_BYTES, ErrorInfo, Job, clip
+from mediajobs.names import UniqueNames
 from mediajobs.photos import bounds, ingest
 from mediajobs.photos.models_catalogue import ModelName, default_model, model_problem
 from mediajobs.storage_zip import DateTime, Member, compose_zip, prefix_member

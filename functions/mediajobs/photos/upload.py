@@ -23,8 +23,8 @@ from flask import Request, Response
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from mediajobs import config, platform
-from mediajobs.exports.archive import safe_filename
 from mediajobs.jobs.api import CallerInfo, create_job, release_job_slot, reserve_job_slot
+from mediajobs.names import safe_filename
 from mediajobs.photos.kind import PhotoOptions
 from mediajobs.photos.models_catalogue import model_problem
 from mediajobs.storage_io import SpillingUpload
