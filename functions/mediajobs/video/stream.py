@@ -28,7 +28,7 @@ import time
 
 from flask import Request, Response
 
-from mediajobs import config, platform
+from mediajobs import config, object_urls, platform
 
 GRANTS = "stream_grants"
 STREAM_LIFETIME = dt.timedelta(hours=6)  # long enough to watch a 30-minute video with pauses
@@ -148,13 +148,11 @@ _signed_lock = threading.Lock()
 
 def media_url(path: str) -> str:
     """A URL of the object at `path` valid for several minutes (cached while it is)."""
-    from mediajobs import downloads
-
     with _signed_lock:
         cached = _signed.get(path)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
-    link = downloads.url_for(platform.bucket().blob(path), lifetime=MEDIA_URL_LIFETIME, disposition=None)
+    link = object_urls.url_for(platform.bucket().blob(path), lifetime=MEDIA_URL_LIFETIME, disposition=None)
     with _signed_lock:
         if len(_signed) > 50_000:
             _signed.clear()
