@@ -20,13 +20,12 @@ deployed, the Storage emulator's media URLs locally).
 
 from __future__ import annotations
 
-import posixpath
 from typing import Annotated, Any
 
 import pydantic
 from firebase_functions import https_fn
 
-from mediajobs import platform
+from mediajobs import platform, storage_paths
 from mediajobs.jobs.api import CallerInfo, Code, caller_of, parse
 from mediajobs.object_urls import URL_LIFETIME, url_for
 from mediajobs.validation import StrictModel
@@ -78,8 +77,8 @@ def _request_url(req: https_fn.CallableRequest[Any]) -> str | None:
 
 def normalized(path: str) -> list[str]:
     """The path's segments; refuses anything that could name another object than it seems to."""
-    parts = path.split("/")
-    if path.startswith("/") or posixpath.normpath(path) != path or any(p in ("", ".", "..") for p in parts):
+    parts = storage_paths.segments(path)
+    if parts is None:
         raise https_fn.HttpsError(Code.INVALID_ARGUMENT, f"{path!r} is not a plain object path.")
     return parts
 
@@ -92,8 +91,8 @@ def check_readable(caller: CallerInfo, parts: list[str], checked: dict[str, bool
         if not caller.is_admin:
             raise https_fn.HttpsError(Code.PERMISSION_DENIED, "Export archives are for administrators only.")
         return
-    if top in ("users", "uploads") and len(parts) > 2:
-        if parts[1] != caller.uid and not caller.is_admin:
+    if (owner := storage_paths.owner_of(parts)) is not None:
+        if owner != caller.uid and not caller.is_admin:
             raise https_fn.HttpsError(Code.PERMISSION_DENIED, "You can only read your own uploads.")
         return
     if top in ("jobs", "projects") and len(parts) > 2:

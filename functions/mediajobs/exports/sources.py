@@ -12,12 +12,12 @@ import re
 import urllib.parse
 from typing import Any
 
+from mediajobs import storage_paths
 from mediajobs.errors import CodedError
 from mediajobs.exports.archive import FileError, SourceFile
 
 ID_FIELDS = {"images": ("imageIds", "images"), "voices": ("voiceIds", "voices")}  # kind: (user field, collection)
 MAX_IDS_PER_KIND = 10_000
-MAX_PATH_LENGTH = 1024
 
 
 class UserProblem(CodedError):
@@ -153,7 +153,7 @@ def object_path(location: object, default_bucket: str | None, local_hosts: tuple
         raise LocationProblem(
             "foreign-bucket", f"{text[:200]!r} is in bucket {bucket!r}; only the default bucket is exported."
         )
-    if len(path) > MAX_PATH_LENGTH or not path.strip() or path.startswith("/") or ".." in path.split("/"):
+    if not storage_paths.is_plain(path):
         raise LocationProblem("invalid-storage-path", f"invalid storage path {path[:200]!r}.")
     return path
 

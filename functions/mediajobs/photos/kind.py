@@ -22,7 +22,7 @@ import pydantic
 from firebase_functions import logger
 from google.api_core import exceptions as gexc
 
-from mediajobs import config, platform
+from mediajobs import config, platform, storage_paths
 from mediajobs.jobs import store
 from mediajobs.jobs.kinds import (
     Caller,
@@ -60,7 +60,7 @@ class PhotoInput(StrictModel):
     @classmethod
     def paths_are_safe(cls, paths: list[str]) -> list[str]:
         for path in paths:
-            if not path or len(path) > 1024 or path.startswith("/") or ".." in path.split("/") or "\\" in path:
+            if not storage_paths.is_plain(path):
                 raise ValueError(f"{path!r} is not a valid storage path")
         return list(dict.fromkeys(paths))
 
@@ -93,8 +93,8 @@ class PhotoBatchJob(JobKind):
 
     def input_denial(self, caller: Caller, input: PhotoInput, options: PhotoOptions) -> str | None:
         if not caller.is_admin:
-            own = (f"users/{caller.uid}/", f"uploads/{caller.uid}/")  # theirs, and what /upload staged
-            foreign = [p for p in input.paths if not p.startswith(own)]
+            # theirs (users/{uid}/), and what /upload staged (uploads/{uid}/)
+            foreign = [p for p in input.paths if not storage_paths.owned_by(p, caller.uid)]
             if foreign:
                 return f"You can only process your own uploads (under users/{caller.uid}/); not: {foreign[:3]}"
         if options.remove_bg and (problem := model_problem(options.model)):

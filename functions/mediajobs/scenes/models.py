@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 import pydantic
 
+from mediajobs import storage_paths
 from mediajobs.validation import StrictModel
 
 AssetKind = Literal["composition", "image", "video", "audio"]
@@ -35,7 +36,7 @@ class _AsGiven(StrictModel):
 
 
 def _storage_path(value: str | None) -> str | None:
-    if value is not None and (value.startswith("/") or ".." in value.split("/") or "\\" in value):
+    if value is not None and not storage_paths.is_plain(value):
         raise ValueError(f"{value[:100]!r} is not a storage path")
     return value
 

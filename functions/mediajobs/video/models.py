@@ -7,6 +7,7 @@ from typing import Literal
 
 import pydantic
 
+from mediajobs import storage_paths
 from mediajobs.validation import StrictModel
 
 
@@ -16,7 +17,7 @@ class VideoInput(StrictModel):
     @pydantic.field_validator("path")
     @classmethod
     def safe(cls, path: str) -> str:
-        if path.startswith("/") or ".." in path.split("/") or "\\" in path:
+        if not storage_paths.is_plain(path):
             raise ValueError(f"{path!r} is not a valid storage path")
         return path
 
