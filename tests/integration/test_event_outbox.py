@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 import requests
-from google.cloud import firestore as gfs
 
 from mediajobs import events, platform
 from mediajobs.cli import client
 from mediajobs.jobs import outbox, store
+from mediajobs.jobs.docstore import Transaction
 from tests.integration.jobs_helpers import start_selftest
 from tests.integration.test_lifecycle_events import received
 
@@ -25,11 +25,10 @@ from tests.integration.test_lifecycle_events import received
 def _stage(job_id: str, status: str = "completed", pending_since: dt.datetime | None = None) -> None:
     """Stages an event as the transaction ending a job does (for a job id no trigger watches)."""
 
-    @gfs.transactional
-    def stage(transaction: gfs.Transaction) -> None:
+    def stage(transaction: Transaction) -> None:
         outbox.stage(transaction, job_id, {"type": "selftest", "owner_uid": "uid-outbox"}, status)
 
-    stage(platform.db().transaction())
+    store.docs().run(stage)
     if pending_since is not None:
         store.engine_ref(job_id, outbox.OUTBOX).update({"pending_since": pending_since})
 

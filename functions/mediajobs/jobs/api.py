@@ -15,16 +15,16 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore as gfs
 
 from mediajobs import config, platform
-from mediajobs.jobs import outbox, store
+from mediajobs.jobs import outbox, state, store
 from mediajobs.jobs.budget import budget_guard
+from mediajobs.jobs.docstore import Transaction, Write
 from mediajobs.jobs.engine import validated
 from mediajobs.jobs.kinds import JobFailed, get_kind, known_types
-from mediajobs.jobs.models import Job, JobStatus, new_job_document
+from mediajobs.jobs.models import ACTIVE_STATUSES, Job, JobStatus, new_job_document
 from mediajobs.jobs.store import now
 from mediajobs.validation import StrictModel, describe
 
 Code = https_fn.FunctionsErrorCode
-ACTIVE_STATUSES = ("queued", "processing")
 SLOTS_COLLECTION = "job_slots"  # job_slots/{uid}: the user's active job ids (functions only)
 SLOT_ATTEMPTS = 20  # a burst of one user's starts contends on their slots document
 RESERVATION = dt.timedelta(minutes=10)  # a reserved slot (an upload storing its files) holds this long at most
@@ -212,36 +212,24 @@ def cancel_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 def request_cancel(job_id: str, caller: CallerInfo) -> str:
     """Cancels a queued job at once and asks a processing one to stop; the job's status after."""
+    path = store.job_path(job_id)
 
-    @gfs.transactional
-    def cancel(transaction: gfs.Transaction) -> tuple[str, str]:
-        ref = store.job_ref(job_id)
-        snapshot = ref.get(transaction=transaction)
-        data = snapshot.to_dict() or {}
-        if not snapshot.exists or (data.get("owner_uid") != caller.uid and not caller.is_admin):
+    def cancel(transaction: Transaction) -> tuple[str, str, bool]:
+        data = transaction.get(path).data
+        if data is None or (data.get("owner_uid") != caller.uid and not caller.is_admin):
             raise https_fn.HttpsError(Code.PERMISSION_DENIED, f"Job {job_id} does not exist or is not yours to cancel.")
-        status, job_type = str(data.get("status")), str(data.get("type", ""))
-        if status == JobStatus.QUEUED:
+        status, fields = state.request_cancel(data)
+        ended = status == JobStatus.CANCELLED and fields is not None  # by this call
+        if ended:
             outbox.stage(transaction, job_id, data, JobStatus.CANCELLED)
-            transaction.update(
-                ref,
-                {
-                    "status": JobStatus.CANCELLED.value,
-                    "cancel_requested": True,
-                    "result": {},
-                    "finished_at": gfs.SERVER_TIMESTAMP,
-                    "updated_at": gfs.SERVER_TIMESTAMP,
-                },
-            )
-            return JobStatus.CANCELLED.value, job_type
-        if status == JobStatus.PROCESSING and not data.get("cancel_requested"):
-            transaction.update(ref, {"cancel_requested": True, "updated_at": gfs.SERVER_TIMESTAMP})
-        return status, job_type
+        if fields is not None:
+            transaction.write(Write(path, fields))
+        return str(status), str(data.get("type", "")), ended
 
-    status, job_type = cancel(platform.db().transaction())
+    status, job_type, ended = store.docs().run(cancel)
     from mediajobs.jobs.changes import notify_change, notify_ended
 
     notify_change(job_id, job_type)
-    if status == "cancelled":
+    if ended:
         notify_ended(job_id)
     return status

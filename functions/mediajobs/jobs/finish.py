@@ -7,14 +7,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from firebase_functions import logger
-from google.api_core import exceptions as gexc
-from google.cloud import firestore as gfs
 
-from mediajobs import incidents, logs, platform
-from mediajobs.jobs import outbox, store
+from mediajobs import incidents, logs
+from mediajobs.jobs import outbox, state, store
 from mediajobs.jobs.changes import notify_change, notify_ended
+from mediajobs.jobs.docstore import SERVER_TIME, TooLarge, Transaction, Write
 from mediajobs.jobs.kinds import ItemRecord, JobFailed, Outcome, Summary, kind_of
-from mediajobs.jobs.leases import claim_finalize, finalize_lease_keeper
+from mediajobs.jobs.leases import claim_finalize, finalize_lease_keeper, release_finalize
 from mediajobs.jobs.models import (
     MAX_RESULT_BYTES,
     ErrorInfo,
@@ -26,33 +25,23 @@ from mediajobs.jobs.models import (
     percent_of,
 )
 from mediajobs.jobs.progress import first_item_errors
-from mediajobs.jobs.store import SERVER_TIMESTAMP, now
 from mediajobs.jobs.transient import TRANSIENT_ERRORS
 
 
 def fail_job(job_id: str, error: ErrorInfo) -> None:
     """Ends a job that is not already ended as failed, keeping whatever it produced."""
+    path = store.job_path(job_id)
 
-    @gfs.transactional
-    def end(transaction: gfs.Transaction) -> str | None:
-        ref = store.job_ref(job_id)
-        data = ref.get(transaction=transaction).to_dict() or {}
-        if data.get("status") not in (JobStatus.QUEUED, JobStatus.PROCESSING):
+    def end(transaction: Transaction) -> str | None:
+        data = transaction.get(path).data
+        fields = state.failed_job(data, error)
+        if data is None or fields is None:
             return None
         outbox.stage(transaction, job_id, data, JobStatus.FAILED)
-        transaction.update(
-            ref,
-            {
-                "status": JobStatus.FAILED.value,
-                "error": error.model_dump(),
-                "current": None,
-                "finished_at": SERVER_TIMESTAMP,
-                "updated_at": SERVER_TIMESTAMP,
-            },
-        )
+        transaction.write(Write(path, fields))
         return str(data.get("type", ""))
 
-    job_type = end(platform.db().transaction())
+    job_type = store.docs().run(end)
     if job_type is not None:
         notify_change(job_id, job_type)
         notify_ended(job_id)
@@ -81,7 +70,7 @@ def finalize_job(job_id: str, stalled: ErrorInfo | None = None) -> bool:
     except JobFailed as failure:
         outcome = Outcome({}, ErrorInfo(code=failure.code, message=failure.message))
     except TRANSIENT_ERRORS:
-        store.engine_ref(job_id, "finalize").update({"lease_until": now()})
+        release_finalize(job_id)
         raise
     except Exception as error:  # noqa: BLE001 - the job must still end
         incident_id = incidents.new_incident_id()
@@ -104,9 +93,9 @@ def finalize_job(job_id: str, stalled: ErrorInfo | None = None) -> bool:
         "result": _bounded_result(job_id, outcome.result),
         "error": error_info.model_dump() if error_info else None,
         "errors": [e.model_dump() for e in bounded_errors(first_item_errors(job_id))] if counts.failed else [],
-        "finished_at": SERVER_TIMESTAMP,
-        "updated_at": SERVER_TIMESTAMP,
-        "heartbeat_at": SERVER_TIMESTAMP,
+        "finished_at": SERVER_TIME,
+        "updated_at": SERVER_TIME,
+        "heartbeat_at": SERVER_TIME,
     }
     ended = _end(job_id, fields)
     if ended:
@@ -139,34 +128,29 @@ def _bounded_result(job_id: str, result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _end(job_id: str, fields: dict[str, Any]) -> bool:
-    """Writes the job's end (if it is still processing) and marks finalize done; a write
-    refused for size is written again without the errors, then without the result."""
-    for droppable in (None, "errors", "result"):
-        if droppable == "errors":
-            fields["errors"] = []
-        elif droppable == "result":
-            fields["result"] = compact_result(fields["result"] or {})
+    """Writes the job's end (if it is still processing), stages its event and marks finalize
+    done, in one transaction; a write refused for size is made smaller (`state.smaller`)."""
+    path = store.job_path(job_id)
 
-        @gfs.transactional
-        def end(transaction: gfs.Transaction) -> bool:
-            ref = store.job_ref(job_id)
-            data = ref.get(transaction=transaction).to_dict() or {}
-            if data.get("status") != JobStatus.PROCESSING:
-                return False
-            outbox.stage(transaction, job_id, data, str(fields["status"]))
-            transaction.update(ref, fields)
-            transaction.set(
-                store.engine_ref(job_id, "finalize"), {"state": "done", "expire_at": store.expires_at()}, merge=True
-            )
-            return True
+    def end(transaction: Transaction) -> bool:
+        data = transaction.get(path).data
+        if data is None or not state.may_end(data):
+            return False
+        outbox.stage(transaction, job_id, data, str(fields["status"]))
+        transaction.write(Write(path, fields))
+        done = state.finalize_done(store.expires_at())
+        transaction.write(Write(store.engine_path(job_id, "finalize"), done, "merge"))
+        return True
 
+    while True:
         try:
-            ended: bool = end(platform.db().transaction())
-            return ended
-        except gexc.InvalidArgument as error:
+            return store.docs().run(end)
+        except TooLarge as error:
+            smaller = state.smaller(fields)
+            if smaller is None:
+                raise
             logger.warn("job end too large; writing less", job_id=job_id, error=str(error)[:300])
-            last = error
-    raise last
+            fields = smaller
 
 
 def _settled_items(job_id: str) -> Iterator[ItemRecord]:

@@ -13,47 +13,43 @@ from types import TracebackType
 from typing import Any
 
 from firebase_functions import logger
-from google.api_core import exceptions as gexc
-from google.cloud import firestore as gfs
 
-from mediajobs import platform
-from mediajobs.jobs import store
+from mediajobs.jobs import state, store
+from mediajobs.jobs.docstore import Conflict, Transaction, Write
 from mediajobs.jobs.kinds import Item
-from mediajobs.jobs.models import SETTLED_ITEM_STATUSES, ErrorInfo, ItemDoc, ItemStatus
+from mediajobs.jobs.models import ErrorInfo, ItemDoc, ItemStatus
 from mediajobs.jobs.queues import TaskQueue
-from mediajobs.jobs.store import SERVER_TIMESTAMP, now
+from mediajobs.jobs.state import FinalizeMarker, ItemBusy, Lease
+from mediajobs.jobs.store import now
 
 FINALIZE_LEASE = dt.timedelta(minutes=2)  # renewed every 40 s while the kind sums up
 
-
-class ItemBusy(Exception):
-    """Another worker holds an item's lease; the task is retried after the lease runs out."""
+__all__ = ["Claim", "ItemBusy", "LeaseKeeper", "claim_finalize", "claim_item", "lease_held", "release_item", "settle"]
 
 
 def lease_held(lease_until: dt.datetime | None, at: dt.datetime) -> bool:
     """True while a lease runs (a claim with no lease, written by an old engine, holds none)."""
-    return lease_until is not None and lease_until > at
+    return Lease(lease_until).held(at)
 
 
 @dataclasses.dataclass
 class Claim:
     item: Item
     attempt_id: str
-    written_at: dt.datetime
+    written_at: dt.datetime | None
     """The item's update time after our last write (claim, renewal, checkpoint): our writes
     are conditional on it, so they land only if nobody else wrote the item since."""
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
     def write(self, job_id: str, fields: dict[str, Any]) -> bool:
         """Updates our item if nobody else wrote it since our last write; False if someone did."""
-        ref = store.items_ref(job_id).document(self.item.id)
+        path = store.item_path(job_id, self.item.id)
         with self.lock:
-            option = platform.db().write_option(last_update_time=self.written_at)
             try:
-                written = ref.update(fields, option=option)
-            except gexc.FailedPrecondition:
+                [written] = store.docs().commit([Write(path, fields, "update", if_unchanged_since=self.written_at)])
+            except Conflict:
                 return False
-            self.written_at = written.update_time
+            self.written_at = written
             return True
 
 
@@ -62,34 +58,30 @@ def claim_item(job_id: str, item_id: str, queue: TaskQueue) -> Claim | None:
 
     The write only lands if the item is unchanged since we read it, which is what a
     transaction over this one document would guarantee."""
-    ref = store.items_ref(job_id).document(item_id)
+    docs = store.docs()
+    path = store.item_path(job_id, item_id)
     attempt_id = uuid.uuid4().hex
     for _ in range(3):
-        snapshot = ref.get()
+        snapshot = docs.get(path)
         if not snapshot.exists:
             logger.warn("task names an unknown item", job_id=job_id, item_id=item_id)
             return None
-        doc = ItemDoc.model_validate(snapshot.to_dict() or {})
-        if doc.status in SETTLED_ITEM_STATUSES:
+        doc = ItemDoc.model_validate(snapshot.to_dict())
+        claimed = state.claim_item(doc, attempt_id=attempt_id, at=now(), lease=queue.lease)
+        if claimed is None:
             return None  # a duplicate delivery: the work is done
-        if doc.status == ItemStatus.RUNNING and lease_held(doc.lease_until, now()):
-            raise ItemBusy(item_id)  # a live worker renews it; a dead one's runs out
-        attempt = doc.attempts + 1
-        fields = {
-            "status": ItemStatus.RUNNING.value,
-            "attempts": attempt,
-            "attempt_id": attempt_id,
-            "lease_until": now() + queue.lease,
-            "started_at": SERVER_TIMESTAMP,
-        }
         try:
-            written = ref.update(fields, option=platform.db().write_option(last_update_time=snapshot.update_time))
-        except gexc.FailedPrecondition:
+            [written] = docs.commit([Write(path, claimed.fields, "update", if_unchanged_since=snapshot.update_time)])
+        except Conflict:
             continue  # another worker wrote the item between our read and our write: look again
         item = Item(
-            id=item_id, label=doc.label or item_id, payload=doc.payload, attempt=attempt, checkpoint=doc.checkpoint
+            id=item_id,
+            label=doc.label or item_id,
+            payload=doc.payload,
+            attempt=claimed.attempt,
+            checkpoint=doc.checkpoint,
         )
-        return Claim(item, attempt_id, written.update_time)
+        return Claim(item, attempt_id, written)
     raise ItemBusy(item_id)
 
 
@@ -127,7 +119,7 @@ def item_lease_keeper(job_id: str, claim: Claim, queue: TaskQueue, beat: Callabl
     """Keeps `claim`'s item lease alive (and calls `beat`, the job's heartbeat) while it runs."""
 
     def renew() -> bool:
-        if not claim.write(job_id, {"lease_until": now() + queue.lease}):
+        if not claim.write(job_id, state.renew_item(now(), queue.lease)):
             logger.warn("item lease lost", job_id=job_id, item_id=claim.item.id)
             return False  # someone else wrote the item: it is no longer ours
         beat()
@@ -138,23 +130,23 @@ def item_lease_keeper(job_id: str, claim: Claim, queue: TaskQueue, beat: Callabl
 
 def release_item(job_id: str, item_id: str, attempt_id: str) -> None:
     """Gives an item back (after a transient error) so that the retried task can take it."""
+    path = store.item_path(job_id, item_id)
 
-    @gfs.transactional
-    def release(transaction: gfs.Transaction) -> None:
-        ref = store.items_ref(job_id).document(item_id)
-        data = ref.get(transaction=transaction).to_dict() or {}
-        doc = ItemDoc.model_validate(data)
-        if doc.attempt_id == attempt_id and doc.status == ItemStatus.RUNNING:
-            transaction.update(ref, {"status": ItemStatus.PENDING.value, "lease_until": None})
+    def release(transaction: Transaction) -> None:
+        snapshot = transaction.get(path)
+        doc = ItemDoc.model_validate(snapshot.to_dict()) if snapshot.exists else None
+        fields = state.released_item(doc, attempt_id)
+        if fields is not None:
+            transaction.write(Write(path, fields))
 
-    release(platform.db().transaction())
+    store.docs().run(release)
 
 
 def settle(
     job_id: str,
     item_id: str,
     claim: Claim | None,
-    status: str,
+    status: ItemStatus | str,
     *,
     result: dict[str, Any] | None = None,
     error: ErrorInfo | None = None,
@@ -166,72 +158,58 @@ def settle(
     With our claim in hand this is one atomic batch, conditional on the item being unchanged
     since we claimed it; anything else (no claim, or the item changed) is decided in a
     transaction."""
-    ref = store.items_ref(job_id).document(item_id)
-    fields: dict[str, Any] = {
-        "status": status,
-        "result": result,
-        "error": error.model_dump() if error else None,
-        "finished_at": SERVER_TIMESTAMP,
-        "lease_until": None,
-    }
-    if started is not None:
-        fields["duration_ms"] = round((time.monotonic() - started) * 1000)
-    counter = store.counter_ref(job_id, item_id, shards)
-    db = platform.db()
+    path = store.item_path(job_id, item_id)
+    duration_ms = round((time.monotonic() - started) * 1000) if started is not None else None
+    outcome = ItemStatus(status)
+    fields = state.settled_item(outcome, result=result, error=error, duration_ms=duration_ms)
+    counter = Write(store.counter_path(job_id, item_id, shards), state.counted(outcome, store.expires_at()), "merge")
+    docs = store.docs()
     if claim is not None:
-        batch = db.batch()
-        batch.update(ref, fields, option=db.write_option(last_update_time=claim.written_at))
-        batch.set(counter, store.count_increment(status), merge=True)
         try:
-            batch.commit()
+            docs.commit([Write(path, fields, "update", if_unchanged_since=claim.written_at), counter])
             return True
-        except gexc.FailedPrecondition:
+        except Conflict:
             pass  # the item changed since our claim: look at it properly
     attempt_id = claim.attempt_id if claim else None
 
-    @gfs.transactional
-    def decide(transaction: gfs.Transaction) -> bool:
-        snapshot = ref.get(transaction=transaction)
-        data = snapshot.to_dict() or {}
-        doc = ItemDoc.model_validate(data)
-        if not snapshot.exists or doc.status in SETTLED_ITEM_STATUSES:
+    def decide(transaction: Transaction) -> bool:
+        snapshot = transaction.get(path)
+        doc = ItemDoc.model_validate(snapshot.to_dict()) if snapshot.exists else None
+        if not state.may_settle(doc, attempt_id=attempt_id, at=now()):
             return False
-        if attempt_id is not None and doc.attempt_id != attempt_id:
-            return False  # our lease ran out and another worker took the item over
-        if attempt_id is None and doc.status == ItemStatus.RUNNING and lease_held(doc.lease_until, now()):
-            raise ItemBusy(item_id)  # being worked on: it settles itself
-        transaction.update(ref, fields)
-        transaction.set(counter, store.count_increment(status), merge=True)
+        transaction.write(Write(path, fields))
+        transaction.write(counter)
         return True
 
-    settled: bool = decide(db.transaction())
-    return settled
+    return docs.run(decide)
 
 
 def claim_finalize(job_id: str) -> bool:
-    @gfs.transactional
-    def claim(transaction: gfs.Transaction) -> bool:
-        ref = store.engine_ref(job_id, "finalize")
-        data = ref.get(transaction=transaction).to_dict() or {}
-        if data.get("state") == "done":
+    """Takes the job's finalize lease; False when finalize is done or another worker is at it."""
+    path = store.engine_path(job_id, "finalize")
+
+    def claim(transaction: Transaction) -> bool:
+        marker = FinalizeMarker.model_validate(transaction.get(path).to_dict())
+        fields = state.claim_finalize(marker, at=now(), lease=FINALIZE_LEASE, expire_at=store.expires_at())
+        if fields is None:
             return False
-        if data.get("state") == "running" and lease_held(data.get("lease_until"), now()):
-            return False
-        transaction.set(
-            ref, {"state": "running", "lease_until": now() + FINALIZE_LEASE, "expire_at": store.expires_at()}
-        )
+        transaction.write(Write(path, fields, "set"))
         return True
 
-    claimed: bool = claim(platform.db().transaction())
-    return claimed
+    return store.docs().run(claim)
+
+
+def release_finalize(job_id: str) -> None:
+    """Ends our finalize lease at once (a transient failure): the retry need not wait for it."""
+    store.docs().commit([Write(store.engine_path(job_id, "finalize"), state.finalize_released(now()))])
 
 
 def finalize_lease_keeper(job_id: str) -> LeaseKeeper:
     """Keeps the finalize lease alive while the kind sums the job up (however long it takes)."""
-    ref = store.engine_ref(job_id, "finalize")
+    path = store.engine_path(job_id, "finalize")
 
     def renew() -> bool:
-        ref.update({"lease_until": now() + FINALIZE_LEASE})
+        store.docs().commit([Write(path, {"lease_until": now() + FINALIZE_LEASE})])
         return True
 
     return LeaseKeeper(FINALIZE_LEASE / 3, renew, name=f"finalize:{job_id}")

@@ -32,6 +32,7 @@ class ItemStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+ACTIVE_STATUSES: tuple[str, ...] = (JobStatus.QUEUED.value, JobStatus.PROCESSING.value)
 TERMINAL_STATUSES: frozenset[str] = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
 SETTLED_ITEM_STATUSES: frozenset[str] = frozenset({ItemStatus.DONE, ItemStatus.FAILED, ItemStatus.CANCELLED})
 

@@ -22,6 +22,7 @@ from google.cloud import firestore as gfs
 
 from mediajobs import events, platform
 from mediajobs.jobs import store
+from mediajobs.jobs.docstore import DELETE, SERVER_TIME, Snapshot, Transaction, Write
 from mediajobs.jobs.models import TERMINAL_STATUSES
 
 OUTBOX = "event"  # the engine document holding a job's staged event
@@ -33,7 +34,7 @@ def event_id(job_id: str, status: str) -> str:
     return f"{job_id}-{status}"
 
 
-def stage(transaction: gfs.Transaction, job_id: str, job: dict[str, Any], status: str) -> None:
+def stage(transaction: Transaction, job_id: str, job: dict[str, Any], status: str) -> None:
     """Records the event of `job` ending as `status`, in the transaction that ends it."""
     event = events.job_ended_event(
         job_id,
@@ -42,16 +43,14 @@ def stage(transaction: gfs.Transaction, job_id: str, job: dict[str, Any], status
         status,
         event_id=event_id(job_id, status),
     )
-    transaction.set(
-        store.engine_ref(job_id, OUTBOX),
-        {
-            "event": event,
-            "status": status,
-            "pending_since": store.now(),
-            "published_at": None,
-            "expire_at": store.expires_at(),
-        },
-    )
+    fields = {
+        "event": event,
+        "status": status,
+        "pending_since": store.now(),
+        "published_at": None,
+        "expire_at": store.expires_at(),
+    }
+    transaction.write(Write(store.engine_path(job_id, OUTBOX), fields, "set"))
 
 
 def dispatch(job_id: str, task_id: str | None = None) -> None:
@@ -71,38 +70,36 @@ def dispatch(job_id: str, task_id: str | None = None) -> None:
 def publish_staged(job_id: str) -> bool:
     """Publishes the job's staged event unless it was published already (True when this call
     published it); raises when Eventarc does not take it, for the task to be retried."""
-    ref = store.engine_ref(job_id, OUTBOX)
-    snapshot = ref.get()
+    path = store.engine_path(job_id, OUTBOX)
+    snapshot = store.docs().get(path)
     if not snapshot.exists:
         snapshot = _stage_late(job_id) or snapshot
     data = snapshot.to_dict() or {}
     if not snapshot.exists or data.get("published_at") is not None or not isinstance(data.get("event"), dict):
         return False
     events.publish([data["event"]])
-    ref.update({"published_at": store.SERVER_TIMESTAMP, "pending_since": gfs.DELETE_FIELD})
+    store.docs().commit([Write(path, {"published_at": SERVER_TIME, "pending_since": DELETE})])
     logger.info("job ended event published", job_id=job_id, type=events.event_type(str(data.get("status"))))
     return True
 
 
-def _stage_late(job_id: str) -> Any:
+def _stage_late(job_id: str) -> Snapshot | None:
     """Stages the event of a job that ended without one (a writer that does not stage, such as
     an older deployment); the staged snapshot, or None when the job has not ended."""
 
-    @gfs.transactional
-    def stage_if_ended(transaction: gfs.Transaction) -> bool:
-        ref = store.engine_ref(job_id, OUTBOX)
-        if ref.get(transaction=transaction).exists:
+    def stage_if_ended(transaction: Transaction) -> bool:
+        if transaction.get(store.engine_path(job_id, OUTBOX)).exists:
             return True
-        job = store.job_ref(job_id).get(transaction=transaction).to_dict() or {}
+        job = transaction.get(store.job_path(job_id)).to_dict()
         status = str(job.get("status", ""))
         if status not in TERMINAL_STATUSES:
             return False
         stage(transaction, job_id, job, status)
         return True
 
-    if not stage_if_ended(platform.db().transaction()):
+    if not store.docs().run(stage_if_ended):
         return None
-    return store.engine_ref(job_id, OUTBOX).get()
+    return store.docs().get(store.engine_path(job_id, OUTBOX))
 
 
 def redispatch_stale(at: dt.datetime | None = None, limit: int = 200) -> list[str]:

@@ -13,16 +13,19 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from firebase_functions import logger
-from google.cloud import firestore as gfs
 
 from mediajobs import platform
-from mediajobs.jobs import queues, store
+from mediajobs.jobs import queues, state, store
+from mediajobs.jobs.docstore import SERVER_TIME, Transaction, Write
 from mediajobs.jobs.finish import fail_job, finalize_job
 from mediajobs.jobs.kinds import JobFailed, JobKind, kind_of
 from mediajobs.jobs.leases import LeaseKeeper, lease_held
-from mediajobs.jobs.models import JOB_RETENTION, MAX_LABEL_BYTES, ErrorInfo, Job, JobStatus, PlanState, clip
+from mediajobs.jobs.models import JOB_RETENTION, MAX_LABEL_BYTES, ErrorInfo, ItemStatus, Job, JobStatus, PlanState, clip
+from mediajobs.jobs.state import PlanBusy
 from mediajobs.jobs.store import SERVER_TIMESTAMP, now
 from mediajobs.jobs.validate import validated
+
+__all__ = ["INLINE_PLAN_LEASE", "PLAN_QUEUE", "PlanBusy", "batched", "hand_over_due", "plan_job"]
 
 PLAN_QUEUE = queues.PLAN.name
 WRITE_BATCH = 400
@@ -38,11 +41,6 @@ def batched(values: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(values)
     while chunk := list(islice(iterator, size)):
         yield chunk
-
-
-class PlanBusy(Exception):
-    """Another planner (the start trigger or a plan task) holds the plan's lease; the plan task
-    is retried until that planner is done or its lease runs out."""
 
 
 def plan_job(job_id: str, *, inline: bool = False) -> None:
@@ -121,36 +119,39 @@ def _plan(job: Job, plan_state: PlanState) -> None:
 
 def _take_plan_lease(job_id: str, planner: str) -> None:
     """Makes `planner` the job's one planner (and beats the job's heartbeat), or PlanBusy."""
+    path = store.engine_path(job_id, "plan")
 
-    @gfs.transactional
-    def take(transaction: gfs.Transaction) -> None:
-        ref = store.engine_ref(job_id, "plan")
-        state = PlanState.model_validate(ref.get(transaction=transaction).to_dict() or {})
-        if lease_held(state.lease_until, now()) and state.planner != planner:
-            raise PlanBusy(f"job {job_id} is being planned by another task")
-        transaction.set(ref, {"planner": planner, "lease_until": now() + queues.PLAN.lease}, merge=True)
-        transaction.update(store.job_ref(job_id), {"heartbeat_at": SERVER_TIMESTAMP})
+    def take(transaction: Transaction) -> None:
+        plan = PlanState.model_validate(transaction.get(path).to_dict())
+        fields = state.take_plan_lease(plan, planner=planner, at=now(), lease=queues.PLAN.lease)
+        transaction.write(Write(path, fields, "merge"))
+        transaction.write(Write(store.job_path(job_id), {"heartbeat_at": SERVER_TIME}))
 
-    take(platform.db().transaction())
+    store.docs().run(take)
 
 
 def _plan_lease_keeper(job_id: str, planner: str) -> LeaseKeeper:
+    path = store.engine_path(job_id, "plan")
+
     def renew() -> bool:
-        ref = store.engine_ref(job_id, "plan")
-        state = PlanState.model_validate(ref.get().to_dict() or {})
-        if state.planner != planner:
+        docs = store.docs()
+        snapshot = docs.get(path)
+        plan = PlanState.model_validate(snapshot.to_dict())
+        fields = state.renew_plan_lease(plan, planner=planner, at=now(), lease=queues.PLAN.lease)
+        if fields is None:
             return False
-        ref.update({"lease_until": now() + queues.PLAN.lease})
-        store.job_ref(job_id).update({"heartbeat_at": SERVER_TIMESTAMP})
+        docs.commit([Write(path, fields), Write(store.job_path(job_id), {"heartbeat_at": SERVER_TIME})])
         return True
 
     return LeaseKeeper(queues.PLAN.renew_every, renew, name=f"plan:{job_id}")
 
 
 def _release_plan_lease(job_id: str, planner: str) -> None:
-    ref = store.engine_ref(job_id, "plan")
-    if (ref.get().to_dict() or {}).get("planner") == planner:
-        ref.update({"lease_until": None})
+    docs = store.docs()
+    path = store.engine_path(job_id, "plan")
+    fields = state.release_plan_lease(PlanState.model_validate(docs.get(path).to_dict()), planner=planner)
+    if fields is not None:
+        docs.commit([Write(path, fields)])
 
 
 def _wait_for_inline_plan(job_id: str) -> PlanState:
@@ -226,7 +227,7 @@ def _write_items(job_id: str, specs: Any) -> int:
                     {
                         "label": clip(spec.label, MAX_LABEL_BYTES),
                         "payload": spec.payload,
-                        "status": "pending",
+                        "status": ItemStatus.PENDING.value,
                         "attempts": 0,
                         "created_at": SERVER_TIMESTAMP,
                         "expire_at": expires,

@@ -8,12 +8,11 @@ import time
 from typing import Any
 
 from firebase_functions import logger
-from google.api_core import exceptions as gexc
 from google.cloud import firestore as gfs
 
-from mediajobs import platform
-from mediajobs.jobs import store
+from mediajobs.jobs import state, store
 from mediajobs.jobs.changes import notify_change
+from mediajobs.jobs.docstore import SERVER_TIME, Conflict, TooLarge, Write
 from mediajobs.jobs.models import (
     MAX_ERRORS_ON_JOB,
     MAX_LABEL_BYTES,
@@ -25,7 +24,7 @@ from mediajobs.jobs.models import (
     clip,
     percent_of,
 )
-from mediajobs.jobs.store import SERVER_TIMESTAMP, now
+from mediajobs.jobs.store import now
 
 _progress_checked: dict[str, float] = {}
 _errors_full: set[str] = set()  # jobs whose `errors` already fill their byte budget
@@ -62,8 +61,9 @@ def update_progress(
         _progress_checked.clear()
         _errors_full.clear()
     _progress_checked[job_id] = time.monotonic()
-    ref = store.job_ref(job_id)
-    snapshot = ref.get()
+    docs = store.docs()
+    path = store.job_path(job_id)
+    snapshot = docs.get(path)
     if not snapshot.exists:
         return
     job = Job.from_document(job_id, snapshot.to_dict())
@@ -81,8 +81,8 @@ def update_progress(
             "failed": max(job.progress.failed, counts.failed),
             "percent": max(job.progress.percent, _percent(counts.processed, partial, total)),
         },
-        "heartbeat_at": SERVER_TIMESTAMP,
-        "updated_at": SERVER_TIMESTAMP,
+        "heartbeat_at": SERVER_TIME,
+        "updated_at": SERVER_TIME,
     }
     if current is not None:
         fields["current"] = clip(current, MAX_LABEL_BYTES)
@@ -92,32 +92,21 @@ def update_progress(
         if len(errors) < min(len(fetched), MAX_ERRORS_ON_JOB):
             _errors_full.add(job_id)  # the byte budget is spent: no need to look again
         fields["errors"] = [e.model_dump() for e in errors]
-    # Someone else writing first is fine: the next update carries our counts.
-    option = platform.db().write_option(last_update_time=snapshot.update_time)
-    try:
-        write_degrading(ref, fields, option=option)
-    except gexc.FailedPrecondition:
-        return
-    notify_change(job_id, job.type)
-
-
-def write_degrading(ref: Any, fields: dict[str, Any], option: Any = None) -> None:
-    """Updates a job, dropping its `errors` (then its `result`) if the write is refused for
-    size: a job must always be able to record progress and its end."""
-    for droppable in (None, "errors", "result"):
-        if droppable is not None:
-            if droppable not in fields:
-                continue
-            fields[droppable] = [] if droppable == "errors" else {"truncated": True}
-            logger.warn("job write too large; dropped a field", job_id=ref.id, field=droppable)
+    # Conditional on the job as read: someone else writing first is fine (the next update
+    # carries our counts), and `percent` never goes down.
+    while True:
         try:
-            ref.update(fields, option=option)
+            docs.commit([Write(path, fields, if_unchanged_since=snapshot.update_time)])
+            break
+        except Conflict:
             return
-        except gexc.InvalidArgument as error:
-            if "size" not in str(error) and "too large" not in str(error).lower():
+        except TooLarge:
+            smaller = state.smaller(fields)
+            if smaller is None:
                 raise
-            last = error
-    raise last
+            logger.warn("job write too large; writing less", job_id=job_id)
+            fields = smaller
+    notify_change(job_id, job.type)
 
 
 def _percent(processed: int, partial: float | None, total: int) -> int:

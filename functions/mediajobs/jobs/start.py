@@ -3,20 +3,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pydantic
 from firebase_functions import logger
-from google.cloud import firestore as gfs
 
 from mediajobs import incidents, logs, platform
-from mediajobs.jobs import outbox, store
+from mediajobs.jobs import outbox, state, store
 from mediajobs.jobs.changes import notify_change, notify_ended
+from mediajobs.jobs.docstore import Transaction, Write
 from mediajobs.jobs.finish import fail_job
 from mediajobs.jobs.kinds import JobFailed, get_kind
 from mediajobs.jobs.models import ErrorInfo, JobStatus
 from mediajobs.jobs.plan import INLINE_PLAN_LEASE, PLAN_QUEUE, plan_job
-from mediajobs.jobs.store import SERVER_TIMESTAMP, now
+from mediajobs.jobs.store import now
 from mediajobs.jobs.validate import validated
 from mediajobs.validation import describe
 
@@ -31,7 +29,7 @@ def start_job(job_id: str) -> bool:
             logger.warn("job rejected", job_id=job_id, code="invalid-argument", message=message)
             notify_ended(job_id)
         return False
-    if job is None or job.status != "queued":
+    if job is None or job.status != JobStatus.QUEUED:
         return False
     kind = get_kind(job.type)
     problem: ErrorInfo | None = None
@@ -84,40 +82,17 @@ def _plan_inline(job_id: str) -> None:
 
 
 def _claim_queued(job_id: str, failed: ErrorInfo | None) -> bool:
-    @gfs.transactional
-    def claim(transaction: gfs.Transaction) -> bool:
-        ref = store.job_ref(job_id)
-        snapshot = ref.get(transaction=transaction)
-        data = snapshot.to_dict() or {}
-        if not snapshot.exists or data.get("status") != "queued":
+    path = store.job_path(job_id)
+
+    def claim(transaction: Transaction) -> bool:
+        data = transaction.get(path).data
+        claimed = state.claim_queued(data, failed=failed, expire_at=store.expires_at())
+        if data is None or claimed is None:
             return False
-        fields: dict[str, Any] = {
-            "updated_at": SERVER_TIMESTAMP,
-            "heartbeat_at": SERVER_TIMESTAMP,
-            "started_at": SERVER_TIMESTAMP,
-        }
-        if data.get("cancel_requested"):
-            fields.update(status=JobStatus.CANCELLED.value, finished_at=SERVER_TIMESTAMP, result={})
-        elif failed is not None:
-            fields.update(status=JobStatus.FAILED.value, error=failed.model_dump(), finished_at=SERVER_TIMESTAMP)
-        else:
-            fields.update(status=JobStatus.PROCESSING.value)
-        if fields["status"] != JobStatus.PROCESSING:
-            outbox.stage(transaction, job_id, data, str(fields["status"]))
-        for key, default in (
-            ("progress", {"total": 0, "done": 0, "failed": 0, "percent": 0}),
-            ("errors", []),
-            ("current", None),
-            ("cancel_requested", False),
-            ("result", None),
-            ("error", None),
-            ("created_at", SERVER_TIMESTAMP),
-            ("expire_at", store.expires_at()),  # a job written by a trusted writer without one
-        ):
-            if key not in data and key not in fields:
-                fields[key] = default
-        transaction.update(ref, fields)
+        status, fields = claimed
+        if status != JobStatus.PROCESSING:
+            outbox.stage(transaction, job_id, data, status)
+        transaction.write(Write(path, fields))
         return True
 
-    result: bool = claim(platform.db().transaction())
-    return result
+    return store.docs().run(claim)

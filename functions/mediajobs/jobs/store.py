@@ -10,6 +10,7 @@ jobs/{job_id}/kind/{name}      a job kind's own markers (e.g. what a photo plan 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import zlib
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from google.cloud import firestore as gfs
 
 from mediajobs import platform
+from mediajobs.jobs.docstore import DocStore, FirestoreStore
 from mediajobs.jobs.models import JOB_RETENTION, Job
 
 if TYPE_CHECKING:
@@ -38,6 +40,44 @@ def expires_at() -> dt.datetime:
     """`expire_at` for any document under a job: Firestore's TTL does not follow subcollections,
     so every document a job leaves carries its own (and its collection group has a TTL policy)."""
     return now() + JOB_RETENTION
+
+
+_override: list[DocStore] = []  # pushed by `using` (tests); else Firestore
+
+
+def docs() -> DocStore:
+    """The store the engine's protocols (claims, leases, settles, job ends) run on."""
+    return _override[-1] if _override else FirestoreStore(platform.db())
+
+
+@contextlib.contextmanager
+def using(store: DocStore) -> Iterator[DocStore]:
+    """Runs the engine's protocols on `store` (an in-memory one, in unit tests)."""
+    _override.append(store)
+    try:
+        yield store
+    finally:
+        _override.remove(store)
+
+
+def job_path(job_id: str) -> str:
+    return f"jobs/{job_id}"
+
+
+def item_path(job_id: str, item_id: str) -> str:
+    return f"jobs/{job_id}/items/{item_id}"
+
+
+def engine_path(job_id: str, name: str) -> str:
+    return f"jobs/{job_id}/engine/{name}"
+
+
+def shard_of(item_id: str, shards: int) -> int:
+    return zlib.crc32(item_id.encode()) % shards
+
+
+def counter_path(job_id: str, item_id: str, shards: int = COUNTER_SHARDS) -> str:
+    return f"jobs/{job_id}/counters/{shard_of(item_id, shards)}"
 
 
 def job_ref(job_id: str) -> DocumentReference:
@@ -65,8 +105,7 @@ def shards_for(total_items: int) -> int:
 
 
 def counter_ref(job_id: str, item_id: str, shards: int = COUNTER_SHARDS) -> DocumentReference:
-    shard = zlib.crc32(item_id.encode()) % shards
-    return job_ref(job_id).collection("counters").document(str(shard))
+    return job_ref(job_id).collection("counters").document(str(shard_of(item_id, shards)))
 
 
 def load_job(job_id: str) -> Job | None:

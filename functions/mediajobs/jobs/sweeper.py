@@ -17,9 +17,9 @@ from firebase_functions import logger
 from google.cloud import firestore as gfs
 
 from mediajobs import incidents, logs, platform
-from mediajobs.jobs import outbox, store
+from mediajobs.jobs import outbox, state, store
 from mediajobs.jobs.finish import fail_job, finalize_job
-from mediajobs.jobs.models import ErrorInfo, PlanState
+from mediajobs.jobs.models import ErrorInfo, JobStatus, PlanState
 from mediajobs.jobs.start import start_job
 
 STALE_AFTER = dt.timedelta(minutes=15)
@@ -32,7 +32,7 @@ def sweep_stale_jobs(at: dt.datetime | None = None, limit: int = 200) -> list[st
     jobs = platform.db().collection("jobs")
     acted = []
     stale = (
-        jobs.where(filter=gfs.FieldFilter("status", "==", "processing"))
+        jobs.where(filter=gfs.FieldFilter("status", "==", JobStatus.PROCESSING.value))
         .where(filter=gfs.FieldFilter("heartbeat_at", "<", at - STALE_AFTER))
         .limit(limit)
     )
@@ -40,7 +40,7 @@ def sweep_stale_jobs(at: dt.datetime | None = None, limit: int = 200) -> list[st
         if _isolated(snap.id, "end", _end_stale):
             acted.append(snap.id)
     queued = (
-        jobs.where(filter=gfs.FieldFilter("status", "==", "queued"))
+        jobs.where(filter=gfs.FieldFilter("status", "==", JobStatus.QUEUED.value))
         .where(filter=gfs.FieldFilter("created_at", "<", at - QUEUED_TOO_LONG))
         .limit(limit)
     )
@@ -60,7 +60,7 @@ def _end_stale(job_id: str) -> bool:
     counts = store.read_counts(job_id)
     plan = PlanState.model_validate(store.engine_ref(job_id, "plan").get().to_dict() or {})
     age = (store.now() - job.heartbeat_at).total_seconds() if job.heartbeat_at else None
-    if plan.enqueued_all and counts.settled >= plan.total:
+    if state.sweep_choice(plan, counts.settled) == state.SweepChoice.FINALIZE:
         finalize_job(job_id)
         logs.job_swept(job_id, job.type, outcome="finalized", heartbeat_age_seconds=age)
     else:

@@ -1,0 +1,302 @@
+"""The engine's protocols on the in-memory store: claims, leases, settles, finalize, plan leases,
+starting and cancelling jobs, the sweeper's choice; races played out with threads, time moved by
+hand. The same scenarios run once each against the emulator (tests/integration/test_job_engine.py,
+test_engine_wedges.py, test_faults.py), so this store cannot drift from Firestore unnoticed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from mediajobs.jobs import docstore, leases, plan, state, store
+from mediajobs.jobs.docstore import SERVER_TIME, Conflict, Increment, MemoryStore, TooLarge, Write
+from mediajobs.jobs.models import ErrorInfo, ItemStatus, JobStatus, PlanState
+from mediajobs.jobs.queues import SELFTEST_ITEMS
+
+T0 = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
+JOB = "job-1"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = T0
+
+    def __call__(self) -> dt.datetime:
+        return self.at
+
+    def advance(self, delta: dt.timedelta) -> None:
+        self.at += delta
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    for module in (store, leases, plan):
+        monkeypatch.setattr(module, "now", clock)
+    return clock
+
+
+@pytest.fixture
+def memory(clock: Clock) -> Iterator[MemoryStore]:
+    with store.using(MemoryStore(clock)) as memory:
+        assert isinstance(memory, MemoryStore)
+        yield memory
+
+
+def pending_item(memory: MemoryStore, item_id: str = "i1") -> None:
+    fields = {"label": item_id, "payload": {}, "status": "pending", "attempts": 0}
+    memory.commit([Write(store.item_path(JOB, item_id), fields, "create")])
+
+
+def item(memory: MemoryStore, item_id: str = "i1") -> dict[str, Any]:
+    return memory.get(store.item_path(JOB, item_id)).to_dict()
+
+
+def counters(memory: MemoryStore) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for path in memory.paths(f"jobs/{JOB}/counters/"):
+        for key, value in memory.get(path).to_dict().items():
+            if isinstance(value, int):
+                totals[key] = totals.get(key, 0) + value
+    return totals
+
+
+# ---- The store itself -----------------------------------------------------------------------
+
+
+def test_a_write_conditional_on_an_old_update_time_is_refused(memory: MemoryStore) -> None:
+    [first] = memory.commit([Write("a/1", {"n": 1}, "create")])
+    memory.commit([Write("a/1", {"n": 2})])
+    with pytest.raises(Conflict):
+        memory.commit([Write("a/1", {"n": 3}, if_unchanged_since=first)])
+    with pytest.raises(Conflict):
+        memory.commit([Write("a/1", {"n": 3}, "create")])
+    with pytest.raises(Conflict):
+        memory.commit([Write("a/2", {"n": 3})])  # update of a missing document
+    assert memory.get("a/1").to_dict() == {"n": 2}
+
+
+def test_transactions_under_contention_lose_no_update(memory: MemoryStore) -> None:
+    memory.commit([Write("a/1", {"n": 0}, "create")])
+
+    def bump(transaction: docstore.Transaction) -> None:
+        n = transaction.get("a/1").to_dict()["n"]
+        transaction.write(Write("a/1", {"n": n + 1}))
+
+    def worker() -> None:
+        for _ in range(20):
+            while True:
+                try:
+                    memory.run(bump)
+                    break
+                except Conflict:
+                    continue
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert memory.get("a/1").to_dict()["n"] == 80
+
+
+def test_sentinels_dotted_paths_merges_and_the_size_limit(memory: MemoryStore, clock: Clock) -> None:
+    memory.commit([Write("a/1", {"progress": {"total": 0, "done": 0}, "x": 1}, "create")])
+    memory.commit([Write("a/1", {"progress.total": 5, "at": SERVER_TIME, "x": docstore.DELETE})])
+    memory.commit([Write("a/1", {"progress": {"done": 2}, "n": Increment(3)}, "merge")])
+    data = memory.get("a/1").to_dict()
+    at = data.pop("at")
+    assert data == {"progress": {"total": 5, "done": 2}, "n": 3}
+    assert dt.timedelta(0) <= at - clock.at < dt.timedelta(milliseconds=1)  # commit times always move on
+    with pytest.raises(TooLarge):
+        memory.commit([Write("a/1", {"blob": "x" * (1024 * 1024)})])
+
+
+# ---- Items ----------------------------------------------------------------------------------
+
+
+def test_two_workers_claiming_one_item_get_it_once(memory: MemoryStore) -> None:
+    pending_item(memory)
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def worker() -> None:
+        barrier.wait()
+        try:
+            outcomes.append(leases.claim_item(JOB, "i1", SELFTEST_ITEMS))
+        except state.ItemBusy:
+            outcomes.append("busy")
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    claims = [o for o in outcomes if isinstance(o, leases.Claim)]
+    assert len(claims) == 1 and outcomes.count("busy") == 1
+    assert item(memory)["attempts"] == 1 and item(memory)["attempt_id"] == claims[0].attempt_id
+
+
+def test_a_redelivered_task_meets_the_live_lease_and_takes_over_once_it_ran_out(
+    memory: MemoryStore, clock: Clock
+) -> None:
+    pending_item(memory)
+    first = leases.claim_item(JOB, "i1", SELFTEST_ITEMS)
+    assert first is not None
+    with pytest.raises(state.ItemBusy):
+        leases.claim_item(JOB, "i1", SELFTEST_ITEMS)  # the worker is alive: leave it
+    clock.advance(SELFTEST_ITEMS.lease + dt.timedelta(seconds=1))  # it died: its lease ran out
+    second = leases.claim_item(JOB, "i1", SELFTEST_ITEMS)
+    assert second is not None and second.item.attempt == 2
+
+
+def test_a_lease_lost_mid_item_lets_only_the_new_holder_settle(memory: MemoryStore, clock: Clock) -> None:
+    pending_item(memory)
+    slow = leases.claim_item(JOB, "i1", SELFTEST_ITEMS)
+    assert slow is not None
+    clock.advance(SELFTEST_ITEMS.lease * 2)  # its renewals stopped (a long GC pause, a partition)
+    taker = leases.claim_item(JOB, "i1", SELFTEST_ITEMS)
+    assert taker is not None
+
+    assert slow.write(JOB, state.renew_item(clock.at, SELFTEST_ITEMS.lease)) is False  # renewal notices
+    assert leases.settle(JOB, "i1", slow, ItemStatus.DONE, result={"by": "slow"}) is False
+    assert leases.settle(JOB, "i1", taker, ItemStatus.DONE, result={"by": "taker"}) is True
+    assert leases.settle(JOB, "i1", taker, ItemStatus.DONE, result={"again": True}) is False  # a duplicate
+    assert item(memory)["result"] == {"by": "taker"} and item(memory)["status"] == "done"
+    assert counters(memory) == {"done": 1}
+
+
+def test_cancelling_a_running_item_waits_for_its_worker_and_a_pending_one_is_settled_at_once(
+    memory: MemoryStore,
+) -> None:
+    pending_item(memory, "running")
+    pending_item(memory, "waiting")
+    claim = leases.claim_item(JOB, "running", SELFTEST_ITEMS)
+    with pytest.raises(state.ItemBusy):
+        leases.settle(JOB, "running", None, ItemStatus.CANCELLED)  # its worker settles it itself
+    assert leases.settle(JOB, "waiting", None, ItemStatus.CANCELLED) is True
+    assert leases.settle(JOB, "running", claim, ItemStatus.DONE, result={}) is True
+    assert counters(memory) == {"cancelled": 1, "done": 1}
+
+
+def test_a_released_item_is_taken_by_the_retry_at_once(memory: MemoryStore) -> None:
+    pending_item(memory)
+    claim = leases.claim_item(JOB, "i1", SELFTEST_ITEMS)
+    assert claim is not None
+    leases.release_item(JOB, "i1", "another-attempt")  # not ours: nothing happens
+    assert item(memory)["status"] == "running"
+    leases.release_item(JOB, "i1", claim.attempt_id)
+    retry = leases.claim_item(JOB, "i1", SELFTEST_ITEMS)
+    assert retry is not None and retry.item.attempt == 2
+
+
+def test_many_workers_settle_many_items_with_exact_counters(memory: MemoryStore) -> None:
+    for index in range(60):
+        pending_item(memory, f"i{index}")
+
+    def worker(start: int) -> None:
+        for index in range(start, 60, 3):
+            claim = leases.claim_item(JOB, f"i{index}", SELFTEST_ITEMS)
+            status = ItemStatus.FAILED if index % 7 == 0 else ItemStatus.DONE
+            leases.settle(JOB, f"i{index}", claim, status, shards=4)
+            leases.settle(JOB, f"i{index}", claim, status, shards=4)  # a duplicate task
+
+    threads = [threading.Thread(target=worker, args=(start,)) for start in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert counters(memory) == {"done": 51, "failed": 9}
+
+
+# ---- Finalize and plan leases ---------------------------------------------------------------
+
+
+def test_a_finalize_that_fails_is_retried_and_then_done_once(memory: MemoryStore, clock: Clock) -> None:
+    assert leases.claim_finalize(JOB) is True
+    assert leases.claim_finalize(JOB) is False  # another worker finalizes: not twice at once
+    leases.release_finalize(JOB)  # the kind failed transiently: the retry need not wait
+    assert leases.claim_finalize(JOB) is True
+    clock.advance(leases.FINALIZE_LEASE * 2)  # that worker died
+    assert leases.claim_finalize(JOB) is True
+    memory.commit([Write(store.engine_path(JOB, "finalize"), state.finalize_done(clock.at), "merge")])
+    assert leases.claim_finalize(JOB) is False
+    assert memory.get(store.engine_path(JOB, "finalize")).to_dict()["expire_at"] == clock.at
+
+
+def test_one_planner_at_a_time(memory: MemoryStore, clock: Clock) -> None:
+    memory.commit([Write(store.job_path(JOB), {"status": "processing"}, "create")])
+    plan._take_plan_lease(JOB, "first")
+    with pytest.raises(state.PlanBusy):
+        plan._take_plan_lease(JOB, "second")
+    plan._take_plan_lease(JOB, "first")  # its own retry
+    clock.advance(plan.queues.PLAN.lease * 2)
+    plan._take_plan_lease(JOB, "second")  # the first died
+    plan._release_plan_lease(JOB, "first")  # a late release of a lost lease changes nothing
+    held = PlanState.model_validate(memory.get(store.engine_path(JOB, "plan")).to_dict())
+    assert held.planner == "second" and state.Lease(held.lease_until, held.planner).held(clock.at)
+
+
+# ---- Jobs -----------------------------------------------------------------------------------
+
+
+def test_claiming_a_queued_job_happens_once_and_fills_what_an_old_writer_left_out() -> None:
+    queued = {"status": "queued", "type": "selftest", "owner_uid": "u"}
+    claimed = state.claim_queued(queued, failed=None, expire_at=T0)
+    assert claimed is not None
+    status, fields = claimed
+    assert status == JobStatus.PROCESSING and fields["status"] == "processing"
+    assert fields["progress"] == {"total": 0, "done": 0, "failed": 0, "percent": 0} and fields["expire_at"] == T0
+    assert state.claim_queued({**queued, "status": "processing"}, failed=None, expire_at=T0) is None
+    assert state.claim_queued(None, failed=None, expire_at=T0) is None
+    refused = state.claim_queued(queued, failed=ErrorInfo(code="invalid-argument", message="m"), expire_at=T0)
+    assert refused is not None and refused[0] == JobStatus.FAILED
+    assert refused[1]["error"] == {"code": "invalid-argument", "message": "m"}
+    cancelled = state.claim_queued({**queued, "cancel_requested": True}, failed=None, expire_at=T0)
+    assert cancelled is not None and cancelled[0] == JobStatus.CANCELLED and cancelled[1]["result"] == {}
+
+
+def test_cancel_while_queued_ends_it_and_while_running_asks_once() -> None:
+    status, fields = state.request_cancel({"status": "queued"})
+    assert status == JobStatus.CANCELLED and fields is not None and fields["status"] == "cancelled"
+    status, fields = state.request_cancel({"status": "processing"})
+    assert status == JobStatus.PROCESSING and fields is not None and fields["cancel_requested"] is True
+    assert state.request_cancel({"status": "processing", "cancel_requested": True}) == ("processing", None)
+    assert state.request_cancel({"status": "completed"}) == ("completed", None)
+
+
+def test_only_an_active_job_is_failed_and_only_a_processing_one_is_ended_by_finalize() -> None:
+    error = ErrorInfo(code="internal", message="m")
+    assert state.failed_job({"status": "queued"}, error) is not None
+    assert state.failed_job({"status": "processing"}, error) is not None
+    for ended in ("completed", "failed", "cancelled"):
+        assert state.failed_job({"status": ended}, error) is None
+        assert not state.may_end({"status": ended})
+    assert state.may_end({"status": "processing"}) and not state.may_end({"status": "queued"})
+
+
+def test_a_job_write_too_large_drops_errors_then_keeps_only_the_results_small_fields() -> None:
+    fields = {"status": "completed", "errors": [{"item": "x"}], "result": {"archive_path": "a", "big": "x" * 5000}}
+    first = state.smaller(fields)
+    assert first is not None and first["errors"] == [] and first["result"] == fields["result"]
+    second = state.smaller(first)
+    assert second is not None and second["result"]["archive_path"] == "a" and "big" not in second["result"]
+    assert state.smaller(second) is None
+
+
+@pytest.mark.parametrize(
+    ("plan_state", "settled", "choice"),
+    [
+        (PlanState(total=10, enqueued_all=True), 10, state.SweepChoice.FINALIZE),
+        (PlanState(total=10, enqueued_all=True), 9, state.SweepChoice.FAIL),
+        (PlanState(total=10, enqueued_all=False), 10, state.SweepChoice.FAIL),  # the plan died
+        (PlanState(total=0, enqueued_all=True), 0, state.SweepChoice.FINALIZE),
+        (PlanState(), 0, state.SweepChoice.FAIL),  # never planned
+    ],
+)
+def test_the_sweepers_choice_for_each_state(plan_state: PlanState, settled: int, choice: state.SweepChoice) -> None:
+    assert state.sweep_choice(plan_state, settled) == choice
