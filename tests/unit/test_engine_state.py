@@ -15,7 +15,7 @@ import pytest
 from mediajobs.jobs import docstore, leases, plan, state, store
 from mediajobs.jobs.docstore import SERVER_TIME, Conflict, Increment, MemoryStore, TooLarge, Write
 from mediajobs.jobs.models import ErrorInfo, ItemStatus, JobStatus, PlanState
-from mediajobs.jobs.queues import SELFTEST_ITEMS
+from mediajobs.jobs.queues import PLAN, SELFTEST_ITEMS
 
 T0 = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
 JOB = "job-1"
@@ -234,7 +234,7 @@ def test_one_planner_at_a_time(memory: MemoryStore, clock: Clock) -> None:
     with pytest.raises(state.PlanBusy):
         plan._take_plan_lease(JOB, "second")
     plan._take_plan_lease(JOB, "first")  # its own retry
-    clock.advance(plan.queues.PLAN.lease * 2)
+    clock.advance(PLAN.lease * 2)
     plan._take_plan_lease(JOB, "second")  # the first died
     plan._release_plan_lease(JOB, "first")  # a late release of a lost lease changes nothing
     held = PlanState.model_validate(memory.get(store.engine_path(JOB, "plan")).to_dict())
