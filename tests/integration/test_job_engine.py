@@ -395,3 +395,17 @@ def test_a_plan_out_of_time_hands_the_rest_to_a_continuation_task(
     assert runs_of(ref.id) == {f"item-{i:05d}": 1 for i in range(60)}
     plan = store.engine_ref(ref.id, "plan").get().to_dict() or {}
     assert (plan.get("total"), plan.get("enqueued_all")) == (60, True)
+
+
+def test_each_counter_shard_knows_its_items_and_counted_every_one(user: client.User) -> None:
+    job_id = start_selftest(user, items=300)
+
+    final, _ = client.watch_job(job_id, timeout=180)
+
+    assert final["status"] == "completed" and final["progress"]["done"] == 300
+    plan = store.engine_ref(job_id, "plan").get().to_dict() or {}
+    assert plan["shards_own_items"] is True
+    shards = [snap.to_dict() or {} for snap in store.job_ref(job_id).collection("counters").stream()]
+    assert len(shards) == plan["shards"]
+    assert sum(s["owned"] for s in shards) == 300
+    assert all(s["owned"] == s.get("done", 0) for s in shards)

@@ -5,6 +5,7 @@ test_engine_wedges.py, test_faults.py), so this store cannot drift from Firestor
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import threading
 from collections.abc import Iterator
@@ -300,3 +301,28 @@ def test_a_job_write_too_large_drops_errors_then_keeps_only_the_results_small_fi
 )
 def test_the_sweepers_choice_for_each_state(plan_state: PlanState, settled: int, choice: state.SweepChoice) -> None:
     assert state.sweep_choice(plan_state, settled) == choice
+
+
+def test_a_shard_is_complete_once_it_counted_every_item_it_owns() -> None:
+    assert not state.Shard(done=3).complete  # planned by an older engine: it does not know
+    assert not state.Shard(done=2, failed=1, owned=4).complete
+    assert state.Shard(done=2, failed=1, cancelled=1, owned=4).complete
+    assert state.Shard(owned=0).complete  # no item hashed to it
+
+
+def test_settles_that_complete_their_shards_are_the_only_ones_that_must_look_further(memory: MemoryStore) -> None:
+    shards = 4
+    ids = [f"i{index}" for index in range(40)]
+    owned = collections.Counter(store.shard_of(item_id, shards) for item_id in ids)
+    memory.commit([Write(store.shard_path(JOB, n), {"owned": owned[n]}, "merge") for n in range(shards)])
+    completing = []
+    for item_id in ids:
+        pending_item(memory, item_id)
+        claim = leases.claim_item(JOB, item_id, SELFTEST_ITEMS)
+        assert leases.settle(JOB, item_id, claim, ItemStatus.DONE, shards=shards)
+        path = store.counter_path(JOB, item_id, shards)
+        if state.Shard.model_validate(memory.get(path).to_dict()).complete:
+            completing.append(item_id)
+    # One settle per shard (its last) sees it complete: only those few read every shard.
+    assert len(completing) == shards and {store.shard_of(i, shards) for i in completing} == set(range(shards))
+    assert counters(memory)["done"] == 40

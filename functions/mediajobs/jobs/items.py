@@ -21,6 +21,7 @@ from mediajobs.jobs.leases import Claim, ItemBusy, claim_item, item_lease_keeper
 from mediajobs.jobs.models import MAX_RESULT_BYTES, ErrorInfo, ItemStatus, Job, PlanState, json_bytes
 from mediajobs.jobs.progress import PROGRESS_INTERVAL, update_progress
 from mediajobs.jobs.queues import queue_named
+from mediajobs.jobs.state import Shard
 from mediajobs.jobs.transient import TRANSIENT_ERRORS
 from mediajobs.jobs.validate import validated
 
@@ -74,10 +75,7 @@ def run_items(job_id: str, item_ids: list[str]) -> None:
         outcomes = [_attempt(job_id, item_id) for item_id in item_ids]
     if _STOPPED in outcomes:
         return
-    # Once per chunk, after our settles: of the chunks that finish last, at least one sees
-    # every item settled (its own writes precede its read) and finalizes. Also when this
-    # chunk settled nothing new: a retry after a crash may be the last word on the job.
-    after_item_settled(job_id)
+    after_item_settled(job_id, completion_due=_completion_due(job_id, outcomes))
     transient = next((outcome for outcome in outcomes if isinstance(outcome, BaseException)), None)
     if transient is not None:
         raise TransientError(f"retrying: {transient}") from transient
@@ -87,6 +85,18 @@ def run_items(job_id: str, item_ids: list[str]) -> None:
 
 
 _SETTLED, _UNCHANGED, _BUSY, _STOPPED = "settled", "unchanged", "busy", "stopped"
+_COMPLETED_SHARD = "completed-shard"  # settled, and that settle made its counter shard complete
+
+
+def _completion_due(job_id: str, outcomes: list[str | BaseException]) -> bool:
+    """Whether this chunk reads every counter shard to learn if the job is done: when one of
+    its settles completed a shard (of the settles that complete the last shards, at least one
+    sees all of them complete: its own write precedes its read); when it settled nothing new (a
+    retry after a crash may be the last word on the job); and for jobs whose shards do not
+    know their items (planned by an older engine)."""
+    if _COMPLETED_SHARD in outcomes or _SETTLED not in outcomes:
+        return True
+    return not _shards_own_items(job_id)
 
 
 def _attempt(job_id: str, item_id: str) -> str | BaseException:
@@ -100,15 +110,25 @@ def _attempt(job_id: str, item_id: str) -> str | BaseException:
         return _BUSY
     except TRANSIENT_ERRORS as error:
         return error
-    if settled:
-        update_progress(job_id)
-    return _SETTLED if settled else _UNCHANGED
+    if not settled:
+        return _UNCHANGED
+    update_progress(job_id)
+    return _COMPLETED_SHARD if _completes_shard(job_id, item_id) else _SETTLED
+
+
+def _completes_shard(job_id: str, item_id: str) -> bool:
+    """After our settle: whether the item's counter shard has now counted all its items (one read)."""
+    if not _shards_own_items(job_id):
+        return False
+    path = store.counter_path(job_id, item_id, _counter_shards(job_id))
+    return Shard.model_validate(store.docs().get(path).to_dict()).complete
 
 
 # Per-process memory that saves Firestore reads per item (a worker runs many items of a job).
 _job_cache: dict[str, tuple[float, Job | None]] = {}
 _plan_totals: dict[str, int] = {}  # a plan's total never changes once all its items are enqueued
 _shards: dict[str, int] = {}
+_owning: set[str] = set()  # jobs whose shards know how many items they count
 
 
 def _recent_job(job_id: str) -> Job | None:
@@ -129,6 +149,12 @@ def _planned_total(job_id: str) -> int | None:
     return _plan_totals.get(job_id)
 
 
+def _shards_own_items(job_id: str) -> bool:
+    if job_id not in _shards:
+        _read_plan(job_id)
+    return job_id in _owning
+
+
 def _counter_shards(job_id: str) -> int:
     """The job's counter shards, fixed when it was planned (before any item could run)."""
     if job_id not in _shards:
@@ -142,7 +168,10 @@ def _read_plan(job_id: str) -> None:
     if len(_shards) > 1000:
         _shards.clear()
         _plan_totals.clear()
+        _owning.clear()
     _shards[job_id] = plan.shards or store.COUNTER_SHARDS
+    if plan.shards_own_items:
+        _owning.add(job_id)
     if plan.enqueued_all:
         _plan_totals[job_id] = plan.total
 
@@ -227,10 +256,15 @@ def _no_space_message(label: str) -> str:
     )
 
 
-def after_item_settled(job_id: str) -> None:
-    counts = store.read_counts(job_id)
+def after_item_settled(job_id: str, *, completion_due: bool = True) -> None:
+    """After a chunk: finalizes the job if every item settled (looking only when it may have),
+    else records progress (throttled)."""
     total = _planned_total(job_id)
-    if total is not None and counts.settled >= total:
+    if not completion_due or total is None:
+        update_progress(job_id)
+        return
+    counts = store.read_counts(job_id)
+    if counts.settled >= total:
         finalize_job(job_id)
     else:
         update_progress(job_id, counts=counts)

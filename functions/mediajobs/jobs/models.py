@@ -152,6 +152,7 @@ class PlanState(pydantic.BaseModel):
 
     total: int = 0
     shards: int | None = None  # counter shards, fixed before any item runs (None: planned before shards)
+    shards_own_items: bool = False  # each shard knows how many items it counts (`owned`)
     items_written: bool = False
     enqueued_chunks: int = 0
     enqueued_all: bool = False

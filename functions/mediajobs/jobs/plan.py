@@ -4,6 +4,8 @@ time hands the rest to a continuation task."""
 
 from __future__ import annotations
 
+import array
+import collections
 import datetime as dt
 import time
 import uuid
@@ -86,7 +88,8 @@ def _plan(job: Job, plan_state: PlanState) -> None:
     else:
         try:
             input, options = validated(kind, job)
-            total = _write_items(job_id, kind.plan(job, input, options))
+            hashes = _write_items(job_id, kind.plan(job, input, options))
+            total = len(hashes)
         except JobFailed as failure:
             fail_job(job_id, ErrorInfo(code=failure.code, message=failure.message))
             return
@@ -97,12 +100,15 @@ def _plan(job: Job, plan_state: PlanState) -> None:
                 "updated_at": SERVER_TIMESTAMP,
             }
         )
+        shards = store.shards_for(total)
+        _write_owned(job_id, shards, hashes)
         # Merged, with no `enqueued_all: False`: a duplicate run of this task (a retry while the
         # first is still going) must never take back a finished plan's `enqueued_all: True`.
         plan_ref.set(
             {
                 "total": total,
-                "shards": store.shards_for(total),
+                "shards": shards,
+                "shards_own_items": True,
                 "planned_at": SERVER_TIMESTAMP,
                 "items_written": True,
                 "expire_at": now() + JOB_RETENTION,
@@ -113,7 +119,9 @@ def _plan(job: Job, plan_state: PlanState) -> None:
         return  # out of time: a continuation task enqueues the rest
     plan_ref.update({"enqueued_all": True})
     logger.info("job planned", job_id=job_id, items=total)
-    if total == 0:
+    # Items may all have settled before `enqueued_all` was written (the chunks that saw them
+    # did not know the plan was complete): then this is the last word on the job.
+    if total == 0 or store.read_counts(job_id).settled >= total:
         finalize_job(job_id)
 
 
@@ -204,12 +212,24 @@ def _enqueue_chunks(job_id: str, kind: JobKind, first_chunk: int) -> bool:
     return True
 
 
-def _write_items(job_id: str, specs: Any) -> int:
-    """Creates item documents that do not exist yet; returns how many items the job has."""
+def _write_owned(job_id: str, shards: int, hashes: array.array[int]) -> None:
+    """Tells each counter shard how many items it counts, before any item can run, so that the
+    settle that completes a shard knows it (the completion check is then O(1) per item)."""
+    owned = collections.Counter(value % shards for value in hashes)
+    expires = store.expires_at()
+    for numbers in batched(range(shards), WRITE_BATCH):
+        writes = [Write(store.shard_path(job_id, n), {"owned": owned.get(n, 0), "expire_at": expires}, "merge")
+                  for n in numbers]  # fmt: skip
+        store.docs().commit(writes)
+
+
+def _write_items(job_id: str, specs: Any) -> array.array[int]:
+    """Creates item documents that do not exist yet; returns the hashes that place every item
+    of the job in its counter shard (as many as the job has items)."""
     db = platform.db()
     items = store.items_ref(job_id)
     expires = now() + JOB_RETENTION  # with the job: Firestore's TTL does not follow subcollections
-    total = 0
+    hashes = array.array("L")
     seen: set[str] = set()
     for chunk in batched(specs, WRITE_BATCH):
         refs = []
@@ -217,6 +237,7 @@ def _write_items(job_id: str, specs: Any) -> int:
             if spec.id in seen:
                 raise JobFailed("internal", f"Item id {spec.id!r} is planned twice.")
             seen.add(spec.id)
+            hashes.append(store.item_hash(spec.id))
             refs.append((items.document(spec.id), spec))
         existing = {snap.id for snap in db.get_all([ref for ref, _ in refs]) if snap.exists}
         batch = db.batch()
@@ -234,8 +255,7 @@ def _write_items(job_id: str, specs: Any) -> int:
                     },
                 )
         batch.commit()
-        total += len(refs)
-    return total
+    return hashes
 
 
 def _item_ids(job_id: str) -> Iterator[str]:

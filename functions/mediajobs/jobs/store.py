@@ -72,12 +72,20 @@ def engine_path(job_id: str, name: str) -> str:
     return f"jobs/{job_id}/engine/{name}"
 
 
+def item_hash(item_id: str) -> int:
+    return zlib.crc32(item_id.encode())
+
+
 def shard_of(item_id: str, shards: int) -> int:
-    return zlib.crc32(item_id.encode()) % shards
+    return item_hash(item_id) % shards
+
+
+def shard_path(job_id: str, shard: int) -> str:
+    return f"jobs/{job_id}/counters/{shard}"
 
 
 def counter_path(job_id: str, item_id: str, shards: int = COUNTER_SHARDS) -> str:
-    return f"jobs/{job_id}/counters/{shard_of(item_id, shards)}"
+    return shard_path(job_id, shard_of(item_id, shards))
 
 
 def job_ref(job_id: str) -> DocumentReference:
