@@ -7,13 +7,22 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { tour } from "./tour.mjs";
 
 const origin = process.env.HOSTING_ORIGIN;
 const artifacts = process.env.ARTIFACTS;
 const zipBytes = readFileSync(process.env.PHOTO_ZIP);
 const JOB_TIMEOUT = 600_000;
 const stamp = Date.now().toString(36);
-const report = { steps: [] };
+const report = { steps: [], shots: [], findings: [] };
+const screens = join(artifacts, "screens");
+/** Screenshots of `pages` in both viewports and themes, and what tour.mjs found wrong on them. */
+async function look(page, pages) {
+  const { shots, findings } = await tour(page, origin, pages, screens);
+  report.shots.push(...shots);
+  report.findings.push(...findings);
+}
+const on = (name) => `#page[data-page=${name}]`;
 const step = (name) => { report.steps.push(name); console.error(`dashboard: ${name}`); };
 
 const browser = await chromium.launch({
@@ -49,6 +58,9 @@ const shot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.pn
 try {
   // User 1: upload a ZIP by dropping it, watch the batch, see the gallery, download results.zip.
   const page = await newPage();
+  await page.goto(`${origin}/#/jobs`);
+  await look(page, [{ name: "signin", ready: "#signin-form" }]);
+  step("sign-in page looked at");
   report.uid = await signIn(page, process.env.USER_EMAIL, process.env.USER_PASSWORD);
   step("signed in");
   report.export_nav_hidden = await page.isHidden("#nav-export");
@@ -141,6 +153,12 @@ try {
   report.load_marker = await page.evaluate(() => window.__loadMarker);
   report.navigations = await page.evaluate(() => performance.getEntriesByType("navigation").length);
   await shot(page, "4-jobs");
+  await look(page, [
+    { name: "jobs", hash: "#/jobs", ready: `${on("jobs")} #job-list .job` },
+    { name: "photos", hash: "#/photos", ready: `${on("photos")} #photo-gallery figure img.after` },
+    { name: "projects", hash: `#/projects/${report.project_id}`, ready: `${on("projects")} .scene .asset-image img` },
+  ]);
+  step("user's pages looked at");
   await page.context().close();
 
   // User 2, in a fresh browser context: sees none of user 1's jobs.
@@ -150,6 +168,11 @@ try {
   report.other_jobs = await other.$$eval("#job-list .job", (cards) => cards.map((c) => c.dataset.jobId));
   report.other_empty_text = await other.textContent("#job-list");
   await shot(other, "5-other-user-jobs");
+  await look(other, [
+    { name: "jobs-first-run", hash: "#/jobs", ready: `${on("jobs")} #job-list .empty` },
+    { name: "photos-first-run", hash: "#/photos", ready: `${on("photos")} .empty-state` },
+    { name: "projects-first-run", hash: "#/projects", ready: `${on("projects")} #project-list .empty-state` },
+  ]);
   step("second user checked");
   await other.context().close();
 
@@ -171,6 +194,7 @@ try {
   report.export_download_path = join(artifacts, "export-archive.zip");
   await archive.saveAs(report.export_download_path);
   step("admin export downloaded");
+  await look(admin, [{ name: "export", hash: "#/export", ready: `${on("export")} #export-users-table tr[data-status=done]` }]);
   await admin.context().close();
   report.ok = true;
 } catch (error) {

@@ -3,6 +3,7 @@
 //   HOSTING_ORIGIN, ARTIFACTS, CHROMIUM_PATH, USER_EMAIL, USER_PASSWORD, PROJECT_ID
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { tour } from "./tour.mjs";
 
 const origin = process.env.HOSTING_ORIGIN;
 const projectId = process.env.PROJECT_ID;
@@ -50,12 +51,16 @@ try {
   });
   await page.click("#storyboard-generate");
   await page.waitForFunction(() => ["completed", "failed", "cancelled"].includes(document.querySelector(".storyboard-job").dataset.status)
-    || document.querySelector("#storyboard-generate + .error")?.textContent, null, { timeout: TIMEOUT });
+    || document.querySelector("#storyboard-generate + .action-error")?.textContent, null, { timeout: TIMEOUT });
   report.storyboard_states = await page.evaluate(() => window.__storyboard);
   report.storyboard_text = await page.evaluate(() => document.querySelector(".storyboard-job").textContent);
-  report.storyboard_error = await page.evaluate(() => document.querySelector("#storyboard-generate + .error")?.textContent || "");
+  report.storyboard_error = await page.evaluate(() => document.querySelector("#storyboard-generate + .action-error")?.textContent || "");
   await page.screenshot({ path: join(process.env.ARTIFACTS, "7-mood-board-storyboard.png"), fullPage: true });
   step("whole storyboard generated");
+  Object.assign(report, await tour(page, origin, [{ name: "project-moods",
+    ready: `#page[data-page=projects] [data-open-project="${projectId}"] #mood-board .mood .mood-image img` }],
+  join(process.env.ARTIFACTS, "screens")));
+  step("mood board looked at");
   report.ok = report.storyboard_states.at(-1) === "completed";
 } catch (error) {
   report.ok = false;

@@ -160,3 +160,23 @@ def test_dashboard_end_to_end_in_a_real_browser(tmp_path: Path) -> None:
         "6-admin-export",
     ):
         assert (ARTIFACTS / f"{name}.png").stat().st_size > 0
+
+    # Every page looked at as people would (tour.mjs): both viewports, both themes, no findings.
+    assert_looked_at(report, ("signin", "jobs", "photos", "projects", "jobs-first-run", "photos-first-run",
+                              "projects-first-run", "export"))  # fmt: skip
+
+
+def assert_looked_at(report: dict[str, Any], pages: tuple[str, ...]) -> None:
+    """Each page was screenshotted at 1280x800 and 390x844 in the light and dark themes, and tour.mjs
+    found no horizontal overflow, overlapping controls, small tap targets, internals in the text or
+    serious/critical axe-core violations."""
+    shots = {Path(path).name for path in report["shots"]}
+    for page in pages:
+        for viewport in ("desktop", "phone"):
+            for theme in ("light", "dark"):
+                name = f"{page}-{viewport}-{theme}.png"
+                assert name in shots and (ARTIFACTS / "screens" / name).stat().st_size > 0, name
+    problems = "\n".join(
+        f"{f['page']} {f['viewport']} {f['theme']}: {f['kind']}: {f['detail']}" for f in report["findings"]
+    )
+    assert not report["findings"], f"{len(report['findings'])} findings:\n{problems}"

@@ -14,7 +14,13 @@ from pathlib import Path
 from mediajobs import platform
 from mediajobs.cli import client
 from mediajobs.scenes.models import ASSET_KINDS
-from tests.browser.test_dashboard import ARTIFACTS, ROOT, chromium_path, pytestmark  # noqa: F401 - the skip
+from tests.browser.test_dashboard import (  # noqa: F401 - pytestmark: the skip
+    ARTIFACTS,
+    ROOT,
+    assert_looked_at,
+    chromium_path,
+    pytestmark,
+)
 from tests.integration.test_scenes import new_project, scene_doc
 
 
@@ -48,3 +54,4 @@ def test_mood_board_picker_and_whole_storyboard_in_a_real_browser() -> None:
     for scene_id in scene_ids:
         assert all(scene_doc(project_id, scene_id)["assets"].get(f"{k}_path") for k in ASSET_KINDS)
     assert (ARTIFACTS / "7-mood-board-storyboard.png").stat().st_size > 0
+    assert_looked_at(report, ("project-moods",))

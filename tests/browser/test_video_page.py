@@ -23,7 +23,7 @@ import pytest
 from mediajobs import platform
 from mediajobs.cli import client
 from mediajobs.video.ffmpeg import executable
-from tests.browser.test_dashboard import ARTIFACTS, ROOT, STACK_VARS, chromium_path
+from tests.browser.test_dashboard import ARTIFACTS, ROOT, STACK_VARS, assert_looked_at, chromium_path
 
 pytestmark = pytest.mark.skipif(
     any(not os.environ.get(name) for name in STACK_VARS),
@@ -97,3 +97,4 @@ def test_upload_follow_and_play_hls_and_dash_on_the_video_page(tmp_path: Path) -
             print("this Chromium cannot decode H.264/AAC through MSE: checking buffered time, not playback")
             assert played["buffered"] and played["buffered"][-1][1] >= 2, (engine, played)
     assert (ARTIFACTS / "video-1-hls.png").stat().st_size > 0
+    assert_looked_at(report, ("video",))

@@ -5,6 +5,7 @@
 //   USER_EMAIL, USER_PASSWORD  the user who uploads
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { tour } from "./tour.mjs";
 
 const origin = process.env.HOSTING_ORIGIN;
 const artifacts = process.env.ARTIFACTS;
@@ -94,6 +95,9 @@ try {
   step(`DASH at ${report.players.dash.currentTime.toFixed(2)} s`);
   report.load_marker = await page.evaluate(() => window.__loadMarker);
   report.navigations = await page.evaluate(() => performance.getEntriesByType("navigation").length);
+  Object.assign(report, await tour(page, origin, [{ name: "video", hash: `#/video/${report.job_id}`,
+    ready: "#page[data-page=video] #video-thumbs img" }], join(artifacts, "screens")));
+  step("video page looked at");
   report.ok = true;
 } catch (error) {
   report.ok = false;

@@ -4,7 +4,7 @@
 //
 // Firestore hands timestamps to listeners as `Timestamp` objects (`toMillis()`, `toDate()`);
 // the contract's types describe the JSON form, where they are RFC 3339 strings.
-import { collection, doc, limit, onSnapshot, orderBy, query, where } from "firebase/firestore";
+import { collection, doc, getDoc, limit, onSnapshot, orderBy, query, where } from "firebase/firestore";
 import { httpsCallable } from "firebase/functions";
 
 /** @typedef {import("../../contract/types/mediajobs").MediajobsContract} Contract */
@@ -21,6 +21,7 @@ import { httpsCallable } from "firebase/functions";
 /** @typedef {import("../../contract/types/mediajobs").AddScene} AddScene */
 /** @typedef {import("../../contract/types/mediajobs").UpdateScene} UpdateScene */
 /** @typedef {import("../../contract/types/mediajobs").GenerateSceneAsset} GenerateSceneAsset */
+/** @typedef {import("../../contract/types/mediajobs").GenerateStoryboard} GenerateStoryboard */
 /** @typedef {import("../../contract/types/mediajobs").HttpError} HttpError */
 /** @typedef {"completed" | "failed" | "cancelled"} TerminalStatus */
 /** @typedef {() => void} Unsubscribe */
@@ -40,6 +41,7 @@ import { httpsCallable } from "firebase/functions";
  *   add_scene: [AddScene, Contract["callable.add_scene.response"]],
  *   update_scene: [UpdateScene, Contract["callable.update_scene.response"]],
  *   generate_scene_asset: [GenerateSceneAsset, Contract["callable.generate_scene_asset.response"]],
+ *   generate_storyboard: [GenerateStoryboard, Contract["callable.generate_storyboard.response"]],
  *   download_url: [Contract["callable.download_url.request"], Contract["callable.download_url.response"]],
  * }} Callables
  */
@@ -224,6 +226,30 @@ export function createClient({ auth, db, functions, uploadUrl }) {
     },
 
     /**
+     * Starts a storyboard_assets job: every missing asset of every scene, made on the server.
+     * @param {GenerateStoryboard} request @returns {Promise<string>} the job's id
+     */
+    async generateStoryboard(request) {
+      return (await call("generate_storyboard", request)).job_id;
+    },
+
+    /**
+     * projects/{projectId} once (e.g. to name a job's project); undefined if missing or not mine.
+     * @param {string} projectId @returns {Promise<Project | undefined>}
+     */
+    async readProject(projectId) {
+      return /** @type {Project | undefined} */ ((await getDoc(doc(db, "projects", projectId))).data());
+    },
+
+    /**
+     * projects/{projectId}/scenes/{sceneId} once.
+     * @param {string} projectId @param {string} sceneId @returns {Promise<Scene | undefined>}
+     */
+    async readScene(projectId, sceneId) {
+      return /** @type {Scene | undefined} */ ((await getDoc(doc(db, "projects", projectId, "scenes", sceneId))).data());
+    },
+
+    /**
      * My newest projects live.
      * @param {(projects: Doc<Project>[]) => void} onProjects @param {OnError} [onError] @param {number} [max]
      */
@@ -256,17 +282,40 @@ export function createClient({ auth, db, functions, uploadUrl }) {
 
 /** @typedef {ReturnType<typeof createClient>} Client */
 
+/** @typedef {{ path: string, bytes?: number, main: boolean }} ResultFile  one downloadable file of a job */
+
 /**
- * Storage paths a job's result offers for download: its `*_path` fields and export archives.
+ * Every Storage file a job's result offers for download: its `*_path` fields (results.zip, an
+ * export's index.json, a video's playlists and mobile encode) as the main ones, then each photo
+ * output, video rendition, thumbnail and poster, and each export archive.
+ * @param {TypedJob["result"] | AnyJob["result"]} result @returns {ResultFile[]}
+ */
+export function resultFiles(result) {
+  if (!result) return [];
+  const fields = /** @type {Record<string, unknown>} */ (result);
+  /** @type {ResultFile[]} */
+  const files = Object.entries(fields)
+    .filter(([key, value]) => key.endsWith("_path") && typeof value === "string" && value)
+    .map(([, value]) => ({ path: /** @type {string} */ (value), main: true }));
+  /** @param {unknown} list @returns {unknown[]} */
+  const listed = (list) => (Array.isArray(list) ? list : []);
+  for (const path of listed(fields.outputs)) if (typeof path === "string") files.push({ path, main: false });
+  for (const rendition of listed(fields.renditions)) {
+    const { path } = /** @type {{ path?: string }} */ (rendition);
+    if (path) files.push({ path, main: false });
+  }
+  for (const path of [...listed(fields.thumbnails), fields.poster]) if (typeof path === "string") files.push({ path, main: false });
+  for (const archive of listed(fields.archives)) {
+    const { path, bytes } = /** @type {{ path?: string, bytes?: number }} */ (archive);
+    if (path) files.push({ path, bytes, main: false });
+  }
+  return files;
+}
+
+/**
+ * Storage paths a job's result offers for download (resultFiles' paths).
  * @param {TypedJob["result"] | AnyJob["result"]} result @returns {string[]}
  */
 export function resultPaths(result) {
-  if (!result) return [];
-  const paths = Object.entries(result)
-    .filter(([key, value]) => key.endsWith("_path") && typeof value === "string")
-    .map(([, value]) => /** @type {string} */ (value));
-  if ("archives" in result && Array.isArray(result.archives)) {
-    for (const archive of result.archives) if (archive.path) paths.push(archive.path);
-  }
-  return paths;
+  return resultFiles(result).map((file) => file.path);
 }

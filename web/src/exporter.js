@@ -1,54 +1,87 @@
-// Export (admins): start a media_export, follow it per user (its items), open the archives.
+// Export (admins): start a media_export, follow one export per user (its items) and download the
+// archives; earlier exports are listed below, each shown once (the one followed is not repeated).
 import { client, download } from "./firebase.js";
-import { action, el, errorText, progressBar } from "./ui.js";
-import { jobCard, watchJob } from "./jobs.js";
+import { action, el, emptyState, errorBanner, field, formatBytes, pageHead, progressBar, timeAgo } from "./ui.js";
+import { jobTitle, watchJob } from "./jobs.js";
 
-export function mount(page) {
-  let stops = [];
-  const users = el("input", { name: "user_ids", id: "export-users", size: 50, placeholder: "all users, or ids separated by commas" });
-  const resume = el("input", { name: "resume_from", id: "export-resume", size: 24, placeholder: "optional job id" });
+const ITEM_STATUS = { pending: "Waiting", running: "Archiving", done: "Done", failed: "Failed", cancelled: "Cancelled" };
+
+export function mount(page, linkedJob) {
+  let stopFollow = [];
+  let followed = linkedJob || null;
+  let exports = [];
+  const users = el("textarea", { name: "user_ids", id: "export-users", rows: 2, placeholder: "Leave empty to export every user" });
+  const resume = el("input", { name: "resume_from", id: "export-resume", placeholder: "Job ID of an earlier export" });
+  const concurrency = el("input", { name: "concurrency", id: "export-concurrency", type: "number", min: 1, max: 64, placeholder: "default" });
   const jobView = el("div", { id: "export-job" });
-  const perUser = el("table", { id: "export-users-table" });
-  const recent = el("div", { id: "export-recent" });
+  const perUser = el("table", { id: "export-users-table", class: "stacked" });
+  const current = el("section", { class: "section", "aria-label": "Current export", hidden: true },
+    jobView, el("h3", { class: "section-title", style: "margin-top: 1.5rem" }, "Users"), el("div", { class: "table-wrap card" }, perUser));
+  const recent = el("div", { id: "export-recent", class: "list" });
 
   function follow(jobId) {
-    stops.slice(1).forEach((stop) => stop());
-    stops = [stops[0], watchJob(jobView, jobId),
+    stopFollow.forEach((stop) => stop());
+    followed = jobId;
+    current.hidden = false;
+    stopFollow = [watchJob(jobView, jobId),
       client.watchItems(jobId, (items) => {
-        perUser.replaceChildren(el("tr", {}, el("th", {}, "user"), el("th", {}, "status"), el("th", {}, "progress"),
-          el("th", {}, "files"), el("th", {}, "archive")),
-        ...items.map((d) => userRow(d.data)));
-      }, (error) => perUser.replaceChildren(el("tr", {}, el("td", { class: "error" }, errorText(error)))))];
+        perUser.replaceChildren(el("thead", {}, el("tr", {}, ["User", "Status", "Progress", "Files", "Archive"].map((h) => el("th", { scope: "col" }, h)))),
+          el("tbody", {}, items.map((d) => userRow(d.data))));
+      }, (error) => perUser.replaceChildren(el("tr", {}, el("td", {}, errorBanner(error, { title: "Per-user progress could not be loaded" })))))];
+    renderRecent();
   }
 
   const start = action("Start export", async () => {
-    const ids = users.value.split(",").map((s) => s.trim()).filter(Boolean);
+    const ids = users.value.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
     const input = {};
     if (ids.length) input.user_ids = ids;
     if (resume.value.trim()) input.resume_from = resume.value.trim();
-    const job_id = await client.startJob({ type: "media_export", input });
-    follow(job_id);
-  }, { id: "export-start" });
+    const options = concurrency.value ? { concurrency: Number(concurrency.value) } : undefined;
+    follow(await client.startJob({ type: "media_export", input, ...(options ? { options } : {}) }));
+  }, { id: "export-start", class: "primary" });
+
+  function renderRecent() {
+    const others = exports.filter((d) => d.id !== followed).slice(0, 10);
+    recent.replaceChildren(...(others.length ? others.map(({ id, data }) => el("article", { class: "card export-row", dataset: { jobId: id, status: data.status } },
+      el("div", { class: "project-row" }, el("span", { class: "project-name" }, jobTitle(data)),
+        el("span", { class: `badge status-${data.status}` }, data.status[0].toUpperCase() + data.status.slice(1)),
+        data.created_at ? el("span", { class: "muted" }, "started ", timeAgo(data.created_at)) : null,
+        el("button", { type: "button", onclick: () => follow(id) }, "Show")))) : [el("p", { class: "muted" }, "No earlier exports.")]));
+  }
 
   // Admins may read every job; the newest exports first (sorted here: no extra index needed).
-  stops = [client.watchJobsOfType("media_export", (jobs) => {
-    const docs = jobs.sort((a, b) => (b.data.created_at?.toMillis?.() || 0) - (a.data.created_at?.toMillis?.() || 0));
-    recent.replaceChildren(...docs.slice(0, 10).map((d) => el("div", {},
-      jobCard(d.id, d.data), el("button", { type: "button", onclick: () => follow(d.id) }, "Show per-user progress"))));
-  }, (error) => recent.replaceChildren(el("p", { class: "error" }, errorText(error))))];
+  const stopList = client.watchJobsOfType("media_export", (jobs) => {
+    exports = jobs.sort((a, b) => (b.data.created_at?.toMillis?.() || 0) - (a.data.created_at?.toMillis?.() || 0));
+    if (!followed && exports.length) follow(exports[0].id);
+    else renderRecent();
+    firstRun.hidden = exports.length > 0;
+  }, (error) => recent.replaceChildren(errorBanner(error, { title: "Exports could not be loaded" })));
+  const firstRun = emptyState("No exports yet", "Start one above: every user's images and voices are packed into one ZIP per user, with a manifest, ready to download here.");
 
-  page.replaceChildren(el("h2", {}, "Media export"), el("div", {}, el("label", {}, "Users ", users),
-    el("label", {}, "Resume from ", resume), start), jobView, perUser, el("h3", {}, "Recent exports"), recent);
-  return () => stops.forEach((stop) => stop());
+  if (linkedJob) follow(linkedJob);
+  page.replaceChildren(pageHead("Media export", "Pack users' images and voices into one ZIP archive per user (admins only)."),
+    el("section", { class: "card", "aria-label": "New export" }, el("form", { class: "form-grid", onsubmit: (e) => e.preventDefault() },
+      el("div", { class: "wide" }, field("Users", users, "User IDs separated by commas or spaces; empty exports everyone.")),
+      field("Resume from", resume, "Reuses archives that are still valid."),
+      field("Users in parallel", concurrency)),
+    el("div", { class: "form-actions" }, start)),
+    firstRun, current,
+    el("section", { class: "section" }, el("h3", { class: "section-title" }, "Earlier exports"), recent));
+  return () => { stopList(); stopFollow.forEach((stop) => stop()); };
 }
 
 function userRow(item) {
   const result = item.result || {};
-  const percent = item.status === "done" || item.status === "failed" ? 100 : Math.round((item.fraction || 0) * 100);
+  const finished = item.status === "done" || item.status === "failed";
+  const bar = progressBar(finished ? 100 : 0, `${item.label} progress`);
+  if (item.status === "running") bar.classList.add("busy");
+  if (item.status === "done") bar.classList.add("done");
   return el("tr", { dataset: { status: item.status } },
-    el("td", {}, item.label),
-    el("td", {}, item.status, item.error ? el("div", { class: "error" }, errorText(item.error)) : null),
-    el("td", {}, progressBar(percent)),
-    el("td", {}, result.files !== undefined ? `${result.files} files, ${(result.bytes || 0).toLocaleString()} bytes` : ""),
-    el("td", {}, result.path ? el("button", { type: "button", onclick: () => download(result.path) }, result.path.split("/").pop()) : ""));
+    el("td", { "data-label": "User" }, item.label),
+    el("td", { "data-label": "Status" }, el("span", { class: `badge status-${item.status}` }, ITEM_STATUS[item.status] || item.status),
+      item.error ? errorBanner(item.error, { title: "Not archived", compact: true }) : null),
+    el("td", { "data-label": "Progress" }, bar),
+    el("td", { "data-label": "Files" }, result.files !== undefined ? `${result.files} files, ${formatBytes(result.bytes)}` : ""),
+    el("td", { "data-label": "Archive" }, result.path
+      ? el("button", { type: "button", class: "download", "data-path": result.path, onclick: () => download(result.path) }, "Download ZIP") : ""));
 }

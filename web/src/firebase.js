@@ -58,10 +58,6 @@ export async function setUpFirebase() {
   return { config, emulators };
 }
 
-export async function call(name, data) {
-  return client.call(name, data);
-}
-
 /** URLs the caller may read (download_url checks ownership), as {path: url}. */
 export async function urlsFor(paths) {
   return client.downloadUrls(paths);

@@ -1,30 +1,152 @@
-// Jobs: a live list of my jobs (Firestore listener), with progress, errors, cancel and downloads.
-import { ACTIVE, TERMINAL, resultPaths } from "./client.js";
+// Jobs: a live list of my jobs (Firestore listener), each card titled by what the job is, with
+// progress, errors, cancel and a download for every result file.
+import { ACTIVE, TERMINAL, resultFiles, resultPaths } from "./client.js";
 import { client, download } from "./firebase.js";
-import { action, el, errorText, progressBar } from "./ui.js";
+import { action, copyableId, el, emptyState, errorBanner, formatBytes, pageHead, progressBar, timeAgo } from "./ui.js";
 
 export { ACTIVE, TERMINAL, resultPaths };
 
+/** What people call each job type. */
+export const KIND_NAMES = {
+  photo_batch: "Photo batch",
+  video_process: "Video",
+  media_export: "Media export",
+  scene_asset: "Scene asset",
+  mood_board: "Mood board",
+  storyboard_assets: "Storyboard",
+  selftest: "Engine self-test",
+};
+
+const STATUS_NAMES = { queued: "Queued", processing: "Processing", completed: "Completed", failed: "Failed", cancelled: "Cancelled" };
+
+const baseName = (path) => String(path || "").split("/").pop();
+/** A video upload's name without the dashboard's time prefix ("lq3x9a-clip.mp4" -> "clip.mp4"). */
+const uploadName = (path) => baseName(path).replace(/^([0-9a-z]{6,10}|\d{3})-(?=.)/, "");
+const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+function listNames(paths) {
+  const names = paths.map(uploadName);
+  return names.length <= 2 ? names.join(", ") : `${names.slice(0, 2).join(", ")} and ${names.length - 2} more`;
+}
+
+// Project and scene names for job titles, read once per page load.
+const names = new Map();
+function nameOf(key, read) {
+  if (!names.has(key)) names.set(key, read().then((doc) => doc?.name || doc?.title || null).catch(() => null));
+  return names.get(key);
+}
+
+/** The card's title: the file names, the project and scene, the export's users. */
+export function jobTitle(job) {
+  const input = job.input || {};
+  switch (job.type) {
+    case "photo_batch": return `Photos: ${listNames(input.paths || [])}`;
+    case "video_process": return `Video: ${uploadName(input.path)}`;
+    case "media_export": {
+      const ids = input.user_ids || [];
+      return ids.length ? `Export of ${plural(ids.length, "user")}` : "Export of all users";
+    }
+    case "scene_asset": return `Scene ${input.kind || "asset"}`;
+    case "mood_board": return `Mood board: ${plural(input.count || 4, "mood")}`;
+    case "storyboard_assets": return "Whole storyboard";
+    case "selftest": return `Engine self-test: ${plural(input.items || 0, "item")}`;
+    default: return KIND_NAMES[job.type] || "Job";
+  }
+}
+
+/** Fills in "for <project>, <scene>" once the names are read (scene and storyboard jobs). */
+function describeProject(node, job) {
+  const input = job.input || {};
+  if (!input.project_id) return;
+  const project = nameOf(`p/${input.project_id}`, () => client.readProject(input.project_id));
+  const scene = input.scene_id
+    ? nameOf(`s/${input.project_id}/${input.scene_id}`, () => client.readScene(input.project_id, input.scene_id))
+    : Promise.resolve(null);
+  Promise.all([project, scene]).then(([projectName, sceneName]) => {
+    const parts = [projectName && `project “${projectName}”`, sceneName && `scene “${sceneName}”`].filter(Boolean);
+    if (parts.length) node.textContent = ` for ${parts.join(", ")}`;
+  });
+}
+
+function progressText(job) {
+  const p = job.progress || {};
+  const parts = [`${p.percent || 0}%`];
+  if (p.total) parts.push(`${p.done || 0} of ${plural(p.total, "item")} done`);
+  if (p.failed) parts.push(`${p.failed} failed`);
+  if (job.current && !TERMINAL.includes(job.status)) parts.push(`now: ${job.current}`);
+  return parts.map((part) => el("span", {}, part));
+}
+
+/** A download button per result file: the main ones in view, every other file in a list. */
+function downloads(id, job) {
+  const files = resultFiles(job.result).filter((file) => !/\.(m3u8|mpd)$/.test(file.path));
+  if (!files.length) return [];
+  const button = (file, cls = "") => action(`Download ${baseName(file.path)}`, () => download(file.path),
+    { class: `download ${cls}`.trim(), "data-path": file.path });
+  const main = files.filter((file) => file.main);
+  const rest = files.filter((file) => !file.main);
+  return [
+    ...main.map((file) => button(file, "primary")),
+    rest.length ? el("details", { class: "files" }, el("summary", {}, `All files (${rest.length})`),
+      el("ul", { class: "file-list" }, rest.map((file) => el("li", {},
+        el("button", { type: "button", class: "download", "data-path": file.path, onclick: () => download(file.path) },
+          baseName(file.path), file.bytes ? el("span", { class: "size" }, formatBytes(file.bytes)) : null))))) : null,
+  ];
+}
+
 export function jobCard(id, job) {
-  const progress = job.progress || {};
-  const percent = progress.percent || 0;
+  const percent = job.progress?.percent || 0;
   const errors = job.errors || [];
   const canCancel = ACTIVE.includes(job.status) && !job.cancel_requested;
-  return el("div", { class: `card job status-${job.status}`, dataset: { jobId: id, status: job.status, percent } },
-    el("h3", {}, `${job.type} `, el("span", { class: "badge job-status" }, job.status),
-      job.cancel_requested && !TERMINAL.includes(job.status) ? el("span", { class: "badge" }, "cancelling") : null,
-      " ", el("span", { class: "muted" }, id)),
-    progressBar(percent),
-    el("div", { class: "muted job-progress" },
-      `${percent}% · ${progress.done || 0}/${progress.total || 0} done, ${progress.failed || 0} failed`,
-      job.current ? ` · now: ${job.current}` : ""),
-    job.error ? el("p", { class: "error" }, errorText(job.error)) : null,
-    errors.length ? el("ul", { class: "errors" }, errors.map((e) => el("li", {}, `${e.item}: ${e.code}: ${e.message}`))) : null,
-    el("div", { class: "job-actions" },
-      canCancel ? action("Cancel", () => client.cancelJob(id), { class: "cancel" }) : null,
-      resultPaths(job.result).map((path) =>
-        action(`Download ${path.split("/").pop()}`, () => download(path), { class: "download", "data-path": path }))),
+  const about = el("span", { class: "job-about" });
+  describeProject(about, job);
+  const summary = summaryLine(job);
+  return el("article", { class: `card job status-${job.status}`, dataset: { jobId: id, status: job.status, percent } },
+    el("div", { class: "card-head" },
+      el("h3", {}, jobTitle(job), about),
+      el("span", { class: `badge job-status status-${job.status}` }, STATUS_NAMES[job.status] || job.status),
+      job.cancel_requested && !TERMINAL.includes(job.status) ? el("span", { class: "badge" }, "Cancelling") : null),
+    el("div", { class: "card-meta" }, el("span", {}, KIND_NAMES[job.type] || "Job"),
+      job.created_at ? el("span", {}, "Started ", timeAgo(job.created_at)) : null,
+      job.finished_at ? el("span", {}, "Finished ", timeAgo(job.finished_at)) : null,
+      copyableId(id, "Job ID")),
+    el("div", { class: "card-body" },
+      el("div", {}, progressBar(percent, `${jobTitle(job)} progress`), el("div", { class: "progress-line job-progress" }, progressText(job))),
+      summary ? el("p", { class: "job-summary" }, summary) : null,
+      job.error ? errorBanner(job.error, { title: "The job failed" }) : null,
+      errors.length ? el("details", { class: "files", open: errors.length <= 3 },
+        el("summary", {}, `Problems with ${plural(errors.length, "item")}`),
+        el("ul", { class: "item-errors" }, errors.map((e) => el("li", {}, el("strong", {}, e.item), `: ${e.message} `,
+          el("span", { class: "muted" }, `(code ${e.code}${e.incident_id ? `, incident ${e.incident_id}` : ""})`))))) : null,
+      el("div", { class: "actions job-actions" },
+        canCancel ? action("Cancel", () => client.cancelJob(id), { class: "cancel danger" }) : null,
+        job.type === "video_process" && job.status === "completed" && !location.hash.startsWith("#/video")
+          ? el("a", { class: "button", href: `#/video/${id}` }, "Watch") : null,
+        downloads(id, job))),
   );
+}
+
+/** One sentence on what a finished job produced. */
+function summaryLine(job) {
+  const r = job.result || {};
+  switch (job.type) {
+    case "photo_batch":
+      if (r.succeeded === undefined) return "";
+      return `${plural(r.succeeded, "photo")} processed${r.failed ? `, ${r.failed} failed` : ""}` +
+        `${r.skipped_count ? `, ${plural(r.skipped_count, "file")} skipped` : ""}.`;
+    case "media_export":
+      if (r.successful_users === undefined) return "";
+      return `${plural(r.successful_users, "user")} archived${r.failed_users ? `, ${r.failed_users} failed` : ""}: ` +
+        `${plural(r.total_files || 0, "file")}, ${formatBytes(r.total_bytes)}.`;
+    case "video_process":
+      if (!r.renditions) return "";
+      return `${r.width}×${r.height}, ${Math.round(r.duration_seconds || 0)} s; ` +
+        `${plural(r.renditions.length, "rendition")}, ${plural(r.thumbnails?.length || 0, "thumbnail")}.`;
+    case "scene_asset":
+      return r.size ? `${{ composition: "Composition", image: "Image", video: "Video", audio: "Audio" }[r.kind] || "Asset"} made (${formatBytes(r.size)}).` : "";
+    default:
+      return "";
+  }
 }
 
 /** Keeps `container` showing jobs/{id} live; returns the unsubscribe function. */
@@ -33,7 +155,7 @@ export function watchJob(container, id, onJob) {
     if (!job) return;
     container.replaceChildren(jobCard(id, job));
     onJob?.(job);
-  }, (error) => container.replaceChildren(el("p", { class: "error" }, errorText(error))));
+  }, (error) => container.replaceChildren(errorBanner(error, { title: "This job could not be shown" })));
 }
 
 /** Resolves with the job's final document once its listener sees a terminal status. */
@@ -41,12 +163,29 @@ export function jobFinished(id) {
   return client.jobFinished(id);
 }
 
+/** Calls onNewest(id) once with my newest job of `type` (or null): pages open it on arrival. */
+export function newestOfType(type, onNewest) {
+  let done = false;
+  let stop = () => {};
+  stop = client.watchMyJobs((jobs) => {
+    if (done) return;
+    done = true;
+    const newest = jobs.find(({ data }) => data.type === type);
+    onNewest(newest ? newest.id : null);
+    queueMicrotask(() => stop());
+  }, () => { done = true; onNewest(null); });
+  return () => { done = true; stop(); };
+}
+
 export function mount(page) {
-  const list = el("div", { id: "job-list" }, el("p", { class: "muted" }, "Loading…"));
-  page.replaceChildren(el("h2", {}, "My jobs"), list);
+  const list = el("div", { id: "job-list", class: "list" }, el("p", { class: "muted" }, "Loading your jobs…"));
+  page.replaceChildren(pageHead("Your jobs", "Everything you started, newest first, updated live. Cancel a running job, or download what a finished one made."), list);
   return client.watchMyJobs((jobs) => {
     list.replaceChildren(...(!jobs.length
-      ? [el("p", { class: "muted empty" }, "No jobs yet: upload photos or generate scene assets.")]
+      ? [emptyState("No jobs yet", "Jobs appear here as soon as you start one: upload photos to cut out their background, process a video for streaming, or generate a storyboard's scenes.",
+        el("a", { class: "button primary", href: "#/photos" }, "Process photos"),
+        el("a", { class: "button", href: "#/video" }, "Process a video"),
+        el("a", { class: "button", href: "#/projects" }, "Start a project"))]
       : jobs.map(({ id, data }) => jobCard(id, data))));
-  }, (error) => list.replaceChildren(el("p", { class: "error" }, errorText(error))));
+  }, (error) => list.replaceChildren(errorBanner(error, { title: "Your jobs could not be loaded" })));
 }

@@ -1,7 +1,8 @@
-// The dashboard: sign-in, then one page at a time (hash routes), each driven by listeners.
+// The dashboard: sign-in, then one page at a time (hash routes, `#/<page>/<id>` opens one job or
+// project there), each driven by listeners.
 import { createUserWithEmailAndPassword, onAuthStateChanged, signInWithEmailAndPassword, signOut } from "firebase/auth";
 import { auth, emulators, setUpFirebase } from "./firebase.js";
-import { el, errorText } from "./ui.js";
+import { el, errorBanner } from "./ui.js";
 import * as jobs from "./jobs.js";
 import * as photos from "./photos.js";
 import * as projects from "./projects.js";
@@ -13,48 +14,65 @@ const $ = (id) => document.getElementById(id);
 let unmount = () => {};
 let isAdmin = false;
 
+function setMenu(open) {
+  $("site-header").classList.toggle("open", open);
+  $("nav-toggle").setAttribute("aria-expanded", String(open));
+}
+
 function route() {
   unmount();
   unmount = () => {};
+  setMenu(false);
   const user = auth.currentUser;
   $("signin").hidden = !!user;
   $("nav").hidden = !user;
+  $("nav-toggle").hidden = !user;
   $("page").hidden = !user;
   if (!user) return;
-  let name = location.hash.replace(/^#\//, "").split("/")[0] || "jobs"; // #/video/<job id> names a job
+  const [first, id] = location.hash.replace(/^#\//, "").split("/");
+  let name = first || "jobs";
   if (!PAGES[name] || (name === "export" && !isAdmin)) name = "jobs";
-  for (const link of document.querySelectorAll("#nav a")) link.classList.toggle("active", link.dataset.page === name);
+  for (const link of document.querySelectorAll("#nav a")) {
+    const active = link.dataset.page === name;
+    link.classList.toggle("active", active);
+    if (active) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
   $("page").dataset.page = name;
-  unmount = PAGES[name].mount($("page")) || (() => {});
+  unmount = PAGES[name].mount($("page"), id || null) || (() => {});
 }
 
 async function main() {
   await setUpFirebase();
-  $("env").className = "muted";
-  $("env").textContent = emulators ? `local emulators (project ${emulators.projectId})` : "";
+  $("env").textContent = emulators ? `Running on the local emulators (project ${emulators.projectId}).` : "";
+  $("signin-hint").textContent = emulators
+    ? "New here? Enter any email and a password, then Create account. After make demo, demo@example.com / demo-password also works."
+    : "New here? Enter your email and a password, then Create account.";
+  $("nav-toggle").addEventListener("click", () => setMenu(!$("site-header").classList.contains("open")));
   $("signin-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const form = new FormData(event.target);
     const signUp = event.submitter?.value === "signup";
-    $("signin-error").textContent = "";
+    $("signin-error").replaceChildren();
     try {
       const fn = signUp ? createUserWithEmailAndPassword : signInWithEmailAndPassword;
       await fn(auth, form.get("email"), form.get("password"));
     } catch (error) {
-      $("signin-error").textContent = errorText(error);
+      $("signin-error").replaceChildren(errorBanner(error, { title: signUp ? "Could not create the account" : "Could not sign in" }));
     }
   });
   window.addEventListener("hashchange", route);
   onAuthStateChanged(auth, async (user) => {
     isAdmin = user ? (await user.getIdTokenResult()).claims.admin === true : false;
     $("nav-export").hidden = !isAdmin;
-    $("who").replaceChildren(...(user ? [el("span", { id: "who-email" }, user.email), isAdmin ? el("span", { class: "badge" }, " admin") : "",
-      el("button", { type: "button", id: "signout", onclick: () => signOut(auth) }, "Sign out")] : []));
+    $("who").replaceChildren(...(user ? [el("span", { id: "who-email" }, user.email),
+      isAdmin ? el("span", { class: "badge" }, "admin") : "",
+      el("button", { type: "button", id: "signout", class: "secondary", onclick: () => signOut(auth) }, "Sign out")] : []));
     document.body.dataset.user = user ? user.uid : "";
     route();
   });
 }
 
 main().catch((error) => {
-  document.body.append(el("p", { class: "error" }, `The dashboard could not start: ${errorText(error)}`));
+  document.querySelector("main").prepend(errorBanner(error, { title: "The dashboard could not start" }));
 });

@@ -1,9 +1,8 @@
 // A project's mood board: generate moods (the provider writes and draws them), pick one as the
 // storyboard's selected_mood (stored as the original client's embedded Mood object), and run the
 // whole storyboard as one server job (storyboard_assets) whose progress shows on the project.
-import { collection, doc, onSnapshot } from "firebase/firestore";
-import { call, db, urlsFor } from "./firebase.js";
-import { action, el, errorText, progressBar } from "./ui.js";
+import { client } from "./firebase.js";
+import { action, el, emptyState, errorBanner, field, progressBar } from "./ui.js";
 import { jobFinished } from "./jobs.js";
 
 const MOOD_FIELDS = ["name", "description", "visual_style", "color_palette", "mood_keywords", "image_paths"];
@@ -28,64 +27,69 @@ export function moodBoard(projectId) {
   const status = el("div", { class: "storyboard-job" });
   const grid = el("div", { class: "moods", id: "mood-board" });
 
+  const count = el("select", { id: "moods-count", name: "count" }, [2, 3, 4, 6, 8].map((n) => el("option", { value: n, selected: n === 4 }, `${n} moods`)));
+  const finished = async (jobId) => {
+    const job = await jobFinished(jobId);
+    if (job.status !== "completed") throw { code: job.error?.code || job.status, message: job.error?.message || `The job ended ${job.status}.`, incident_id: job.error?.incident_id };
+  };
   const generateMoods = action("Generate mood board", async () => {
-    const { job_id } = await call("start_job", { type: "mood_board", input: { project_id: projectId, count: 4 } });
-    const job = await jobFinished(job_id);
-    if (job.status !== "completed") throw new Error(job.error?.message || job.status);
+    await finished(await client.startJob({ type: "mood_board", input: { project_id: projectId, count: Number(count.value) } }));
   }, { id: "moods-generate" });
   const generateStoryboard = action("Generate the whole storyboard", async () => {
-    const { job_id } = await call("generate_storyboard", { project_id: projectId });
-    const job = await jobFinished(job_id);
-    if (job.status !== "completed") throw new Error(job.error?.message || job.status);
-  }, { id: "storyboard-generate" });
+    await finished(await client.generateStoryboard({ project_id: projectId }));
+  }, { id: "storyboard-generate", class: "primary" });
 
   async function pick(mood) {
     const storyboard = { ...(project.storyboard || {}), selected_mood: mood };
-    await call("update_project", { project_id: projectId, storyboard });
+    await client.updateProject({ project_id: projectId, storyboard });
   }
 
   function render() {
     const chosen = selectedMoodId(project.storyboard);
+    empty.hidden = moods.length > 0;
     grid.replaceChildren(...moods.map(({ id, data }) => {
       const image = el("div", { class: "mood-image" });
       const path = data.image_paths?.[0];
       if (path) showImage(image, path);
       return el("div", { class: `card mood${id === chosen ? " selected" : ""}`, dataset: { moodId: id } },
         image,
-        el("strong", {}, data.name || id), " ",
-        id === chosen ? el("span", { class: "badge" }, "selected") : "",
+        el("div", { class: "card-head" }, el("strong", {}, data.name || "Untitled mood"),
+          id === chosen ? el("span", { class: "badge status-completed" }, "Selected") : ""),
         el("p", { class: "muted" }, data.description || ""),
         el("div", { class: "swatches" }, ...(data.color_palette || []).map((colour) =>
           el("span", { class: "swatch", title: colour, style: `background: ${colour}` }))),
         el("p", { class: "muted" }, (data.mood_keywords || []).join(" · ")),
-        action(id === chosen ? "Selected" : "Use this mood", () => pick(moodObject(id, data)), { class: "mood-pick" }));
+        action(id === chosen ? "Selected" : "Use this mood", () => pick(moodObject(id, data)),
+          { class: `mood-pick${id === chosen ? "" : " primary"}`, "aria-label": id === chosen ? `Selected: ${data.name}` : `Use this mood: ${data.name}` }));
     }));
   }
 
   async function showImage(box, path) {
     try {
-      if (!images.has(path)) images.set(path, (await urlsFor([path]))[path]);
-      box.replaceChildren(el("img", { src: images.get(path), alt: "mood image", "data-path": path }));
+      if (!images.has(path)) images.set(path, (await client.downloadUrls([path]))[path]);
+      box.replaceChildren(el("img", { src: images.get(path), alt: "Mood image", "data-path": path }));
     } catch (error) {
-      box.replaceChildren(el("p", { class: "error" }, errorText(error)));
+      box.replaceChildren(errorBanner(error, { title: "The image could not be shown", compact: true }));
     }
   }
 
-  const stopProject = onSnapshot(doc(db, "projects", projectId), (snap) => {
-    project = snap.data() || {};
+  const stopProject = client.watchProject(projectId, (data) => {
+    project = data || {};
     const job = project.storyboard_job;
     status.replaceChildren(...(job ? [
-      el("span", { class: "muted" }, `storyboard ${job.status}: ${job.done_scenes}/${job.total_scenes} scenes, ${job.percent}%`),
-      progressBar(job.percent || 0)] : []));
+      el("div", { class: "progress-line" }, el("span", {}, `Storyboard ${job.status}: ${job.done_scenes} of ${job.total_scenes} scenes, ${job.percent}%`)),
+      progressBar(job.percent || 0, "Storyboard progress")] : []));
     status.dataset.status = job?.status || "";
     render();
   });
-  const stopMoods = onSnapshot(collection(db, "projects", projectId, "moods"), (snap) => {
-    moods = snap.docs.map((d) => ({ id: d.id, data: d.data() }))
-      .sort((a, b) => (a.data.name || "").localeCompare(b.data.name || ""));
+  const stopMoods = client.watchMoods(projectId, (docs) => {
+    moods = docs.sort((a, b) => (a.data.name || "").localeCompare(b.data.name || ""));
     render();
-  }, (error) => grid.replaceChildren(el("p", { class: "error" }, errorText(error))));
+  }, (error) => grid.replaceChildren(errorBanner(error, { title: "The moods could not be loaded" })));
 
-  const node = el("div", { class: "mood-board" }, el("h4", {}, "Mood board"), generateMoods, generateStoryboard, status, grid);
+  const empty = emptyState("No moods yet", "Generate a mood board to get a few looks (palette, keywords, an image) and pick the one your storyboard follows.");
+  const node = el("div", { class: "mood-board" }, el("h4", { class: "section-title" }, "Mood board"),
+    el("div", { class: "actions" }, field("How many", count), el("div", { class: "actions", style: "align-self: flex-end" }, generateMoods, generateStoryboard)),
+    status, empty, grid);
   return { node, stop: () => { stopProject(); stopMoods(); } };
 }

@@ -1,18 +1,25 @@
-// Photos: drop images or ZIP files, choose options, upload through the `upload` function,
-// then watch the batch live and fill a before/after gallery as items finish.
-import { client } from "./firebase.js";
-import { el, errorText } from "./ui.js";
-import { watchJob } from "./jobs.js";
+// Photos: drop images or ZIP files, choose options, upload through the `upload` function, then
+// watch the batch live and fill a gallery as items finish: each photo with a before/after slider,
+// a larger viewer and its own download. Opens my newest batch (or `#/photos/<job id>`) on arrival.
+import { client, download } from "./firebase.js";
+import { check, el, emptyState, errorBanner, field, formatBytes, pageHead } from "./ui.js";
+import { newestOfType, watchJob } from "./jobs.js";
 
-export function mount(page) {
+const MODELS = [["u2netp", "u2netp: fast, small (bundled)"], ["u2net", "u2net: more precise, slower (if installed)"]];
+
+export function mount(page, linkedJob) {
   let files = [];
   let stops = [];
-  const fileList = el("ul", { id: "photo-files" });
-  const picker = el("input", { type: "file", id: "photo-input", multiple: true, accept: "image/*,.zip,application/zip" });
-  const drop = el("div", { class: "drop", id: "photo-drop" }, "Drop images or ZIP files here, or ", picker);
+  const fileList = el("ul", { id: "photo-files", class: "chosen", "aria-label": "Chosen files" });
+  const picker = el("input", { type: "file", id: "photo-input", class: "visually-hidden", multiple: true,
+    accept: "image/*,.zip,application/zip" });
+  const drop = el("div", { class: "drop", id: "photo-drop" },
+    el("p", { class: "drop-title" }, "Drop photos or ZIP files here"),
+    el("p", { class: "muted" }, "JPEG, PNG, WebP, HEIC or AVIF, up to 32 MB per upload; ZIPs are unpacked."),
+    el("label", { class: "button", for: "photo-input" }, "Choose files"), picker, fileList);
   const setFiles = (chosen) => {
     files = [...chosen];
-    fileList.replaceChildren(...files.map((f) => el("li", {}, `${f.name} (${Math.ceil(f.size / 1024)} KB)`)));
+    fileList.replaceChildren(...files.map((f) => el("li", {}, `${f.name} · ${formatBytes(f.size)}`)));
   };
   picker.addEventListener("change", () => setFiles(picker.files));
   drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
@@ -23,26 +30,40 @@ export function mount(page) {
     setFiles(event.dataTransfer.files);
   });
 
-  const options = el("form", { id: "photo-options" },
-    el("label", {}, el("input", { type: "checkbox", name: "remove_bg", checked: true }), " remove background"),
-    el("label", {}, el("input", { type: "checkbox", name: "crop_face" }), " crop to face"),
-    el("label", {}, "face size ", el("input", { type: "number", name: "face_size", value: 512, min: 64, max: 4096 })),
-    el("label", {}, "format ", el("select", { name: "output_format" }, el("option", {}, "png"), el("option", {}, "webp"))),
-    el("label", {}, "model ", el("select", { name: "model" }, el("option", {}, "u2netp"), el("option", {}, "u2net"))));
-  const status = el("p", { class: "error", id: "photo-error" });
+  const options = el("form", { id: "photo-options", class: "form-grid", onsubmit: (event) => event.preventDefault() },
+    el("fieldset", {}, el("legend", {}, "Background and crop"),
+      check("Remove the background", el("input", { type: "checkbox", name: "remove_bg", checked: true })),
+      check("Crop to the face", el("input", { type: "checkbox", name: "crop_face" }))),
+    el("fieldset", { class: "form-stack" }, el("legend", {}, "Output"),
+      field("Face crop size (px)", el("input", { type: "number", name: "face_size", value: 512, min: 64, max: 4096 })),
+      field("Format", el("select", { name: "output_format" }, el("option", { value: "png" }, "PNG (transparent)"),
+        el("option", { value: "webp" }, "WebP (smaller)")))),
+    el("fieldset", { class: "form-stack" }, el("legend", {}, "Cut-out model"),
+      field("Model", el("select", { name: "model" }, MODELS.map(([value, label]) => el("option", { value }, label))))));
+  const status = el("div", { id: "photo-error", "aria-live": "polite" });
   const jobView = el("div", { id: "photo-job" });
   const gallery = el("div", { class: "gallery", id: "photo-gallery" });
+  const background = el("div", { class: "segmented", role: "radiogroup", "aria-label": "Background behind cut-outs" },
+    ["checker", "white", "black"].map((value) => el("label", {},
+      el("input", { type: "radio", name: "photo-bg", value, checked: value === "checker",
+        onchange: () => { gallery.dataset.bg = value; gallery.querySelectorAll(".compare").forEach((c) => { c.className = `compare bg-${value}`; }); } }),
+      { checker: "Checkerboard", white: "White", black: "Black" }[value])));
+  gallery.dataset.bg = "checker";
+  const results = el("section", { class: "section", hidden: true }, el("h3", { class: "section-title" }, "Results"),
+    el("div", { class: "toolbar" }, el("span", { class: "muted" }, "Background:"), background), gallery);
+  const firstRun = emptyState("No photos processed yet",
+    "Choose a few portraits or a ZIP of them above and press Upload and process. Each result appears here as soon as it is ready.");
 
-  const upload = el("button", { type: "button", id: "photo-upload", onclick: async () => {
-    status.textContent = "";
-    if (!files.length) return void (status.textContent = "Choose one or more images or ZIP files first.");
+  const upload = el("button", { type: "button", id: "photo-upload", class: "primary", onclick: async () => {
+    status.replaceChildren();
+    if (!files.length) return void status.replaceChildren(errorBanner({ code: "invalid-argument", message: "Choose one or more images or ZIP files first." }, { title: "Nothing to upload", compact: true }));
     const megabytes = files.reduce((sum, f) => sum + f.size, 0) / (1024 * 1024);
-    if (megabytes > REQUEST_LIMIT_MB) return void (status.textContent = tooBig(megabytes));
+    if (megabytes > REQUEST_LIMIT_MB) return void status.replaceChildren(errorBanner({ code: "invalid-argument", message: tooBig(megabytes) }, { title: "Too large for one upload" }));
     upload.disabled = true;
     try {
       start(await client.uploadPhotos(files, readOptions(options)));
     } catch (error) {
-      status.textContent = errorText(error);
+      status.replaceChildren(errorBanner(error, { title: "The upload failed" }));
     } finally {
       upload.disabled = false;
     }
@@ -51,25 +72,33 @@ export function mount(page) {
   function start(jobId) {
     stops.forEach((stop) => stop());
     gallery.replaceChildren();
+    firstRun.hidden = true;
+    results.hidden = false;
     const shown = new Set();
     stops = [
-      watchJob(jobView, jobId), // its card offers results.zip once the batch is done
+      watchJob(jobView, jobId), // its card offers results.zip and every output once the batch is done
       client.watchItems(jobId, async (items) => {
         const fresh = items.map((d) => d.data).filter((i) => i.status === "done" && i.result && !shown.has(i.result.output_path));
         fresh.forEach((item) => shown.add(item.result.output_path));
         if (!fresh.length) return;
         try {
           const urls = await client.downloadUrls(fresh.flatMap((i) => [i.result.input_path, i.result.output_path]));
-          for (const { result } of fresh) gallery.append(pair(result, urls));
+          for (const { result } of fresh) gallery.append(photoCard(result, urls, gallery.dataset.bg));
         } catch (error) {
-          status.textContent = errorText(error);
+          status.replaceChildren(errorBanner(error, { title: "The results could not be shown" }));
         }
       }),
     ];
   }
 
-  page.replaceChildren(el("h2", {}, "Photos"), drop, fileList, options, upload, status, jobView,
-    el("h3", {}, "Before / after"), gallery);
+  const started = () => results.hidden === false;
+  if (linkedJob) start(linkedJob);
+  else stops.push(newestOfType("photo_batch", (id) => { if (id && !started()) start(id); }));
+
+  page.replaceChildren(pageHead("Photos", "Cut portraits out of their background and crop them to the face, a whole batch at once."),
+    el("section", { class: "card stack", "aria-label": "New batch" }, drop, options,
+      el("div", { class: "form-actions" }, upload), status),
+    el("section", { class: "section", "aria-label": "Batch" }, jobView, firstRun), results);
   return () => stops.forEach((stop) => stop());
 }
 
@@ -79,7 +108,7 @@ const REQUEST_LIMIT_MB = 32;
 function tooBig(megabytes) {
   return `These files are ${megabytes.toFixed(1)} MB; one upload carries at most ${REQUEST_LIMIT_MB} MB. ` +
     "Upload them in several smaller batches, or (from an app) put them in Storage under users/<your uid>/ " +
-    "with the Storage SDK's resumable upload and start a photo_batch job on their paths (README, Photo batches).";
+    "with the Storage SDK's resumable upload and start a photo batch job on their paths (README, Photo batches).";
 }
 
 function readOptions(form) {
@@ -93,10 +122,49 @@ function readOptions(form) {
   };
 }
 
-function pair(result, urls) {
-  return el("figure", { class: "pair", dataset: { output: result.output_path } },
-    el("img", { src: urls[result.input_path], alt: `before: ${result.input}`, class: "before" }),
-    el("img", { src: urls[result.output_path], alt: `after: ${result.input}`, class: "after" }),
-    el("figcaption", {}, `${result.input} → ${result.width}×${result.height}`,
-      result.warnings?.length ? ` (${result.warnings.join("; ")})` : ""));
+/** One photo: before/after under a slider, a larger view, and its download. */
+function photoCard(result, urls, bg) {
+  const before = urls[result.input_path];
+  const after = urls[result.output_path];
+  const name = result.input.split("/").pop();
+  const compare = el("div", { class: `compare bg-${bg || "checker"}` },
+    el("img", { src: before, alt: `${name} before`, class: "before" }),
+    el("img", { src: after, alt: `${name} after`, class: "after" }),
+    el("span", { class: "split-line", "aria-hidden": "true" }),
+    el("span", { class: "compare-tag before-tag", "aria-hidden": "true" }, "Before"),
+    el("span", { class: "compare-tag after-tag", "aria-hidden": "true" }, "After"));
+  const slider = el("input", { type: "range", min: 0, max: 100, value: 50, "aria-label": `Compare ${name} before and after`,
+    oninput: () => compare.style.setProperty("--split", `${slider.value}%`) });
+  return el("figure", { class: "card photo pair", dataset: { output: result.output_path } }, compare, slider,
+    el("figcaption", {}, el("strong", {}, name),
+      el("span", { class: "muted" }, `${result.width}×${result.height} · ${formatBytes(result.size)}`),
+      result.warnings?.length ? el("span", { class: "muted" }, ` · ${result.warnings.join("; ")}`) : null),
+    el("div", { class: "actions" },
+      el("button", { type: "button", class: "view", onclick: () => openViewer(name, before, after) }, "View larger"),
+      el("button", { type: "button", class: "download", "data-path": result.output_path, onclick: () => download(result.output_path) },
+        "Download")));
+}
+
+/** A dialog with before and after side by side, fitted or at full size, on a chosen background. */
+function openViewer(name, before, after) {
+  let bg = "checker";
+  const panes = [["Before", before], ["After", after]].map(([label, src]) => el("figure", { style: "margin: 0" },
+    el("figcaption", { class: "asset-label" }, label),
+    el("div", { class: "viewer-pane fit bg-checker" }, el("img", { src, alt: `${name} ${label.toLowerCase()}` }))));
+  const zoom = el("button", { type: "button", onclick: () => {
+    const fit = panes[0].querySelector(".viewer-pane").classList.contains("fit");
+    panes.forEach((p) => p.querySelector(".viewer-pane").classList.toggle("fit", !fit));
+    zoom.textContent = fit ? "Fit to window" : "Actual size";
+  } }, "Actual size");
+  const backgroundButton = el("button", { type: "button", onclick: () => {
+    bg = { checker: "white", white: "black", black: "checker" }[bg];
+    panes.forEach((p) => { p.querySelector(".viewer-pane").className = `viewer-pane${p.querySelector(".fit") ? " fit" : ""} bg-${bg}`; });
+  } }, "Change background");
+  const dialog = el("dialog", { class: "viewer", "aria-label": `${name}, before and after` },
+    el("div", { class: "card-head" }, el("h3", {}, name),
+      el("button", { type: "button", class: "primary", onclick: () => dialog.close() }, "Close")),
+    el("div", { class: "viewer-grid" }, panes), el("div", { class: "actions" }, zoom, backgroundButton));
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
 }

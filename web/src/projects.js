@@ -1,116 +1,153 @@
-// Projects: create a project with a brief, add scenes, generate assets per scene or for all
-// scenes at once; each scene shows its active job live and plays what was generated.
+// Projects: create a project with a brief, add scenes, generate assets per scene (or the whole
+// storyboard as one server job, on the mood board); each scene shows its active job live, its
+// composition as a shot card, and shows or plays what was generated. `#/projects/<id>` opens one.
 import { client } from "./firebase.js";
-import { action, el, errorText, progressBar } from "./ui.js";
+import { action, el, emptyState, errorBanner, field, pageHead, progressBar, timeAgo } from "./ui.js";
 import { jobFinished } from "./jobs.js";
 import { moodBoard } from "./moods.js";
 
 const KINDS = ["composition", "image", "video", "audio"];
+const KIND_NAMES = { composition: "Composition", image: "Image", video: "Video", audio: "Audio" };
+const BRIEF = [["brand_name", "Brand"], ["product_description", "Product"], ["target_audience", "Audience"],
+  ["key_message", "Key message"], ["tone", "Tone"]];
 
-export function mount(page) {
+export function mount(page, linkedProject) {
   let stopProject = () => {};
-  const list = el("div", { id: "project-list" });
-  const detail = el("div", { id: "project-detail" });
-  const form = el("form", { id: "project-form", onsubmit: (event) => event.preventDefault() },
-    ...[["name", "Name"], ["title", "Storyboard title"], ["brand_name", "Brand"], ["product_description", "Product"],
-      ["target_audience", "Audience"], ["key_message", "Key message"], ["tone", "Tone"]]
-      .map(([name, label]) => el("label", {}, `${label} `, el("input", { name, required: name === "name" }))));
+  const list = el("div", { id: "project-list", class: "list" }, el("p", { class: "muted" }, "Loading your projects…"));
+  const detail = el("div", { id: "project-detail", class: "section" });
+  const form = el("form", { id: "project-form", class: "form-stack", onsubmit: (event) => event.preventDefault() },
+    el("fieldset", { class: "form-grid" }, el("legend", {}, "Project"),
+      field("Name", el("input", { name: "name", required: true, autocomplete: "off" })),
+      field("Storyboard title", el("input", { name: "title", autocomplete: "off" }))),
+    el("fieldset", { class: "form-grid" }, el("legend", {}, "Creative brief"),
+      ...BRIEF.map(([name, label]) => field(label, el("input", { name, autocomplete: "off" }))),
+      el("div", { class: "wide" }, field("Additional notes", el("textarea", { name: "additional_notes", rows: 2 })))));
   const create = action("Create project", async () => {
     const data = Object.fromEntries(new FormData(form));
-    if (!data.name) throw new Error("A project needs a name.");
+    if (!data.name) throw { code: "invalid-argument", message: "A project needs a name." };
     const { name, title, ...brief } = data;
-    const project_id = await client.createProject({ name, storyboard: { title, creative_brief: brief } });
+    const creative_brief = Object.fromEntries(Object.entries(brief).filter(([, v]) => v));
+    const project_id = await client.createProject({ name, storyboard: { title, creative_brief } });
     form.reset();
     open(project_id);
-  }, { id: "project-create" });
+  }, { id: "project-create", class: "primary" });
 
   function open(projectId) {
     stopProject();
+    history.replaceState(null, "", `#/projects/${projectId}`);
     stopProject = showProject(detail, projectId);
+    for (const card of list.querySelectorAll("[data-project-id]")) card.classList.toggle("selected", card.dataset.projectId === projectId);
   }
 
   const stopList = client.watchMyProjects((projects) => {
-    list.replaceChildren(...projects.map(({ id, data }) => el("div", { class: "card", dataset: { projectId: id } },
-      el("strong", {}, data.name), " ",
-      el("span", { class: "muted" }, `${data.stats?.completed_scenes || 0}/${data.stats?.total_scenes || 0} scenes complete `),
-      el("button", { type: "button", onclick: () => open(id) }, "Open"))));
-  }, (error) => list.replaceChildren(el("p", { class: "error" }, errorText(error))));
+    list.replaceChildren(...(projects.length ? projects.map(({ id, data }) => el("div", { class: "card", dataset: { projectId: id } },
+      el("div", { class: "project-row" },
+        el("span", { class: "project-name" }, data.name),
+        el("span", { class: "muted" }, `${data.stats?.completed_scenes || 0} of ${data.stats?.total_scenes || 0} scenes complete`),
+        data.updated_at ? el("span", { class: "muted" }, "changed ", timeAgo(data.updated_at)) : null,
+        el("button", { type: "button", onclick: () => open(id), "aria-label": `Open ${data.name}` }, "Open"))))
+      : [emptyState("No projects yet", "Create one above with a short brief, then add scenes and generate their composition, image, video and audio.")]));
+  }, (error) => list.replaceChildren(errorBanner(error, { title: "Your projects could not be loaded" })));
 
-  page.replaceChildren(el("h2", {}, "Projects"), form, create, list, detail);
+  if (linkedProject) open(linkedProject);
+  page.replaceChildren(pageHead("Projects", "Plan a video ad scene by scene from a creative brief: pick a mood, then generate every scene's assets."),
+    el("section", { class: "card", "aria-label": "New project" }, el("h3", { class: "section-title" }, "New project"), form,
+      el("div", { class: "form-actions" }, create)),
+    el("section", { class: "section", "aria-label": "Your projects" }, el("h3", { class: "section-title" }, "Your projects"), list), detail);
   return () => { stopList(); stopProject(); };
 }
 
 function showProject(container, projectId) {
   const views = new Map();
   const header = el("div");
-  const scenesBox = el("div", { id: "scenes" });
-  const sceneForm = el("form", { id: "scene-form", onsubmit: (event) => event.preventDefault() },
-    el("label", {}, "Title ", el("input", { name: "title", required: true })),
-    el("label", {}, "Description ", el("input", { name: "description", size: 40 })),
-    el("label", {}, "Seconds ", el("input", { name: "duration_seconds", type: "number", value: 3, min: 1, max: 120 })));
+  const scenesBox = el("div", { id: "scenes", class: "scenes" });
+  const sceneForm = el("form", { id: "scene-form", class: "form-grid", onsubmit: (event) => event.preventDefault() },
+    field("Title", el("input", { name: "title", required: true, autocomplete: "off" })),
+    el("div", { class: "wide" }, field("Description", el("input", { name: "description", autocomplete: "off" }), "What the shot shows.")),
+    field("Length (seconds)", el("input", { name: "duration_seconds", type: "number", value: 3, min: 1, max: 120 })));
   const addScene = action("Add scene", async () => {
     const data = Object.fromEntries(new FormData(sceneForm));
-    if (!data.title) throw new Error("A scene needs a title.");
+    if (!data.title) throw { code: "invalid-argument", message: "A scene needs a title." };
     await client.addScene({ project_id: projectId, title: data.title, description: data.description,
       duration_seconds: Number(data.duration_seconds) });
     sceneForm.reset();
-  }, { id: "scene-add" });
-  const generateAll = action("Generate all assets for every scene", () =>
-    Promise.all([...views.keys()].map((sceneId) => generate(projectId, sceneId, KINDS))), { id: "generate-all" });
+  }, { id: "scene-add", class: "primary" });
+  const noScenes = emptyState("No scenes yet", "Add the first scene below: a title, what it shows and how long it lasts.");
 
   const stopProject = client.watchProject(projectId, (data) => {
     const project = data || {};
     const brief = project.storyboard?.creative_brief || {};
-    header.replaceChildren(el("h3", {}, project.name || projectId, " ", el("span", { class: "muted" }, project.storyboard?.title || "")),
-      el("p", { class: "muted" }, Object.entries(brief).filter(([, v]) => v).map(([k, v]) => `${k}: ${v}`).join(" · ")),
-      el("p", { class: "muted" }, `${project.stats?.completed_scenes || 0}/${project.stats?.total_scenes || 0} scenes complete`));
-  });
+    const rows = [...BRIEF, ["additional_notes", "Notes"]].filter(([key]) => brief[key]);
+    header.replaceChildren(
+      el("div", { class: "card-head" }, el("h3", {}, project.name || "Project"),
+        el("span", { class: "badge" }, `${project.stats?.completed_scenes || 0} of ${project.stats?.total_scenes || 0} scenes complete`)),
+      el("div", { class: "card-meta" }, project.storyboard?.title ? el("span", {}, `Storyboard “${project.storyboard.title}”`) : null,
+        project.created_at ? el("span", {}, "Created ", timeAgo(project.created_at)) : null),
+      rows.length ? el("dl", { class: "brief" }, rows.map(([key, label]) => el("div", {}, el("dt", {}, label), el("dd", {}, brief[key])))) : null);
+  }, (error) => header.replaceChildren(errorBanner(error, { title: "This project could not be loaded" })));
   const stopScenes = client.watchScenes(projectId, (scenes) => {
     for (const { id, data } of scenes) {
       if (!views.has(id)) views.set(id, new SceneView(projectId, id));
       views.get(id).update(data);
     }
+    noScenes.hidden = scenes.length > 0;
     scenesBox.replaceChildren(...scenes.map(({ id }) => views.get(id).node));
-  }, (error) => scenesBox.replaceChildren(el("p", { class: "error" }, errorText(error))));
+  }, (error) => scenesBox.replaceChildren(errorBanner(error, { title: "The scenes could not be loaded" })));
 
   const board = moodBoard(projectId);
-  container.replaceChildren(el("div", { class: "card", dataset: { openProject: projectId } }, header, board.node, sceneForm, addScene, generateAll, scenesBox));
+  container.replaceChildren(el("article", { class: "card", dataset: { openProject: projectId } }, header,
+    el("div", { class: "section" }, board.node),
+    el("div", { class: "section" }, el("h4", { class: "section-title" }, "Scenes"), noScenes, scenesBox),
+    el("div", { class: "section" }, el("h4", { class: "section-title" }, "Add a scene"), sceneForm, el("div", { class: "form-actions" }, addScene))));
   return () => { stopProject(); stopScenes(); board.stop(); };
 }
 
-/** One active job per scene: its kinds run one after another, scenes run at the same time. */
+/** One active job per scene: its kinds run one after another. */
 async function generate(projectId, sceneId, kinds) {
   for (const kind of kinds) {
     const job_id = await client.generateSceneAsset({ project_id: projectId, scene_id: sceneId, kind });
     const job = await jobFinished(job_id);
-    if (job.status !== "completed") throw new Error(`${kind}: ${job.error?.message || job.status}`);
+    if (job.status !== "completed") throw { code: job.error?.code || job.status, message: `${KIND_NAMES[kind]}: ${job.error?.message || job.status}`, incident_id: job.error?.incident_id };
   }
+}
+
+/** A composition as people read a shot list: what we see, how it moves, how it looks, how long. */
+function shotCard(composition, seconds) {
+  const rows = [["Description", composition.description], ["Animation", composition.animation], ["Styling", composition.styling],
+    ["Duration", seconds ? `${seconds} seconds` : ""]].filter(([, value]) => value);
+  return el("div", { class: "shot" }, el("dl", { class: "shot-rows" }, rows.map(([label, value]) => el("div", {}, el("dt", {}, label), el("dd", {}, value)))),
+    composition.generated_at ? el("p", { class: "muted" }, "Written ", timeAgo(composition.generated_at)) : null);
 }
 
 class SceneView {
   constructor(projectId, sceneId) {
     this.projectId = projectId;
     this.sceneId = sceneId;
-    this.title = el("h3");
+    this.title = el("h4");
+    this.meta = el("div", { class: "card-meta" });
     this.active = el("div", { class: "scene-active" });
     this.media = Object.fromEntries(KINDS.map((kind) => [kind, el("div", { class: `asset asset-${kind}` })]));
     this.shown = {};
-    this.node = el("div", { class: "card scene", dataset: { sceneId } }, this.title, this.active,
-      el("div", {}, ...KINDS.map((kind) => action(`Generate ${kind}`, () => generate(projectId, sceneId, [kind]),
-        { class: `generate-${kind}` })), action("Generate all", () => generate(projectId, sceneId, KINDS), { class: "generate-all" })),
+    this.node = el("div", { class: "card scene", dataset: { sceneId } }, el("div", { class: "card-head" }, this.title), this.meta, this.active,
+      el("div", { class: "actions", style: "margin-top: 0.75rem" },
+        ...KINDS.map((kind) => action(`Generate ${kind}`, () => generate(projectId, sceneId, [kind]), { class: `generate-${kind}` })),
+        action("Generate all four", () => generate(projectId, sceneId, KINDS), { class: "generate-all" })),
       el("div", { class: "scene-assets" }, ...Object.values(this.media)));
   }
 
   update(scene) {
     this.title.textContent = `${scene.scene_number}. ${scene.title}`;
+    this.meta.replaceChildren(...[scene.description ? el("span", {}, scene.description) : null,
+      scene.duration_seconds ? el("span", {}, `${scene.duration_seconds} s`) : null].filter(Boolean));
     const job = scene.active_job;
-    this.active.replaceChildren(...(job ? [
-      el("span", { class: "muted" }, `${job.type || "scene_asset"} ${job.kind || ""} ${job.status} ${job.progress || 0}%`),
-      progressBar(job.progress || 0),
-      job.error_message ? el("p", { class: "error" }, job.error_message) : ""] : []));
+    const active = job && job.status !== "completed";
+    this.active.replaceChildren(...(active ? [
+      el("div", { class: "progress-line" }, el("span", {}, `${KIND_NAMES[job.type] || "Asset"}${job.storyboard ? " (storyboard)" : ""}: ${job.status}, ${job.progress || 0}%`)),
+      progressBar(job.progress || 0, `${this.title.textContent} generation`),
+      job.error_message ? errorBanner({ code: job.status, message: job.error_message }, { title: `${KIND_NAMES[job.type] || "Asset"} failed`, compact: true }) : ""] : []));
     this.node.dataset.activeStatus = job?.status || "";
     if (scene.composition) {
-      this.media.composition.replaceChildren(el("pre", {}, JSON.stringify(scene.composition, null, 1)));
+      this.media.composition.replaceChildren(el("div", { class: "asset-label" }, "Shot"), shotCard(scene.composition, scene.duration_seconds));
     }
     for (const kind of ["image", "video", "audio"]) {
       const path = scene.assets?.[`${kind}_path`];
@@ -125,10 +162,11 @@ class SceneView {
     try {
       const url = (await client.downloadUrls([path]))[path];
       const tag = { image: "img", video: "video", audio: "audio" }[kind];
-      const attrs = kind === "image" ? { src: url, alt: `${kind} of the scene` } : { src: url, controls: true, preload: "metadata" };
-      this.media[kind].replaceChildren(el(tag, { ...attrs, "data-path": path }));
+      const attrs = kind === "image" ? { src: url, alt: `Image of scene ${this.title.textContent}` }
+        : { src: url, controls: true, preload: "metadata", "aria-label": `${KIND_NAMES[kind]} of scene ${this.title.textContent}` };
+      this.media[kind].replaceChildren(el("div", { class: "asset-label" }, KIND_NAMES[kind]), el(tag, { ...attrs, "data-path": path }));
     } catch (error) {
-      this.media[kind].replaceChildren(el("p", { class: "error" }, errorText(error)));
+      this.media[kind].replaceChildren(errorBanner(error, { title: `The ${kind} could not be shown`, compact: true }));
     }
   }
 }

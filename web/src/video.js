@@ -3,9 +3,9 @@
 // with the URLs download_url returns, as any client would.
 // The players and the Storage SDK load only when needed (they are most of the page's weight).
 import { getApp } from "firebase/app";
-import { auth, call, emulators, urlsFor } from "./firebase.js";
-import { el, errorText, progressBar } from "./ui.js";
-import { watchJob } from "./jobs.js";
+import { auth, client, emulators } from "./firebase.js";
+import { check, el, emptyState, errorBanner, field, formatBytes, pageHead, progressBar } from "./ui.js";
+import { newestOfType, watchJob } from "./jobs.js";
 
 const CHUNK = 1024 * 1024; // a multiple of 256 KiB, as resumable uploads require
 
@@ -78,21 +78,39 @@ export async function play(video, engine, url) {
   window.__videoPlayer = { engine, url };
 }
 
-export function mount(page) {
+const HEIGHTS = [240, 360, 480, 720, 1080];
+
+export function mount(page, linkedJob) {
   let stop = () => {};
   const picker = el("input", { type: "file", id: "video-input", accept: "video/*" });
-  const status = el("p", { class: "error", id: "video-error" });
-  const uploadBar = el("div", { id: "video-upload-progress", dataset: { percent: 0 } }, progressBar(0));
+  const status = el("div", { id: "video-error", "aria-live": "polite" });
+  const uploadBar = el("div", { id: "video-upload-progress", dataset: { percent: 0 } });
   const jobView = el("div", { id: "video-job" });
-  const thumbs = el("div", { class: "gallery", id: "video-thumbs" });
+  const thumbs = el("div", { class: "thumb-strip", id: "video-thumbs", role: "list", "aria-label": "Thumbnails: select one to jump there" });
   const video = el("video", { id: "video-player", controls: true, muted: true, playsinline: true, width: 640 });
-  const buttons = el("div", { id: "video-formats" });
-  const playerBox = el("div", { id: "video-player-box", hidden: true }, buttons, video);
+  const buttons = el("div", { id: "video-formats", class: "actions" });
+  const playerBox = el("section", { id: "video-player-box", class: "section", hidden: true, "aria-label": "Watch" },
+    el("div", { class: "card-head" }, el("h3", {}, "Watch"), buttons), el("div", { style: "margin-top: 0.75rem" }, video),
+    el("h4", { class: "section-title", style: "margin-top: 1rem" }, "Thumbnails"), thumbs);
+  const firstRun = emptyState("No videos processed yet",
+    "Choose a video above: it is uploaded in chunks (a dropped connection resumes), then turned into MP4 renditions, HLS and DASH streams and thumbnails you can watch here.");
+  const options = el("form", { id: "video-options", class: "form-grid", onsubmit: (event) => event.preventDefault() },
+    el("fieldset", {}, el("legend", {}, "Renditions"),
+      HEIGHTS.map((h) => check(`${h}p`, el("input", { type: "checkbox", name: "renditions", value: h, checked: h === 360 || h === 720 })))),
+    el("fieldset", {}, el("legend", {}, "Streaming and mobile"),
+      check("HLS stream", el("input", { type: "checkbox", name: "hls", checked: true })),
+      check("DASH stream", el("input", { type: "checkbox", name: "dash", checked: true })),
+      check("Mobile MP4 (480p)", el("input", { type: "checkbox", name: "mobile", checked: true }))),
+    el("fieldset", { class: "form-stack" }, el("legend", {}, "Thumbnails"),
+      field("How many", el("input", { type: "number", name: "thumbnails", value: 3, min: 0, max: 20 }))));
 
-  const upload = el("button", { type: "button", id: "video-upload", onclick: async () => {
-    status.textContent = "";
+  const upload = el("button", { type: "button", id: "video-upload", class: "primary", onclick: async () => {
+    status.replaceChildren();
     const file = picker.files[0];
-    if (!file) return void (status.textContent = "Choose a video first.");
+    if (!file) return void status.replaceChildren(errorBanner({ code: "invalid-argument", message: "Choose a video first." }, { title: "Nothing to upload", compact: true }));
+    const data = new FormData(options);
+    const renditions = data.getAll("renditions").map(Number);
+    if (!renditions.length) return void status.replaceChildren(errorBanner({ code: "invalid-argument", message: "Choose at least one rendition." }, { title: "Nothing to make", compact: true }));
     upload.disabled = true;
     try {
       const name = file.name.replace(/[^\w.-]+/g, "_").slice(-80) || "video.mp4";
@@ -100,23 +118,25 @@ export function mount(page) {
       await uploadResumable(file, path, (fraction) => {
         const percent = Math.round(fraction * 100);
         uploadBar.dataset.percent = percent;
-        uploadBar.replaceChildren(progressBar(percent), el("span", { class: "muted" }, ` uploaded ${percent}%`));
+        uploadBar.replaceChildren(progressBar(percent, "Upload progress"), el("div", { class: "progress-line" }, `Uploaded ${percent}% of ${formatBytes(file.size)}`));
       });
-      const { job_id: jobId } = await call("start_job", {
-        type: "video_process", input: { path }, options: { renditions: [360, 720], hls: true, dash: true, thumbnails: 3 },
+      const jobId = await client.startJob({
+        type: "video_process", input: { path },
+        options: { renditions, hls: data.has("hls"), dash: data.has("dash"), mobile: data.has("mobile"), thumbnails: Number(data.get("thumbnails")) },
       });
       follow(jobId);
     } catch (error) {
-      status.textContent = errorText(error);
+      status.replaceChildren(errorBanner(error, { title: "The video could not be processed" }));
     } finally {
       upload.disabled = false;
     }
   } }, "Upload and process");
 
-  const report = (error) => { status.textContent = errorText(error); };
+  const report = (error) => { status.replaceChildren(errorBanner(error, { title: "The video could not be played" })); };
 
   function follow(jobId) {
     stop();
+    firstRun.hidden = true;
     thumbs.replaceChildren();
     playerBox.hidden = true;
     let shown = false;
@@ -128,21 +148,28 @@ export function mount(page) {
   }
 
   async function showResult(result) {
-    const stills = [...(result.thumbnails || []), result.poster].filter(Boolean);
+    // Thumbnail i of n is taken at duration * (i + 1) / (n + 1); the poster opens the video.
+    const n = result.thumbnails?.length || 0;
+    const stills = [...(result.thumbnails || []).map((path, i) => [path, (result.duration_seconds * (i + 1)) / (n + 1)]),
+      ...(result.poster ? [[result.poster, 0]] : [])];
     const streams = [["hls", "HLS", result.hls_master_path], ["dash", "DASH", result.dash_manifest_path]]
       .filter(([, , path]) => path);
-    const urls = await urlsFor([...stills, ...streams.map(([, , path]) => path)]);
-    thumbs.replaceChildren(...stills.map((path) => el("img", { src: urls[path], alt: path.split("/").pop(), class: "thumb" })));
+    const urls = await client.downloadUrls([...stills.map(([path]) => path), ...streams.map(([, , path]) => path)]);
+    thumbs.replaceChildren(...stills.map(([path, at]) => el("button", { type: "button", role: "listitem",
+      "aria-label": at ? `Jump to ${at.toFixed(1)} s` : "Jump to the start",
+      onclick: () => { video.currentTime = at; video.play().catch(() => {}); } },
+    el("img", { src: urls[path], alt: "", class: "thumb" }))));
     buttons.replaceChildren(...streams.map(([engine, label, path]) =>
       el("button", { type: "button", id: `play-${engine}`, onclick: () => play(video, engine, urls[path]).catch(report) }, `Play ${label}`)));
     playerBox.hidden = false;
     if (streams.length) await play(video, streams[0][0], urls[streams[0][2]]);
   }
 
-  const linked = location.hash.match(/^#\/video\/([\w-]+)$/); // a job to show, e.g. from `make demo`
-  if (linked) follow(linked[1]);
-  page.replaceChildren(el("h2", {}, "Video"),
-    el("p", {}, picker, " ", upload), uploadBar, status, jobView,
-    el("h3", {}, "Thumbnails"), thumbs, el("h3", {}, "Watch"), playerBox);
-  return () => { stop(); player?.destroy(); player = null; };
+  if (linkedJob) follow(linkedJob); // a job to show, e.g. from `make demo`
+  const stopNewest = linkedJob ? () => {} : newestOfType("video_process", (id) => { if (id && firstRun.hidden === false) follow(id); });
+  page.replaceChildren(pageHead("Video", "Turn a video into MP4 renditions, HLS and DASH streams and thumbnails, then watch it here."),
+    el("section", { class: "card stack", "aria-label": "New video" }, field("Video file", picker), options,
+      el("div", { class: "form-actions" }, upload), uploadBar, status),
+    el("section", { class: "section", "aria-label": "Video job" }, jobView, firstRun), playerBox);
+  return () => { stop(); stopNewest(); player?.destroy(); player = null; };
 }
