@@ -159,6 +159,19 @@ try {
     { name: "projects", hash: `#/projects/${report.project_id}`, ready: `${on("projects")} .scene .asset-image img` },
   ]);
   step("user's pages looked at");
+  // On a phone the navigation folds behind the Menu button.
+  await page.setViewportSize({ width: 390, height: 844 });
+  report.menu = [];
+  for (const theme of ["light", "dark"]) {
+    await page.emulateMedia({ colorScheme: theme });
+    const folded = await page.isHidden("#nav a[data-page=photos]");
+    await page.click("#nav-toggle");
+    await page.waitForSelector("#nav a[data-page=photos]", { state: "visible" });
+    await page.screenshot({ path: join(screens, `menu-phone-${theme}.png`) });
+    report.menu.push({ folded, links: await page.$$eval("#nav a", (links) => links.filter((a) => a.checkVisibility()).length) });
+    await page.click("#nav-toggle");
+  }
+  await page.emulateMedia({ colorScheme: "light" });
   await page.context().close();
 
   // User 2, in a fresh browser context: sees none of user 1's jobs.

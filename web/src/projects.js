@@ -39,7 +39,13 @@ export function mount(page, linkedProject) {
     for (const card of list.querySelectorAll("[data-project-id]")) card.classList.toggle("selected", card.dataset.projectId === projectId);
   }
 
+  // Open while there is no project yet; one click away once there are.
+  const newProject = el("details", { class: "card new-project", open: true }, el("summary", {}, "New project"), form,
+    el("div", { class: "form-actions" }, create));
+  let listed = false;
   const stopList = client.watchMyProjects((projects) => {
+    if (!listed) newProject.open = !projects.length;
+    listed = true;
     list.replaceChildren(...(projects.length ? projects.map(({ id, data }) => el("div", { class: "card", dataset: { projectId: id } },
       el("div", { class: "project-row" },
         el("span", { class: "project-name" }, data.name),
@@ -51,8 +57,7 @@ export function mount(page, linkedProject) {
 
   if (linkedProject) open(linkedProject);
   page.replaceChildren(pageHead("Projects", "Plan a video ad scene by scene from a creative brief: pick a mood, then generate every scene's assets."),
-    el("section", { class: "card", "aria-label": "New project" }, el("h3", { class: "section-title" }, "New project"), form,
-      el("div", { class: "form-actions" }, create)),
+    newProject,
     el("section", { class: "section", "aria-label": "Your projects" }, el("h3", { class: "section-title" }, "Your projects"), list), detail);
   return () => { stopList(); stopProject(); };
 }
