@@ -64,9 +64,9 @@ def test_new_job_document_has_every_contract_field() -> None:
 
 def test_validation_messages_name_the_field_and_the_problem() -> None:
     with pytest.raises(pydantic.ValidationError) as raised:
-        SelftestInput.model_validate({"items": 5000, "colour": "red"})
+        SelftestInput.model_validate({"items": 50_000, "colour": "red"})
     message = describe(raised.value, "input")
-    assert "input.items: Input should be less than or equal to 1000" in message
+    assert "input.items: Input should be less than or equal to 20000" in message
     assert "input.colour: unknown field" in message
 
 
