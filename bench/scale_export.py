@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import collections
 import json
 import math
 import os
@@ -77,11 +78,13 @@ def main(argv: list[str]) -> int:
         final["job_id"] = job["job_id"]
 
     started = time.perf_counter()
+    calls: collections.Counter[str] | None = None
+    writes = reads = None
     if os.environ.get(rpc_meter.ENV_VAR):
-        calls, writes = metered(export)
+        measured = metered(export)
+        calls, writes, reads = measured.calls, measured.writes, measured.reads
     else:
         export()
-        calls, writes = None, None
     elapsed = time.perf_counter() - started
     job_doc = platform.db().collection("jobs").document(str(final["job_id"])).get().to_dict() or {}
     report = {
@@ -93,6 +96,7 @@ def main(argv: list[str]) -> int:
         "tasks": 1 + math.ceil(args.users / MediaExportJob.chunk_size),
         "firestore_writes": writes,
         "firestore_writes_per_user": round(writes / args.users, 2) if writes else None,
+        "firestore_reads_per_user": round(reads / args.users, 2) if reads else None,
         "firestore_round_trips_per_user": round(sum(calls.values()) / args.users, 2) if calls else None,
         "round_trips_by_method": dict(calls) if calls else None,
         "job_document_bytes": len(json.dumps(job_doc, default=str).encode()),
