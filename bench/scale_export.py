@@ -7,8 +7,8 @@ users per second, Firestore writes and round trips per user, tasks, job document
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import collections
+import datetime as dt
 import json
 import math
 import os
