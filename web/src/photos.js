@@ -5,7 +5,7 @@ import { client, download } from "./firebase.js";
 import { check, el, emptyState, errorBanner, field, formatBytes, pageHead } from "./ui.js";
 import { newestOfType, watchJob } from "./jobs.js";
 
-const MODELS = [["u2netp", "u2netp: fast, small (bundled)"], ["u2net", "u2net: more precise, slower (if installed)"]];
+const MODELS = [["u2netp", "u2netp (fast)"], ["u2net", "u2net (precise, if installed)"]];
 
 export function mount(page, linkedJob) {
   let files = [];
