@@ -13,6 +13,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check functions/main.py functions/mediajobs tools tests bench
 	$(VENV)/bin/mypy
 	node_modules/.bin/tsc --noEmit -p contract/tsconfig.json
+	node_modules/.bin/tsc --noEmit -p web/tsconfig.json
 
 # Every test (unit, integration, the stack itself) against the real local emulator suite.
 test: lint

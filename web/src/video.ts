@@ -3,6 +3,7 @@
 // with the URLs download_url returns, as any client would.
 // The players and the Storage SDK load only when needed (they are most of the page's weight).
 import { getApp } from "firebase/app";
+import type { VideoProcessJob } from "../../contract/types/mediajobs";
 import { auth, client, emulators } from "./firebase.js";
 import { check, el, emptyState, errorBanner, field, formatBytes, pageHead, progressBar } from "./ui.js";
 import { newestOfType, watchJob } from "./jobs.js";
@@ -15,7 +16,11 @@ const CHUNK = 1024 * 1024; // a multiple of 256 KiB, as resumable uploads requir
  * Storage emulator is fake-gcs-server, which speaks the Cloud Storage JSON API but not the
  * Firebase SDK's protocol, so the same resumable upload is done with that API's session.
  */
-export async function uploadResumable(file, path, onProgress) {
+type OnProgress = (fraction: number) => void;
+type Engine = "hls" | "dash";
+type VideoResult = Extract<NonNullable<VideoProcessJob["result"]>, { renditions: unknown }>;
+
+export async function uploadResumable(file: File, path: string, onProgress: OnProgress): Promise<string> {
   if (!emulators) {
     const { getStorage, ref, uploadBytesResumable } = await import("firebase/storage");
     const task = uploadBytesResumable(ref(getStorage(getApp()), path), file, { contentType: file.type || "video/mp4" });
@@ -26,7 +31,8 @@ export async function uploadResumable(file, path, onProgress) {
   return uploadToEmulator(file, path, onProgress);
 }
 
-async function uploadToEmulator(file, path, onProgress) {
+async function uploadToEmulator(file: File, path: string, onProgress: OnProgress): Promise<string> {
+  if (!emulators) throw new Error("No emulators to upload to.");
   const base = `${emulators.storage}/upload/storage/v1/b/${emulators.storageBucket}/o`;
   const start = await fetch(`${base}?uploadType=resumable&name=${encodeURIComponent(path)}`, {
     method: "POST",
@@ -49,10 +55,14 @@ async function uploadToEmulator(file, path, onProgress) {
   return path;
 }
 
-let player = null; // { engine, destroy }
+let player: { engine: Engine; destroy: () => void } | null = null;
+
+declare global {
+  interface Window { __videoPlayer?: { engine: Engine; url: string } }
+}
 
 /** Plays `url` in `video` with hls.js or dash.js; window.__videoPlayer tells tests which. */
-export async function play(video, engine, url) {
+export async function play(video: HTMLVideoElement, engine: Engine, url: string): Promise<void> {
   const [{ default: Hls }, { MediaPlayer }] = await Promise.all([import("hls.js"), import("dashjs")]);
   player?.destroy();
   video.muted = true; // autoplay without a gesture
@@ -80,7 +90,7 @@ export async function play(video, engine, url) {
 
 const HEIGHTS = [240, 360, 480, 720, 1080];
 
-export function mount(page, linkedJob) {
+export function mount(page: HTMLElement, linkedJob: string | null): () => void {
   let stop = () => {};
   const picker = el("input", { type: "file", id: "video-input", accept: "video/*" });
   const status = el("div", { id: "video-error", "aria-live": "polite" });
@@ -94,7 +104,7 @@ export function mount(page, linkedJob) {
     el("h4", { class: "section-title", style: "margin-top: 1rem" }, "Thumbnails"), thumbs);
   const firstRun = emptyState("No videos processed yet",
     "Choose a video above: it is uploaded in chunks (a dropped connection resumes), then turned into MP4 renditions, HLS and DASH streams and thumbnails you can watch here.");
-  const options = el("form", { id: "video-options", class: "form-grid", onsubmit: (event) => event.preventDefault() },
+  const options = el("form", { id: "video-options", class: "form-grid", onsubmit: (event: Event) => event.preventDefault() },
     el("fieldset", {}, el("legend", {}, "Renditions"),
       HEIGHTS.map((h) => check(`${h}p`, el("input", { type: "checkbox", name: "renditions", value: h, checked: h === 360 || h === 720 })))),
     el("fieldset", {}, el("legend", {}, "Streaming and mobile"),
@@ -106,7 +116,7 @@ export function mount(page, linkedJob) {
 
   const upload = el("button", { type: "button", id: "video-upload", class: "primary", onclick: async () => {
     status.replaceChildren();
-    const file = picker.files[0];
+    const file = picker.files?.[0];
     if (!file) return void status.replaceChildren(errorBanner({ code: "invalid-argument", message: "Choose a video first." }, { title: "Nothing to upload", compact: true }));
     const data = new FormData(options);
     const renditions = data.getAll("renditions").map(Number);
@@ -114,10 +124,12 @@ export function mount(page, linkedJob) {
     upload.disabled = true;
     try {
       const name = file.name.replace(/[^\w.-]+/g, "_").slice(-80) || "video.mp4";
-      const path = `users/${auth.currentUser.uid}/videos/${Date.now().toString(36)}-${name}`;
+      const uid = auth.currentUser?.uid;
+      if (!uid) throw { code: "unauthenticated", message: "Sign in first." };
+      const path = `users/${uid}/videos/${Date.now().toString(36)}-${name}`;
       await uploadResumable(file, path, (fraction) => {
         const percent = Math.round(fraction * 100);
-        uploadBar.dataset.percent = percent;
+        uploadBar.dataset.percent = String(percent);
         uploadBar.replaceChildren(progressBar(percent, "Upload progress"), el("div", { class: "progress-line" }, `Uploaded ${percent}% of ${formatBytes(file.size)}`));
       });
       const jobId = await client.startJob({
@@ -132,28 +144,28 @@ export function mount(page, linkedJob) {
     }
   } }, "Upload and process");
 
-  const report = (error) => { status.replaceChildren(errorBanner(error, { title: "The video could not be played" })); };
+  const report = (error: unknown) => { status.replaceChildren(errorBanner(error, { title: "The video could not be played" })); };
 
-  function follow(jobId) {
+  function follow(jobId: string) {
     stop();
     firstRun.hidden = true;
     thumbs.replaceChildren();
     playerBox.hidden = true;
     let shown = false;
     stop = watchJob(jobView, jobId, (job) => {
-      if (job.status !== "completed" || shown) return;
+      if (job.type !== "video_process" || job.status !== "completed" || shown || !job.result || !("renditions" in job.result)) return;
       shown = true;
       showResult(job.result).catch(report);
     });
   }
 
-  async function showResult(result) {
+  async function showResult(result: VideoResult) {
     // Thumbnail i of n is taken at duration * (i + 1) / (n + 1); the poster opens the video.
     const n = result.thumbnails?.length || 0;
-    const stills = [...(result.thumbnails || []).map((path, i) => [path, (result.duration_seconds * (i + 1)) / (n + 1)]),
-      ...(result.poster ? [[result.poster, 0]] : [])];
-    const streams = [["hls", "HLS", result.hls_master_path], ["dash", "DASH", result.dash_manifest_path]]
-      .filter(([, , path]) => path);
+    const stills: [string, number][] = [...(result.thumbnails || []).map((path, i): [string, number] => [path, (result.duration_seconds * (i + 1)) / (n + 1)]),
+      ...(result.poster ? [[result.poster, 0] as [string, number]] : [])];
+    const streams = ([["hls", "HLS", result.hls_master_path], ["dash", "DASH", result.dash_manifest_path]] as [Engine, string, string | null][])
+      .filter((stream): stream is [Engine, string, string] => !!stream[2]);
     const urls = await client.downloadUrls([...stills.map(([path]) => path), ...streams.map(([, , path]) => path)]);
     thumbs.replaceChildren(...stills.map(([path, at]) => el("button", { type: "button", role: "listitem",
       "aria-label": at ? `Jump to ${at.toFixed(1)} s` : "Jump to the start",

@@ -9,12 +9,18 @@ import * as projects from "./projects.js";
 import * as exporter from "./exporter.js";
 import * as video from "./video.js";
 
-const PAGES = { jobs, photos, projects, export: exporter, video };
-const $ = (id) => document.getElementById(id);
+/** A page: mount(page, id) renders into `page` (id: the `#/<page>/<id>` part) and returns its unmount. */
+type Page = { mount: (page: HTMLElement, id: string | null) => (() => void) | void };
+const PAGES: Record<string, Page> = { jobs, photos, projects, export: exporter, video };
+const $ = (id: string): HTMLElement => {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`index.html has no #${id}`);
+  return node;
+};
 let unmount = () => {};
 let isAdmin = false;
 
-function setMenu(open) {
+function setMenu(open: boolean) {
   $("site-header").classList.toggle("open", open);
   $("nav-toggle").setAttribute("aria-expanded", String(open));
 }
@@ -32,7 +38,7 @@ function route() {
   const [first, id] = location.hash.replace(/^#\//, "").split("/");
   let name = first || "jobs";
   if (!PAGES[name] || (name === "export" && !isAdmin)) name = "jobs";
-  for (const link of document.querySelectorAll("#nav a")) {
+  for (const link of document.querySelectorAll<HTMLAnchorElement>("#nav a")) {
     const active = link.dataset.page === name;
     link.classList.toggle("active", active);
     if (active) link.setAttribute("aria-current", "page");
@@ -51,12 +57,12 @@ async function main() {
   $("nav-toggle").addEventListener("click", () => setMenu(!$("site-header").classList.contains("open")));
   $("signin-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const form = new FormData(event.target);
-    const signUp = event.submitter?.value === "signup";
+    const form = new FormData(event.target as HTMLFormElement);
+    const signUp = ((event as SubmitEvent).submitter as HTMLButtonElement | null)?.value === "signup";
     $("signin-error").replaceChildren();
     try {
       const fn = signUp ? createUserWithEmailAndPassword : signInWithEmailAndPassword;
-      await fn(auth, form.get("email"), form.get("password"));
+      await fn(auth, String(form.get("email")), String(form.get("password")));
     } catch (error) {
       $("signin-error").replaceChildren(errorBanner(error, { title: signUp ? "Could not create the account" : "Could not sign in" }));
     }
@@ -74,5 +80,5 @@ async function main() {
 }
 
 main().catch((error) => {
-  document.querySelector("main").prepend(errorBanner(error, { title: "The dashboard could not start" }));
+  (document.querySelector("main") || document.body).prepend(errorBanner(error, { title: "The dashboard could not start" }));
 });

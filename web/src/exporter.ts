@@ -1,15 +1,17 @@
 // Export (admins): start a media_export, follow one export per user (its items) and download the
 // archives; earlier exports are listed below, each shown once (the one followed is not repeated).
+import type { ExportInput, MediaExportItem, TypedJob } from "../../contract/types/mediajobs";
+import type { Doc } from "./client.js";
 import { client, download } from "./firebase.js";
-import { action, el, emptyState, errorBanner, field, formatBytes, pageHead, progressBar, timeAgo } from "./ui.js";
+import { action, el, emptyState, errorBanner, field, formatBytes, pageHead, progressBar, timeAgo, toDate } from "./ui.js";
 import { jobTitle, watchJob } from "./jobs.js";
 
-const ITEM_STATUS = { pending: "Waiting", running: "Archiving", done: "Done", failed: "Failed", cancelled: "Cancelled" };
+const ITEM_STATUS: Record<MediaExportItem["status"], string> = { pending: "Waiting", running: "Archiving", done: "Done", failed: "Failed", cancelled: "Cancelled" };
 
-export function mount(page, linkedJob) {
-  let stopFollow = [];
+export function mount(page: HTMLElement, linkedJob: string | null): () => void {
+  let stopFollow: (() => void)[] = [];
   let followed = linkedJob || null;
-  let exports = [];
+  let exports: Doc<TypedJob>[] = [];
   const users = el("textarea", { name: "user_ids", id: "export-users", rows: 2, placeholder: "Leave empty to export every user" });
   const resume = el("input", { name: "resume_from", id: "export-resume", placeholder: "Job ID of an earlier export" });
   const concurrency = el("input", { name: "concurrency", id: "export-concurrency", type: "number", min: 1, max: 64, placeholder: "default" });
@@ -19,21 +21,21 @@ export function mount(page, linkedJob) {
     jobView, el("h3", { class: "section-title", style: "margin-top: 1.5rem" }, "Users"), el("div", { class: "table-wrap card" }, perUser));
   const recent = el("div", { id: "export-recent", class: "list" });
 
-  function follow(jobId) {
+  function follow(jobId: string) {
     stopFollow.forEach((stop) => stop());
     followed = jobId;
     current.hidden = false;
     stopFollow = [watchJob(jobView, jobId),
       client.watchItems(jobId, (items) => {
         perUser.replaceChildren(el("thead", {}, el("tr", {}, ["User", "Status", "Progress", "Files", "Archive"].map((h) => el("th", { scope: "col" }, h)))),
-          el("tbody", {}, items.map((d) => userRow(d.data))));
+          el("tbody", {}, items.map((d) => userRow(d.data as MediaExportItem))));
       }, (error) => perUser.replaceChildren(el("tr", {}, el("td", {}, errorBanner(error, { title: "Per-user progress could not be loaded" })))))];
     renderRecent();
   }
 
   const start = action("Start export", async () => {
     const ids = users.value.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
-    const input = {};
+    const input: ExportInput = {};
     if (ids.length) input.user_ids = ids;
     if (resume.value.trim()) input.resume_from = resume.value.trim();
     const options = concurrency.value ? { concurrency: Number(concurrency.value) } : undefined;
@@ -51,7 +53,7 @@ export function mount(page, linkedJob) {
 
   // Admins may read every job; the newest exports first (sorted here: no extra index needed).
   const stopList = client.watchJobsOfType("media_export", (jobs) => {
-    exports = jobs.sort((a, b) => (b.data.created_at?.toMillis?.() || 0) - (a.data.created_at?.toMillis?.() || 0));
+    exports = jobs.sort((a, b) => (toDate(b.data.created_at)?.getTime() || 0) - (toDate(a.data.created_at)?.getTime() || 0));
     if (!followed && exports.length) follow(exports[0].id);
     else renderRecent();
     firstRun.hidden = exports.length > 0;
@@ -60,7 +62,7 @@ export function mount(page, linkedJob) {
 
   if (linkedJob) follow(linkedJob);
   page.replaceChildren(pageHead("Media export", "Pack users' images and voices into one ZIP archive per user (admins only)."),
-    el("section", { class: "card", "aria-label": "New export" }, el("form", { class: "form-grid", onsubmit: (e) => e.preventDefault() },
+    el("section", { class: "card", "aria-label": "New export" }, el("form", { class: "form-grid", onsubmit: (e: Event) => e.preventDefault() },
       el("div", { class: "wide" }, field("Users", users, "User IDs separated by commas or spaces; empty exports everyone.")),
       field("Resume from", resume, "Reuses archives that are still valid."),
       field("Users in parallel", concurrency)),
@@ -70,8 +72,9 @@ export function mount(page, linkedJob) {
   return () => { stopList(); stopFollow.forEach((stop) => stop()); };
 }
 
-function userRow(item) {
-  const result = item.result || {};
+function userRow(item: MediaExportItem): HTMLTableRowElement {
+  const result: Partial<NonNullable<MediaExportItem["result"]>> = item.result || {};
+  const archive = result.path;
   const finished = item.status === "done" || item.status === "failed";
   const bar = progressBar(finished ? 100 : 0, `${item.label} progress`);
   if (item.status === "running") bar.classList.add("busy");
@@ -82,6 +85,6 @@ function userRow(item) {
       item.error ? errorBanner(item.error, { title: "Not archived", compact: true }) : null),
     el("td", { "data-label": "Progress" }, bar),
     el("td", { "data-label": "Files" }, result.files !== undefined ? `${result.files} files, ${formatBytes(result.bytes)}` : ""),
-    el("td", { "data-label": "Archive" }, result.path
-      ? el("button", { type: "button", class: "download", "data-path": result.path, onclick: () => download(result.path) }, "Download ZIP") : ""));
+    el("td", { "data-label": "Archive" }, archive
+      ? el("button", { type: "button", class: "download", "data-path": archive, onclick: () => download(archive) }, "Download ZIP") : ""));
 }

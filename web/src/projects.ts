@@ -1,21 +1,24 @@
 // Projects: create a project with a brief, add scenes, generate assets per scene (or the whole
 // storyboard as one server job, on the mood board); each scene shows its active job live, its
 // composition as a shot card, and shows or plays what was generated. `#/projects/<id>` opens one.
+import type { Composition, Project, Scene } from "../../contract/types/mediajobs";
 import { client } from "./firebase.js";
 import { action, el, emptyState, errorBanner, field, pageHead, progressBar, timeAgo } from "./ui.js";
 import { jobFinished } from "./jobs.js";
 import { moodBoard } from "./moods.js";
 
-const KINDS = ["composition", "image", "video", "audio"];
-const KIND_NAMES = { composition: "Composition", image: "Image", video: "Video", audio: "Audio" };
+type Kind = "composition" | "image" | "video" | "audio";
+type MediaKind = Exclude<Kind, "composition">;
+const KINDS: Kind[] = ["composition", "image", "video", "audio"];
+const KIND_NAMES: Record<Kind, string> = { composition: "Composition", image: "Image", video: "Video", audio: "Audio" };
 const BRIEF = [["brand_name", "Brand"], ["product_description", "Product"], ["target_audience", "Audience"],
   ["key_message", "Key message"], ["tone", "Tone"]];
 
-export function mount(page, linkedProject) {
+export function mount(page: HTMLElement, linkedProject: string | null): () => void {
   let stopProject = () => {};
   const list = el("div", { id: "project-list", class: "list" }, el("p", { class: "muted" }, "Loading your projects…"));
   const detail = el("div", { id: "project-detail", class: "section" });
-  const form = el("form", { id: "project-form", class: "form-stack", onsubmit: (event) => event.preventDefault() },
+  const form = el("form", { id: "project-form", class: "form-stack", onsubmit: (event: Event) => event.preventDefault() },
     el("fieldset", { class: "form-grid" }, el("legend", {}, "Project"),
       field("Name", el("input", { name: "name", required: true, autocomplete: "off" })),
       field("Storyboard title", el("input", { name: "title", autocomplete: "off" }))),
@@ -23,7 +26,7 @@ export function mount(page, linkedProject) {
       ...BRIEF.map(([name, label]) => field(label, el("input", { name, autocomplete: "off" }))),
       el("div", { class: "wide" }, field("Additional notes", el("textarea", { name: "additional_notes", rows: 2 })))));
   const create = action("Create project", async () => {
-    const data = Object.fromEntries(new FormData(form));
+    const data = Object.fromEntries([...new FormData(form)].map(([key, value]) => [key, String(value)]));
     if (!data.name) throw { code: "invalid-argument", message: "A project needs a name." };
     const { name, title, ...brief } = data;
     const creative_brief = Object.fromEntries(Object.entries(brief).filter(([, v]) => v));
@@ -32,11 +35,11 @@ export function mount(page, linkedProject) {
     open(project_id);
   }, { id: "project-create", class: "primary" });
 
-  function open(projectId) {
+  function open(projectId: string) {
     stopProject();
     history.replaceState(null, "", `#/projects/${projectId}`);
     stopProject = showProject(detail, projectId);
-    for (const card of list.querySelectorAll("[data-project-id]")) card.classList.toggle("selected", card.dataset.projectId === projectId);
+    for (const card of list.querySelectorAll<HTMLElement>("[data-project-id]")) card.classList.toggle("selected", card.dataset.projectId === projectId);
   }
 
   // Open while there is no project yet; one click away once there are.
@@ -62,16 +65,16 @@ export function mount(page, linkedProject) {
   return () => { stopList(); stopProject(); };
 }
 
-function showProject(container, projectId) {
-  const views = new Map();
+function showProject(container: HTMLElement, projectId: string): () => void {
+  const views = new Map<string, SceneView>();
   const header = el("div");
   const scenesBox = el("div", { id: "scenes", class: "scenes" });
-  const sceneForm = el("form", { id: "scene-form", class: "form-grid", onsubmit: (event) => event.preventDefault() },
+  const sceneForm = el("form", { id: "scene-form", class: "form-grid", onsubmit: (event: Event) => event.preventDefault() },
     field("Title", el("input", { name: "title", required: true, autocomplete: "off" })),
     el("div", { class: "wide" }, field("Description", el("input", { name: "description", autocomplete: "off" }), "What the shot shows.")),
     field("Length (seconds)", el("input", { name: "duration_seconds", type: "number", value: 3, min: 1, max: 120 })));
   const addScene = action("Add scene", async () => {
-    const data = Object.fromEntries(new FormData(sceneForm));
+    const data = Object.fromEntries([...new FormData(sceneForm)].map(([key, value]) => [key, String(value)]));
     if (!data.title) throw { code: "invalid-argument", message: "A scene needs a title." };
     await client.addScene({ project_id: projectId, title: data.title, description: data.description,
       duration_seconds: Number(data.duration_seconds) });
@@ -80,23 +83,23 @@ function showProject(container, projectId) {
   const noScenes = emptyState("No scenes yet", "Add the first scene below: a title, what it shows and how long it lasts.");
 
   const stopProject = client.watchProject(projectId, (data) => {
-    const project = data || {};
+    const project: Partial<Project> = data || {};
     const brief = project.storyboard?.creative_brief || {};
-    const rows = [...BRIEF, ["additional_notes", "Notes"]].filter(([key]) => brief[key]);
+    const rows = ([...BRIEF, ["additional_notes", "Notes"]] as [keyof typeof brief, string][]).filter(([key]) => brief[key]);
     header.replaceChildren(
       el("div", { class: "card-head" }, el("h3", {}, project.name || "Project"),
         el("span", { class: "badge" }, `${project.stats?.completed_scenes || 0} of ${project.stats?.total_scenes || 0} scenes complete`)),
       el("div", { class: "card-meta" }, project.storyboard?.title ? el("span", {}, `Storyboard “${project.storyboard.title}”`) : null,
         project.created_at ? el("span", {}, "Created ", timeAgo(project.created_at)) : null),
-      rows.length ? el("dl", { class: "brief" }, rows.map(([key, label]) => el("div", {}, el("dt", {}, label), el("dd", {}, brief[key])))) : null);
+      rows.length ? el("dl", { class: "brief" }, rows.map(([key, label]) => el("div", {}, el("dt", {}, label), el("dd", {}, brief[key] || "")))) : "");
   }, (error) => header.replaceChildren(errorBanner(error, { title: "This project could not be loaded" })));
   const stopScenes = client.watchScenes(projectId, (scenes) => {
     for (const { id, data } of scenes) {
       if (!views.has(id)) views.set(id, new SceneView(projectId, id));
-      views.get(id).update(data);
+      views.get(id)?.update(data);
     }
     noScenes.hidden = scenes.length > 0;
-    scenesBox.replaceChildren(...scenes.map(({ id }) => views.get(id).node));
+    scenesBox.replaceChildren(...scenes.flatMap(({ id }) => views.get(id)?.node || []));
   }, (error) => scenesBox.replaceChildren(errorBanner(error, { title: "The scenes could not be loaded" })));
 
   const board = moodBoard(projectId);
@@ -108,7 +111,7 @@ function showProject(container, projectId) {
 }
 
 /** One active job per scene: its kinds run one after another. */
-async function generate(projectId, sceneId, kinds) {
+async function generate(projectId: string, sceneId: string, kinds: Kind[]): Promise<void> {
   for (const kind of kinds) {
     const job_id = await client.generateSceneAsset({ project_id: projectId, scene_id: sceneId, kind });
     const job = await jobFinished(job_id);
@@ -117,7 +120,7 @@ async function generate(projectId, sceneId, kinds) {
 }
 
 /** A composition as people read a shot list: what we see, how it moves, how it looks, how long. */
-function shotCard(composition, seconds) {
+function shotCard(composition: Composition, seconds: number | undefined): HTMLElement {
   const rows = [["Description", composition.description], ["Animation", composition.animation], ["Styling", composition.styling],
     ["Duration", seconds ? `${seconds} seconds` : ""]].filter(([, value]) => value);
   return el("div", { class: "shot" }, el("dl", { class: "shot-rows" }, rows.map(([label, value]) => el("div", {}, el("dt", {}, label), el("dd", {}, value)))),
@@ -125,14 +128,18 @@ function shotCard(composition, seconds) {
 }
 
 class SceneView {
-  constructor(projectId, sceneId) {
-    this.projectId = projectId;
-    this.sceneId = sceneId;
+  readonly title: HTMLHeadingElement;
+  readonly meta: HTMLDivElement;
+  readonly active: HTMLDivElement;
+  readonly media: Record<Kind, HTMLDivElement>;
+  readonly node: HTMLDivElement;
+  private readonly shown: Partial<Record<MediaKind, string>> = {};
+
+  constructor(projectId: string, sceneId: string) {
     this.title = el("h4");
     this.meta = el("div", { class: "card-meta" });
     this.active = el("div", { class: "scene-active" });
-    this.media = Object.fromEntries(KINDS.map((kind) => [kind, el("div", { class: `asset asset-${kind}` })]));
-    this.shown = {};
+    this.media = Object.fromEntries(KINDS.map((kind) => [kind, el("div", { class: `asset asset-${kind}` })])) as Record<Kind, HTMLDivElement>;
     this.node = el("div", { class: "card scene", dataset: { sceneId } }, el("div", { class: "card-head" }, this.title), this.meta, this.active,
       el("div", { class: "actions", style: "margin-top: 0.75rem" },
         ...KINDS.map((kind) => action(`Generate ${kind}`, () => generate(projectId, sceneId, [kind]), { class: `generate-${kind}` })),
@@ -140,10 +147,10 @@ class SceneView {
       el("div", { class: "scene-assets" }, ...Object.values(this.media)));
   }
 
-  update(scene) {
+  update(scene: Scene): void {
     this.title.textContent = `${scene.scene_number}. ${scene.title}`;
     this.meta.replaceChildren(...[scene.description ? el("span", {}, scene.description) : null,
-      scene.duration_seconds ? el("span", {}, `${scene.duration_seconds} s`) : null].filter(Boolean));
+      scene.duration_seconds ? el("span", {}, `${scene.duration_seconds} s`) : null].filter((n): n is HTMLSpanElement => !!n));
     const job = scene.active_job;
     const active = job && job.status !== "completed";
     this.active.replaceChildren(...(active ? [
@@ -154,8 +161,8 @@ class SceneView {
     if (scene.composition) {
       this.media.composition.replaceChildren(el("div", { class: "asset-label" }, "Shot"), shotCard(scene.composition, scene.duration_seconds));
     }
-    for (const kind of ["image", "video", "audio"]) {
-      const path = scene.assets?.[`${kind}_path`];
+    for (const kind of ["image", "video", "audio"] as MediaKind[]) {
+      const path = scene.assets?.[`${kind}_path`] as string | null | undefined;
       if (path && this.shown[kind] !== path) {
         this.shown[kind] = path;
         this.showMedia(kind, path);
@@ -163,10 +170,10 @@ class SceneView {
     }
   }
 
-  async showMedia(kind, path) {
+  async showMedia(kind: MediaKind, path: string): Promise<void> {
     try {
       const url = (await client.downloadUrls([path]))[path];
-      const tag = { image: "img", video: "video", audio: "audio" }[kind];
+      const tag = ({ image: "img", video: "video", audio: "audio" } as const)[kind];
       const attrs = kind === "image" ? { src: url, alt: `Image of scene ${this.title.textContent}` }
         : { src: url, controls: true, preload: "metadata", "aria-label": `${KIND_NAMES[kind]} of scene ${this.title.textContent}` };
       this.media[kind].replaceChildren(el("div", { class: "asset-label" }, KIND_NAMES[kind]), el(tag, { ...attrs, "data-path": path }));

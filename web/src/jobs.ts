@@ -1,13 +1,17 @@
 // Jobs: a live list of my jobs (Firestore listener), each card titled by what the job is, with
 // progress, errors, cancel and a download for every result file.
-import { ACTIVE, TERMINAL, resultFiles, resultPaths } from "./client.js";
+import type { ItemErrorInfo, TypedJob } from "../../contract/types/mediajobs";
+import { ACTIVE, type ResultFile, TERMINAL, resultFiles, resultPaths } from "./client.js";
 import { client, download } from "./firebase.js";
 import { action, copyableId, el, emptyState, errorBanner, formatBytes, pageHead, progressBar, timeAgo } from "./ui.js";
+
+export type { TypedJob };
+type Status = TypedJob["status"];
 
 export { ACTIVE, TERMINAL, resultPaths };
 
 /** What people call each job type. */
-export const KIND_NAMES = {
+export const KIND_NAMES: Record<TypedJob["type"], string> = {
   photo_batch: "Photo batch",
   video_process: "Video",
   media_export: "Media export",
@@ -17,50 +21,52 @@ export const KIND_NAMES = {
   selftest: "Engine self-test",
 };
 
-const STATUS_NAMES = { queued: "Queued", processing: "Processing", completed: "Completed", failed: "Failed", cancelled: "Cancelled" };
+const STATUS_NAMES: Record<Status, string> = { queued: "Queued", processing: "Processing", completed: "Completed", failed: "Failed", cancelled: "Cancelled" };
 
-const baseName = (path) => String(path || "").split("/").pop();
+const baseName = (path: string | null | undefined): string => String(path || "").split("/").pop() || "";
 /** A video upload's name without the dashboard's time prefix ("lq3x9a-clip.mp4" -> "clip.mp4"). */
-const uploadName = (path) => baseName(path).replace(/^([0-9a-z]{6,10}|\d{3})-(?=.)/, "");
-const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+const uploadName = (path: string | null | undefined): string => baseName(path).replace(/^([0-9a-z]{6,10}|\d{3})-(?=.)/, "");
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
-function listNames(paths) {
+function listNames(paths: string[]): string {
   const names = paths.map(uploadName);
   return names.length <= 2 ? names.join(", ") : `${names.slice(0, 2).join(", ")} and ${names.length - 2} more`;
 }
 
 // Project and scene names for job titles, read once per page load.
-const names = new Map();
-function nameOf(key, read) {
+const names = new Map<string, Promise<string | null>>();
+function nameOf(key: string, read: () => Promise<{ name?: string; title?: string } | undefined>): Promise<string | null> {
   if (!names.has(key)) names.set(key, read().then((doc) => doc?.name || doc?.title || null).catch(() => null));
-  return names.get(key);
+  return names.get(key) as Promise<string | null>;
 }
 
 /** The card's title: the file names, the project and scene, the export's users. */
-export function jobTitle(job) {
-  const input = job.input || {};
+export function jobTitle(job: TypedJob): string {
   switch (job.type) {
-    case "photo_batch": return `Photos: ${listNames(input.paths || [])}`;
-    case "video_process": return `Video: ${uploadName(input.path)}`;
+    case "photo_batch": return `Photos: ${listNames(job.input?.paths || [])}`;
+    case "video_process": return `Video: ${uploadName(job.input?.path)}`;
     case "media_export": {
-      const ids = input.user_ids || [];
+      const ids = job.input?.user_ids || [];
       return ids.length ? `Export of ${plural(ids.length, "user")}` : "Export of all users";
     }
-    case "scene_asset": return `Scene ${input.kind || "asset"}`;
-    case "mood_board": return `Mood board: ${plural(input.count || 4, "mood")}`;
+    case "scene_asset": return `Scene ${job.input?.kind || "asset"}`;
+    case "mood_board": return `Mood board: ${plural(job.input?.count || 4, "mood")}`;
     case "storyboard_assets": return "Whole storyboard";
-    case "selftest": return `Engine self-test: ${plural(input.items || 0, "item")}`;
-    default: return KIND_NAMES[job.type] || "Job";
+    case "selftest": return `Engine self-test: ${plural(job.input?.items || 0, "item")}`;
+    default: return "Job";
   }
 }
 
 /** Fills in "for <project>, <scene>" once the names are read (scene and storyboard jobs). */
-function describeProject(node, job) {
-  const input = job.input || {};
-  if (!input.project_id) return;
-  const project = nameOf(`p/${input.project_id}`, () => client.readProject(input.project_id));
-  const scene = input.scene_id
-    ? nameOf(`s/${input.project_id}/${input.scene_id}`, () => client.readScene(input.project_id, input.scene_id))
+function describeProject(node: HTMLElement, job: TypedJob): void {
+  if (job.type !== "scene_asset" && job.type !== "mood_board" && job.type !== "storyboard_assets") return;
+  const input: { project_id?: string; scene_id?: string } = job.input || {};
+  const projectId = input.project_id;
+  if (!projectId) return;
+  const sceneId = input.scene_id;
+  const project = nameOf(`p/${projectId}`, () => client.readProject(projectId));
+  const scene = sceneId
+    ? nameOf(`s/${projectId}/${sceneId}`, () => client.readScene(projectId, sceneId))
     : Promise.resolve(null);
   Promise.all([project, scene]).then(([projectName, sceneName]) => {
     const parts = [projectName && `project “${projectName}”`, sceneName && `scene “${sceneName}”`].filter(Boolean);
@@ -68,8 +74,8 @@ function describeProject(node, job) {
   });
 }
 
-function progressText(job) {
-  const p = job.progress || {};
+function progressText(job: TypedJob): HTMLSpanElement[] {
+  const p: Partial<NonNullable<TypedJob["progress"]>> = job.progress || {};
   const parts = [`${p.percent || 0}%`];
   if (p.total) parts.push(`${p.done || 0} of ${plural(p.total, "item")} done`);
   if (p.failed) parts.push(`${p.failed} failed`);
@@ -78,10 +84,10 @@ function progressText(job) {
 }
 
 /** A download button per result file: the main ones in view, every other file in a list. */
-function downloads(id, job) {
+function downloads(job: TypedJob): (HTMLElement | null)[] {
   const files = resultFiles(job.result).filter((file) => !/\.(m3u8|mpd)$/.test(file.path));
   if (!files.length) return [];
-  const button = (file, cls = "") => action(`Download ${baseName(file.path)}`, () => download(file.path),
+  const button = (file: ResultFile, cls = "") => action(`Download ${baseName(file.path)}`, () => download(file.path),
     { class: `download ${cls}`.trim(), "data-path": file.path });
   const main = files.filter((file) => file.main);
   const rest = files.filter((file) => !file.main);
@@ -94,7 +100,7 @@ function downloads(id, job) {
   ];
 }
 
-export function jobCard(id, job) {
+export function jobCard(id: string, job: TypedJob): HTMLElement {
   const percent = job.progress?.percent || 0;
   const errors = job.errors || [];
   const canCancel = ACTIVE.includes(job.status) && !job.cancel_requested;
@@ -104,7 +110,7 @@ export function jobCard(id, job) {
   return el("article", { class: `card job status-${job.status}`, dataset: { jobId: id, status: job.status, percent } },
     el("div", { class: "card-head" },
       el("h3", {}, jobTitle(job), about),
-      el("span", { class: `badge job-status status-${job.status}` }, STATUS_NAMES[job.status] || job.status),
+      el("span", { class: `badge job-status status-${job.status}` }, STATUS_NAMES[job.status]),
       job.cancel_requested && !TERMINAL.includes(job.status) ? el("span", { class: "badge" }, "Cancelling") : null),
     el("div", { class: "card-meta" }, el("span", {}, KIND_NAMES[job.type] || "Job"),
       job.created_at ? el("span", {}, "Started ", timeAgo(job.created_at)) : null,
@@ -116,41 +122,49 @@ export function jobCard(id, job) {
       job.error ? errorBanner(job.error, { title: "The job failed" }) : null,
       errors.length ? el("details", { class: "files", open: errors.length <= 3 },
         el("summary", {}, `Problems with ${plural(errors.length, "item")}`),
-        el("ul", { class: "item-errors" }, errors.map((e) => el("li", {}, el("strong", {}, e.item), `: ${e.message} `,
+        el("ul", { class: "item-errors" }, errors.map((e: ItemErrorInfo) => el("li", {}, el("strong", {}, e.item), `: ${e.message} `,
           el("span", { class: "muted" }, `(code ${e.code}${e.incident_id ? `, incident ${e.incident_id}` : ""})`))))) : null,
       el("div", { class: "actions job-actions" },
         canCancel ? action("Cancel", () => client.cancelJob(id), { class: "cancel danger" }) : null,
         job.type === "video_process" && job.status === "completed" && !location.hash.startsWith("#/video")
           ? el("a", { class: "button", href: `#/video/${id}` }, "Watch") : null,
-        downloads(id, job))),
+        downloads(job))),
   );
 }
 
 /** One sentence on what a finished job produced. */
-function summaryLine(job) {
-  const r = job.result || {};
+function summaryLine(job: TypedJob): string {
   switch (job.type) {
-    case "photo_batch":
-      if (r.succeeded === undefined) return "";
+    case "photo_batch": {
+      if (!job.result || !("succeeded" in job.result)) return "";
+      const r = job.result;
       return `${plural(r.succeeded, "photo")} processed${r.failed ? `, ${r.failed} failed` : ""}` +
         `${r.skipped_count ? `, ${plural(r.skipped_count, "file")} skipped` : ""}.`;
-    case "media_export":
-      if (r.successful_users === undefined) return "";
+    }
+    case "media_export": {
+      if (!job.result || !("successful_users" in job.result)) return "";
+      const r = job.result;
       return `${plural(r.successful_users, "user")} archived${r.failed_users ? `, ${r.failed_users} failed` : ""}: ` +
         `${plural(r.total_files || 0, "file")}, ${formatBytes(r.total_bytes)}.`;
-    case "video_process":
-      if (!r.renditions) return "";
+    }
+    case "video_process": {
+      if (!job.result || !("renditions" in job.result)) return "";
+      const r = job.result;
       return `${r.width}×${r.height}, ${Math.round(r.duration_seconds || 0)} s; ` +
         `${plural(r.renditions.length, "rendition")}, ${plural(r.thumbnails?.length || 0, "thumbnail")}.`;
-    case "scene_asset":
+    }
+    case "scene_asset": {
+      if (!job.result || !("size" in job.result)) return "";
+      const r = job.result;
       return r.size ? `${{ composition: "Composition", image: "Image", video: "Video", audio: "Audio" }[r.kind] || "Asset"} made (${formatBytes(r.size)}).` : "";
+    }
     default:
       return "";
   }
 }
 
 /** Keeps `container` showing jobs/{id} live; returns the unsubscribe function. */
-export function watchJob(container, id, onJob) {
+export function watchJob(container: HTMLElement, id: string, onJob?: (job: TypedJob) => void): () => void {
   return client.watchJob(id, (job) => {
     if (!job) return;
     container.replaceChildren(jobCard(id, job));
@@ -159,14 +173,14 @@ export function watchJob(container, id, onJob) {
 }
 
 /** Resolves with the job's final document once its listener sees a terminal status. */
-export function jobFinished(id) {
+export function jobFinished(id: string): Promise<TypedJob> {
   return client.jobFinished(id);
 }
 
 /** Calls onNewest(id) once with my newest job of `type` (or null): pages open it on arrival. */
-export function newestOfType(type, onNewest) {
+export function newestOfType(type: TypedJob["type"], onNewest: (id: string | null) => void): () => void {
   let done = false;
-  let stop = () => {};
+  let stop: () => void = () => {};
   stop = client.watchMyJobs((jobs) => {
     if (done) return;
     done = true;
@@ -177,7 +191,7 @@ export function newestOfType(type, onNewest) {
   return () => { done = true; stop(); };
 }
 
-export function mount(page) {
+export function mount(page: HTMLElement): () => void {
   const list = el("div", { id: "job-list", class: "list" }, el("p", { class: "muted" }, "Loading your jobs…"));
   page.replaceChildren(pageHead("Your jobs", "Everything you started, newest first, updated live. Cancel a running job, or download what a finished one made."), list);
   return client.watchMyJobs((jobs) => {

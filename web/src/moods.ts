@@ -1,34 +1,36 @@
 // A project's mood board: generate moods (the provider writes and draws them), pick one as the
 // storyboard's selected_mood (stored as the original client's embedded Mood object), and run the
 // whole storyboard as one server job (storyboard_assets) whose progress shows on the project.
+import type { Mood, Mood1, Project, Storyboard } from "../../contract/types/mediajobs";
+import type { Doc } from "./client.js";
 import { client } from "./firebase.js";
 import { action, el, emptyState, errorBanner, field, progressBar } from "./ui.js";
 import { jobFinished } from "./jobs.js";
 
-const MOOD_FIELDS = ["name", "description", "visual_style", "color_palette", "mood_keywords", "image_paths"];
+const MOOD_FIELDS = ["name", "description", "visual_style", "color_palette", "mood_keywords", "image_paths"] as const;
 
 /** The selected mood's id, whether the storyboard holds a Mood object or a mood id. */
-export function selectedMoodId(storyboard) {
+export function selectedMoodId(storyboard: Storyboard | undefined): string | null {
   const selected = storyboard?.selected_mood;
   return typeof selected === "string" ? selected : selected?.id || null;
 }
 
 /** A mood document as the Mood object the storyboard embeds. */
-export function moodObject(id, data) {
-  const mood = { id };
+export function moodObject(id: string, data: Mood): Mood1 {
+  const mood: Record<string, unknown> = { id };
   for (const field of MOOD_FIELDS) if (data[field] !== undefined) mood[field] = data[field];
-  return mood;
+  return mood as unknown as Mood1;
 }
 
-export function moodBoard(projectId) {
-  let project = {};
-  let moods = [];
-  const images = new Map();
+export function moodBoard(projectId: string): { node: HTMLElement; stop: () => void } {
+  let project: Partial<Project> = {};
+  let moods: Doc<Mood>[] = [];
+  const images = new Map<string, string>();
   const status = el("div", { class: "storyboard-job" });
   const grid = el("div", { class: "moods", id: "mood-board" });
 
   const count = el("select", { id: "moods-count", name: "count" }, [2, 3, 4, 6, 8].map((n) => el("option", { value: n, selected: n === 4 }, `${n} moods`)));
-  const finished = async (jobId) => {
+  const finished = async (jobId: string) => {
     const job = await jobFinished(jobId);
     if (job.status !== "completed") throw { code: job.error?.code || job.status, message: job.error?.message || `The job ended ${job.status}.`, incident_id: job.error?.incident_id };
   };
@@ -39,8 +41,8 @@ export function moodBoard(projectId) {
     await finished(await client.generateStoryboard({ project_id: projectId }));
   }, { id: "storyboard-generate", class: "primary" });
 
-  async function pick(mood) {
-    const storyboard = { ...(project.storyboard || {}), selected_mood: mood };
+  async function pick(mood: Mood1) {
+    const storyboard: Storyboard = { ...(project.storyboard || {}), selected_mood: mood };
     await client.updateProject({ project_id: projectId, storyboard });
   }
 
@@ -56,7 +58,7 @@ export function moodBoard(projectId) {
         el("div", { class: "card-head" }, el("strong", {}, data.name || "Untitled mood"),
           id === chosen ? el("span", { class: "badge status-completed" }, "Selected") : ""),
         el("p", { class: "muted" }, data.description || ""),
-        el("div", { class: "swatches" }, ...(data.color_palette || []).map((colour) =>
+        el("div", { class: "swatches" }, ...(data.color_palette || []).map((colour: string) =>
           el("span", { class: "swatch", title: colour, style: `background: ${colour}` }))),
         el("p", { class: "muted" }, (data.mood_keywords || []).join(" · ")),
         action(id === chosen ? "Selected" : "Use this mood", () => pick(moodObject(id, data)),
@@ -64,10 +66,10 @@ export function moodBoard(projectId) {
     }));
   }
 
-  async function showImage(box, path) {
+  async function showImage(box: HTMLElement, path: string) {
     try {
       if (!images.has(path)) images.set(path, (await client.downloadUrls([path]))[path]);
-      box.replaceChildren(el("img", { src: images.get(path), alt: "Mood image", "data-path": path }));
+      box.replaceChildren(el("img", { src: images.get(path) || "", alt: "Mood image", "data-path": path }));
     } catch (error) {
       box.replaceChildren(errorBanner(error, { title: "The image could not be shown", compact: true }));
     }

@@ -1,15 +1,22 @@
 // Photos: drop images or ZIP files, choose options, upload through the `upload` function, then
 // watch the batch live and fill a gallery as items finish: each photo with a before/after slider,
 // a larger viewer and its own download. Opens my newest batch (or `#/photos/<job id>`) on arrival.
+import type { PhotoBatchItem, PhotoItemResult, PhotoOptions } from "../../contract/types/mediajobs";
 import { client, download } from "./firebase.js";
 import { check, el, emptyState, errorBanner, field, formatBytes, pageHead } from "./ui.js";
 import { newestOfType, watchJob } from "./jobs.js";
 
-const MODELS = [["u2netp", "u2netp (fast)"], ["u2net", "u2net (precise, if installed)"]];
+type Model = NonNullable<PhotoOptions["model"]>;
+// Every model the contract accepts; u2netp ships with the functions, the others only where setup
+// installed them (a job asking for a missing one fails with failed-precondition, said on its card).
+const MODELS: [Model, string][] = [["u2netp", "u2netp (fast, bundled)"], ["u2net", "u2net (precise)"],
+  ["silueta", "silueta (small)"], ["isnet-general-use", "isnet general use"], ["u2net_human_seg", "u2net human segmentation"],
+  ["birefnet-general-lite", "birefnet general lite"], ["birefnet-general", "birefnet general"],
+  ["birefnet-portrait", "birefnet portrait"], ["isnet-anime", "isnet anime"], ["u2net_cloth_seg", "u2net cloth segmentation"]];
 
-export function mount(page, linkedJob) {
-  let files = [];
-  let stops = [];
+export function mount(page: HTMLElement, linkedJob: string | null): () => void {
+  let files: File[] = [];
+  let stops: (() => void)[] = [];
   const fileList = el("ul", { id: "photo-files", class: "chosen", "aria-label": "Chosen files" });
   const picker = el("input", { type: "file", id: "photo-input", class: "visually-hidden", multiple: true,
     accept: "image/*,.zip,application/zip" });
@@ -17,25 +24,28 @@ export function mount(page, linkedJob) {
     el("p", { class: "drop-title" }, "Drop photos or ZIP files here"),
     el("p", { class: "muted" }, "JPEG, PNG, WebP, HEIC or AVIF, up to 32 MB per upload; ZIPs are unpacked."),
     el("label", { class: "button", for: "photo-input" }, "Choose files"), picker, fileList);
-  const setFiles = (chosen) => {
+  const setFiles = (chosen: FileList | File[] | null) => {
+    if (!chosen) return;
     files = [...chosen];
     fileList.replaceChildren(...files.map((f) => el("li", {}, `${f.name} · ${formatBytes(f.size)}`)));
   };
   picker.addEventListener("change", () => setFiles(picker.files));
   drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
-  drop.addEventListener("drop", (event) => {
+  drop.addEventListener("drop", (event: DragEvent) => {
     event.preventDefault();
     drop.classList.remove("over");
-    setFiles(event.dataTransfer.files);
+    setFiles(event.dataTransfer?.files || null);
   });
 
-  const options = el("form", { id: "photo-options", class: "form-grid", onsubmit: (event) => event.preventDefault() },
+  const options = el("form", { id: "photo-options", class: "form-grid", onsubmit: (event: Event) => event.preventDefault() },
     el("fieldset", {}, el("legend", {}, "Background and crop"),
       check("Remove the background", el("input", { type: "checkbox", name: "remove_bg", checked: true })),
       check("Crop to the face", el("input", { type: "checkbox", name: "crop_face" }))),
     el("fieldset", { class: "form-stack" }, el("legend", {}, "Output"),
       field("Face crop size (px)", el("input", { type: "number", name: "face_size", value: 512, min: 64, max: 4096 })),
+      field("Margin around the face", el("input", { type: "number", name: "face_margin", value: 0.4, min: 0, max: 2, step: 0.1 }),
+        "A fraction of the face's size."),
       field("Format", el("select", { name: "output_format" }, el("option", { value: "png" }, "PNG (transparent)"),
         el("option", { value: "webp" }, "WebP (smaller)")))),
     el("fieldset", { class: "form-stack" }, el("legend", {}, "Cut-out model"),
@@ -69,7 +79,7 @@ export function mount(page, linkedJob) {
     }
   } }, "Upload and process");
 
-  function start(jobId) {
+  function start(jobId: string) {
     stops.forEach((stop) => stop());
     gallery.replaceChildren();
     firstRun.hidden = true;
@@ -78,12 +88,13 @@ export function mount(page, linkedJob) {
     stops = [
       watchJob(jobView, jobId), // its card offers results.zip and every output once the batch is done
       client.watchItems(jobId, async (items) => {
-        const fresh = items.map((d) => d.data).filter((i) => i.status === "done" && i.result && !shown.has(i.result.output_path));
-        fresh.forEach((item) => shown.add(item.result.output_path));
+        const fresh = items.map((d) => (d.data as PhotoBatchItem).result)
+          .filter((result): result is PhotoItemResult => !!result && !shown.has(result.output_path));
+        fresh.forEach((result) => shown.add(result.output_path));
         if (!fresh.length) return;
         try {
-          const urls = await client.downloadUrls(fresh.flatMap((i) => [i.result.input_path, i.result.output_path]));
-          for (const { result } of fresh) gallery.append(photoCard(result, urls, gallery.dataset.bg));
+          const urls = await client.downloadUrls(fresh.flatMap((result) => [result.input_path, result.output_path]));
+          for (const result of fresh) gallery.append(photoCard(result, urls, gallery.dataset.bg || "checker"));
         } catch (error) {
           status.replaceChildren(errorBanner(error, { title: "The results could not be shown" }));
         }
@@ -105,28 +116,29 @@ export function mount(page, linkedJob) {
 // A deployed function accepts requests up to 32 MiB (Cloud Run's limit; UPLOAD_MAX_MB defaults to it).
 const REQUEST_LIMIT_MB = 32;
 
-function tooBig(megabytes) {
+function tooBig(megabytes: number): string {
   return `These files are ${megabytes.toFixed(1)} MB; one upload carries at most ${REQUEST_LIMIT_MB} MB. ` +
     "Upload them in several smaller batches, or (from an app) put them in Storage under users/<your uid>/ " +
     "with the Storage SDK's resumable upload and start a photo batch job on their paths (README, Photo batches).";
 }
 
-function readOptions(form) {
+function readOptions(form: HTMLFormElement): PhotoOptions {
   const data = new FormData(form);
   return {
     remove_bg: data.has("remove_bg"),
     crop_face: data.has("crop_face"),
     face_size: Number(data.get("face_size")),
-    output_format: data.get("output_format"),
-    model: data.get("model"),
+    face_margin: Number(data.get("face_margin")),
+    output_format: data.get("output_format") === "webp" ? "webp" : "png",
+    model: String(data.get("model")) as Model,
   };
 }
 
 /** One photo: before/after under a slider, a larger view, and its download. */
-function photoCard(result, urls, bg) {
+function photoCard(result: PhotoItemResult, urls: Record<string, string>, bg: string): HTMLElement {
   const before = urls[result.input_path];
   const after = urls[result.output_path];
-  const name = result.input.split("/").pop();
+  const name = result.input.split("/").pop() || result.input;
   const compare = el("div", { class: `compare bg-${bg || "checker"}` },
     el("img", { src: before, alt: `${name} before`, class: "before" }),
     el("img", { src: after, alt: `${name} after`, class: "after" }),
@@ -146,19 +158,23 @@ function photoCard(result, urls, bg) {
 }
 
 /** A dialog with before and after side by side, fitted or at full size, on a chosen background. */
-function openViewer(name, before, after) {
+function openViewer(name: string, before: string, after: string): void {
+  const NEXT: Record<string, string> = { checker: "white", white: "black", black: "checker" };
   let bg = "checker";
-  const panes = [["Before", before], ["After", after]].map(([label, src]) => el("figure", { style: "margin: 0" },
-    el("figcaption", { class: "asset-label" }, label),
-    el("div", { class: "viewer-pane fit bg-checker" }, el("img", { src, alt: `${name} ${label.toLowerCase()}` }))));
+  let fit = true;
+  const frames = [["Before", before], ["After", after]].map(([label, src]) =>
+    el("div", { class: "viewer-pane fit bg-checker" }, el("img", { src, alt: `${name} ${label.toLowerCase()}` })));
+  const panes = frames.map((frame, i) => el("figure", { style: "margin: 0" },
+    el("figcaption", { class: "asset-label" }, i ? "After" : "Before"), frame));
+  const paint = () => frames.forEach((frame) => { frame.className = `viewer-pane${fit ? " fit" : ""} bg-${bg}`; });
   const zoom = el("button", { type: "button", onclick: () => {
-    const fit = panes[0].querySelector(".viewer-pane").classList.contains("fit");
-    panes.forEach((p) => p.querySelector(".viewer-pane").classList.toggle("fit", !fit));
-    zoom.textContent = fit ? "Fit to window" : "Actual size";
+    fit = !fit;
+    paint();
+    zoom.textContent = fit ? "Actual size" : "Fit to window";
   } }, "Actual size");
   const backgroundButton = el("button", { type: "button", onclick: () => {
-    bg = { checker: "white", white: "black", black: "checker" }[bg];
-    panes.forEach((p) => { p.querySelector(".viewer-pane").className = `viewer-pane${p.querySelector(".fit") ? " fit" : ""} bg-${bg}`; });
+    bg = NEXT[bg] || "checker";
+    paint();
   } }, "Change background");
   const dialog = el("dialog", { class: "viewer", "aria-label": `${name}, before and after` },
     el("div", { class: "card-head" }, el("h3", {}, name),
