@@ -1032,6 +1032,7 @@ export interface SelftestInput {
   crash_items?: number[];
   transient_items?: number[];
   fail_finalize?: boolean;
+  engine_only?: boolean;
   label_bytes?: number;
 }
 export interface SelftestOptions {}

@@ -80,6 +80,10 @@ class Transaction(Protocol):
 class DocStore(Protocol):
     def get(self, path: str) -> Snapshot: ...
 
+    def get_many(self, paths: Sequence[str]) -> list[Snapshot]:
+        """The documents at `paths` (one round trip), in no particular order."""
+        ...
+
     def commit(self, writes: Sequence[Write]) -> list[dt.datetime | None]:
         """Applies every write or none (Conflict); the documents' new update times."""
         ...
@@ -99,6 +103,10 @@ class FirestoreStore:
     def get(self, path: str) -> Snapshot:
         snapshot = self.db.document(path).get()
         return _from_firestore(path, snapshot)
+
+    def get_many(self, paths: Sequence[str]) -> list[Snapshot]:
+        refs = [self.db.document(path) for path in paths]
+        return [_from_firestore(snapshot.reference.path, snapshot) for snapshot in self.db.get_all(refs)]
 
     def commit(self, writes: Sequence[Write]) -> list[dt.datetime | None]:
         from google.api_core import exceptions as gexc
@@ -218,6 +226,9 @@ class MemoryStore:
                 return Snapshot(path, None, None)
             data, updated = found
             return Snapshot(path, _copy(data), updated)
+
+    def get_many(self, paths: Sequence[str]) -> list[Snapshot]:
+        return [self.get(path) for path in paths]
 
     def paths(self, prefix: str = "") -> list[str]:
         with self._lock:

@@ -11,7 +11,7 @@ from firebase_functions import logger
 from mediajobs import incidents, logs
 from mediajobs.jobs import outbox, state, store
 from mediajobs.jobs.changes import notify_change, notify_ended
-from mediajobs.jobs.docstore import SERVER_TIME, TooLarge, Transaction, Write
+from mediajobs.jobs.docstore import TooLarge, Transaction, Write
 from mediajobs.jobs.kinds import ItemRecord, JobFailed, Outcome, Summary, kind_of
 from mediajobs.jobs.leases import claim_finalize, finalize_lease_keeper, release_finalize
 from mediajobs.jobs.models import (
@@ -22,7 +22,6 @@ from mediajobs.jobs.models import (
     bounded_errors,
     compact_result,
     json_bytes,
-    percent_of,
 )
 from mediajobs.jobs.progress import first_item_errors
 from mediajobs.jobs.transient import TRANSIENT_ERRORS
@@ -85,18 +84,16 @@ def finalize_job(job_id: str, stalled: ErrorInfo | None = None) -> bool:
         total=total,
         kind_error=outcome.error,
     )
-    percent = 100 if status == JobStatus.COMPLETED else max(job.progress.percent, percent_of(counts.processed, total))
-    fields = {
-        "status": status.value,
-        "progress": {"total": total, "done": counts.done, "failed": counts.failed, "percent": percent},
-        "current": None,
-        "result": _bounded_result(job_id, outcome.result),
-        "error": error_info.model_dump() if error_info else None,
-        "errors": [e.model_dump() for e in bounded_errors(first_item_errors(job_id))] if counts.failed else [],
-        "finished_at": SERVER_TIME,
-        "updated_at": SERVER_TIME,
-        "heartbeat_at": SERVER_TIME,
-    }
+    fields = state.ended(
+        job,
+        status,
+        total=total,
+        done=counts.done,
+        failed=counts.failed,
+        result=_bounded_result(job_id, outcome.result),
+        error=error_info,
+        errors=bounded_errors(first_item_errors(job_id)) if counts.failed else [],
+    )
     ended = _end(job_id, fields)
     if ended:
         notify_change(job_id, job.type)

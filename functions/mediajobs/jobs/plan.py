@@ -18,13 +18,13 @@ from firebase_functions import logger
 
 from mediajobs import platform
 from mediajobs.jobs import queues, state, store
-from mediajobs.jobs.docstore import SERVER_TIME, Transaction, Write
+from mediajobs.jobs.docstore import Conflict, Transaction, Write
 from mediajobs.jobs.finish import fail_job, finalize_job
 from mediajobs.jobs.kinds import JobFailed, JobKind, kind_of
 from mediajobs.jobs.leases import LeaseKeeper, lease_held
-from mediajobs.jobs.models import JOB_RETENTION, MAX_LABEL_BYTES, ErrorInfo, ItemStatus, Job, JobStatus, PlanState, clip
+from mediajobs.jobs.models import ErrorInfo, Job, JobStatus, PlanState
 from mediajobs.jobs.state import PlanBusy
-from mediajobs.jobs.store import SERVER_TIMESTAMP, now
+from mediajobs.jobs.store import now
 from mediajobs.jobs.validate import validated
 
 __all__ = ["INLINE_PLAN_LEASE", "PLAN_QUEUE", "PlanBusy", "batched", "hand_over_due", "plan_job"]
@@ -64,7 +64,7 @@ def plan_job(job_id: str, *, inline: bool = False) -> None:
         if plan_state.enqueued_all:
             return
     if job.cancel_requested:
-        plan_ref.set({"total": 0, "enqueued_all": True}, merge=True)
+        store.docs().commit([Write(store.engine_path(job_id, "plan"), state.nothing_to_plan(), "merge")])
         finalize_job(job_id)
         return
     if inline:
@@ -81,43 +81,31 @@ def plan_job(job_id: str, *, inline: bool = False) -> None:
 
 def _plan(job: Job, plan_state: PlanState) -> None:
     job_id = job.id
-    plan_ref = store.engine_ref(job_id, "plan")
+    plan_path = store.engine_path(job_id, "plan")
     kind = kind_of(job)
+    item_ids: list[str] | None = None  # listed again from Firestore by a continuation
     if plan_state.items_written:  # a continuation: the items are final, only tasks remain
         total = plan_state.total
     else:
         try:
             input, options = validated(kind, job)
-            hashes = _write_items(job_id, kind.plan(job, input, options))
-            total = len(hashes)
+            item_ids = _write_items(job_id, kind.plan(job, input, options))
+            total = len(item_ids)
+            hashes = array.array("L", (store.item_hash(item_id) for item_id in item_ids))
         except JobFailed as failure:
             fail_job(job_id, ErrorInfo(code=failure.code, message=failure.message))
             return
-        store.job_ref(job_id).update(
-            {
-                "progress.total": total,
-                "heartbeat_at": SERVER_TIMESTAMP,
-                "updated_at": SERVER_TIMESTAMP,
-            }
-        )
         shards = store.shards_for(total)
         _write_owned(job_id, shards, hashes)
-        # Merged, with no `enqueued_all: False`: a duplicate run of this task (a retry while the
-        # first is still going) must never take back a finished plan's `enqueued_all: True`.
-        plan_ref.set(
-            {
-                "total": total,
-                "shards": shards,
-                "shards_own_items": True,
-                "planned_at": SERVER_TIMESTAMP,
-                "items_written": True,
-                "expire_at": now() + JOB_RETENTION,
-            },
-            merge=True,
+        store.docs().commit(
+            [
+                Write(store.job_path(job_id), state.job_planned(total)),
+                Write(plan_path, state.items_written(total, shards, store.expires_at()), "merge"),
+            ]
         )
-    if not _enqueue_chunks(job_id, kind, first_chunk=plan_state.enqueued_chunks):
+    if not _enqueue_chunks(job_id, kind, item_ids, first_chunk=plan_state.enqueued_chunks):
         return  # out of time: a continuation task enqueues the rest
-    plan_ref.update({"enqueued_all": True})
+    store.docs().commit([Write(plan_path, state.enqueued())])
     logger.info("job planned", job_id=job_id, items=total)
     # Items may all have settled before `enqueued_all` was written (the chunks that saw them
     # did not know the plan was complete): then this is the last word on the job.
@@ -133,7 +121,7 @@ def _take_plan_lease(job_id: str, planner: str) -> None:
         plan = PlanState.model_validate(transaction.get(path).to_dict())
         fields = state.take_plan_lease(plan, planner=planner, at=now(), lease=queues.PLAN.lease)
         transaction.write(Write(path, fields, "merge"))
-        transaction.write(Write(store.job_path(job_id), {"heartbeat_at": SERVER_TIME}))
+        transaction.write(Write(store.job_path(job_id), state.beat()))
 
     store.docs().run(take)
 
@@ -148,7 +136,7 @@ def _plan_lease_keeper(job_id: str, planner: str) -> LeaseKeeper:
         fields = state.renew_plan_lease(plan, planner=planner, at=now(), lease=queues.PLAN.lease)
         if fields is None:
             return False
-        docs.commit([Write(path, fields), Write(store.job_path(job_id), {"heartbeat_at": SERVER_TIME})])
+        docs.commit([Write(path, fields), Write(store.job_path(job_id), state.beat())])
         return True
 
     return LeaseKeeper(queues.PLAN.renew_every, renew, name=f"plan:{job_id}")
@@ -183,31 +171,33 @@ def hand_over_due(elapsed_seconds: float, budget: dt.timedelta) -> bool:
     return elapsed_seconds > budget.total_seconds()
 
 
-def _enqueue_chunks(job_id: str, kind: JobKind, first_chunk: int) -> bool:
+def _enqueue_chunks(job_id: str, kind: JobKind, item_ids: list[str] | None, first_chunk: int) -> bool:
     """Enqueues the chunk tasks from `first_chunk` on, recording how far it got every few
     seconds. Near the plan task's deadline it hands the rest to a continuation plan task and
     returns False, so a plan of any size finishes (a million users is hours of enqueueing)."""
-    plan_ref = store.engine_ref(job_id, "plan")
+    plan_path = store.engine_path(job_id, "plan")
     started = saved = time.monotonic()
 
     def enqueue(numbered: tuple[int, list[str]]) -> None:
         index, chunk = numbered
         platform.enqueue(kind.queue, {"job_id": job_id, "item_ids": chunk}, task_id=f"{job_id}-c{index}")
 
-    # The items no longer change, so listing them in id order numbers the chunks the same way
-    # in every run. Each enqueue is a round trip to Cloud Tasks: several go at once.
-    chunks = enumerate(batched(_item_ids(job_id), kind.chunk_size))
+    # The items no longer change, so taking them in id order (Firestore's document order, which
+    # a continuation lists) numbers the chunks the same way in every run. Each enqueue is a
+    # round trip to Cloud Tasks: several go at once.
+    ordered = sorted(item_ids) if item_ids is not None else _item_ids(job_id)
+    chunks = enumerate(batched(ordered, kind.chunk_size))
     with ThreadPoolExecutor(ENQUEUE_THREADS) as pool:
         for window in batched(chunks, ENQUEUE_THREADS * 8):
             list(pool.map(enqueue, [chunk for chunk in window if chunk[0] >= first_chunk]))
             following = window[-1][0] + 1
             if hand_over_due(time.monotonic() - started, PLAN_TIME_BUDGET):
-                plan_ref.update({"enqueued_chunks": following})
+                store.docs().commit([Write(plan_path, state.enqueued(following))])
                 platform.enqueue(PLAN_QUEUE, {"job_id": job_id}, task_id=f"{job_id}-plan-{following}")
                 logger.info("plan continues in another task", job_id=job_id, enqueued_chunks=following)
                 return False
             if time.monotonic() - saved > PLAN_SAVE_INTERVAL.total_seconds():
-                plan_ref.update({"enqueued_chunks": following})  # a killed run's retry skips these
+                store.docs().commit([Write(plan_path, state.enqueued(following))])  # a killed run's retry skips these
                 saved = time.monotonic()
     return True
 
@@ -218,44 +208,35 @@ def _write_owned(job_id: str, shards: int, hashes: array.array[int]) -> None:
     owned = collections.Counter(value % shards for value in hashes)
     expires = store.expires_at()
     for numbers in batched(range(shards), WRITE_BATCH):
-        writes = [Write(store.shard_path(job_id, n), {"owned": owned.get(n, 0), "expire_at": expires}, "merge")
+        writes = [Write(store.shard_path(job_id, n), state.shard_owns(owned.get(n, 0), expires), "merge")
                   for n in numbers]  # fmt: skip
         store.docs().commit(writes)
 
 
-def _write_items(job_id: str, specs: Any) -> array.array[int]:
-    """Creates item documents that do not exist yet; returns the hashes that place every item
-    of the job in its counter shard (as many as the job has items)."""
-    db = platform.db()
-    items = store.items_ref(job_id)
-    expires = now() + JOB_RETENTION  # with the job: Firestore's TTL does not follow subcollections
-    hashes = array.array("L")
+def _write_items(job_id: str, specs: Any) -> list[str]:
+    """Creates the item documents that do not exist yet; returns every item id of the job.
+
+    Each batch is written as creates, without reading first; only a batch that meets items an
+    earlier run of the plan wrote (a retry) reads which exist and writes the others."""
+    docs = store.docs()
+    expires = store.expires_at()  # with the job: Firestore's TTL does not follow subcollections
+    item_ids: list[str] = []
     seen: set[str] = set()
     for chunk in batched(specs, WRITE_BATCH):
-        refs = []
         for spec in chunk:
             if spec.id in seen:
                 raise JobFailed("internal", f"Item id {spec.id!r} is planned twice.")
             seen.add(spec.id)
-            hashes.append(store.item_hash(spec.id))
-            refs.append((items.document(spec.id), spec))
-        existing = {snap.id for snap in db.get_all([ref for ref, _ in refs]) if snap.exists}
-        batch = db.batch()
-        for ref, spec in refs:
-            if ref.id not in existing:
-                batch.set(
-                    ref,
-                    {
-                        "label": clip(spec.label, MAX_LABEL_BYTES),
-                        "payload": spec.payload,
-                        "status": ItemStatus.PENDING.value,
-                        "attempts": 0,
-                        "created_at": SERVER_TIMESTAMP,
-                        "expire_at": expires,
-                    },
-                )
-        batch.commit()
-    return hashes
+            item_ids.append(spec.id)
+        items = {store.item_path(job_id, spec.id): state.new_item(spec.label, spec.payload, expires) for spec in chunk}
+        try:
+            docs.commit([Write(path, fields, "create") for path, fields in items.items()])
+        except Conflict:
+            existing = {snapshot.path for snapshot in docs.get_many(list(items)) if snapshot.exists}
+            missing = [Write(path, fields, "set") for path, fields in items.items() if path not in existing]
+            if missing:
+                docs.commit(missing)
+    return item_ids
 
 
 def _item_ids(job_id: str) -> Iterator[str]:

@@ -5,23 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Any
 
 from firebase_functions import logger
 from google.cloud import firestore as gfs
 
 from mediajobs.jobs import state, store
 from mediajobs.jobs.changes import notify_change
-from mediajobs.jobs.docstore import SERVER_TIME, Conflict, TooLarge, Write
+from mediajobs.jobs.docstore import Conflict, TooLarge, Write
 from mediajobs.jobs.models import (
     MAX_ERRORS_ON_JOB,
-    MAX_LABEL_BYTES,
     ItemErrorInfo,
     ItemStatus,
     Job,
     JobStatus,
     bounded_errors,
-    clip,
     percent_of,
 )
 from mediajobs.jobs.store import now
@@ -73,25 +70,16 @@ def update_progress(
     if not heartbeat_due(job.heartbeat_at, now(), force=force, first_current=first_current):
         return
     counts = counts or store.read_counts(job_id)
-    total = job.progress.total
-    fields: dict[str, Any] = {
-        "progress": {
-            "total": total,
-            "done": max(job.progress.done, counts.done),
-            "failed": max(job.progress.failed, counts.failed),
-            "percent": max(job.progress.percent, _percent(counts.processed, partial, total)),
-        },
-        "heartbeat_at": SERVER_TIME,
-        "updated_at": SERVER_TIME,
-    }
-    if current is not None:
-        fields["current"] = clip(current, MAX_LABEL_BYTES)
+    errors = None
     if counts.failed > len(job.errors) and len(job.errors) < MAX_ERRORS_ON_JOB and job_id not in _errors_full:
         fetched = first_item_errors(job_id)
         errors = bounded_errors(fetched)
         if len(errors) < min(len(fetched), MAX_ERRORS_ON_JOB):
             _errors_full.add(job_id)  # the byte budget is spent: no need to look again
-        fields["errors"] = [e.model_dump() for e in errors]
+    percent = _percent(counts.processed, partial, job.progress.total)
+    fields = state.progress_update(
+        job, done=counts.done, failed=counts.failed, percent=percent, current=current, errors=errors
+    )
     # Conditional on the job as read: someone else writing first is fine (the next update
     # carries our counts), and `percent` never goes down.
     while True:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pydantic
 from firebase_functions import logger
 
@@ -55,7 +57,7 @@ def start_job(job_id: str) -> bool:
         return True
     try:
         if inline:  # the plan task below is then only a safety net, in case this worker dies
-            store.engine_ref(job_id, "plan").set({"inline_until": now() + INLINE_PLAN_LEASE}, merge=True)
+            _mark_inline_planning(job_id, now() + INLINE_PLAN_LEASE)
         delay = int(INLINE_PLAN_LEASE.total_seconds()) if inline else None
         platform.enqueue(PLAN_QUEUE, {"job_id": job_id}, task_id=f"{job_id}-plan", delay_seconds=delay)
     except Exception as error:  # noqa: BLE001 - nothing else would ever pick this job up
@@ -77,8 +79,12 @@ def _plan_inline(job_id: str) -> None:
         plan_job(job_id, inline=True)
     except Exception as error:  # noqa: BLE001 - the plan task retries whatever this was
         logger.warn("inline planning failed; the plan task takes over", job_id=job_id, error=repr(error))
-        store.engine_ref(job_id, "plan").set({"inline_until": None}, merge=True)
+        _mark_inline_planning(job_id, None)
         platform.enqueue(PLAN_QUEUE, {"job_id": job_id}, task_id=f"{job_id}-plan-now")
+
+
+def _mark_inline_planning(job_id: str, until: dt.datetime | None) -> None:
+    store.docs().commit([Write(store.engine_path(job_id, "plan"), state.inline_planning(until), "merge")])
 
 
 def _claim_queued(job_id: str, failed: ErrorInfo | None) -> bool:

@@ -19,13 +19,18 @@ import pydantic
 from mediajobs.jobs.docstore import SERVER_TIME, Increment
 from mediajobs.jobs.models import (
     ACTIVE_STATUSES,
+    MAX_LABEL_BYTES,
     SETTLED_ITEM_STATUSES,
     ErrorInfo,
     ItemDoc,
+    ItemErrorInfo,
     ItemStatus,
+    Job,
     JobStatus,
     PlanState,
+    clip,
     compact_result,
+    percent_of,
 )
 
 
@@ -191,6 +196,59 @@ def finalize_released(at: dt.datetime) -> dict[str, Any]:
 # ---- Plan -----------------------------------------------------------------------------------
 
 
+def new_item(label: str, payload: dict[str, Any], expire_at: dt.datetime) -> dict[str, Any]:
+    """A planned item, pending (its label cut to the byte budget)."""
+    return {
+        "label": clip(label, MAX_LABEL_BYTES),
+        "payload": payload,
+        "status": ItemStatus.PENDING.value,
+        "attempts": 0,
+        "created_at": SERVER_TIME,
+        "expire_at": expire_at,
+    }
+
+
+def shard_owns(owned: int, expire_at: dt.datetime) -> dict[str, Any]:
+    return {"owned": owned, "expire_at": expire_at}
+
+
+def items_written(total: int, shards: int, expire_at: dt.datetime) -> dict[str, Any]:
+    """The plan, once every item is written (merged: a duplicate planner never takes back a
+    finished plan's `enqueued_all`)."""
+    return {
+        "total": total,
+        "shards": shards,
+        "shards_own_items": True,
+        "planned_at": SERVER_TIME,
+        "items_written": True,
+        "expire_at": expire_at,
+    }
+
+
+def job_planned(total: int) -> dict[str, Any]:
+    """The job, once its items are known."""
+    return {"progress.total": total, "heartbeat_at": SERVER_TIME, "updated_at": SERVER_TIME}
+
+
+def nothing_to_plan() -> dict[str, Any]:
+    """The plan of a job cancelled before it was planned."""
+    return {"total": 0, "enqueued_all": True}
+
+
+def enqueued(chunks: int | None = None) -> dict[str, Any]:
+    """How far enqueueing got (a continuation starts there); every chunk when None."""
+    return {"enqueued_all": True} if chunks is None else {"enqueued_chunks": chunks}
+
+
+def inline_planning(until: dt.datetime | None) -> dict[str, Any]:
+    """The start trigger plans the job itself until then (None: it stopped)."""
+    return {"inline_until": until}
+
+
+def beat() -> dict[str, Any]:
+    return {"heartbeat_at": SERVER_TIME}
+
+
 def take_plan_lease(plan: PlanState, *, planner: str, at: dt.datetime, lease: dt.timedelta) -> dict[str, Any]:
     """Makes `planner` the job's one planner; PlanBusy while another one's lease runs."""
     if Lease(plan.lease_until, plan.planner).blocks(planner, at):
@@ -276,6 +334,53 @@ def failed_job(data: dict[str, Any] | None, error: ErrorInfo) -> dict[str, Any] 
         "current": None,
         "finished_at": SERVER_TIME,
         "updated_at": SERVER_TIME,
+    }
+
+
+def progress_update(
+    job: Job, *, done: int, failed: int, percent: int, current: str | None, errors: list[ItemErrorInfo] | None
+) -> dict[str, Any]:
+    """Progress on a processing job: counts and percent never go down."""
+    fields: dict[str, Any] = {
+        "progress": {
+            "total": job.progress.total,
+            "done": max(job.progress.done, done),
+            "failed": max(job.progress.failed, failed),
+            "percent": max(job.progress.percent, percent),
+        },
+        "heartbeat_at": SERVER_TIME,
+        "updated_at": SERVER_TIME,
+    }
+    if current is not None:
+        fields["current"] = clip(current, MAX_LABEL_BYTES)
+    if errors is not None:
+        fields["errors"] = [error.model_dump() for error in errors]
+    return fields
+
+
+def ended(
+    job: Job,
+    status: JobStatus,
+    *,
+    total: int,
+    done: int,
+    failed: int,
+    result: dict[str, Any],
+    error: ErrorInfo | None,
+    errors: list[ItemErrorInfo],
+) -> dict[str, Any]:
+    """A job's end as finalize writes it: 100 % when completed, else never less than shown."""
+    percent = 100 if status == JobStatus.COMPLETED else max(job.progress.percent, percent_of(done + failed, total))
+    return {
+        "status": status.value,
+        "progress": {"total": total, "done": done, "failed": failed, "percent": percent},
+        "current": None,
+        "result": result,
+        "error": error.model_dump() if error else None,
+        "errors": [e.model_dump() for e in errors],
+        "finished_at": SERVER_TIME,
+        "updated_at": SERVER_TIME,
+        "heartbeat_at": SERVER_TIME,
     }
 
 

@@ -159,7 +159,3 @@ def paged(query: Any, page_size: int = 1000) -> Iterator[Any]:
             return
         yield from page
         last = page[-1]
-
-
-def count_increment(status: str) -> dict[str, Any]:
-    return {status: gfs.Increment(1), "expire_at": expires_at()}

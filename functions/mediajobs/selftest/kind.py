@@ -47,6 +47,9 @@ class SelftestInput(StrictModel):
     """Items whose every attempt raises a transient error (Storage unreachable, say)."""
     fail_finalize: bool = False
     """Finalize raises an unexpected exception (the job must still end, as `internal`)."""
+    engine_only: bool = False
+    """Items do nothing of their own (no run counter) and finalize reads no item: what the
+    engine alone costs per item (the engine bench)."""
     label_bytes: int = pydantic.Field(default=0, ge=0, le=100_000)
     """Pads every item's label (and so its error messages) to this many bytes, as hostile file
     names do."""
@@ -83,7 +86,8 @@ class SelftestJob(JobKind):
     ) -> dict[str, Any]:
         index = int(item.payload["index"])
         runs = store.job_ref(ctx.job.id).collection("selftest_runs").document(item.id)
-        runs.set({"count": gfs.Increment(1), "expire_at": store.expires_at()}, merge=True)  # tests count runs
+        if not input.engine_only:
+            runs.set({"count": gfs.Increment(1), "expire_at": store.expires_at()}, merge=True)  # tests count runs
         if index in input.crash_items and item.attempt == 1:
             os._exit(17)  # a worker dying mid-item, as a fault test asks
         deadline = time.monotonic() + input.sleep_ms / 1000
@@ -102,8 +106,11 @@ class SelftestJob(JobKind):
         return {"index": index, "square": index * index}
 
     def finalize(self, job: Job, summary: Summary) -> Outcome:
-        if SelftestInput.model_validate(job.input).fail_finalize:
+        input = SelftestInput.model_validate(job.input)
+        if input.fail_finalize:
             raise RuntimeError(f"finalize was asked to fail: {INTERNAL_DETAIL}")
+        if input.engine_only:
+            return super().finalize(job, summary)
         squares = sum(int((r.result or {}).get("square", 0)) for r in summary.items() if r.status == "done")
         result = {"sum_of_squares": squares, "succeeded": summary.done, "failed": summary.failed}
         if summary.total and not summary.done and summary.failed:
