@@ -172,6 +172,38 @@ try {
     await page.click("#nav-toggle");
   }
   await page.emulateMedia({ colorScheme: "light" });
+  await page.setViewportSize({ width: 1280, height: 1000 });
+
+  // The project edited, a second scene added, the first one renamed and moved down, then deleted.
+  await page.evaluate((hash) => { location.hash = hash; }, `#/projects/${report.project_id}`);
+  await page.waitForSelector(`${on("projects")} .scene`);
+  await page.fill("#scene-form input[name=title]", "Finale");
+  await page.click("#scene-add");
+  await page.waitForFunction(() => document.querySelectorAll("#scenes .scene").length === 2);
+  await page.click("#project-edit");
+  await page.fill("#project-edit-form input[name=name]", `Renamed project ${stamp}`);
+  await page.fill("#project-edit-form textarea[name=description]", "A morning run ad");
+  await page.fill("#project-edit-form textarea[name=additional_notes]", "Keep it under 10 seconds");
+  await page.click("#project-save");
+  await page.waitForFunction((name) => document.querySelector("[data-open-project] h3")?.textContent === name,
+    `Renamed project ${stamp}`, { timeout: 30_000 });
+  report.project_header = await page.textContent("[data-open-project] .card-head");
+  report.project_brief = await page.textContent("[data-open-project] .brief");
+  await page.click("#scenes .scene:first-child button.scene-edit-open");
+  await page.fill("#scenes .scene:first-child .scene-edit-form input[name=title]", "Sunrise sprint");
+  await page.click("#scenes .scene:first-child button.scene-save");
+  await page.waitForFunction(() => document.querySelector("#scenes .scene:first-child h4")?.textContent.includes("Sunrise sprint"),
+    null, { timeout: 30_000 });
+  await page.click("#scenes .scene:first-child button.scene-down");
+  await page.waitForFunction(() => document.querySelector("#scenes .scene:first-child h4")?.textContent.includes("Finale"),
+    null, { timeout: 30_000 });
+  report.scene_titles = await page.$$eval("#scenes .scene h4", (titles) => titles.map((t) => t.textContent));
+  step("project edited, scene renamed and reordered");
+  await page.click("#project-delete");
+  await page.click("#project-delete-confirm");
+  await page.waitForSelector("[data-open-project]", { state: "detached", timeout: 60_000 });
+  await page.waitForSelector(`#project-list [data-project-id="${report.project_id}"]`, { state: "detached", timeout: 30_000 });
+  step("project deleted");
   await page.context().close();
 
   // User 2, in a fresh browser context: sees none of user 1's jobs.
@@ -207,6 +239,11 @@ try {
   report.export_download_path = join(artifacts, "export-archive.zip");
   await archive.saveAs(report.export_download_path);
   step("admin export downloaded");
+  // An admin sees everyone's jobs on the Jobs page (Mine / Everyone's).
+  await admin.click("#nav a[data-page=jobs]");
+  await admin.click("#job-scope input[value=everyone]");
+  await admin.waitForSelector(`#job-list .job[data-job-id="${report.photo_job_id}"]`, { timeout: 30_000 });
+  report.admin_sees_others = true;
   await look(admin, [{ name: "export", hash: "#/export", ready: `${on("export")} #export-users-table tr[data-status=done]` }]);
   await admin.context().close();
   report.ok = true;

@@ -139,11 +139,21 @@ def test_dashboard_end_to_end_in_a_real_browser(tmp_path: Path) -> None:
     assert scene_image["path"].startswith(f"projects/{report['project_id']}/scenes/")
     assert report["photo_job_id"] in report["my_jobs"]
 
+    # The project was edited on the page (update_project, update_scene) and then deleted with its scenes.
+    assert "Renamed project" in report["project_header"], report["project_header"]
+    assert "Keep it under 10 seconds" in report["project_brief"], report["project_brief"]
+    assert [title.split(". ", 1)[1] for title in report["scene_titles"]] == ["Finale", "Sunrise sprint"], report
+    assert [title.split(". ", 1)[0] for title in report["scene_titles"]] == ["1", "2"], report
+    project_ref = platform.db().collection("projects").document(report["project_id"])
+    assert not project_ref.get().exists and not list(project_ref.collection("scenes").stream())
+
     # A second user sees none of the first user's jobs.
     assert report["other_uid"] != report["uid"]
     assert report["other_jobs"] == [], report["other_jobs"]
     assert "No jobs yet" in report["other_empty_text"]
     assert report["export_nav_hidden"], "a user who is not an admin was offered the Export page"
+
+    assert report["admin_sees_others"], "the admin's Jobs page did not show another user's job"
 
     # The admin's export: every user archived, and the archive the browser downloaded is a ZIP.
     assert report["export_rows"] == ["done"] * len(export_user_ids)

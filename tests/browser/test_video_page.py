@@ -85,10 +85,10 @@ def test_upload_follow_and_play_hls_and_dash_on_the_video_page(tmp_path: Path) -
     assert len(report["thumbnails"]) == 4 and all(w > 0 and h > 0 for w, h in report["thumbnails"])
 
     # Both players played the job's streams through the stream function.
-    for engine, manifest in (("hls", "master.m3u8"), ("dash", "manifest.mpd")):
+    for engine, field in (("hls", "hls_master_path"), ("dash", "dash_manifest_path")):
         played = report["players"][engine]
         assert played["url"].startswith(f"{os.environ['FUNCTIONS_ORIGIN']}/stream/"), played["url"]
-        assert played["url"].endswith(f"/jobs/{report['job_id']}/video/stream/{manifest}")
+        assert played["url"].endswith(f"/{job['result'][field]}"), (played["url"], job["result"][field])
         assert played["error"] is None, (engine, played)
         if report["can_decode_h264"]:
             assert played["currentTime"] > 2, (engine, played)

@@ -144,6 +144,14 @@ export function createClient({ auth, db, functions, uploadUrl }) {
     },
 
     /**
+     * Everyone's newest jobs live: for admins (the rules refuse this query to anyone else).
+     * @param {(jobs: Doc<TypedJob>[]) => void} onJobs @param {OnError} [onError] @param {number} [max]
+     */
+    watchAllJobs(onJobs, onError, max = 50) {
+      return watchQuery(query(collection(db, "jobs"), orderBy("created_at", "desc"), limit(max)), onJobs, onError);
+    },
+
+    /**
      * Jobs of one type live, e.g. every media_export for an admin (unordered: sort on the client).
      * @param {TypedJob["type"]} type @param {(jobs: Doc<TypedJob>[]) => void} onJobs
      * @param {OnError} [onError] @param {number} [max]

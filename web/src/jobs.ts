@@ -100,7 +100,7 @@ function downloads(job: TypedJob): (HTMLElement | null)[] {
   ];
 }
 
-export function jobCard(id: string, job: TypedJob): HTMLElement {
+export function jobCard(id: string, job: TypedJob, showOwner = false): HTMLElement {
   const percent = job.progress?.percent || 0;
   const errors = job.errors || [];
   const canCancel = ACTIVE.includes(job.status) && !job.cancel_requested;
@@ -115,7 +115,8 @@ export function jobCard(id: string, job: TypedJob): HTMLElement {
     el("div", { class: "card-meta" }, el("span", {}, KIND_NAMES[job.type] || "Job"),
       job.created_at ? el("span", {}, "Started ", timeAgo(job.created_at)) : null,
       job.finished_at ? el("span", {}, "Finished ", timeAgo(job.finished_at)) : null,
-      copyableId(id, "Job ID")),
+      copyableId(id, "Job ID"),
+      showOwner ? copyableId(job.owner_uid, "Owner") : null),
     el("div", { class: "card-body" },
       el("div", {}, progressBar(percent, `${jobTitle(job)} progress`), el("div", { class: "progress-line job-progress" }, progressText(job))),
       summary ? el("p", { class: "job-summary" }, summary) : null,
@@ -191,15 +192,30 @@ export function newestOfType(type: TypedJob["type"], onNewest: (id: string | nul
   return () => { done = true; stop(); };
 }
 
+/** Whether the signed-in user is an admin (main.ts sets it from the ID token's claims). */
+export const session = { admin: false };
+
 export function mount(page: HTMLElement): () => void {
   const list = el("div", { id: "job-list", class: "list" }, el("p", { class: "muted" }, "Loading your jobs…"));
-  page.replaceChildren(pageHead("Your jobs", "Everything you started, newest first, updated live. Cancel a running job, or download what a finished one made."), list);
-  return client.watchMyJobs((jobs) => {
-    list.replaceChildren(...(!jobs.length
+  let stop: () => void = () => {};
+  const show = (everyone: boolean) => {
+    stop();
+    const render = (jobs: { id: string; data: TypedJob }[]) => list.replaceChildren(...(!jobs.length
       ? [emptyState("No jobs yet", "Jobs appear here as soon as you start one: upload photos to cut out their background, process a video for streaming, or generate a storyboard's scenes.",
         el("a", { class: "button primary", href: "#/photos" }, "Process photos"),
         el("a", { class: "button", href: "#/video" }, "Process a video"),
         el("a", { class: "button", href: "#/projects" }, "Start a project"))]
-      : jobs.map(({ id, data }) => jobCard(id, data))));
-  }, (error) => list.replaceChildren(errorBanner(error, { title: "Your jobs could not be loaded" })));
+      : jobs.map(({ id, data }) => jobCard(id, data, everyone))));
+    const failed = (error: unknown) => list.replaceChildren(errorBanner(error, { title: "The jobs could not be loaded" }));
+    stop = everyone ? client.watchAllJobs(render, failed) : client.watchMyJobs(render, failed);
+  };
+  // Admins may look at everyone's jobs (the rules let them read every job).
+  const scope = session.admin ? el("div", { class: "segmented", role: "radiogroup", "aria-label": "Whose jobs", id: "job-scope" },
+    [["mine", "Mine"], ["everyone", "Everyone's"]].map(([value, label]) => el("label", {},
+      el("input", { type: "radio", name: "job-scope", value, checked: value === "mine", onchange: () => show(value === "everyone") }), label)))
+    : null;
+  page.replaceChildren(pageHead(session.admin ? "Jobs" : "Your jobs", "Everything you started, newest first, updated live. Cancel a running job, or download what a finished one made."),
+    scope ? el("div", { class: "toolbar" }, scope) : "", list);
+  show(false);
+  return () => stop();
 }

@@ -70,6 +70,7 @@ async function main() {
   window.addEventListener("hashchange", route);
   onAuthStateChanged(auth, async (user) => {
     isAdmin = user ? (await user.getIdTokenResult()).claims.admin === true : false;
+    jobs.session.admin = isAdmin;
     $("nav-export").hidden = !isAdmin;
     $("who").replaceChildren(...(user ? [el("span", { id: "who-email" }, user.email),
       isAdmin ? el("span", { class: "badge" }, "admin") : "",

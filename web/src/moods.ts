@@ -4,7 +4,7 @@
 import type { Mood, Mood1, Project, Storyboard } from "../../contract/types/mediajobs";
 import type { Doc } from "./client.js";
 import { client } from "./firebase.js";
-import { action, el, emptyState, errorBanner, field, progressBar } from "./ui.js";
+import { action, check, el, emptyState, errorBanner, field, progressBar } from "./ui.js";
 import { jobFinished } from "./jobs.js";
 
 const MOOD_FIELDS = ["name", "description", "visual_style", "color_palette", "mood_keywords", "image_paths"] as const;
@@ -37,8 +37,14 @@ export function moodBoard(projectId: string): { node: HTMLElement; stop: () => v
   const generateMoods = action("Generate mood board", async () => {
     await finished(await client.startJob({ type: "mood_board", input: { project_id: projectId, count: Number(count.value) } }));
   }, { id: "moods-generate" });
+  type Kind = "composition" | "image" | "video" | "audio";
+  const KINDS: Kind[] = ["composition", "image", "video", "audio"];
+  const kinds = el("fieldset", { id: "storyboard-kinds", class: "inline-options" }, el("legend", {}, "Make for every scene"),
+    KINDS.map((kind) => check(kind[0].toUpperCase() + kind.slice(1), el("input", { type: "checkbox", name: "kinds", value: kind, checked: true }))));
   const generateStoryboard = action("Generate the whole storyboard", async () => {
-    await finished(await client.generateStoryboard({ project_id: projectId }));
+    const chosen = KINDS.filter((kind) => kinds.querySelector<HTMLInputElement>(`input[value=${kind}]`)?.checked);
+    if (!chosen.length) throw { code: "invalid-argument", message: "Choose at least one kind of asset." };
+    await finished(await client.generateStoryboard({ project_id: projectId, ...(chosen.length < KINDS.length ? { kinds: chosen } : {}) }));
   }, { id: "storyboard-generate", class: "primary" });
 
   async function pick(mood: Mood1) {
@@ -91,7 +97,8 @@ export function moodBoard(projectId: string): { node: HTMLElement; stop: () => v
 
   const empty = emptyState("No moods yet", "Generate a mood board to get a few looks (palette, keywords, an image) and pick the one your storyboard follows.");
   const node = el("div", { class: "mood-board" }, el("h4", { class: "section-title" }, "Mood board"),
-    el("div", { class: "actions" }, field("How many", count), el("div", { class: "actions", style: "align-self: flex-end" }, generateMoods, generateStoryboard)),
+    el("div", { class: "actions" }, field("How many", count), el("div", { class: "actions", style: "align-self: flex-end" }, generateMoods)),
+    el("div", { class: "actions", style: "margin-top: 1rem; align-items: flex-end" }, kinds, generateStoryboard),
     status, empty, grid);
   return { node, stop: () => { stopProject(); stopMoods(); } };
 }

@@ -1,7 +1,7 @@
 // Projects: create a project with a brief, add scenes, generate assets per scene (or the whole
 // storyboard as one server job, on the mood board); each scene shows its active job live, its
 // composition as a shot card, and shows or plays what was generated. `#/projects/<id>` opens one.
-import type { Composition, Project, Scene } from "../../contract/types/mediajobs";
+import type { Composition, CreativeBrief, Project, Scene } from "../../contract/types/mediajobs";
 import { client } from "./firebase.js";
 import { action, el, emptyState, errorBanner, field, pageHead, progressBar, timeAgo } from "./ui.js";
 import { jobFinished } from "./jobs.js";
@@ -82,20 +82,53 @@ function showProject(container: HTMLElement, projectId: string): () => void {
   }, { id: "scene-add", class: "primary" });
   const noScenes = emptyState("No scenes yet", "Add the first scene below: a title, what it shows and how long it lasts.");
 
+  let current: Partial<Project> = {};
+  const editBox = el("div", { class: "project-edit", hidden: true });
+  const editProject = el("button", { type: "button", id: "project-edit", onclick: () => {
+    editBox.replaceChildren(projectEditor(projectId, current, () => { editBox.hidden = true; }));
+    editBox.hidden = false;
+  } }, "Edit project");
+  const deleteBox = el("div", { class: "actions" });
+  const askDelete = () => deleteBox.replaceChildren(el("button", { type: "button", id: "project-delete", class: "danger", onclick: () => {
+    deleteBox.replaceChildren(el("p", { class: "banner error compact", role: "alert" },
+      "Delete this project, its scenes, moods and every generated file? Running jobs are cancelled."),
+    action("Yes, delete it", async () => {
+      await client.deleteProject(projectId);
+      history.replaceState(null, "", "#/projects");
+      container.replaceChildren();
+    }, { id: "project-delete-confirm", class: "danger" }),
+    el("button", { type: "button", onclick: askDelete }, "Keep it"));
+  } }, "Delete project"));
+  askDelete();
+
   const stopProject = client.watchProject(projectId, (data) => {
     const project: Partial<Project> = data || {};
+    current = project;
     const brief = project.storyboard?.creative_brief || {};
     const rows = ([...BRIEF, ["additional_notes", "Notes"]] as [keyof typeof brief, string][]).filter(([key]) => brief[key]);
     header.replaceChildren(
       el("div", { class: "card-head" }, el("h3", {}, project.name || "Project"),
         el("span", { class: "badge" }, `${project.stats?.completed_scenes || 0} of ${project.stats?.total_scenes || 0} scenes complete`)),
+      project.description ? el("p", { class: "project-description" }, project.description) : "",
       el("div", { class: "card-meta" }, project.storyboard?.title ? el("span", {}, `Storyboard “${project.storyboard.title}”`) : null,
         project.created_at ? el("span", {}, "Created ", timeAgo(project.created_at)) : null),
       rows.length ? el("dl", { class: "brief" }, rows.map(([key, label]) => el("div", {}, el("dt", {}, label), el("dd", {}, brief[key] || "")))) : "");
   }, (error) => header.replaceChildren(errorBanner(error, { title: "This project could not be loaded" })));
+  let order: { id: string; data: Scene }[] = [];
+  // Reordering swaps two neighbours' scene_number (update_scene on each).
+  const move = async (sceneId: string, delta: number) => {
+    const i = order.findIndex((scene) => scene.id === sceneId);
+    const other = order[i + delta];
+    if (i < 0 || !other) return;
+    const mine = order[i];
+    await client.updateScene({ project_id: projectId, scene_id: mine.id, scene_number: other.data.scene_number });
+    await client.updateScene({ project_id: projectId, scene_id: other.id, scene_number: mine.data.scene_number });
+  };
   const stopScenes = client.watchScenes(projectId, (scenes) => {
-    for (const { id, data } of scenes) {
-      if (!views.has(id)) views.set(id, new SceneView(projectId, id));
+    order = scenes;
+    for (const [index, { id, data }] of scenes.entries()) {
+      if (!views.has(id)) views.set(id, new SceneView(projectId, id, move));
+      views.get(id)?.place(index, scenes.length);
       views.get(id)?.update(data);
     }
     noScenes.hidden = scenes.length > 0;
@@ -104,10 +137,34 @@ function showProject(container: HTMLElement, projectId: string): () => void {
 
   const board = moodBoard(projectId);
   container.replaceChildren(el("article", { class: "card", dataset: { openProject: projectId } }, header,
+    el("div", { class: "actions", style: "margin-top: 0.75rem" }, editProject, deleteBox), editBox,
     el("div", { class: "section" }, board.node),
     el("div", { class: "section" }, el("h4", { class: "section-title" }, "Scenes"), noScenes, scenesBox),
     el("div", { class: "section" }, el("h4", { class: "section-title" }, "Add a scene"), sceneForm, el("div", { class: "form-actions" }, addScene))));
   return () => { stopProject(); stopScenes(); board.stop(); };
+}
+
+/** The project's name, description, storyboard title and brief, saved with update_project. */
+function projectEditor(projectId: string, project: Partial<Project>, done: () => void): HTMLElement {
+  const brief: CreativeBrief = project.storyboard?.creative_brief || {};
+  const form = el("form", { id: "project-edit-form", class: "form-stack", onsubmit: (event: Event) => event.preventDefault() },
+    el("fieldset", { class: "form-grid" }, el("legend", {}, "Project"),
+      field("Name", el("input", { name: "name", required: true, value: project.name || "", autocomplete: "off" })),
+      field("Storyboard title", el("input", { name: "title", value: project.storyboard?.title || "", autocomplete: "off" })),
+      el("div", { class: "wide" }, field("Description", el("textarea", { name: "description", rows: 2 }, project.description || "")))),
+    el("fieldset", { class: "form-grid" }, el("legend", {}, "Creative brief"),
+      ...BRIEF.map(([name, label]) => field(label, el("input", { name, value: brief[name as keyof typeof brief] || "", autocomplete: "off" }))),
+      el("div", { class: "wide" }, field("Additional notes", el("textarea", { name: "additional_notes", rows: 2 }, brief.additional_notes || "")))));
+  const save = action("Save changes", async () => {
+    const data = Object.fromEntries([...new FormData(form)].map(([key, value]) => [key, String(value)]));
+    if (!data.name) throw { code: "invalid-argument", message: "A project needs a name." };
+    const { name, title, description, ...rest } = data;
+    await client.updateProject({ project_id: projectId, name, description,
+      storyboard: { ...(project.storyboard || {}), title, creative_brief: rest } });
+    done();
+  }, { id: "project-save", class: "primary" });
+  return el("section", { class: "card", "aria-label": "Edit project", style: "margin-top: 1rem" }, form,
+    el("div", { class: "form-actions" }, save, el("button", { type: "button", onclick: done }, "Cancel")));
 }
 
 /** One active job per scene: its kinds run one after another. */
@@ -134,20 +191,61 @@ class SceneView {
   readonly media: Record<Kind, HTMLDivElement>;
   readonly node: HTMLDivElement;
   private readonly shown: Partial<Record<MediaKind, string>> = {};
+  private readonly up: HTMLButtonElement;
+  private readonly down: HTMLButtonElement;
+  private readonly editBox: HTMLDivElement;
+  private scene: Scene | null = null;
 
-  constructor(projectId: string, sceneId: string) {
+  constructor(private readonly projectId: string, private readonly sceneId: string,
+    move: (sceneId: string, delta: number) => Promise<void>) {
     this.title = el("h4");
+    const moving = (delta: number) => async () => {
+      this.up.disabled = this.down.disabled = true;
+      try { await move(sceneId, delta); } catch (error) { this.editBox.replaceChildren(errorBanner(error, { title: "The scene could not be moved", compact: true })); }
+    };
+    this.up = el("button", { type: "button", class: "scene-up", "aria-label": "Move scene up", onclick: moving(-1) }, "↑ Up");
+    this.down = el("button", { type: "button", class: "scene-down", "aria-label": "Move scene down", onclick: moving(1) }, "↓ Down");
+    this.editBox = el("div", { class: "scene-edit" });
     this.meta = el("div", { class: "card-meta" });
     this.active = el("div", { class: "scene-active" });
     this.media = Object.fromEntries(KINDS.map((kind) => [kind, el("div", { class: `asset asset-${kind}` })])) as Record<Kind, HTMLDivElement>;
-    this.node = el("div", { class: "card scene", dataset: { sceneId } }, el("div", { class: "card-head" }, this.title), this.meta, this.active,
+    const edit = el("button", { type: "button", class: "scene-edit-open", onclick: () => this.openEditor() }, "Edit");
+    this.node = el("div", { class: "card scene", dataset: { sceneId } },
+      el("div", { class: "card-head" }, this.title, el("div", { class: "actions" }, edit, this.up, this.down)), this.meta, this.editBox, this.active,
       el("div", { class: "actions", style: "margin-top: 0.75rem" },
         ...KINDS.map((kind) => action(`Generate ${kind}`, () => generate(projectId, sceneId, [kind]), { class: `generate-${kind}` })),
         action("Generate all four", () => generate(projectId, sceneId, KINDS), { class: "generate-all" })),
       el("div", { class: "scene-assets" }, ...Object.values(this.media)));
   }
 
+  /** Where the scene sits among `count` (the first cannot move up, the last not down). */
+  place(index: number, count: number): void {
+    this.up.disabled = index === 0;
+    this.down.disabled = index === count - 1;
+  }
+
+  private openEditor(): void {
+    const scene = this.scene;
+    if (!scene) return;
+    const form = el("form", { class: "form-grid scene-edit-form", onsubmit: (event: Event) => event.preventDefault() },
+      field("Title", el("input", { name: "title", value: scene.title, required: true, autocomplete: "off" })),
+      el("div", { class: "wide" }, field("Description", el("input", { name: "description", value: scene.description || "", autocomplete: "off" }))),
+      field("Length (seconds)", el("input", { name: "duration_seconds", type: "number", value: scene.duration_seconds, min: 1, max: 120 })));
+    const close = () => this.editBox.replaceChildren();
+    const save = action("Save scene", async () => {
+      const data = new FormData(form);
+      const title = String(data.get("title") || "");
+      if (!title) throw { code: "invalid-argument", message: "A scene needs a title." };
+      await client.updateScene({ project_id: this.projectId, scene_id: this.sceneId, title,
+        description: String(data.get("description") || ""), duration_seconds: Number(data.get("duration_seconds")) });
+      close();
+    }, { class: "primary scene-save" });
+    this.editBox.replaceChildren(el("div", { class: "shot", style: "margin-top: 0.75rem" }, form,
+      el("div", { class: "form-actions" }, save, el("button", { type: "button", onclick: close }, "Cancel"))));
+  }
+
   update(scene: Scene): void {
+    this.scene = scene;
     this.title.textContent = `${scene.scene_number}. ${scene.title}`;
     this.meta.replaceChildren(...[scene.description ? el("span", {}, scene.description) : null,
       scene.duration_seconds ? el("span", {}, `${scene.duration_seconds} s`) : null].filter((n): n is HTMLSpanElement => !!n));
