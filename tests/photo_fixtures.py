@@ -61,3 +61,36 @@ def mixed_zip(images: int = 12) -> bytes:
             nested.writestr("inner.jpg", photo("astronaut", size=(64, 64)))
         archive.writestr("more.zip", inner.getvalue())
     return buffer.getvalue()
+
+
+SUBJECT_BOX = (106, 106, 407, 407)  # (left, top, right, bottom) of subject_on's mask, right/bottom exclusive
+
+
+def subject_on(background: tuple[int, int, int], size: int = 512) -> tuple[bytes, Image.Image]:
+    """synthetic_subject's cat-textured disk on a flat background of the given colour, as a
+    PNG, and its true mask (scaled to `size`: the disk keeps its place relative to the image)."""
+    mask = Image.new("L", (512, 512), 0)
+    ImageDraw.Draw(mask).ellipse((106, 106, 406, 406), fill=255)
+    subject = Image.fromarray(data.chelsea()).resize((512, 512))
+    image = Image.composite(subject, Image.new("RGB", (512, 512), background), mask)
+    if size != 512:
+        image, mask = image.resize((size, size)), mask.resize((size, size))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue(), mask
+
+
+def cutout_of(image_png: bytes, mask: Image.Image) -> Image.Image:
+    """The image with `mask` as its alpha: what a perfect background removal gives."""
+    cutout = Image.open(io.BytesIO(image_png)).convert("RGBA")
+    cutout.putalpha(mask)
+    return cutout
+
+
+def stripes(size: tuple[int, int] = (800, 400)) -> bytes:
+    """A background image: vertical stripes, blue then green (left and right halves), as JPEG."""
+    image = Image.new("RGB", size, (0, 0, 255))
+    ImageDraw.Draw(image).rectangle((size[0] // 2, 0, size[0], size[1]), fill=(0, 255, 0))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=95)
+    return buffer.getvalue()

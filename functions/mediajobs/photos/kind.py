@@ -1,7 +1,8 @@
 """`photo_batch` jobs: images or ZIP archives in, processed images and one results.zip out.
 
 input    {paths: [storage paths of images or ZIP archives]}
-options  {remove_bg, crop_face, model, output_format, face_size, face_margin}
+options  {remove_bg, crop, crop_face, crop_margin, model, output_format, face_size, face_margin, bg, size,
+         output} (photos/options.py)
 outputs  jobs/{job_id}/outputs/<name>.<ext>, all of them in jobs/{job_id}/results.zip
 result   {outputs, outputs_omitted, archive_path, succeeded, failed, skipped, skipped_count,
          skipped_omitted}, within byte budgets (photos/bounds.py) whatever the names in a ZIP
@@ -16,7 +17,7 @@ import time
 import zlib
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import pydantic
 from firebase_functions import logger
@@ -38,9 +39,12 @@ from mediajobs.jobs.kinds import (
 from mediajobs.jobs.models import MAX_LABEL_BYTES, ErrorInfo, Job, clip
 from mediajobs.names import UniqueNames
 from mediajobs.photos import bounds, ingest
-from mediajobs.photos.models_catalogue import ModelName, default_model, model_problem
+from mediajobs.photos.models_catalogue import model_problem
+from mediajobs.photos.options import PhotoOptions
 from mediajobs.storage_zip import DateTime, Member, compose_zip, prefix_member
 from mediajobs.validation import StrictModel
+
+__all__ = ["PhotoBatchJob", "PhotoInput", "PhotoOptions"]  # PhotoOptions lives in options.py
 
 MAX_PATHS = 200
 MAX_INPUT_BYTES = 200 * 1024 * 1024
@@ -49,7 +53,8 @@ PLAN_LOOKUP_THREADS = 8
 QUICK_PLAN_MAX_PATHS = 50
 ZIP_MAGIC_BYTES = 4
 RESULTS_LOOKUP_THREADS = 8
-CONTENT_TYPES = {"png": "image/png", "webp": "image/webp"}
+CONTENT_TYPES = {"png": "image/png", "webp": "image/webp", "jpg": "image/jpeg"}
+MAX_BACKGROUND_BYTES = 25 * 1024 * 1024  # a background image downloaded for every item
 _COMPUTE = threading.Lock()  # one image computes at a time per worker (photos/processing holds the model)
 
 
@@ -63,21 +68,6 @@ class PhotoInput(StrictModel):
             if not storage_paths.is_plain(path):
                 raise ValueError(f"{path!r} is not a valid storage path")
         return list(dict.fromkeys(paths))
-
-
-class PhotoOptions(StrictModel):
-    remove_bg: bool = True
-    crop_face: bool = False
-    model: ModelName = pydantic.Field(default_factory=default_model, validate_default=True)
-    output_format: Literal["png", "webp"] = "png"
-    face_size: int = pydantic.Field(default=512, ge=64, le=4096)
-    face_margin: float = pydantic.Field(default=0.4, ge=0.0, le=2.0)
-
-    @pydantic.model_validator(mode="after")
-    def something_to_do(self) -> PhotoOptions:
-        if not self.remove_bg and not self.crop_face:
-            raise ValueError("nothing to do: set remove_bg and/or crop_face")
-        return self
 
 
 class PhotoBatchJob(JobKind):
@@ -97,6 +87,9 @@ class PhotoBatchJob(JobKind):
             foreign = [p for p in input.paths if not storage_paths.owned_by(p, caller.uid)]
             if foreign:
                 return f"You can only process your own uploads (under users/{caller.uid}/); not: {foreign[:3]}"
+            background = options.background_path
+            if background is not None and not storage_paths.owned_by(background, caller.uid):
+                return f"options.bg: the background image must be yours (under users/{caller.uid}/); not: {background}"
         if options.remove_bg and (problem := model_problem(options.model)):
             from firebase_functions import https_fn
 
@@ -176,18 +169,18 @@ class PhotoBatchJob(JobKind):
             data = platform.bucket().blob(payload["input_path"]).download_as_bytes()
         except gexc.NotFound:
             raise ItemFailed("input-missing", f"{payload['input_path']} is no longer in Storage.") from None
+        background = _background(options.background_path)
         try:
             with _COMPUTE:
                 photo = process_photo(
-                    data, str(payload["name"]), remove_bg=options.remove_bg, crop_face=options.crop_face,
-                    model=options.model, output_format=options.output_format, face_size=options.face_size,
-                    face_margin=options.face_margin, threads=config.PHOTO_MODEL_THREADS.value,
+                    data, str(payload["name"]), options, background=background,
+                    threads=config.PHOTO_MODEL_THREADS.value,
                 )  # fmt: skip
         except PhotoError as error:
             raise ItemFailed(error.code, error.message) from None
-        output_path = f"jobs/{ctx.job.id}/outputs/{payload['output_stem']}.{options.output_format}"
+        output_path = f"jobs/{ctx.job.id}/outputs/{payload['output_stem']}.{options.extension}"
         bucket = platform.bucket()
-        bucket.blob(output_path).upload_from_string(photo.data, content_type=CONTENT_TYPES[options.output_format])
+        bucket.blob(output_path).upload_from_string(photo.data, content_type=CONTENT_TYPES[options.extension])
         member = Member(posixpath.basename(output_path), output_path, len(photo.data), zlib.crc32(photo.data))
         part = _prefixed(bucket, member, ctx.job, str(payload["output_stem"]))
         return {
@@ -254,6 +247,26 @@ def _member(result: dict[str, Any]) -> Member:
         return Member(posixpath.basename(path), path, int(result["size"]), int(result["crc32"]), part and str(part))
     data = platform.bucket().blob(path).download_as_bytes()
     return Member(posixpath.basename(path), path, len(data), zlib.crc32(data))
+
+
+def _background(path: str | None) -> bytes | None:
+    """The background image's bytes, within MAX_BACKGROUND_BYTES; decoded (with the inputs'
+    decompression-bomb guard) by processing."""
+    if path is None:
+        return None
+    blob = platform.bucket().get_blob(path)
+    if blob is None:
+        raise ItemFailed("background-missing", f"The background image {path} is not in Storage.")
+    if (blob.size or 0) > MAX_BACKGROUND_BYTES:
+        message = f"The background image {path} is {blob.size:,} bytes; the limit is {MAX_BACKGROUND_BYTES:,}."
+        raise ItemFailed("background-too-large", message)
+    try:
+        data: bytes = blob.download_as_bytes(start=0, end=MAX_BACKGROUND_BYTES)  # replaced since: still capped
+    except gexc.NotFound:
+        raise ItemFailed("background-missing", f"The background image {path} is not in Storage.") from None
+    if len(data) > MAX_BACKGROUND_BYTES:
+        raise ItemFailed("background-too-large", f"The background image {path} is over {MAX_BACKGROUND_BYTES:,} bytes.")
+    return data
 
 
 def _look_up(path: str) -> tuple[str, Any, bytes]:

@@ -1,4 +1,5 @@
-"""Decode, crop to the face, remove the background, encode: plain functions over bytes.
+"""Decode, crop to the face, remove the background, deliver (outputs.py), encode: plain
+functions over bytes.
 
 Heavy libraries (Pillow, numpy, OpenCV, rembg/onnxruntime) are imported here, on first use,
 never by main.py. One rembg session per model per worker process, loaded once.
@@ -19,6 +20,8 @@ from mediajobs.errors import CodedError
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
+
+    from mediajobs.photos.options import PhotoOptions
 
 MAX_PIXELS = 40_000_000  # larger images are refused as decompression bombs
 MODELS = ("u2netp", "u2net")
@@ -165,9 +168,13 @@ def square_around(image: PILImage.Image, box: tuple[int, int, int, int], margin:
 
 
 def encode(image: PILImage.Image, output_format: str) -> bytes:
+    """PNG (lossless, fast), WebP (lossy, alpha kept) or JPEG (callers flatten alpha first)."""
     buffer = io.BytesIO()
     if output_format == "webp":
         image.save(buffer, "WEBP", lossless=False, quality=90, method=4)
+        return buffer.getvalue()
+    if output_format == "jpg":
+        image.convert("RGB").save(buffer, "JPEG", quality=92, subsampling=0)  # 4:4:4: crisp colour edges
         return buffer.getvalue()
     if image.mode in _CV2_ORDER:
         return _encode_png_fast(image)
@@ -201,32 +208,44 @@ def _encode_png_fast(image: PILImage.Image) -> bytes:
 
 
 def process_photo(
-    data: bytes,
-    name: str,
-    *,
-    remove_bg: bool,
-    crop_face: bool,
-    model: str,
-    output_format: str,
-    face_size: int,
-    face_margin: float,
-    threads: int = 0,
+    data: bytes, name: str, options: PhotoOptions, *, background: bytes | None = None, threads: int = 0
 ) -> PhotoResult:
-    """Face crop first (on the whole photo, where detection works best), then the background."""
+    """Face crop first (on the whole photo, where detection works best), then the background
+    is removed; the subject crop, the size, the new background and the format come after
+    (photos/outputs.py). `background` holds the bytes of the image `options.bg` names."""
+    from mediajobs.photos import outputs
+
     image = decode(data, name)
+    behind = decode(background, f"the background image {options.background_path}") if background else None
     notes: list[str] = []
     faces = 0
     crop: tuple[int, int, int, int] | None = None
-    if crop_face:
+    if options.crop == "face":
         boxes = find_faces(image)
         faces = len(boxes)
         if boxes:
-            crop = square_around(image, boxes[0], face_margin)
-            image = image.crop(crop).resize((face_size, face_size), resample=3)
+            crop = square_around(image, boxes[0], options.margin)
+            image = image.crop(crop).resize((options.face_size, options.face_size), resample=3)
         else:
             notes.append("no-face-found: kept the whole image")
-    if remove_bg:
-        image = remove_background(image, model, threads)
-    elif output_format == "png" and image.mode not in ("RGB", "RGBA"):
+    if options.remove_bg:
+        image = remove_background(image, options.model, threads)
+    if options.crop == "subject":
+        crop = outputs.subject_box(outputs.alpha_of(image), options.margin)
+        if crop is None:
+            notes.append("no-subject-found: kept the whole image")
+        else:
+            image = image.crop(crop)
+    image = outputs.fit_long_edge(image, options.long_edge)
+    if options.output == "mask":
+        image = outputs.alpha_of(image)
+    elif isinstance(options.bg, str) and options.bg != "transparent":
+        image = outputs.on_colour(image, outputs.parse_colour(options.bg))
+    elif behind is not None:
+        image = outputs.on_image(image, behind)
+    elif options.output_format == "jpg" and image.mode == "RGBA":
+        image = outputs.on_colour(image, (255, 255, 255))
+        notes.append("flattened-on-white: jpg has no transparency")
+    elif image.mode not in ("RGB", "RGBA", "L"):
         image = image.convert("RGB")
-    return PhotoResult(encode(image, output_format), image.width, image.height, faces, notes, crop)
+    return PhotoResult(encode(image, options.extension), image.width, image.height, faces, notes, crop)
