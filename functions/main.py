@@ -64,6 +64,23 @@ def jobevents(req: https_fn.CallableRequest[Any]) -> None:
     outbox.publish_staged(str(req.data["job_id"]))
 
 
+@tasks_fn.on_task_dispatched(**queues.JOB_WEBHOOKS.function_options())
+def jobwebhooks(req: https_fn.CallableRequest[Any]) -> None:
+    """One signed delivery of a job's event to its owner's webhook (raises for Cloud Tasks to retry)."""
+    from mediajobs.jobs.notify import webhooks
+
+    webhooks.deliver(str(req.data["job_id"]), str(req.data["event"]))
+
+
+@https_fn.on_call()
+@incidents.guarded
+def webhook_secret(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    """The caller's webhook signing secret (created on first use; `rotate: true` replaces it)."""
+    from mediajobs.jobs.notify import api
+
+    return api.webhook_secret(req)
+
+
 @tasks_fn.on_task_dispatched(**queues.GENERIC_ITEMS.function_options())
 def jobitems(req: https_fn.CallableRequest[Any]) -> None:
     """Items of kinds without a queue of their own."""

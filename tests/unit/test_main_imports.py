@@ -27,10 +27,10 @@ def test_main_declares_every_function() -> None:
         [
             "add_scene", "cancel_job", "create_project", "delete_project", "download_url", "exportitems",
             "generate_scene_asset", "generate_storyboard",
-            "jobevents", "jobitems", "jobplan", "on_job_created", "photoitems", "replicate_webhook",
+            "jobevents", "jobitems", "jobplan", "jobwebhooks", "on_job_created", "photoitems", "replicate_webhook",
             "on_job_completed_event", "on_job_failed_event", "on_job_cancelled_event",
             "sceneitems", "selftestitems", "start_job", "stream", "sweep_jobs", "update_project", "update_scene",
-            "upload",
+            "upload", "webhook_secret",
             "videoitems",
         ]
     )  # fmt: skip

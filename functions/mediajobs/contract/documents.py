@@ -23,6 +23,7 @@ from mediajobs.contract.common import (
     Shape,
     Timestamp,
 )
+from mediajobs.jobs.notify.models import NotifySettings, WebhookEvent
 from mediajobs.scenes.models import Storyboard
 
 JOB_FIELDS_ONCE_STARTED = [
@@ -61,6 +62,9 @@ class JobBase(Shape):
     heartbeat_at: Timestamp | None = None
     expire_at: Timestamp | None = pydantic.Field(
         default=None, description="When Firestore's TTL policy deletes the job (30 days after it was queued)."
+    )
+    notify: NotifySettings | None = pydantic.Field(
+        default=None, description="How the owner is told about the job, as start_job was asked (webhook, events)."
     )
 
 
@@ -166,6 +170,23 @@ class AnyItem(ItemBase):
     """jobs/{job_id}/items/{item_id} of any type."""
 
     result: dict[str, Any] | None = None
+
+
+class WebhookDelivery(Shape):
+    """jobs/{job_id}/deliveries/{n}: one attempt at delivering an event to the job's webhook
+    (n counts the job's attempts from 1). The owner reads them; the functions write them."""
+
+    event: WebhookEvent
+    webhook_id: str = pydantic.Field(description="`{job_id}-{event}`: the same on every attempt of an event.")
+    attempt: int = pydantic.Field(ge=1, description="Attempt number of this event (1 is the first).")
+    attempted_at: Timestamp
+    status_code: int | None = pydantic.Field(description="The receiver's HTTP status; null: no answer.")
+    latency_ms: int | None = pydantic.Field(ge=0, description="From sending to the answer; null if not sent.")
+    error: str | None = pydantic.Field(description="Why there was no answer, or why the URL was refused.")
+    next_attempt_at: Timestamp | None = pydantic.Field(
+        description="When the next attempt is due (estimated from the queue's backoff); null: delivered or given up."
+    )
+    expire_at: Timestamp = pydantic.Field(description="When Firestore's TTL policy deletes it.")
 
 
 # ---------------------------------------------------------------- projects

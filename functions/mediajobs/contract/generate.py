@@ -44,6 +44,8 @@ def catalogue() -> dict[str, tuple[type[pydantic.BaseModel], Mode]]:
     entries["http.upload.response"] = (interfaces.JobIdResponse, "serialization")
     entries["http.error"] = (interfaces.HttpError, "serialization")
     entries["event.job_ended"] = (interfaces.JobEndedEvent, "serialization")
+    entries["delivery"] = (documents.WebhookDelivery, "serialization")
+    entries["webhook.body"] = (interfaces.WebhookBody, "serialization")
     return entries
 
 
@@ -115,6 +117,7 @@ def index(entries: dict[str, tuple[type[pydantic.BaseModel], Mode]]) -> dict[str
             "projects/{project_id}": "project.schema.json",
             "projects/{project_id}/scenes/{scene_id}": "scene.schema.json",
             "projects/{project_id}/moods/{mood_id}": "mood.schema.json",
+            "jobs/{job_id}/deliveries/{n}": "delivery.schema.json",
         },
         "callables": {
             stem.split(".")[1]: {
@@ -127,6 +130,7 @@ def index(entries: dict[str, tuple[type[pydantic.BaseModel], Mode]]) -> dict[str
         "callable_internal_error_details": "callable.internal.details.schema.json",
         "http": {"upload": {"response": "http.upload.response.schema.json", "error": "http.error.schema.json"}},
         "events": {"mediajobs.job.v1.{completed,failed,cancelled}": "event.job_ended.schema.json"},
+        "webhooks": {"body": "webhook.body.schema.json"},
     }
 
 

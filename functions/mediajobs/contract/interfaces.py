@@ -11,8 +11,9 @@ from typing import Annotated, Any, Literal, Union
 
 import pydantic
 
-from mediajobs.contract.common import JobStatus, Shape
+from mediajobs.contract.common import JobStatus, Progress, Shape, Timestamp
 from mediajobs.contract.documents import JobType
+from mediajobs.jobs.notify.models import NotifySettings, WebhookEvent, WebhookSecretRequest
 
 
 class JobIdResponse(Shape):
@@ -56,6 +57,32 @@ class IncidentDetails(Shape):
     incident_id: str
 
 
+class WebhookError(Shape):
+    code: str
+    message: str
+
+
+class WebhookSecretResponse(Shape):
+    secret: str = pydantic.Field(description="`whsec_` + base64 of 32 random bytes (Standard Webhooks).")
+
+
+class WebhookBody(Shape):
+    """Body of a signed webhook delivery (Standard Webhooks headers: webhook-id `{job_id}-{event}`,
+    webhook-timestamp, webhook-signature): the job's public view when the attempt was made."""
+
+    event: WebhookEvent
+    id: str = pydantic.Field(description="The job id.")
+    type: str = pydantic.Field(description="The job type.")
+    status: JobStatus = pydantic.Field(description="The job's status now (a `started` delivery may be late).")
+    progress: Progress | None
+    result: dict[str, Any] | None = pydantic.Field(description="The job's result (output paths), once it ended.")
+    error: WebhookError | None
+    created_at: Timestamp | None
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+    updated_at: Timestamp | None
+
+
 class JobEndedEvent(Shape):
     """`data` of the lifecycle CloudEvents mediajobs.job.v1.{completed,failed,cancelled}."""
 
@@ -78,6 +105,7 @@ def start_job_request(kinds: list[JobType]) -> type[pydantic.BaseModel]:
                 type=(job_type, ...),
                 input=(kind.input, input_default),
                 options=(kind.options, {}),
+                notify=(NotifySettings | None, None),
             )
         )
     union: Any = Annotated[Union[tuple(variants)], pydantic.Field(discriminator="type")]  # noqa: UP007
@@ -116,4 +144,5 @@ def callables(kinds: list[JobType]) -> list[Callable]:
         Callable("generate_scene_asset", scenes.GenerateSceneAsset, JobIdResponse),
         Callable("generate_storyboard", GenerateStoryboard, JobIdResponse),
         Callable("download_url", DownloadUrlRequest, DownloadUrlResponse),
+        Callable("webhook_secret", WebhookSecretRequest, WebhookSecretResponse),
     ]

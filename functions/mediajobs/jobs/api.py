@@ -21,6 +21,8 @@ from mediajobs.jobs.docstore import Transaction, Write
 from mediajobs.jobs.engine import validated
 from mediajobs.jobs.kinds import JobFailed, get_kind, known_types
 from mediajobs.jobs.models import ACTIVE_STATUSES, Job, JobStatus, new_job_document
+from mediajobs.jobs.notify.models import NotifySettings
+from mediajobs.jobs.notify.options import checked_notify
 from mediajobs.jobs.store import now
 from mediajobs.validation import StrictModel, describe
 
@@ -56,6 +58,7 @@ class StartJobRequest(StrictModel):
     type: str
     input: dict[str, Any] = {}
     options: dict[str, Any] = {}
+    notify: NotifySettings | None = None
 
 
 class CancelJobRequest(StrictModel):
@@ -65,15 +68,24 @@ class CancelJobRequest(StrictModel):
 def start_job(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     caller = caller_of(req)
     request = parse(StartJobRequest, req.data)
-    return {"job_id": create_job(caller, request.type, request.input, request.options)}
+    return {"job_id": create_job(caller, request.type, request.input, request.options, notify=request.notify)}
 
 
 def create_job(
-    caller: CallerInfo, job_type: str, input: dict[str, Any], options: dict[str, Any], job_id: str | None = None
+    caller: CallerInfo,
+    job_type: str,
+    input: dict[str, Any],
+    options: dict[str, Any],
+    job_id: str | None = None,
+    *,
+    notify: NotifySettings | None = None,
 ) -> str:
     """Validates and queues a job for `caller`; HttpsError with a clear message otherwise.
-    `job_id`: the id of a slot reserved with `reserve_job_slot`, which the job then takes."""
+    `job_id`: the id of a slot reserved with `reserve_job_slot`, which the job then takes.
+    `notify`: how the owner is told about the job (its webhook URL is checked here)."""
     ref, document = prepare_job(caller, job_type, input, options, job_id)
+    if (notify_field := checked_notify(notify)) is not None:
+        document["notify"] = notify_field
     kind = get_kind(job_type)  # known: prepare_job refused unknown types
     guard = kind.creation_guard(ref.id, document["input"]) if kind is not None else None
     create_job_in_slot(caller.uid, ref, document, guard)

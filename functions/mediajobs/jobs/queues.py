@@ -157,10 +157,32 @@ JOB_EVENTS = TaskQueue(
     min_backoff_s=5,
     max_backoff_s=3600,
 )
+JOB_WEBHOOKS = TaskQueue(
+    # One signed delivery of a job's event to its owner's webhook (jobs/notify/): a 10 s POST.
+    name="jobwebhooks",
+    timeout_s=60,
+    dispatch_deadline_s=60,
+    lease_s=60,
+    memory=options.MemoryOption.MB_256,
+    max_dispatches=50,
+    max_attempts=40,  # 2 s doubling to an hour (about 68 minutes in all), then hourly: about 30 hours
+    min_backoff_s=2,
+    max_backoff_s=3600,
+)
 
 QUEUES: dict[str, TaskQueue] = {
     queue.name: queue
-    for queue in (PLAN, GENERIC_ITEMS, SELFTEST_ITEMS, EXPORT_ITEMS, PHOTO_ITEMS, VIDEO_ITEMS, SCENE_ITEMS, JOB_EVENTS)
+    for queue in (
+        PLAN,
+        GENERIC_ITEMS,
+        SELFTEST_ITEMS,
+        EXPORT_ITEMS,
+        PHOTO_ITEMS,
+        VIDEO_ITEMS,
+        SCENE_ITEMS,
+        JOB_EVENTS,
+        JOB_WEBHOOKS,
+    )
 }
 
 

@@ -10,7 +10,7 @@ from firebase_functions import logger
 
 from mediajobs import incidents, logs, platform
 from mediajobs.jobs import outbox, state, store
-from mediajobs.jobs.changes import notify_change, notify_ended
+from mediajobs.jobs.changes import notify_change, notify_ended, notify_started
 from mediajobs.jobs.docstore import Transaction, Write
 from mediajobs.jobs.finish import fail_job
 from mediajobs.jobs.kinds import JobFailed, get_kind
@@ -55,6 +55,7 @@ def start_job(job_id: str) -> bool:
     if problem is not None:
         logger.warn("job rejected", job_id=job_id, code=problem.code, message=problem.message)
         return True
+    notify_started(job_id)
     try:
         if inline:  # the plan task below is then only a safety net, in case this worker dies
             _mark_inline_planning(job_id, now() + INLINE_PLAN_LEASE)

@@ -24,6 +24,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 
 from mediajobs import config, platform
 from mediajobs.jobs.api import CallerInfo, create_job, release_job_slot, reserve_job_slot
+from mediajobs.jobs.notify.models import NotifySettings
 from mediajobs.names import safe_filename
 from mediajobs.photos.kind import PhotoOptions
 from mediajobs.photos.models_catalogue import model_problem
@@ -138,7 +139,8 @@ def _start_batch(req: Request, caller: CallerInfo) -> str:
         if options.remove_bg and (problem := model_problem(options.model)):
             raise UploadError(412, "failed-precondition", problem)
         paths = [path for path, _ in batch.stored]
-        created = create_job(caller, "photo_batch", {"paths": paths}, options.model_dump(), job_id=job_id)
+        notify = {"notify": given} if (given := batch.notify()) is not None else {}
+        created = create_job(caller, "photo_batch", {"paths": paths}, options.model_dump(), job_id=job_id, **notify)
     except BaseException:
         batch.discard()
         release_job_slot(caller.uid, job_id)
@@ -187,8 +189,8 @@ class _Batch:
             name = safe_filename(event.filename or "", fallback=f"upload-{index}")
             self._file = _IncomingFile(f"{self.folder}/{index:03d}-{name}", name)
         elif isinstance(event, Field | File):
-            if event.name not in ("options", *OPTION_FIELDS):
-                known = ", ".join(("file", "options", *OPTION_FIELDS))
+            if event.name not in ("options", "notify", *OPTION_FIELDS):
+                known = ", ".join(("file", "options", "notify", *OPTION_FIELDS))
                 raise UploadError(400, "invalid-argument", f"Unknown form field {event.name!r}; known: {known}.")
             if event.name in self.fields:
                 raise UploadError(400, "invalid-argument", f"The form field {event.name!r} is sent twice.")
@@ -236,6 +238,17 @@ class _Batch:
             return PhotoOptions.model_validate(options)
         except pydantic.ValidationError as error:
             raise UploadError(400, "invalid-argument", describe(error, "options")) from None
+
+    def notify(self) -> NotifySettings | None:
+        """The `notify` JSON field (how the owner is told about the job), if sent."""
+        if "notify" not in self.fields:
+            return None
+        try:
+            return NotifySettings.model_validate(json.loads(self.fields["notify"]))
+        except (json.JSONDecodeError, RecursionError):
+            raise UploadError(400, "invalid-argument", "notify is not a JSON object.") from None
+        except pydantic.ValidationError as error:
+            raise UploadError(400, "invalid-argument", describe(error, "notify")) from None
 
     def discard(self) -> None:
         """Deletes what this upload stored (a refused upload leaves nothing behind)."""

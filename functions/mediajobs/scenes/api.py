@@ -186,7 +186,7 @@ def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     request = parse(models.GenerateSceneAsset, req.data)
     owned_project(request.project_id, caller.uid)
     input = {"project_id": request.project_id, "scene_id": request.scene_id, "kind": request.kind}
-    job_id = create_job(caller, "scene_asset", input, {})  # with one_active_job_per_scene and the budget
+    job_id = create_job(caller, "scene_asset", input, {}, notify=request.notify)  # scene guard and budget too
     logger.info("scene asset job queued", job_id=job_id, project_id=request.project_id, kind=request.kind)
     return {"job_id": job_id}
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 import pydantic
 
 from mediajobs import storage_paths
+from mediajobs.jobs.notify.models import NotifySettings
 from mediajobs.validation import StrictModel
 
 AssetKind = Literal["composition", "image", "video", "audio"]
@@ -125,3 +126,4 @@ class GenerateSceneAsset(StrictModel):
     project_id: str = pydantic.Field(pattern=DOC_ID)
     scene_id: str = pydantic.Field(pattern=DOC_ID)
     kind: AssetKind
+    notify: NotifySettings | None = None

@@ -41,6 +41,7 @@ from mediajobs.jobs.kinds import (
     TransientError,
 )
 from mediajobs.jobs.models import ErrorInfo, Job
+from mediajobs.jobs.notify.models import NotifySettings
 from mediajobs.jobs.store import now
 from mediajobs.scenes.kind import NoOptions, SceneAssetInput, SceneAssetJob
 from mediajobs.scenes.models import ASSET_KINDS, DOC_ID, AssetKind
@@ -330,6 +331,7 @@ def mirror_job_to_project(job_id: str, job: dict[str, Any]) -> None:
 class GenerateStoryboard(StrictModel):
     project_id: str = pydantic.Field(pattern=DOC_ID)
     kinds: list[AssetKind] | None = pydantic.Field(default=None, min_length=1, max_length=4)
+    notify: NotifySettings | None = None
 
 
 def generate_storyboard(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
@@ -342,7 +344,7 @@ def generate_storyboard(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     if request.kinds is not None:
         job_input["kinds"] = request.kinds
     try:
-        return {"job_id": create_job(caller, StoryboardAssetsJob.job_type, job_input, {})}
+        return {"job_id": create_job(caller, StoryboardAssetsJob.job_type, job_input, {}, notify=request.notify)}
     except https_fn.HttpsError as error:
         if error.code == https_fn.FunctionsErrorCode.PERMISSION_DENIED:  # not yours answers like missing
             raise https_fn.HttpsError(https_fn.FunctionsErrorCode.NOT_FOUND, error.message) from None
