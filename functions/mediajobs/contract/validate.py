@@ -70,8 +70,6 @@ def schema_for(path: str, data: dict[str, Any]) -> str | None:
         return "project.schema.json"
     if len(parts) == 4 and parts[0] == "projects" and parts[2] in ("scenes", "moods"):
         return "scene.schema.json" if parts[2] == "scenes" else "mood.schema.json"
-    if len(parts) == 2 and parts[0] == "videos":
-        return "video.schema.json"
     return None
 
 
@@ -109,8 +107,8 @@ def rejected_at_start(data: dict[str, Any]) -> bool:
 
 
 def documents_since(db: Any, since: dt.datetime) -> list[str]:
-    """Checks every job (and up to MAX_ITEMS_PER_JOB of its items and webhook deliveries), every project (with its
-    scenes and moods) and every library video created at or after `since`; one line per problem."""
+    """Checks every job (and up to MAX_ITEMS_PER_JOB of its items and webhook deliveries) and every
+    project (with its scenes and moods) created at or after `since`; returns one line per problem."""
     found: list[str] = []
 
     def check(path: str, schema_file: str, data: dict[str, Any]) -> None:
@@ -138,8 +136,6 @@ def documents_since(db: Any, since: dt.datetime) -> list[str]:
         for name, schema_file in (("scenes", "scene.schema.json"), ("moods", "mood.schema.json")):
             for child in snap.reference.collection(name).stream():
                 check(f"{path}/{name}/{child.id}", schema_file, child.to_dict() or {})
-    for snap in db.collection("videos").where(filter=FieldFilter("created_at", ">=", since)).stream():
-        check(f"videos/{snap.id}", "video.schema.json", snap.to_dict() or {})
     return found
 
 
