@@ -4,6 +4,7 @@ retries of the `jobwebhooks` queue, every attempt on record; refusals at start; 
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import threading
 import time
@@ -17,6 +18,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from mediajobs import platform
 from mediajobs.cli import client
+from tests import photo_fixtures as fx
 
 EVENTS = ["started", "completed", "failed", "cancelled"]
 
@@ -174,3 +176,27 @@ def _rest_get(user: client.User, path: str) -> int:
     response = requests.get(f"{base}/{path}", headers={"Authorization": f"Bearer {user.id_token}"}, timeout=30)
     assert response.status_code in (200, 403), (response.status_code, response.text[:300])
     return response.status_code
+
+
+def test_upload_takes_notify_as_a_form_field(user: client.User) -> None:
+    png = fx.photo("coffee", "PNG", size=(64, 64))
+    refused = _upload(user, png, {"notify": json.dumps({"webhook": "https://169.254.169.254/latest/"})})
+    assert refused.status_code == 400 and refused.json()["error"]["status"] == "invalid-argument"
+    assert "notify.webhook" in refused.json()["error"]["message"]
+
+    notify = {"webhook": "https://93.184.216.34/hooks", "events": ["failed"]}
+    accepted = _upload(user, png, {"notify": json.dumps(notify)})
+    assert accepted.status_code == 202, accepted.text
+    job_id = accepted.json()["job_id"]
+    assert (platform.db().document(f"jobs/{job_id}").get().to_dict() or {})["notify"] == notify
+    client.call("cancel_job", {"job_id": job_id}, user.id_token)
+
+
+def _upload(user: client.User, png: bytes, form: dict[str, str]) -> requests.Response:
+    return requests.post(
+        f"{os.environ['FUNCTIONS_ORIGIN']}/upload",
+        files=[("file", ("a.png", png, "image/png"))],
+        data=form,
+        headers={"Authorization": f"Bearer {user.id_token}"},
+        timeout=120,
+    )
