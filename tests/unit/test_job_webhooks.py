@@ -4,14 +4,19 @@ Standard Webhooks signature (verified with the library), the body and the retry 
 from __future__ import annotations
 
 import datetime as dt
+import http.server
 import json
+import threading
+from collections.abc import Iterator
+from typing import Any
 
 import pydantic
 import pytest
 from firebase_functions import https_fn
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from mediajobs.jobs import queues
+from mediajobs.jobs import queues, store
+from mediajobs.jobs.docstore import MemoryStore, Write
 from mediajobs.jobs.notify import guard, webhooks
 from mediajobs.jobs.notify.models import NotifySettings
 from mediajobs.jobs.notify.options import checked_notify
@@ -157,3 +162,72 @@ def test_retries_last_more_than_a_day_and_the_last_attempt_has_no_next() -> None
     total = sum(((t - at) for t in schedule if t is not None), dt.timedelta())
     assert total >= dt.timedelta(hours=24)
     assert schedule[0] == at + dt.timedelta(seconds=queue.min_backoff_s)
+
+
+# ---------------------------------------------------------------- delivery, on the in-memory store
+
+
+class _Receiver:
+    def __init__(self, statuses: list[int]) -> None:
+        self.statuses = statuses
+        self.bodies: list[tuple[dict[str, str], bytes]] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                outer.bodies.append((dict(self.headers.items()), self.rfile.read(int(self.headers["content-length"]))))
+                self.send_response(outer.statuses.pop(0) if outer.statuses else 200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def memory(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryStore]:
+    monkeypatch.setenv("GCLOUD_PROJECT", "demo-mediajobs")  # the local stack: http to loopback
+    monkeypatch.setattr(webhooks, "secret_of", lambda uid, rotate=False: SECRET)
+    with store.using(MemoryStore()) as found:
+        assert isinstance(found, MemoryStore)
+        yield found
+
+
+def _job(memory: MemoryStore, webhook: str) -> None:
+    job = {"type": "selftest", "status": "completed", "owner_uid": "u1", "notify": {"webhook": webhook}}
+    memory.commit([Write("jobs/j1", job, "set")])
+
+
+def test_a_refused_answer_is_retried_and_a_delivered_event_is_not_sent_again(memory: MemoryStore) -> None:
+    receiver = _Receiver([500])
+    _job(memory, receiver.url)
+
+    with pytest.raises(webhooks.DeliveryFailed):
+        webhooks.deliver("j1", "completed")
+    webhooks.deliver("j1", "completed")
+    webhooks.deliver("j1", "completed")  # a repeated task: delivered already
+    webhooks.deliver("j1", "started")  # not wanted
+
+    assert len(receiver.bodies) == 2
+    headers, body = receiver.bodies[-1]
+    assert Webhook(SECRET).verify(body, headers)["id"] == "j1"
+    first, second = memory.get("jobs/j1/deliveries/1").to_dict(), memory.get("jobs/j1/deliveries/2").to_dict()
+    assert (first["status_code"], first["attempt"], second["status_code"], second["attempt"]) == (500, 1, 200, 2)
+    assert first["next_attempt_at"] is not None and second["next_attempt_at"] is None
+    assert not memory.get("jobs/j1/deliveries/3").exists
+
+
+def test_an_unresolvable_host_is_retried_and_a_refused_address_is_not(memory: MemoryStore) -> None:
+    _job(memory, "https://no-such-host.invalid/hook")
+    with pytest.raises(webhooks.DeliveryFailed):
+        webhooks.deliver("j1", "completed")
+    assert memory.get("jobs/j1/deliveries/1").to_dict()["next_attempt_at"] is not None
+
+    _job(memory, "https://10.0.0.1/hook")  # its name resolving to a private address by now
+    webhooks.deliver("j1", "completed")
+    refused = memory.get("jobs/j1/deliveries/2").to_dict()
+    assert refused["next_attempt_at"] is None and "private" in refused["error"]
+    assert refused["status_code"] is None

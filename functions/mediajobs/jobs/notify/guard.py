@@ -17,6 +17,7 @@ import httpx
 
 from mediajobs import config, platform
 
+UNRESOLVED = "does not resolve"  # the one refusal worth retrying: DNS may answer later
 TIMEOUT_S = 10.0
 MAX_ANSWER_BYTES = 64 * 1024
 
@@ -81,10 +82,10 @@ def check(url: str, allow_loopback: bool | None = None) -> Target:
     try:
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
-        raise RefusedUrl("does not resolve") from None
+        raise RefusedUrl(UNRESOLVED) from None
     addresses = sorted({str(info[4][0]) for info in infos})
     if not addresses:
-        raise RefusedUrl("does not resolve")
+        raise RefusedUrl(UNRESOLVED)
     for address in addresses:
         if problem := refused_address(address, loopback):
             raise RefusedUrl(problem)

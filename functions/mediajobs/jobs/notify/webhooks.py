@@ -142,7 +142,7 @@ def signed_headers(secret: str, message_id: str, body: str, at: dt.datetime) -> 
 
 def deliver(job_id: str, event: str) -> None:
     """One attempt at delivering `event` of the job; raises DeliveryFailed for a retry."""
-    job = store.job_ref(job_id).get().to_dict()
+    job = store.docs().get(store.job_path(job_id)).data
     settings = settings_of(job or {})
     if job is None or settings is None or settings.webhook is None or not settings.wants(event):
         return
@@ -166,8 +166,12 @@ def deliver(job_id: str, event: str) -> None:
     try:
         target = guard.check(settings.webhook)
     except guard.RefusedUrl as refused:  # the URL was checked at start: its name resolves elsewhere now
-        _record(job_id, number, {**record, "error": f"The URL {refused}; not delivered."})
+        retry = str(refused) == guard.UNRESOLVED
+        next_at = next_attempt_at(attempt, at) if retry else None
+        _record(job_id, number, {**record, "error": f"The URL {refused}; not delivered.", "next_attempt_at": next_at})
         logger.warn("job webhook refused", job_id=job_id, webhook_event=event, reason=str(refused))
+        if retry:
+            raise DeliveryFailed(f"webhook {message_id}: the URL {refused}") from None
         return
     body = body_of(public_view(job_id, job, event))
     answer = guard.post(
