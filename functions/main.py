@@ -185,6 +185,24 @@ def download_url(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
     return downloads.download_url(req)
 
 
+@https_fn.on_call()
+@incidents.guarded
+def update_video(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    """Renames a library video or makes it public or private (its owner)."""
+    from mediajobs.video import library
+
+    return library.update_video(req)
+
+
+@https_fn.on_call(timeout_sec=300)
+@incidents.guarded
+def delete_video(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    """Deletes a library video: cancels its job if running, removes its record and every object."""
+    from mediajobs.video import library
+
+    return library.delete_video(req)
+
+
 @https_fn.on_request(memory=options.MemoryOption.MB_512, timeout_sec=60, concurrency=80, cpu=1)
 def stream(req: Request) -> Response:
     """Playlists of a job's video under a stream token; media objects redirect to signed URLs."""

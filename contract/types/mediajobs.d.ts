@@ -42,6 +42,7 @@ export interface MediajobsContract {
   project?: Project;
   scene?: Scene;
   mood?: Mood;
+  video?: Video;
   "callable.start_job.request"?: StartJobRequest;
   "callable.start_job.response"?: JobIdResponse;
   "callable.cancel_job.request"?: CancelJobRequest;
@@ -62,6 +63,10 @@ export interface MediajobsContract {
   "callable.generate_storyboard.response"?: JobIdResponse;
   "callable.download_url.request"?: DownloadUrlRequest;
   "callable.download_url.response"?: DownloadUrlResponse;
+  "callable.update_video.request"?: UpdateVideo;
+  "callable.update_video.response"?: VideoIdResponse;
+  "callable.delete_video.request"?: VideoRef;
+  "callable.delete_video.response"?: VideoIdResponse;
   "callable.webhook_secret.request"?: WebhookSecretRequest;
   "callable.webhook_secret.response"?: WebhookSecretResponse;
   "callable.internal.details"?: IncidentDetails;
@@ -616,6 +621,10 @@ export interface VideoProcessJob {
 }
 export interface VideoInput {
   path: string;
+  /**
+   * The library video's title (default: the file name).
+   */
+  title?: string | null;
 }
 export interface VideoOptions {
   renditions?: number[];
@@ -623,8 +632,16 @@ export interface VideoOptions {
   dash?: boolean;
   thumbnails?: number;
   mobile?: boolean;
+  /**
+   * A scrubbing sprite with its WebVTT thumbnail track.
+   */
+  previews?: boolean;
 }
 export interface VideoResult {
+  /**
+   * The library video videos/{video_id} (the job id); absent before the library.
+   */
+  video_id?: string | null;
   duration_seconds: number;
   width: number;
   height: number;
@@ -638,30 +655,56 @@ export interface VideoResult {
   poster: string | null;
   renditions: VideoRendition[];
   /**
-   * jobs/{job_id}/video/mobile.mp4: H.264 Main, at most 480p, AAC, +faststart (option `mobile`).
+   * videos/{video_id}/mobile.mp4: H.264 Main, at most 480p, AAC, +faststart (option `mobile`).
    */
   mobile_path: string | null;
   /**
-   * jobs/{job_id}/video/stream/master.m3u8 (option `hls`); play it through download_url.
+   * videos/{video_id}/stream/master.m3u8 (option `hls`); play it through download_url.
    */
   hls_master_path: string | null;
   /**
-   * jobs/{job_id}/video/stream/manifest.mpd (option `dash`), the same CMAF segments as HLS.
+   * videos/{video_id}/stream/manifest.mpd (option `dash`), the same CMAF segments as HLS.
    */
   dash_manifest_path: string | null;
+  /**
+   * Option `previews`.
+   */
+  preview?: VideoPreview | null;
   warnings: string[];
 }
 export interface VideoRendition {
   height: number;
   width: number;
   /**
-   * jobs/{job_id}/video/{height}p.mp4
+   * videos/{video_id}/{height}p.mp4 (jobs/{job_id}/video/ before the library)
    */
   path: string;
   /**
    * Bits per second.
    */
   bitrate: number;
+}
+/**
+ * The scrubbing previews: a sprite sheet of `count` tiles (`tile_width` x `tile_height`,
+ * `columns` per row, `rows` rows), one per `interval_seconds`, and its WebVTT thumbnail track
+ * whose cues name `previews.jpg#xywh=x,y,w,h` (relative: get the track's URL from
+ * download_url, which serves it through `stream`, where the sprite resolves too).
+ */
+export interface VideoPreview {
+  /**
+   * videos/{video_id}/previews.jpg
+   */
+  sprite_path: string;
+  /**
+   * videos/{video_id}/previews.vtt
+   */
+  vtt_path: string;
+  tile_width: number;
+  tile_height: number;
+  columns: number;
+  rows: number;
+  count: number;
+  interval_seconds: number;
 }
 /**
  * jobs/{job_id}/items/{item_id} of a `video_process` job.
@@ -711,6 +754,7 @@ export interface VideoProcessItem {
 export interface VideoItemResult {
   thumbnails?: string[] | null;
   poster?: string | null;
+  preview?: VideoPreview | null;
   rendition?: VideoRendition | null;
   /**
    * Internal: the stream track's segments.
@@ -1264,6 +1308,61 @@ export interface Mood {
   image_paths: string[];
   created_at: string;
 }
+/**
+ * videos/{video_id}: a lasting video of its owner, made by the `video_process` job whose id
+ * is the video id. Its objects live under videos/{video_id}/ (no lifecycle rule expires them)
+ * until `delete_video`. The owner and admins read it; anyone reads it once `public` is true.
+ */
+export interface Video {
+  owner_uid: string;
+  /**
+   * The video_process job that made it.
+   */
+  job_id: string;
+  title: string;
+  /**
+   * The uploaded file it was made from (users/{uid}/...).
+   */
+  source: string;
+  /**
+   * The source's size.
+   */
+  size_bytes: number;
+  status: "processing" | "ready" | "failed" | "cancelled";
+  /**
+   * Readable by anyone (documents and objects); set with update_video.
+   */
+  public: boolean;
+  /**
+   * Why it failed (the job's error).
+   */
+  error?: ErrorInfo | null;
+  duration_seconds?: number | null;
+  width?: number | null;
+  height?: number | null;
+  has_audio?: boolean | null;
+  /**
+   * videos/{video_id}/thumb_N.jpg
+   */
+  thumbnails?: string[];
+  /**
+   * videos/{video_id}/poster.jpg, 320 px wide
+   */
+  poster?: string | null;
+  renditions?: VideoRendition[];
+  mobile_path?: string | null;
+  /**
+   * Play through download_url.
+   */
+  hls_master_path?: string | null;
+  /**
+   * Play through download_url.
+   */
+  dash_manifest_path?: string | null;
+  preview?: VideoPreview | null;
+  created_at: string;
+  updated_at: string;
+}
 export interface StartMediaExportJob {
   type: "media_export";
   input?: ExportInput;
@@ -1414,6 +1513,17 @@ export interface DownloadUrlResponse {
    * Seconds the URLs stay valid.
    */
   expires_in: number;
+}
+export interface UpdateVideo {
+  video_id: string;
+  title?: string | null;
+  public?: boolean | null;
+}
+export interface VideoIdResponse {
+  video_id: string;
+}
+export interface VideoRef {
+  video_id: string;
 }
 export interface WebhookSecretRequest {
   /**

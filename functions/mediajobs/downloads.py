@@ -4,6 +4,7 @@ Clients never read Storage directly (the local Storage emulator cannot evaluate
 storage.rules); they ask for URLs here, and this module applies the same ownership rules:
 
     jobs/{job_id}/...          the job's owner, or an admin
+    videos/{video_id}/...      the video's owner, an admin, or anyone when the video is public
     projects/{project_id}/...  the project's owner
     users/{uid}/...            that user
     uploads/{uid}/...          that user (files the /upload endpoint staged for a job)
@@ -12,7 +13,7 @@ storage.rules); they ask for URLs here, and this module applies the same ownersh
 A job or project that is not yours answers `not-found`, exactly like a missing one.
 URLs are served as attachments (saved, never rendered) unless the object's type is a plain
 image, video or audio type that runs no script (INLINE_TYPES), so an uploaded SVG or HTML page
-cannot run script on the URL's origin. A job's HLS playlist or DASH manifest gets a URL of the
+cannot run script on the URL's origin. A video's HLS playlist, DASH manifest or WebVTT track gets a URL of the
 `stream` function instead (see mediajobs/video/stream.py), under which every URI the player
 resolves is reachable. The URLs themselves are made by mediajobs/object_urls.py (signed URLs
 deployed, the Storage emulator's media URLs locally).
@@ -29,7 +30,7 @@ from mediajobs import platform, storage_paths
 from mediajobs.jobs.api import CallerInfo, Code, caller_of, parse
 from mediajobs.object_urls import URL_LIFETIME, url_for
 from mediajobs.validation import StrictModel
-from mediajobs.video import stream
+from mediajobs.video import library, stream
 
 # Shown inline (players, <img>, <audio>): types whose rendering runs no script.
 INLINE_TYPES = frozenset(
@@ -55,16 +56,17 @@ def download_url(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
         check_readable(caller, normalized(path), checked)
     bucket = platform.bucket()
     urls = {}
-    tokens: dict[str, str] = {}  # job id -> stream token, one per call and job
+    tokens: dict[str, str] = {}  # video folder -> stream token, one per call and folder
     for path in paths:
         blob = bucket.get_blob(path)
         if blob is None:
             raise https_fn.HttpsError(Code.NOT_FOUND, f"{path} does not exist (yet).")
         parts = path.split("/")
-        if stream.is_stream_manifest(parts):
-            if parts[1] not in tokens:
-                tokens[parts[1]] = stream.grant(caller.uid, parts[1])
-            urls[path] = stream.url(stream.base_url(_request_url(req)), tokens[parts[1]], path)
+        folder = stream.stream_folder(parts)
+        if folder is not None and stream.is_stream_manifest(parts):
+            if folder not in tokens:
+                tokens[folder] = stream.grant(caller.uid, folder)
+            urls[path] = stream.url(stream.base_url(_request_url(req)), tokens[folder], path)
         else:
             urls[path] = url_for(blob, disposition=disposition_for(blob.content_type))
     return {"urls": urls, "expires_in": int(URL_LIFETIME.total_seconds())}
@@ -94,6 +96,12 @@ def check_readable(caller: CallerInfo, parts: list[str], checked: dict[str, bool
     if (owner := storage_paths.owner_of(parts)) is not None:
         if owner != caller.uid and not caller.is_admin:
             raise https_fn.HttpsError(Code.PERMISSION_DENIED, "You can only read your own uploads.")
+        return
+    if top == "videos" and len(parts) > 2:
+        if owner_key not in checked:
+            checked[owner_key] = library.readable(caller, parts[1])
+        if not checked[owner_key]:
+            raise https_fn.HttpsError(Code.NOT_FOUND, f"Video {parts[1]} does not exist or is not yours.")
         return
     if top in ("jobs", "projects") and len(parts) > 2:
         if owner_key not in checked:

@@ -43,6 +43,9 @@ def world() -> dict[str, Any]:
     db.document(f"images/{ids['legacy']}").set({"email": impostor.email, "storage_path": "z"})
     db.document(f"voices/{ids['legacy']}").set({"email": impostor.email, "storage_path": "z"})
     db.document(f"email_users/legacy-{tag}").set({"email": impostor.email, "imageIds": [ids["legacy"]]})
+    video = {"owner_uid": owner.uid, "job_id": f"vid-{tag}", "title": "Clip", "status": "ready"}
+    db.document(f"videos/vid-{tag}").set({**video, "public": False})
+    db.document(f"videos/pub-{tag}").set({**video, "public": True})
     db.document("replicate_predictions/p1").set({"status": "succeeded"})
     db.document(f"elsewhere/{tag}").set({"x": 1})
     users = {"owner": owner, "other": other, "admin": admin, "impostor": impostor, "nobody": None}
@@ -166,6 +169,18 @@ CASES: list[Case] = [
     ("impostor", "get", "voices/{legacy}", None, False),
     ("impostor", "get", "email_users/{legacy}", None, False),
     ("impostor", "get", "images/{image}", None, False),
+    # library videos: the owner and admins read; anyone reads a public one; nobody writes
+    ("owner", "get", "videos/vid-{tag}", None, True),
+    ("admin", "get", "videos/vid-{tag}", None, True),
+    ("other", "get", "videos/vid-{tag}", None, False),
+    ("nobody", "get", "videos/vid-{tag}", None, False),
+    ("other", "get", "videos/pub-{tag}", None, True),
+    ("nobody", "get", "videos/pub-{tag}", None, True),
+    ("owner", "update", "videos/vid-{tag}", {"public": True}, False),
+    ("owner", "update", "videos/vid-{tag}", {"title": "Renamed"}, False),
+    ("other", "update", "videos/pub-{tag}", {"title": "Mine"}, False),
+    ("owner", "create", "videos/new-{tag}", {"owner_uid": "{owner}", "public": True}, False),
+    ("owner", "delete", "videos/vid-{tag}", None, False),
     # everything else is closed
     ("admin", "get", "replicate_predictions/p1", None, False),
     ("owner", "get", "elsewhere/{tag}", None, False),

@@ -174,7 +174,7 @@ def test_cancel_during_transcode_stops_ffmpeg_and_leaves_nothing(user: client.Us
     final, _ = client.watch_job(job_id, cancel_when_transcoding, timeout=600)
 
     assert asked.is_set() and final["status"] == "cancelled"
-    assert list(platform.bucket().list_blobs(prefix=f"jobs/{job_id}/video/")) == []
+    assert list(platform.bucket().list_blobs(prefix=f"videos/{job_id}/")) == []
     time.sleep(1)
     assert not list(Path(tempfile.gettempdir()).glob(f"video-{job_id}-*"))
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
@@ -239,15 +239,15 @@ def test_a_client_with_only_download_url_plays_the_hls_stream(new_user: Callable
                 decoded = sum(1 for _ in container.decode(**{kind: 0}))
             assert decoded >= (5 * 24 if kind == "video" else 5 * 48000 // 1024 - 1), (track.representation_id, decoded)
         # DASH and HLS name the same segment files: the bytes are stored once
-        hls_files = {u.rsplit("/video/stream/", 1)[1] for u in fetched.media}
-        dash_files = {u.rsplit("/video/stream/", 1)[1] for t in tracks for u in t.urls}
+        hls_files = {u.rsplit("/stream/", 1)[1] for u in fetched.media}
+        dash_files = {u.rsplit("/stream/", 1)[1] for t in tracks for u in t.urls}
         folder = master_path.rsplit("/", 1)[0]
-        stored = {b.name.rsplit("/video/stream/", 1)[1] for b in platform.bucket().list_blobs(prefix=folder)}
+        stored = {b.name.rsplit("/stream/", 1)[1] for b in platform.bucket().list_blobs(prefix=folder)}
         assert {n for n in stored if n.endswith((".m4s", ".mp4"))} == hls_files == dash_files
         for stream_url in (url, urls[mpd_path]):  # ffmpeg as a player: its HLS and DASH demuxers
             assert frames_played_by_ffmpeg(stream_url) >= 5 * 24, stream_url
-        # the URL names the job's video folder only: the token opens nothing else
-        token_base = url.split("/jobs/", 1)[0]
+        # the URL names the video's folder only: the token opens nothing else
+        token_base = url.split("/videos/", 1)[0]
         outside = f"{token_base}/users/{owner.uid}/videos/x.mp4"
         assert requests.get(outside, timeout=30).status_code == 404
         forged = url.replace(token_base.rsplit("/", 1)[1], "0" * 32)

@@ -51,7 +51,7 @@ def run_item(job: Job, spec: ItemSpec) -> dict[str, Any]:
 
 
 def outputs(job: Job) -> list[str]:
-    return [blob.name for blob in platform.bucket().list_blobs(prefix=f"jobs/{job.id}/")]
+    return [blob.name for blob in platform.bucket().list_blobs(prefix=f"videos/{job.id}/")]
 
 
 def test_a_video_replaced_after_planning_fails_every_item_with_source_changed(user: client.User) -> None:
@@ -80,7 +80,7 @@ def test_an_unchanged_video_is_read_at_its_planned_generation(user: client.User)
         result = run_item(job, next(spec for spec in specs if spec.id == "thumbnails"))
         assert len(result["thumbnails"]) == 1 and result["poster"] in outputs(job)
     finally:
-        platform.bucket().delete_blobs(list(platform.bucket().list_blobs(prefix=f"jobs/{job.id}/")))
+        platform.bucket().delete_blobs(list(platform.bucket().list_blobs(prefix=f"videos/{job.id}/")))
 
 
 def test_a_video_deleted_after_planning_is_input_missing_not_source_changed(user: client.User) -> None:

@@ -282,3 +282,34 @@ class Mood(Shape):
     mood_keywords: list[str]
     image_paths: list[str]
     created_at: Timestamp
+
+
+# ---------------------------------------------------------------- the video library
+
+
+class Video(Shape):
+    """videos/{video_id}: a lasting video of its owner, made by the `video_process` job whose id
+    is the video id. Its objects live under videos/{video_id}/ (no lifecycle rule expires them)
+    until `delete_video`. The owner and admins read it; anyone reads it once `public` is true."""
+
+    owner_uid: str
+    job_id: str = pydantic.Field(description="The video_process job that made it.")
+    title: str = pydantic.Field(min_length=1, max_length=200)
+    source: str = pydantic.Field(description="The uploaded file it was made from (users/{uid}/...).")
+    size_bytes: int = pydantic.Field(ge=0, description="The source's size.")
+    status: Literal["processing", "ready", "failed", "cancelled"]
+    public: bool = pydantic.Field(description="Readable by anyone (documents and objects); set with update_video.")
+    error: ErrorInfo | None = pydantic.Field(default=None, description="Why it failed (the job's error).")
+    duration_seconds: float | None = None
+    width: int | None = None
+    height: int | None = None
+    has_audio: bool | None = None
+    thumbnails: list[str] = pydantic.Field(default=[], description="videos/{video_id}/thumb_N.jpg")
+    poster: str | None = pydantic.Field(default=None, description="videos/{video_id}/poster.jpg, 320 px wide")
+    renditions: list[results.VideoRendition] = []
+    mobile_path: str | None = None
+    hls_master_path: str | None = pydantic.Field(default=None, description="Play through download_url.")
+    dash_manifest_path: str | None = pydantic.Field(default=None, description="Play through download_url.")
+    preview: results.VideoPreview | None = None
+    created_at: Timestamp
+    updated_at: Timestamp

@@ -35,6 +35,10 @@ class SceneIdResponse(Shape):
     scene_id: str
 
 
+class VideoIdResponse(Shape):
+    video_id: str
+
+
 class DownloadUrlResponse(Shape):
     urls: dict[str, str] = pydantic.Field(description="Storage path -> URL to GET.")
     expires_in: int = pydantic.Field(description="Seconds the URLs stay valid.")
@@ -132,6 +136,7 @@ def callables(kinds: list[JobType]) -> list[Callable]:
     from mediajobs.jobs.api import CancelJobRequest
     from mediajobs.scenes import models as scenes
     from mediajobs.scenes.storyboard import GenerateStoryboard
+    from mediajobs.video.library import UpdateVideo, VideoRef
 
     return [
         Callable("start_job", start_job_request(kinds), JobIdResponse),
@@ -144,5 +149,7 @@ def callables(kinds: list[JobType]) -> list[Callable]:
         Callable("generate_scene_asset", scenes.GenerateSceneAsset, JobIdResponse),
         Callable("generate_storyboard", GenerateStoryboard, JobIdResponse),
         Callable("download_url", DownloadUrlRequest, DownloadUrlResponse),
+        Callable("update_video", UpdateVideo, VideoIdResponse),
+        Callable("delete_video", VideoRef, VideoIdResponse),
         Callable("webhook_secret", WebhookSecretRequest, WebhookSecretResponse),
     ]

@@ -124,11 +124,30 @@ class PhotoResult(Shape):
 class VideoRendition(Shape):
     height: int
     width: int
-    path: str = pydantic.Field(description="jobs/{job_id}/video/{height}p.mp4")
+    path: str = pydantic.Field(description="videos/{video_id}/{height}p.mp4 (jobs/{job_id}/video/ before the library)")
     bitrate: int = pydantic.Field(description="Bits per second.")
 
 
+class VideoPreview(Shape):
+    """The scrubbing previews: a sprite sheet of `count` tiles (`tile_width` x `tile_height`,
+    `columns` per row, `rows` rows), one per `interval_seconds`, and its WebVTT thumbnail track
+    whose cues name `previews.jpg#xywh=x,y,w,h` (relative: get the track's URL from
+    download_url, which serves it through `stream`, where the sprite resolves too)."""
+
+    sprite_path: str = pydantic.Field(description="videos/{video_id}/previews.jpg")
+    vtt_path: str = pydantic.Field(description="videos/{video_id}/previews.vtt")
+    tile_width: int = pydantic.Field(ge=1)
+    tile_height: int = pydantic.Field(ge=1)
+    columns: int = pydantic.Field(ge=1)
+    rows: int = pydantic.Field(ge=1)
+    count: int = pydantic.Field(ge=1)
+    interval_seconds: float = pydantic.Field(gt=0)
+
+
 class VideoResult(Shape):
+    video_id: str | None = pydantic.Field(
+        default=None, description="The library video videos/{video_id} (the job id); absent before the library."
+    )
     duration_seconds: float
     width: int
     height: int
@@ -139,14 +158,15 @@ class VideoResult(Shape):
     poster: str | None
     renditions: list[VideoRendition]
     mobile_path: str | None = pydantic.Field(
-        description="jobs/{job_id}/video/mobile.mp4: H.264 Main, at most 480p, AAC, +faststart (option `mobile`)."
+        description="videos/{video_id}/mobile.mp4: H.264 Main, at most 480p, AAC, +faststart (option `mobile`)."
     )
     hls_master_path: str | None = pydantic.Field(
-        description="jobs/{job_id}/video/stream/master.m3u8 (option `hls`); play it through download_url."
+        description="videos/{video_id}/stream/master.m3u8 (option `hls`); play it through download_url."
     )
     dash_manifest_path: str | None = pydantic.Field(
-        description="jobs/{job_id}/video/stream/manifest.mpd (option `dash`), the same CMAF segments as HLS."
+        description="videos/{video_id}/stream/manifest.mpd (option `dash`), the same CMAF segments as HLS."
     )
+    preview: VideoPreview | None = pydantic.Field(default=None, description="Option `previews`.")
     warnings: list[str]
 
 
@@ -156,6 +176,7 @@ class VideoItemResult(Shape):
 
     thumbnails: list[str] | None = None
     poster: str | None = None
+    preview: VideoPreview | None = None
     rendition: VideoRendition | None = None
     track: dict[str, Any] | None = pydantic.Field(default=None, description="Internal: the stream track's segments.")
     mobile_path: str | None = None

@@ -119,6 +119,32 @@ def thumbnail(
         raise VideoError("thumbnail-failed", f"Could not take a frame at {at_seconds:.1f}s: {_last_line(run.stderr)}")
 
 
+def sprite_args(
+    source: Path, out: Path, interval: float, tile: tuple[int, int], grid: tuple[int, int], *, max_seconds: float
+) -> list[str]:
+    """The scrubbing sprite: a frame every `interval` s (fps), each scaled to `tile` (scale), laid
+    out `grid` columns x rows in one JPEG (tile; a short video leaves the last tiles blank)."""
+    (width, height), (columns, rows) = tile, grid
+    chain = f"fps=1/{interval:.6f},scale={width}:{height}:flags=bicubic,tile={columns}x{rows}"
+    return [
+        *input_bound(max_seconds), "-i", str(source), "-map", "0:v:0", "-an",
+        "-vf", chain, "-frames:v", "1", "-q:v", "4", str(out),
+    ]  # fmt: skip
+
+
+def sprite(
+    source: Path, out: Path, interval: float, tile: tuple[int, int], grid: tuple[int, int], *, max_seconds: float
+) -> None:
+    args = sprite_args(source, out, interval, tile, grid, max_seconds=max_seconds)
+    run = subprocess.run(
+        [executable(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args],
+        capture_output=True, text=True, timeout=600, check=False, preexec_fn=_yield_to_encodes,
+    )  # fmt: skip
+    if run.returncode != 0 or not out.exists():
+        _raise_if_out_of_space(run.stderr)
+        raise VideoError("thumbnail-failed", f"Could not draw the preview sprite: {_last_line(run.stderr)}")
+
+
 def preset_for(height: int) -> str:
     return "superfast" if height > FAST_PRESET_ABOVE else "veryfast"
 

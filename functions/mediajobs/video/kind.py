@@ -3,9 +3,15 @@ HLS + DASH over shared CMAF segments out.
 
     input    {path}
     options  {renditions: [360, 720], hls: true, dash: true, thumbnails: 3, mobile: true}
-    outputs  jobs/{job_id}/video/  thumb_N.jpg, poster.jpg, {height}p.mp4, mobile.mp4,
+    outputs  videos/{video_id}/  thumb_N.jpg, poster.jpg, {height}p.mp4, mobile.mp4,
+             previews.jpg + previews.vtt (the scrubbing sprite and its WebVTT thumbnail track),
              stream/master.m3u8, stream/manifest.mpd, stream/{720p,audio}/{index.m3u8,init.mp4,seg_N.m4s}
-    result   VideoResult (models.py)
+    result   VideoResult (models.py), with the `video_id`
+    record   videos/{video_id} (library.py): the video id is the job id
+
+The outputs are the video library's (library.py): they live under videos/{video_id}/, which no
+lifecycle rule expires, and the record is created `processing` by the plan, filled `ready` by
+finalize, and marked `failed` or `cancelled` when the job ends so (`on_job_change`).
 
 Planning probes the video where it lies (PyAV over ranged Storage reads) and refuses it there
 (not a video, truncated, too long, too large). Every output is then its own item, run in
@@ -48,11 +54,11 @@ from mediajobs.jobs.kinds import (
     Summary,
 )
 from mediajobs.jobs.models import ErrorInfo, Job
-from mediajobs.video import budget
-from mediajobs.video.models import Rendition, Track, VideoInput, VideoOptions, VideoResult
+from mediajobs.video import budget, library
+from mediajobs.video.models import Preview, Rendition, Track, VideoInput, VideoOptions, VideoResult
 from mediajobs.video.probe import Probe, VideoError
 
-CONTENT_TYPES = {".jpg": "image/jpeg", ".mp4": "video/mp4", ".m4s": "video/iso.segment",
+CONTENT_TYPES = {".jpg": "image/jpeg", ".mp4": "video/mp4", ".m4s": "video/iso.segment", ".vtt": "text/vtt",
                  ".m3u8": "application/vnd.apple.mpegurl", ".mpd": "application/dash+xml"}  # fmt: skip
 PROBE_READ_CHUNK = 1024 * 1024  # ranged reads while probing in Storage
 
@@ -72,9 +78,26 @@ class VideoProcessJob(JobKind):
     def plans_quickly(self, input: VideoInput) -> bool:
         return True  # a probe over a few ranged reads, and at most nine items
 
+    def on_job_change(self, job_id: str, job: dict[str, Any]) -> None:
+        status = job.get("status")
+        if status in (library.VideoStatus.FAILED, library.VideoStatus.CANCELLED):
+            error = job.get("error") if isinstance(job.get("error"), dict) else None
+            library.mark_ended(job_id, str(status), error)
+
     def plan(self, job: Job, input: VideoInput, options: VideoOptions) -> Iterable[ItemSpec]:
+        try:
+            yield from self._plan(job, input, options)
+        except JobFailed as failure:  # the record says so before the job does
+            library.mark_ended(job.id, library.VideoStatus.FAILED, {"code": failure.code, "message": failure.message})
+            raise
+
+    def _plan(self, job: Job, input: VideoInput, options: VideoOptions) -> Iterable[ItemSpec]:
         name = input.path.rsplit("/", 1)[-1]
         blob = platform.bucket().get_blob(input.path)
+        library.create_processing(
+            job.id, owner_uid=job.owner_uid, job_id=job.id, source=input.path, title=input.title or name,
+            size=int(blob.size or 0) if blob is not None else 0,
+        )  # fmt: skip
         if blob is None:
             raise JobFailed("input-missing", f"{input.path} is not in Storage.")
         limit = config.VIDEO_MAX_MB.value * 1024 * 1024
@@ -107,7 +130,7 @@ class VideoProcessJob(JobKind):
             _download(input.path, int(generation) if generation is not None else None, source)
             out = folder / "out"
             out.mkdir()
-            work = _Work(ctx, info, source, out, f"jobs/{ctx.job.id}/video")
+            work = _Work(ctx, info, source, out, library.prefix(ctx.job.id).rstrip("/"))
             try:
                 result = TASKS[str(item.payload["task"])](work, item, options)
             except VideoError as error:
@@ -123,17 +146,23 @@ class VideoProcessJob(JobKind):
         if [r.id for r in records] == ["video"]:  # planned before items were per output (one item)
             only = records[0]
             return Outcome(dict(only.result or {}) if only.status == "done" else {}, only.error)
-        prefix = f"jobs/{job.id}/video/"
+        prefix = library.prefix(job.id)
         failed = next((r for r in records if r.status == "failed"), None)
         if failed is not None or summary.cancelled or any(r.status != "done" for r in records) or not records:
             _delete_outputs(prefix)  # a video is whole or nothing: no partial outputs
             error = failed.error if failed is not None else None
             if failed is not None and error is None:
                 error = ErrorInfo(code="internal", message=f"{failed.label} failed.")
+            if error is not None:
+                library.mark_ended(job.id, library.VideoStatus.FAILED, error.model_dump(exclude_none=True))
             return Outcome({}, error)
         options = VideoOptions.model_validate(job.options)
         results = {r.id: r.result or {} for r in records}
-        return Outcome(_summarize(prefix, results, options).model_dump())
+        result = _summarize(prefix, results, options, job.id)
+        if not library.update_existing(job.id, library.ready_fields(result)):
+            _delete_outputs(prefix)  # its owner deleted the video while it was being made
+            return Outcome({}, ErrorInfo(code="video-deleted", message="The video was deleted while it was processed."))
+        return Outcome(result.model_dump())
 
 
 def _probe_in_storage(blob: Any, name: str) -> Probe:
@@ -241,8 +270,32 @@ def _thumbnails(work: _Work, item: Item, options: VideoOptions) -> dict[str, Any
         names.append(target.name)
         work.ctx.heartbeat((index + 1) / (options.thumbnails + 1))
     ffmpeg.thumbnail(work.source, min(1.0, duration / 2), work.out / "poster.jpg", width=320, max_seconds=duration)
+    preview = _preview(work) if options.previews else None
     work.upload()
-    return {"thumbnails": [f"{work.prefix}/{n}" for n in names], "poster": f"{work.prefix}/poster.jpg"}
+    return {"thumbnails": [f"{work.prefix}/{n}" for n in names], "poster": f"{work.prefix}/poster.jpg",
+            "preview": preview.model_dump() if preview else None}  # fmt: skip
+
+
+def _preview(work: _Work) -> Preview:
+    """The scrubbing sprite and its WebVTT thumbnail track, from one layout."""
+    from mediajobs.video import ffmpeg, previews
+
+    info = work.info
+    sprite = previews.layout(info.duration_seconds, info.width, info.height)
+    tile, grid = (sprite.tile_width, sprite.tile_height), (sprite.columns, sprite.rows)
+    ffmpeg.sprite(work.source, work.out / previews.SPRITE_NAME, sprite.interval_seconds, tile, grid,
+                  max_seconds=info.duration_seconds)  # fmt: skip
+    (work.out / previews.TRACK_NAME).write_text(previews.thumbnail_track(sprite, info.duration_seconds))
+    return Preview(
+        sprite_path=f"{work.prefix}/{previews.SPRITE_NAME}",
+        vtt_path=f"{work.prefix}/{previews.TRACK_NAME}",
+        tile_width=sprite.tile_width,
+        tile_height=sprite.tile_height,
+        columns=sprite.columns,
+        rows=sprite.rows,
+        count=sprite.count,
+        interval_seconds=round(sprite.interval_seconds, 3),
+    )
 
 
 def _rendition(work: _Work, item: Item, options: VideoOptions) -> dict[str, Any]:
@@ -297,7 +350,7 @@ TASKS: dict[str, Callable[[_Work, Item, VideoOptions], dict[str, Any]]] = {
 }
 
 
-def _summarize(prefix: str, results: dict[str, dict[str, Any]], options: VideoOptions) -> VideoResult:
+def _summarize(prefix: str, results: dict[str, dict[str, Any]], options: VideoOptions, video_id: str) -> VideoResult:
     """Writes the stream manifests from the tracks and returns the job's result."""
     from mediajobs.video import packaging
 
@@ -315,7 +368,9 @@ def _summarize(prefix: str, results: dict[str, dict[str, Any]], options: VideoOp
         manifest = packaging.dash_manifest(tracks, info.duration_seconds)
         bucket.blob(dash_path).upload_from_string(manifest, content_type=CONTENT_TYPES[".mpd"])
     thumbs = results.get("thumbnails", {})
+    preview = Preview.model_validate(thumbs["preview"]) if thumbs.get("preview") else None
     return VideoResult(
+        video_id=video_id,
         duration_seconds=round(info.duration_seconds, 3),
         width=info.width,
         height=info.height,
@@ -328,6 +383,7 @@ def _summarize(prefix: str, results: dict[str, dict[str, Any]], options: VideoOp
         mobile_path=results.get("mobile", {}).get("mobile_path"),
         hls_master_path=hls_path,
         dash_manifest_path=dash_path,
+        preview=preview,
         warnings=list(next(iter(results.values())).get("warnings", [])),
     )
 

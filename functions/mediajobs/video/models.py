@@ -13,6 +13,9 @@ from mediajobs.validation import StrictModel
 
 class VideoInput(StrictModel):
     path: str = pydantic.Field(min_length=1, max_length=1024)
+    title: str | None = pydantic.Field(
+        default=None, min_length=1, max_length=200, description="The library video's title (default: the file name)."
+    )
 
     @pydantic.field_validator("path")
     @classmethod
@@ -28,6 +31,7 @@ class VideoOptions(StrictModel):
     dash: bool = True
     thumbnails: int = pydantic.Field(default=3, ge=0, le=20)
     mobile: bool = True
+    previews: bool = pydantic.Field(default=True, description="A scrubbing sprite with its WebVTT thumbnail track.")
 
     @pydantic.field_validator("renditions")
     @classmethod
@@ -90,9 +94,24 @@ class Rendition(pydantic.BaseModel):
     bitrate: int  # bits per second of the whole MP4
 
 
+class Preview(pydantic.BaseModel):
+    """The scrubbing sprite: tiles of `tile_width` x `tile_height`, `columns` per row, one per
+    `interval_seconds`, described cue by cue (`#xywh=`) by the WebVTT thumbnail track."""
+
+    sprite_path: str
+    vtt_path: str
+    tile_width: int
+    tile_height: int
+    columns: int
+    rows: int
+    count: int
+    interval_seconds: float
+
+
 class VideoResult(pydantic.BaseModel):
     """`result` of a completed video_process job."""
 
+    video_id: str
     duration_seconds: float
     width: int
     height: int
@@ -105,4 +124,5 @@ class VideoResult(pydantic.BaseModel):
     mobile_path: str | None
     hls_master_path: str | None
     dash_manifest_path: str | None
+    preview: Preview | None = None
     warnings: list[str]

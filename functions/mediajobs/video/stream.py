@@ -33,7 +33,7 @@ from mediajobs import config, object_urls, platform
 GRANTS = "stream_grants"
 STREAM_LIFETIME = dt.timedelta(hours=6)  # long enough to watch a 30-minute video with pauses
 MEDIA_URL_LIFETIME = dt.timedelta(minutes=15)  # each redirect target is used at once
-PLAYLIST_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".mpd": "application/dash+xml"}
+PLAYLIST_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".mpd": "application/dash+xml", ".vtt": "text/vtt"}
 MEDIA_SUFFIXES = {".m4s", ".mp4", ".ts", ".jpg", ".m4a", ".aac"}
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 _CORS = {
@@ -45,18 +45,27 @@ _CORS = {
 
 
 def is_stream_manifest(parts: list[str]) -> bool:
-    """jobs/{job_id}/video/.../*.m3u8 or *.mpd: played through `stream`, not fetched alone."""
-    suffix = posixpath.splitext(parts[-1])[1]
-    return len(parts) > 3 and parts[0] == "jobs" and parts[2] == "video" and suffix in PLAYLIST_TYPES
+    """A playlist, manifest or WebVTT track of a video folder: played through `stream`."""
+    return stream_folder(parts) is not None and posixpath.splitext(parts[-1])[1] in PLAYLIST_TYPES
 
 
-def grant(uid: str, job_id: str) -> str:
-    """A new token for the job's video folder, valid STREAM_LIFETIME."""
+def stream_folder(parts: list[str]) -> str | None:
+    """The video folder holding the object at `parts` (what a stream grant opens), or None:
+    videos/{video_id}/ of the library, jobs/{job_id}/video/ of jobs made before it."""
+    if len(parts) > 2 and parts[0] == "videos":
+        return f"videos/{parts[1]}/"
+    if len(parts) > 3 and parts[0] == "jobs" and parts[2] == "video":
+        return f"jobs/{parts[1]}/video/"
+    return None
+
+
+def grant(uid: str, folder: str) -> str:
+    """A new token for a video folder (`stream_folder`), valid STREAM_LIFETIME."""
     token = secrets.token_hex(16)
     platform.db().collection(GRANTS).document(token).set(
         {
             "uid": uid,
-            "prefix": f"jobs/{job_id}/video/",
+            "prefix": folder,
             "expires_at": platform_now() + STREAM_LIFETIME,
             "created_at": platform_now(),
         }
