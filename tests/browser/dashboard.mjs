@@ -3,6 +3,7 @@
 //   HOSTING_ORIGIN  the Hosting emulator serving web/dist      PHOTO_ZIP  a ZIP of images to drop
 //   ARTIFACTS       folder for screenshots and the download    CHROMIUM_PATH  (default /usr/bin/chromium)
 //   USER_EMAIL, USER_PASSWORD, CANCEL_JOB_ID  the first user and a long job of theirs to cancel
+//   FAILING_JOB_ID  a job of theirs whose items failed (its card names codes and incident ids)
 //   ADMIN_EMAIL, ADMIN_PASSWORD, EXPORT_USER_IDS  an admin and the users they export
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -158,7 +159,14 @@ try {
     { name: "photos", hash: "#/photos", ready: `${on("photos")} #photo-gallery figure img.after` },
     { name: "projects", hash: `#/projects/${report.project_id}`, ready: `${on("projects")} .scene .asset-image img` },
   ]);
+  await page.evaluate(() => { location.hash = "#/photos"; });
+  await page.click(`${on("photos")} #photo-gallery .photo button.view`);
+  await look(page, [{ name: "photo-viewer", ready: "dialog.viewer[open] .viewer-pane img" }]);
+  await page.keyboard.press("Escape");
+  await page.waitForSelector("dialog.viewer", { state: "detached" });
   step("user's pages looked at");
+  await page.evaluate(() => { location.hash = "#/jobs"; });
+  report.failing_card = await page.textContent(`#job-list .job[data-job-id="${process.env.FAILING_JOB_ID}"]`, { timeout: 30_000 });
   // On a phone the navigation folds behind the Menu button.
   await page.setViewportSize({ width: 390, height: 844 });
   report.menu = [];
@@ -227,7 +235,7 @@ try {
   await admin.click("#nav a[data-page=export]");
   await admin.fill("#export-users", process.env.EXPORT_USER_IDS);
   await admin.click("#export-start");
-  await admin.waitForSelector("#export-job .job[data-status=completed]", { timeout: JOB_TIMEOUT });
+  await admin.waitForSelector("#export-job .job[data-status=completed]", { timeout: 240_000 });
   await admin.waitForFunction((count) => document.querySelectorAll("#export-users-table tr[data-status=done] button").length === count,
     process.env.EXPORT_USER_IDS.split(",").length, { timeout: 30_000 });
   report.export_rows = await admin.$$eval("#export-users-table tr[data-status]", (rows) => rows.map((r) => r.dataset.status));

@@ -49,7 +49,13 @@ def chromium_path() -> str:
 
 
 def run_dashboard(
-    zip_path: Path, user: client.User, cancel_job_id: str, admin: client.User, export_user_ids: list[str]
+    zip_path: Path,
+    user: client.User,
+    cancel_job_id: str,
+    admin: client.User,
+    export_user_ids: list[str],
+    *,
+    failing_job_id: str,
 ) -> tuple[dict[str, Any], float]:
     node = shutil.which("node")
     assert node, "node is not on PATH (Node.js 20+ is a prerequisite, see README)"
@@ -61,6 +67,7 @@ def run_dashboard(
         USER_EMAIL=user.email,
         USER_PASSWORD=user.password,
         CANCEL_JOB_ID=cancel_job_id,
+        FAILING_JOB_ID=failing_job_id,
         ADMIN_EMAIL=admin.email,
         ADMIN_PASSWORD=admin.password,
         EXPORT_USER_IDS=",".join(export_user_ids),
@@ -97,8 +104,10 @@ def test_dashboard_end_to_end_in_a_real_browser(tmp_path: Path) -> None:
     # Cancelled from the Jobs page: long enough (two chunks of five 20 s items) to outlast a cold
     # browser start, with items still pending when the cancel lands (so it ends `cancelled`).
     long_job_id = start_selftest(user, items=10, sleep_ms=20_000)
+    # Shown on the Jobs page with its problems: one item crashes (internal, with an incident id), one is rejected.
+    failing_job_id = start_selftest(user, items=2, fail_items=[0], reject_items=[1])
 
-    report, elapsed = run_dashboard(zip_path, user, long_job_id, admin, export_user_ids)
+    report, elapsed = run_dashboard(zip_path, user, long_job_id, admin, export_user_ids, failing_job_id=failing_job_id)
     print(f"browser run: {elapsed:.1f}s, steps: {report['steps']}, job card states: {report['progress']}")
 
     assert report["uid"] == user.uid
@@ -139,6 +148,12 @@ def test_dashboard_end_to_end_in_a_real_browser(tmp_path: Path) -> None:
     assert scene_image["path"].startswith(f"projects/{report['project_id']}/scenes/")
     assert report["photo_job_id"] in report["my_jobs"]
 
+    # The failed items are named on their job's card with their code, and the crash with its incident id.
+    failing = platform.db().collection("jobs").document(failing_job_id).get().to_dict() or {}
+    incidents = [e["incident_id"] for e in failing["errors"] if e.get("incident_id")]
+    assert incidents and all(incident in report["failing_card"] for incident in incidents), report["failing_card"]
+    assert "internal" in report["failing_card"] and "rejected" in report["failing_card"], report["failing_card"]
+
     # The project was edited on the page (update_project, update_scene) and then deleted with its scenes.
     assert "Renamed project" in report["project_header"], report["project_header"]
     assert "Keep it under 10 seconds" in report["project_brief"], report["project_brief"]
@@ -175,8 +190,8 @@ def test_dashboard_end_to_end_in_a_real_browser(tmp_path: Path) -> None:
     assert report["menu"] == [{"folded": True, "links": 4}] * 2, report["menu"]
 
     # Every page looked at as people would (tour.mjs): both viewports, both themes, no findings.
-    assert_looked_at(report, ("signin", "jobs", "photos", "projects", "jobs-first-run", "photos-first-run",
-                              "projects-first-run", "export"))  # fmt: skip
+    assert_looked_at(report, ("signin", "jobs", "photos", "photo-viewer", "projects", "jobs-first-run",
+                              "photos-first-run", "projects-first-run", "export"))  # fmt: skip
 
 
 def assert_looked_at(report: dict[str, Any], pages: tuple[str, ...]) -> None:

@@ -38,7 +38,9 @@ function overlaps() {
     const style = getComputedStyle(node);
     return box.width > 2 && box.height > 2 && style.visibility !== "hidden" && node.checkVisibility({ contentVisibilityAuto: true, visibilityProperty: true });
   };
-  const controls = [...document.querySelectorAll("button, a[href], input:not([type=hidden]), select, textarea, label.button, summary")]
+  // With a modal open only its controls can be reached; the page behind it is inert.
+  const root = document.querySelector("dialog[open]") || document;
+  const controls = [...root.querySelectorAll("button, a[href], input:not([type=hidden]), select, textarea, label.button, summary")]
     .filter(visible).filter((node) => !node.matches(".visually-hidden"));
   const found = [];
   const name = (node) => `${node.tagName.toLowerCase()}${node.id ? `#${node.id}` : ""}${node.className && typeof node.className === "string" ? `.${node.className.trim().split(/\s+/).join(".")}` : ""} "${(node.innerText || node.value || node.getAttribute("aria-label") || "").trim().slice(0, 30)}"`;
@@ -57,7 +59,7 @@ function overlaps() {
 
 /** Tap targets smaller than 44x44 CSS px among buttons and links (inline text links excepted). */
 function smallTargets() {
-  return [...document.querySelectorAll("button, a.button, #nav a, label.button, select, input:not([type=checkbox]):not([type=radio]):not([type=range]):not([type=hidden])")]
+  return [...(document.querySelector("dialog[open]") || document).querySelectorAll("button, a.button, #nav a, label.button, select, input:not([type=checkbox]):not([type=radio]):not([type=range]):not([type=hidden])")]
     .filter((node) => {
       const box = node.getBoundingClientRect();
       return box.width > 2 && box.height > 2 && node.checkVisibility({ contentVisibilityAuto: true }) && !node.matches(".visually-hidden")

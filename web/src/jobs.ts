@@ -124,7 +124,7 @@ export function jobCard(id: string, job: TypedJob, showOwner = false): HTMLEleme
       errors.length ? el("details", { class: "files", open: errors.length <= 3 },
         el("summary", {}, `Problems with ${plural(errors.length, "item")}`),
         el("ul", { class: "item-errors" }, errors.map((e: ItemErrorInfo) => el("li", {}, el("strong", {}, e.item), `: ${e.message} `,
-          el("span", { class: "muted" }, `(code ${e.code}${e.incident_id ? `, incident ${e.incident_id}` : ""})`))))) : null,
+          el("span", { class: "muted" }, `(code ${e.code}${e.incident_id && !e.message.includes(e.incident_id) ? `, incident ${e.incident_id}` : ""})`))))) : null,
       el("div", { class: "actions job-actions" },
         canCancel ? action("Cancel", () => client.cancelJob(id), { class: "cancel danger" }) : null,
         job.type === "video_process" && job.status === "completed" && !location.hash.startsWith("#/video")

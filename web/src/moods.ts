@@ -89,7 +89,7 @@ export function moodBoard(projectId: string): { node: HTMLElement; stop: () => v
       progressBar(job.percent || 0, "Storyboard progress")] : []));
     status.dataset.status = job?.status || "";
     render();
-  });
+  }, (error) => status.replaceChildren(errorBanner(error, { title: "The project could not be loaded", compact: true })));
   const stopMoods = client.watchMoods(projectId, (docs) => {
     moods = docs.sort((a, b) => (a.data.name || "").localeCompare(b.data.name || ""));
     render();

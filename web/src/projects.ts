@@ -94,6 +94,7 @@ function showProject(container: HTMLElement, projectId: string): () => void {
       "Delete this project, its scenes, moods and every generated file? Running jobs are cancelled."),
     action("Yes, delete it", async () => {
       await client.deleteProject(projectId);
+      stopAll(); // its listeners would only be refused from now on
       history.replaceState(null, "", "#/projects");
       container.replaceChildren();
     }, { id: "project-delete-confirm", class: "danger" }),
@@ -141,7 +142,15 @@ function showProject(container: HTMLElement, projectId: string): () => void {
     el("div", { class: "section" }, board.node),
     el("div", { class: "section" }, el("h4", { class: "section-title" }, "Scenes"), noScenes, scenesBox),
     el("div", { class: "section" }, el("h4", { class: "section-title" }, "Add a scene"), sceneForm, el("div", { class: "form-actions" }, addScene))));
-  return () => { stopProject(); stopScenes(); board.stop(); };
+  let stopped = false;
+  const stopAll = () => {
+    if (stopped) return;
+    stopped = true;
+    stopProject();
+    stopScenes();
+    board.stop();
+  };
+  return stopAll;
 }
 
 /** The project's name, description, storyboard title and brief, saved with update_project. */
