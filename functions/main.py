@@ -194,6 +194,15 @@ def update_video(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     return library.update_video(req)
 
 
+@https_fn.on_call()
+@incidents.guarded
+def set_caption(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    """Adds, replaces or removes a library video's WebVTT captions in one language (HLS subtitles)."""
+    from mediajobs.video import captions
+
+    return captions.set_caption(req)
+
+
 @https_fn.on_call(timeout_sec=300)
 @incidents.guarded
 def delete_video(req: https_fn.CallableRequest[Any]) -> dict[str, str]:

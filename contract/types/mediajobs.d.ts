@@ -67,6 +67,8 @@ export interface MediajobsContract {
   "callable.update_video.response"?: VideoIdResponse;
   "callable.delete_video.request"?: VideoRef;
   "callable.delete_video.response"?: VideoIdResponse;
+  "callable.set_caption.request"?: SetCaption;
+  "callable.set_caption.response"?: VideoIdResponse;
   "callable.webhook_secret.request"?: WebhookSecretRequest;
   "callable.webhook_secret.response"?: WebhookSecretResponse;
   "callable.internal.details"?: IncidentDetails;
@@ -1360,8 +1362,24 @@ export interface Video {
    */
   dash_manifest_path?: string | null;
   preview?: VideoPreview | null;
+  /**
+   * Language (BCP 47) -> its WebVTT captions, set with set_caption; HLS subtitles.
+   */
+  captions?: {
+    [k: string]: VideoCaption;
+  };
   created_at: string;
   updated_at: string;
+}
+export interface VideoCaption {
+  /**
+   * videos/{video_id}/stream/captions/{language}.vtt
+   */
+  path: string;
+  /**
+   * What players show (default: the language).
+   */
+  label: string;
 }
 export interface StartMediaExportJob {
   type: "media_export";
@@ -1524,6 +1542,21 @@ export interface VideoIdResponse {
 }
 export interface VideoRef {
   video_id: string;
+}
+export interface SetCaption {
+  video_id: string;
+  /**
+   * BCP 47, e.g. en, pt-BR
+   */
+  language: string;
+  /**
+   * Default: the language
+   */
+  label?: string | null;
+  /**
+   * The WebVTT text (at most 256 KiB as UTF-8); null removes the language's captions.
+   */
+  vtt?: string | null;
 }
 export interface WebhookSecretRequest {
   /**

@@ -166,3 +166,44 @@ def test_a_video_that_fails_is_recorded_as_failed(user: client.User) -> None:
     doc = record(video_id)
     assert doc is not None and doc["status"] == "failed" and doc["error"]["code"] == "not-a-video"
     assert objects(video_id) == []
+
+
+VTT = "WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n\n00:01.000 --> 00:02.000\nWorld\n"
+
+
+def test_captions_are_hls_subtitles_of_a_library_video(new_user: Callable[..., client.User]) -> None:
+    owner, stranger = new_user(), new_user()
+    video_id = start(owner, put(owner, "talk.mp4", make_video(2, size="320x240")), renditions=[240], thumbnails=0)
+    final, _ = client.watch_job(video_id, timeout=300)
+    assert final["status"] == "completed", final
+    master_path = final["result"]["hls_master_path"]
+
+    for bad in ("hello", "WEBVTT\n\n00:03.000 --> 00:02.000\nx\n", "WEBVTT\n\nno cues\n", "WEBVTT\n" + "x" * 300_000):
+        assert refused("set_caption", {"video_id": video_id, "language": "en", "vtt": bad}, owner) == "INVALID_ARGUMENT"
+    assert refused("set_caption", {"video_id": video_id, "language": "en", "vtt": VTT}, stranger) == "NOT_FOUND"
+    for language, label in (("en", "English"), ("pt-BR", "Português")):
+        client.call("set_caption", {"video_id": video_id, "language": language, "label": label, "vtt": VTT},
+                    owner.id_token)  # fmt: skip
+    doc = record(video_id)
+    assert doc is not None and set(doc["captions"]) == {"en", "pt-BR"}
+    assert doc["captions"]["en"] == {"path": f"videos/{video_id}/stream/captions/en.vtt", "label": "English"}
+    assert platform.bucket().blob(doc["captions"]["en"]["path"]).download_as_text() == VTT
+
+    # a player given the master finds both subtitle renditions and their WebVTT through `stream`
+    url = client.call("download_url", {"paths": [master_path]}, owner.id_token)["urls"][master_path]
+    master = requests.get(url, timeout=30).text
+    subtitles = [line for line in master.splitlines() if "TYPE=SUBTITLES" in line]
+    assert len(subtitles) == 2 and 'LANGUAGE="pt-BR"' in master and 'NAME="English"' in master
+    assert all('SUBTITLES="subs"' in line for line in master.splitlines() if line.startswith("#EXT-X-STREAM-INF"))
+    base = url.rsplit("/", 1)[0]
+    playlist = requests.get(f"{base}/captions/en.m3u8", timeout=30).text
+    assert playlist.startswith("#EXTM3U") and "en.vtt" in playlist and "#EXT-X-ENDLIST" in playlist
+    served = requests.get(f"{base}/captions/en.vtt", timeout=30)
+    assert served.headers["Content-Type"].startswith("text/vtt") and served.text == VTT
+
+    client.call("set_caption", {"video_id": video_id, "language": "en", "vtt": None}, owner.id_token)
+    doc = record(video_id)
+    assert doc is not None and set(doc["captions"]) == {"pt-BR"}
+    master = platform.bucket().blob(master_path).download_as_text()
+    assert master.count("TYPE=SUBTITLES") == 1 and 'LANGUAGE="en"' not in master
+    assert not platform.bucket().blob(f"videos/{video_id}/stream/captions/en.vtt").exists()

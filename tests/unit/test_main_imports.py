@@ -31,6 +31,6 @@ def test_main_declares_every_function() -> None:
             "on_job_completed_event", "on_job_failed_event", "on_job_cancelled_event",
             "sceneitems", "selftestitems", "start_job", "stream", "sweep_jobs", "update_project", "update_scene",
             "upload", "webhook_secret",
-            "delete_video", "update_video", "videoitems",
+            "delete_video", "set_caption", "update_video", "videoitems",
         ]
     )  # fmt: skip

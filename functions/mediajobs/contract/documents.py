@@ -287,6 +287,11 @@ class Mood(Shape):
 # ---------------------------------------------------------------- the video library
 
 
+class VideoCaption(Shape):
+    path: str = pydantic.Field(description="videos/{video_id}/stream/captions/{language}.vtt")
+    label: str = pydantic.Field(description="What players show (default: the language).")
+
+
 class Video(Shape):
     """videos/{video_id}: a lasting video of its owner, made by the `video_process` job whose id
     is the video id. Its objects live under videos/{video_id}/ (no lifecycle rule expires them)
@@ -311,5 +316,8 @@ class Video(Shape):
     hls_master_path: str | None = pydantic.Field(default=None, description="Play through download_url.")
     dash_manifest_path: str | None = pydantic.Field(default=None, description="Play through download_url.")
     preview: results.VideoPreview | None = None
+    captions: dict[str, VideoCaption] = pydantic.Field(
+        default={}, description="Language (BCP 47) -> its WebVTT captions, set with set_caption; HLS subtitles."
+    )
     created_at: Timestamp
     updated_at: Timestamp

@@ -136,6 +136,7 @@ def callables(kinds: list[JobType]) -> list[Callable]:
     from mediajobs.jobs.api import CancelJobRequest
     from mediajobs.scenes import models as scenes
     from mediajobs.scenes.storyboard import GenerateStoryboard
+    from mediajobs.video.captions import SetCaption
     from mediajobs.video.library import UpdateVideo, VideoRef
 
     return [
@@ -151,5 +152,6 @@ def callables(kinds: list[JobType]) -> list[Callable]:
         Callable("download_url", DownloadUrlRequest, DownloadUrlResponse),
         Callable("update_video", UpdateVideo, VideoIdResponse),
         Callable("delete_video", VideoRef, VideoIdResponse),
+        Callable("set_caption", SetCaption, VideoIdResponse),
         Callable("webhook_secret", WebhookSecretRequest, WebhookSecretResponse),
     ]

@@ -113,7 +113,7 @@ def readable(caller: CallerInfo, video_id: str) -> bool:
     return data.get("owner_uid") == caller.uid or caller.is_admin or data.get("public") is True
 
 
-def _owned(video_id: str, caller: CallerInfo) -> dict[str, Any]:
+def owned(video_id: str, caller: CallerInfo) -> dict[str, Any]:
     snapshot = video_ref(video_id).get()
     data = snapshot.to_dict() if snapshot.exists else None
     if data is None or (data.get("owner_uid") != caller.uid and not caller.is_admin):
@@ -128,7 +128,7 @@ def update_video(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     """{video_id, title?, public?}: the owner renames the video or makes it public or private."""
     caller = caller_of(req)
     request = parse(UpdateVideo, req.data)
-    _owned(request.video_id, caller)
+    owned(request.video_id, caller)
     fields: dict[str, Any] = {}
     if request.title is not None:
         fields["title"] = request.title.strip() or request.title
@@ -143,7 +143,7 @@ def delete_video(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     """{video_id}: cancels the job still making it, then deletes the record and every object."""
     caller = caller_of(req)
     request = parse(VideoRef, req.data)
-    data = _owned(request.video_id, caller)
+    data = owned(request.video_id, caller)
     job_id = str(data.get("job_id") or "")
     if job_id and data.get("status") == VideoStatus.PROCESSING:
         with contextlib.suppress(https_fn.HttpsError):  # the job is gone or not the caller's
