@@ -38,18 +38,24 @@ export function mount(page: HTMLElement, linkedJob: string | null): () => void {
     setFiles(event.dataTransfer?.files || null);
   });
 
+  const select = (name: string, choices: [string, string][], chosen?: string) =>
+    el("select", { name }, choices.map(([value, label]) => el("option", { value, selected: value === chosen }, label)));
   const options = el("form", { id: "photo-options", class: "form-grid", onsubmit: (event: Event) => event.preventDefault() },
-    el("fieldset", {}, el("legend", {}, "Background and crop"),
+    el("fieldset", { class: "form-stack" }, el("legend", {}, "Cut-out"),
       check("Remove the background", el("input", { type: "checkbox", name: "remove_bg", checked: true })),
-      check("Crop to the face", el("input", { type: "checkbox", name: "crop_face" }))),
-    el("fieldset", { class: "form-stack" }, el("legend", {}, "Output"),
+      field("Result", select("output", [["cutout", "The cut-out subject"], ["mask", "Its mask (black and white)"]])),
+      field("Model", select("model", MODELS))),
+    el("fieldset", { class: "form-stack" }, el("legend", {}, "Behind the subject"),
+      field("Background", select("bg", [["transparent", "Transparent"], ["#ffffff", "White"], ["#000000", "Black"], ["custom", "A colour…"]])),
+      field("Colour", el("input", { type: "color", name: "bg_colour", value: "#3478f6" }), "Used with “A colour…”.")),
+    el("fieldset", { class: "form-stack" }, el("legend", {}, "Crop and size"),
+      field("Crop", select("crop", [["none", "No crop"], ["face", "To the largest face"], ["subject", "To the subject"]])),
+      field("Margin around it", el("input", { type: "number", name: "crop_margin", min: 0, max: 2, step: 0.1, placeholder: "0.4" }),
+        "A fraction of the face's or subject's size."),
       field("Face crop size (px)", el("input", { type: "number", name: "face_size", value: 512, min: 64, max: 4096 })),
-      field("Margin around the face", el("input", { type: "number", name: "face_margin", value: 0.4, min: 0, max: 2, step: 0.1 }),
-        "A fraction of the face's size."),
-      field("Format", el("select", { name: "output_format" }, el("option", { value: "png" }, "PNG (transparent)"),
-        el("option", { value: "webp" }, "WebP (smaller)")))),
-    el("fieldset", { class: "form-stack" }, el("legend", {}, "Cut-out model"),
-      field("Model", el("select", { name: "model" }, MODELS.map(([value, label]) => el("option", { value }, label))))));
+      field("Longest side", select("size", [["original", "As uploaded"], ["512", "512 px"], ["1024", "1024 px"], ["2048", "2048 px"]]))),
+    el("fieldset", { class: "form-stack" }, el("legend", {}, "File"),
+      field("Format", select("output_format", [["png", "PNG"], ["webp", "WebP (smaller)"], ["jpg", "JPEG (no alpha)"]]))));
   const status = el("div", { id: "photo-error", "aria-live": "polite" });
   const jobView = el("div", { id: "photo-job" });
   const gallery = el("div", { class: "gallery", id: "photo-gallery" });
@@ -124,14 +130,21 @@ function tooBig(megabytes: number): string {
 
 function readOptions(form: HTMLFormElement): PhotoOptions {
   const data = new FormData(form);
-  return {
+  const text = (name: string) => String(data.get(name) ?? "");
+  const crop = text("crop") as NonNullable<PhotoOptions["crop"]>;
+  const size = text("size");
+  const options: PhotoOptions = {
     remove_bg: data.has("remove_bg"),
-    crop_face: data.has("crop_face"),
-    face_size: Number(data.get("face_size")),
-    face_margin: Number(data.get("face_margin")),
-    output_format: data.get("output_format") === "webp" ? "webp" : "png",
-    model: String(data.get("model")) as Model,
+    output: text("output") === "mask" ? "mask" : "cutout",
+    model: text("model") as Model,
+    bg: text("bg") === "custom" ? text("bg_colour") : text("bg"),
+    crop,
+    size: size === "original" ? "original" : (Number(size) as 512 | 1024 | 2048),
+    output_format: text("output_format") as NonNullable<PhotoOptions["output_format"]>,
   };
+  if (crop !== "none" && text("crop_margin")) options.crop_margin = Number(text("crop_margin"));
+  if (crop === "face") options.face_size = Number(text("face_size"));
+  return options;
 }
 
 /** One photo: before/after under a slider, a larger view, and its download. */
