@@ -1363,7 +1363,7 @@ export interface Video {
   dash_manifest_path?: string | null;
   preview?: VideoPreview | null;
   /**
-   * Language (BCP 47) -> its WebVTT captions, set with set_caption; HLS subtitles.
+   * Language (BCP 47) -> its WebVTT captions (set_caption): HLS subtitles, DASH text.
    */
   captions?: {
     [k: string]: VideoCaption;

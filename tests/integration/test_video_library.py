@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 import requests
@@ -200,6 +201,8 @@ def test_captions_are_hls_subtitles_of_a_library_video(new_user: Callable[..., c
     assert playlist.startswith("#EXTM3U") and "en.vtt" in playlist and "#EXT-X-ENDLIST" in playlist
     served = requests.get(f"{base}/captions/en.vtt", timeout=30)
     assert served.headers["Content-Type"].startswith("text/vtt") and served.text == VTT
+    mpd_path = final["result"]["dash_manifest_path"]
+    assert text_tracks(mpd_path) == {"en": "captions/en.vtt", "pt-BR": "captions/pt-BR.vtt"}
 
     client.call("set_caption", {"video_id": video_id, "language": "en", "vtt": None}, owner.id_token)
     doc = record(video_id)
@@ -207,3 +210,12 @@ def test_captions_are_hls_subtitles_of_a_library_video(new_user: Callable[..., c
     master = platform.bucket().blob(master_path).download_as_text()
     assert master.count("TYPE=SUBTITLES") == 1 and 'LANGUAGE="en"' not in master
     assert not platform.bucket().blob(f"videos/{video_id}/stream/captions/en.vtt").exists()
+    assert text_tracks(mpd_path) == {"pt-BR": "captions/pt-BR.vtt"}
+
+
+def text_tracks(mpd_path: str) -> dict[str, str]:
+    """language -> BaseURL of the manifest's WebVTT adaptation sets (the manifest must parse)."""
+    ns = {"d": "urn:mpeg:dash:schema:mpd:2011"}
+    root = ElementTree.fromstring(platform.bucket().blob(mpd_path).download_as_bytes())
+    sets = root.findall("d:Period/d:AdaptationSet[@mimeType='text/vtt']", ns)
+    return {str(s.get("lang")): str(s.findtext("d:Representation/d:BaseURL", namespaces=ns)) for s in sets}

@@ -317,7 +317,7 @@ class Video(Shape):
     dash_manifest_path: str | None = pydantic.Field(default=None, description="Play through download_url.")
     preview: results.VideoPreview | None = None
     captions: dict[str, VideoCaption] = pydantic.Field(
-        default={}, description="Language (BCP 47) -> its WebVTT captions, set with set_caption; HLS subtitles."
+        default={}, description="Language (BCP 47) -> its WebVTT captions (set_caption): HLS subtitles, DASH text."
     )
     created_at: Timestamp
     updated_at: Timestamp

@@ -1,11 +1,12 @@
 """Captions of a library video: WebVTT files its owner attaches, one per language, played as
-HLS subtitle renditions.
+HLS subtitle renditions and DASH text adaptation sets.
 
     videos/{video_id}/stream/captions/{language}.vtt    the file as given (validated, capped)
     videos/{video_id}/stream/captions/{language}.m3u8   its one-segment subtitle playlist
 
 The master playlist (`stream/master.m3u8`) is rewritten from the record's `captions` after each
-change: an `#EXT-X-MEDIA:TYPE=SUBTITLES` per language and `SUBTITLES="subs"` on every variant.
+change: an `#EXT-X-MEDIA:TYPE=SUBTITLES` per language and `SUBTITLES="subs"` on every variant;
+so is the DASH manifest (`stream/manifest.mpd`): a `text/vtt` adaptation set per language.
 The pure parts (validation, playlists) know nothing of Firebase; `set_caption` is the callable.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from typing import Any
+from xml.sax.saxutils import escape, quoteattr
 
 import pydantic
 from firebase_functions import https_fn, logger
@@ -29,6 +31,7 @@ _HEADER = re.compile(r"^\ufeff?WEBVTT(?:[ \t][^\n]*)?$")
 _TIMING = re.compile(
     r"^(?:(\d{2,}):)?([0-5]\d):([0-5]\d)\.(\d{3})[ \t]+-->[ \t]+(?:(\d{2,}):)?([0-5]\d):([0-5]\d)\.(\d{3})(?:[ \t].*)?$"
 )
+_TEXT_SETS = re.compile(r'    <AdaptationSet [^>]*contentType="text".*?</AdaptationSet>\n', re.DOTALL)
 LANGUAGE = r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$"
 
 
@@ -104,6 +107,28 @@ def with_subtitles(master: str, captions: dict[str, dict[str, Any]]) -> str:
     return "\n".join(out) + "\n"
 
 
+def with_text_tracks(mpd: str, captions: dict[str, dict[str, Any]]) -> str:
+    """The DASH manifest with exactly these captions, each a text adaptation set whose one
+    representation is the whole WebVTT file (BaseURL relative to stream/)."""
+    kept = _TEXT_SETS.sub("", mpd)
+    sets = "".join(
+        f'    <AdaptationSet id="{100 + index}" contentType="text" mimeType="text/vtt" lang={quoteattr(lang)}>\n'
+        f"      <Label>{escape(str(c.get('label') or lang))}</Label>\n"
+        f'      <Role schemeIdUri="urn:mpeg:dash:role:2011" value="subtitle"/>\n'
+        f'      <Representation id={quoteattr("text-" + lang)} bandwidth="256">\n'
+        f"        <BaseURL>{escape(f'captions/{lang}.vtt')}</BaseURL>\n"
+        "      </Representation>\n"
+        "    </AdaptationSet>\n"
+        for index, (lang, c) in enumerate(sorted(captions.items()))
+    )
+    return rep_once(kept, "  </Period>", sets + "  </Period>")
+
+
+def rep_once(text: str, anchor: str, replacement: str) -> str:
+    at = text.rindex(anchor)
+    return text[:at] + replacement + text[at + len(anchor) :]
+
+
 def _quoted(value: str) -> str:
     return value.replace('"', "'").replace("\n", " ")
 
@@ -143,14 +168,17 @@ def set_caption(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
             playlist, content_type="application/vnd.apple.mpegurl"
         )
         entry = {"path": path, "label": request.label or request.language}
-    _record_and_write_master(request.video_id, str(data["hls_master_path"]), request.language, entry)
+    dash_path = str(data["dash_manifest_path"]) if data.get("dash_manifest_path") else None
+    _record_and_write_master(request.video_id, str(data["hls_master_path"]), dash_path, request.language, entry)
     logger.info("captions set", video_id=request.video_id, language=request.language, removed=entry is None)
     return {"video_id": request.video_id}
 
 
-def _record_and_write_master(video_id: str, master_path: str, language: str, entry: dict[str, Any] | None) -> None:
+def _record_and_write_master(
+    video_id: str, master_path: str, dash_path: str | None, language: str, entry: dict[str, Any] | None
+) -> None:
     """Records this language alone (another language set meanwhile is kept), then rewrites the
-    master from every language the record holds."""
+    HLS master and the DASH manifest from every language the record holds."""
     from google.cloud import firestore as gfs
     from google.cloud.firestore_v1.field_path import FieldPath
 
@@ -163,3 +191,8 @@ def _record_and_write_master(video_id: str, master_path: str, language: str, ent
     blob = platform.bucket().blob(master_path)
     master = with_subtitles(blob.download_as_text(), dict(captions))
     blob.upload_from_string(master, content_type="application/vnd.apple.mpegurl")
+    if dash_path:
+        mpd = platform.bucket().blob(dash_path)
+        mpd.upload_from_string(
+            with_text_tracks(mpd.download_as_text(), dict(captions)), content_type="application/dash+xml"
+        )
