@@ -249,3 +249,33 @@ def test_bad_options_are_refused_naming_the_option(options: dict[str, Any], frag
     with pytest.raises(pydantic.ValidationError) as refused:
         PhotoOptions.model_validate(options)
     assert fragment in describe(refused.value, "options")
+
+
+def test_upload_decoder_takes_files_whatever_the_sizes_the_request_is_read_in() -> None:
+    """Reads of a request come in varying sizes: the bytes the decoder keeps from one read plus
+    the next full read must not count as an oversized form field (an HTML 413 before the fix)."""
+    import random
+
+    import requests
+    from werkzeug.sansio.multipart import Epilogue, NeedData
+
+    from mediajobs.photos.upload import READ_CHUNK, multipart_decoder
+
+    files = [
+        ("file", ("s.png", fx.subject_on(RED)[0], "image/png")),
+        ("file", ("c.jpg", fx.photo("chelsea"), "image/jpeg")),
+    ]
+    request = requests.Request("POST", "http://localhost/upload", files=files).prepare()
+    body = request.body
+    assert isinstance(body, bytes)
+    boundary = request.headers["Content-Type"].split("boundary=")[1].encode()
+    for trial in range(50):
+        sizes = random.Random(trial)
+        decoder, stream, ended = multipart_decoder(boundary), io.BytesIO(body), False
+        while not ended:
+            chunk = stream.read(sizes.choice([READ_CHUNK, READ_CHUNK - sizes.randint(1, 100), 8192]))
+            decoder.receive_data(chunk or None)
+            event = decoder.next_event()
+            while not isinstance(event, NeedData) and not ended:
+                ended = isinstance(event, Epilogue)
+                event = decoder.next_event() if not ended else event

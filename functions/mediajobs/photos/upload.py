@@ -149,6 +149,13 @@ def _start_batch(req: Request, caller: CallerInfo) -> str:
     return created
 
 
+def multipart_decoder(boundary: bytes) -> MultipartDecoder:
+    """werkzeug's decoder refuses (413, as HTML) data that would grow what it holds past
+    max_form_memory_size, file parts included: it keeps a part's last bytes (a boundary may
+    start there) and then receives a whole READ_CHUNK. Fields are bounded by _on_data."""
+    return MultipartDecoder(boundary, max_form_memory_size=MAX_FIELD_BYTES + READ_CHUNK)
+
+
 class _Batch:
     """The files of one upload, streamed into uploads/{uid}/{job_id}/ as they arrive (a prefix
     this system owns, so the bucket's lifecycle rules may delete it; users/ is the user's)."""
@@ -164,7 +171,7 @@ class _Batch:
         self._field: tuple[str, bytearray] | None = None
 
     def receive(self, stream: Any, boundary: bytes) -> None:
-        decoder = MultipartDecoder(boundary, max_form_memory_size=MAX_FIELD_BYTES)
+        decoder = multipart_decoder(boundary)
         ended = False
         while not ended:
             chunk = stream.read(READ_CHUNK)
