@@ -61,7 +61,7 @@ def counters(memory: MemoryStore) -> dict[str, int]:
     totals: dict[str, int] = {}
     for path in memory.paths(f"jobs/{JOB}/counters/"):
         for key, value in memory.get(path).to_dict().items():
-            if isinstance(value, int):
+            if key in ("done", "failed", "cancelled"):
                 totals[key] = totals.get(key, 0) + value
     return totals
 
@@ -70,7 +70,7 @@ def counters(memory: MemoryStore) -> dict[str, int]:
 
 
 def test_a_write_conditional_on_an_old_update_time_is_refused(memory: MemoryStore) -> None:
-    [first] = memory.commit([Write("a/1", {"n": 1}, "create")])
+    [first] = [committed.update_time for committed in memory.commit([Write("a/1", {"n": 1}, "create")])]
     memory.commit([Write("a/1", {"n": 2})])
     with pytest.raises(Conflict):
         memory.commit([Write("a/1", {"n": 3}, if_unchanged_since=first)])
@@ -301,6 +301,15 @@ def test_a_job_write_too_large_drops_errors_then_keeps_only_the_results_small_fi
 )
 def test_the_sweepers_choice_for_each_state(plan_state: PlanState, settled: int, choice: state.SweepChoice) -> None:
     assert state.sweep_choice(plan_state, settled) == choice
+
+
+def test_a_commit_reports_the_counters_it_incremented(memory: MemoryStore) -> None:
+    pending_item(memory)
+    claim = leases.claim_item(JOB, "i1", SELFTEST_ITEMS)
+    memory.commit([Write(store.counter_path(JOB, "other"), {"settled": 4}, "merge")])
+    settled = leases.settle_counted(JOB, "i1", claim, ItemStatus.DONE, shards=1)
+    assert settled is not None and settled.shard_settled == 5  # no read needed to learn the new total
+    assert leases.settle_counted(JOB, "i1", claim, ItemStatus.DONE, shards=1) is None
 
 
 def test_a_shard_is_complete_once_it_counted_every_item_it_owns() -> None:

@@ -44,7 +44,7 @@ doc_ids = st.one_of(st.from_regex(DOC_ID, fullmatch=True), hostile_text)
 FIELDS: dict[str, tuple[dict[str, st.SearchStrategy[Any]], dict[str, st.SearchStrategy[Any]]]] = {
     "selftest": (
         {
-            "items": st.integers(-5, 2000),
+            "items": st.integers(-5, 25_000),
             "sleep_ms": st.integers(-5, 70_000),
             "fail_items": st.lists(st.integers(-(2**70), 2**70), max_size=5),
             "reject_items": st.lists(st.integers(-5, 2000), max_size=5),
@@ -94,7 +94,7 @@ def _is_storage_path(path: str) -> bool:
 def assert_kind_invariants(job_type: str, input: Any, options: Any) -> None:
     """What each kind documents about the values it accepts."""
     if job_type == "selftest":
-        assert 0 <= input.items <= 1000 and 0 <= input.sleep_ms <= 120_000 and 0 <= input.label_bytes <= 100_000
+        assert 0 <= input.items <= 20_000 and 0 <= input.sleep_ms <= 120_000 and 0 <= input.label_bytes <= 100_000
     elif job_type == "media_export":
         assert input.user_ids is None or (
             len(input.user_ids) == len(set(input.user_ids)) >= 1

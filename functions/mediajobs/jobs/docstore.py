@@ -71,6 +71,15 @@ class Write:
     """Lands only if the document's update time is still this (it was not written since)."""
 
 
+@dataclasses.dataclass(frozen=True)
+class Committed:
+    """What a committed write reports: the document's new update time, and the value each of
+    its Increment fields has after it (so a counter's total needs no read)."""
+
+    update_time: dt.datetime | None
+    increments: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
 class Transaction(Protocol):
     def get(self, path: str) -> Snapshot: ...
 
@@ -84,8 +93,8 @@ class DocStore(Protocol):
         """The documents at `paths` (one round trip), in no particular order."""
         ...
 
-    def commit(self, writes: Sequence[Write]) -> list[dt.datetime | None]:
-        """Applies every write or none (Conflict); the documents' new update times."""
+    def commit(self, writes: Sequence[Write]) -> list[Committed]:
+        """Applies every write or none (Conflict); what each write reports."""
         ...
 
     def run(self, body: Callable[[Transaction], T]) -> T:
@@ -108,7 +117,7 @@ class FirestoreStore:
         refs = [self.db.document(path) for path in paths]
         return [_from_firestore(snapshot.reference.path, snapshot) for snapshot in self.db.get_all(refs)]
 
-    def commit(self, writes: Sequence[Write]) -> list[dt.datetime | None]:
+    def commit(self, writes: Sequence[Write]) -> list[Committed]:
         from google.api_core import exceptions as gexc
 
         batch = self.db.batch()
@@ -120,7 +129,7 @@ class FirestoreStore:
             raise Conflict(str(error)[:300]) from error
         except gexc.InvalidArgument as error:
             raise _too_large(error) from error
-        return [getattr(result, "update_time", None) for result in results]
+        return [_committed(self.db, write, result) for write, result in zip(writes, results, strict=True)]
 
     def run(self, body: Callable[[Transaction], T]) -> T:
         from google.cloud import firestore as gfs
@@ -154,6 +163,35 @@ def _too_large(error: Exception) -> Exception:
     """TooLarge for a refusal of size; any other invalid argument stays what it is."""
     text = str(error)
     return TooLarge(text[:300]) if "size" in text or "too large" in text.lower() or "too big" in text.lower() else error
+
+
+def _committed(db: Any, write: Write, result: Any) -> Committed:
+    """Firestore reports a write's transforms in the order of their field paths (sorted)."""
+    from google.cloud.firestore_v1 import _helpers
+
+    transforms = sorted(
+        (tuple(key.split(".")), value)
+        for key, value in _flat(write.fields).items()
+        if value is SERVER_TIME or isinstance(value, Increment)
+    )
+    values = list(getattr(result, "transform_results", None) or [])
+    increments = {}
+    if len(values) == len(transforms):
+        for (path, value), reported in zip(transforms, values, strict=True):
+            if isinstance(value, Increment):
+                increments[".".join(path)] = _helpers.decode_value(reported, db)
+    return Committed(getattr(result, "update_time", None), increments)
+
+
+def _flat(fields: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested maps as dotted field paths (transforms sit at the leaves)."""
+    flat: dict[str, Any] = {}
+    for key, value in fields.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def _from_firestore(path: str, snapshot: Any) -> Snapshot:
@@ -234,7 +272,7 @@ class MemoryStore:
         with self._lock:
             return sorted(path for path in self._docs if path.startswith(prefix))
 
-    def commit(self, writes: Sequence[Write]) -> list[dt.datetime | None]:
+    def commit(self, writes: Sequence[Write]) -> list[Committed]:
         with self._lock:
             return self._commit(writes)
 
@@ -257,7 +295,7 @@ class MemoryStore:
         self._last = at
         return at
 
-    def _commit(self, writes: Sequence[Write]) -> list[dt.datetime | None]:
+    def _commit(self, writes: Sequence[Write]) -> list[Committed]:
         for write in writes:
             current = self._docs.get(write.path)
             if write.mode == "create" and current is not None:
@@ -268,7 +306,7 @@ class MemoryStore:
                 raise Conflict(f"{write.path} changed since it was read")
         self.commits += 1
         at = self._tick()
-        times: list[dt.datetime | None] = []
+        results: list[Committed] = []
         staged: dict[str, dict[str, Any]] = {}  # several writes to one document build on each other
         for write in writes:
             current = (staged[write.path], at) if write.path in staged else self._docs.get(write.path)
@@ -282,10 +320,15 @@ class MemoryStore:
             if len(repr(base).encode()) > MAX_DOCUMENT_BYTES:
                 raise TooLarge(f"{write.path} would be over 1 MiB")
             staged[write.path] = base
-            times.append(at)
+            increments = {
+                key: _at(base, key.split("."))
+                for key, value in _flat(write.fields).items()
+                if isinstance(value, Increment)
+            }
+            results.append(Committed(at, increments))
         for path, base in staged.items():
             self._docs[path] = (base, at)
-        return times
+        return results
 
 
 class _MemoryTxn:
@@ -306,6 +349,13 @@ class _MemoryTxn:
 def _copy(data: dict[str, Any]) -> dict[str, Any]:
     return {key: _copy(value) if isinstance(value, dict) else list(value) if isinstance(value, list) else value
             for key, value in data.items()}  # fmt: skip
+
+
+def _at(data: dict[str, Any], keys: list[str]) -> Any:
+    node: Any = data
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
 
 
 def _merge(data: dict[str, Any], key: str, value: Any, at: dt.datetime) -> None:

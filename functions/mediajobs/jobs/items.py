@@ -15,9 +15,18 @@ from google.api_core import exceptions as gexc
 
 from mediajobs import incidents, logs
 from mediajobs.jobs import store
+from mediajobs.jobs.docstore import TooLarge
 from mediajobs.jobs.finish import finalize_job
 from mediajobs.jobs.kinds import ItemCancelled, ItemFailed, JobKind, TransientError, kind_of
-from mediajobs.jobs.leases import Claim, ItemBusy, claim_item, item_lease_keeper, release_item, settle
+from mediajobs.jobs.leases import (
+    Claim,
+    ItemBusy,
+    Settled,
+    claim_item,
+    item_lease_keeper,
+    release_item,
+    settle_counted,
+)
 from mediajobs.jobs.models import MAX_RESULT_BYTES, ErrorInfo, ItemStatus, Job, PlanState, json_bytes
 from mediajobs.jobs.progress import PROGRESS_INTERVAL, update_progress
 from mediajobs.jobs.queues import queue_named
@@ -110,18 +119,27 @@ def _attempt(job_id: str, item_id: str) -> str | BaseException:
         return _BUSY
     except TRANSIENT_ERRORS as error:
         return error
-    if not settled:
+    if settled is None:
         return _UNCHANGED
     update_progress(job_id)
-    return _COMPLETED_SHARD if _completes_shard(job_id, item_id) else _SETTLED
+    return _COMPLETED_SHARD if _completes_shard(job_id, item_id, settled) else _SETTLED
 
 
-def _completes_shard(job_id: str, item_id: str) -> bool:
-    """After our settle: whether the item's counter shard has now counted all its items (one read)."""
+def _completes_shard(job_id: str, item_id: str, settled: Settled) -> bool:
+    """After our settle: whether the item's counter shard has now counted all its items. The
+    shard's new total came back with our commit, and what it owns never changes (read once per
+    process); a settle made in a transaction reads the shard instead."""
     if not _shards_own_items(job_id):
         return False
     path = store.counter_path(job_id, item_id, _counter_shards(job_id))
-    return Shard.model_validate(store.docs().get(path).to_dict()).complete
+    if settled.shard_settled is None:
+        return Shard.model_validate(store.docs().get(path).to_dict()).complete
+    if path not in _owned:
+        if len(_owned) > 10_000:
+            _owned.clear()
+        _owned[path] = Shard.model_validate(store.docs().get(path).to_dict()).owned
+    owned = _owned[path]
+    return owned is not None and settled.shard_settled >= owned
 
 
 # Per-process memory that saves Firestore reads per item (a worker runs many items of a job).
@@ -129,6 +147,7 @@ _job_cache: dict[str, tuple[float, Job | None]] = {}
 _plan_totals: dict[str, int] = {}  # a plan's total never changes once all its items are enqueued
 _shards: dict[str, int] = {}
 _owning: set[str] = set()  # jobs whose shards know how many items they count
+_owned: dict[str, int | None] = {}  # counter shard path -> how many items it counts
 
 
 def _recent_job(job_id: str) -> Job | None:
@@ -176,20 +195,20 @@ def _read_plan(job_id: str) -> None:
         _plan_totals[job_id] = plan.total
 
 
-def _run_one(job: Job, kind: JobKind, item_id: str) -> bool:
-    """Runs one item unless it is settled or held; True when this call settled it."""
+def _run_one(job: Job, kind: JobKind, item_id: str) -> Settled | None:
+    """Runs one item unless it is settled or held; what this call settled, or None."""
     shards = _counter_shards(job.id)
     if job.cancel_requested:
-        return settle(job.id, item_id, None, ItemStatus.CANCELLED, shards=shards)
+        return settle_counted(job.id, item_id, None, ItemStatus.CANCELLED, shards=shards)
     queue = queue_named(kind.queue)
     claim = claim_item(job.id, item_id, queue)
     if claim is None:
-        return False
+        return None
     item = claim.item
     if item.attempt > MAX_ITEM_ATTEMPTS:
         message = f"Gave up after {MAX_ITEM_ATTEMPTS} attempts (the worker kept dying or timing out)."
         gave_up = ErrorInfo(code="too-many-attempts", message=message)
-        return settle(job.id, item_id, claim, ItemStatus.FAILED, error=gave_up, shards=shards)
+        return settle_counted(job.id, item_id, claim, ItemStatus.FAILED, error=gave_up, shards=shards)
     update_progress(job.id, current=item.label)
     started = time.monotonic()
     input, options = validated(kind, job)
@@ -205,7 +224,7 @@ def _run_one(job: Job, kind: JobKind, item_id: str) -> bool:
         result, error = None, ErrorInfo(code=failure.code, message=failure.message)
         logs.item_failed(job.id, job.type, item_id, None, code=failure.code, reason=error.message)
     except ItemCancelled:
-        return settle(job.id, item_id, claim, ItemStatus.CANCELLED, started=started, shards=shards)
+        return settle_counted(job.id, item_id, claim, ItemStatus.CANCELLED, started=started, shards=shards)
     except TRANSIENT_ERRORS as transient:
         if item.attempt < MAX_ITEM_ATTEMPTS:
             release_item(job.id, item_id, claim.attempt_id)
@@ -219,11 +238,13 @@ def _run_one(job: Job, kind: JobKind, item_id: str) -> bool:
     status = ItemStatus.FAILED if error else ItemStatus.DONE
     recorded = None if error else result
     try:
-        return settle(job.id, item_id, claim, status, result=recorded, error=error, started=started, shards=shards)
-    except gexc.InvalidArgument as refused:  # Firestore will not store this result (shape, size)
+        return settle_counted(
+            job.id, item_id, claim, status, result=recorded, error=error, started=started, shards=shards
+        )
+    except (gexc.InvalidArgument, TooLarge) as refused:  # Firestore will not store this result (shape, size)
         logs.item_failed(job.id, job.type, item_id, refused, code="internal")
         error = ErrorInfo(code="internal", message="The item's result could not be recorded; see the log.")
-        return settle(job.id, item_id, claim, ItemStatus.FAILED, error=error, started=started, shards=shards)
+        return settle_counted(job.id, item_id, claim, ItemStatus.FAILED, error=error, started=started, shards=shards)
 
 
 def _oversized(result: dict[str, Any]) -> ErrorInfo | None:

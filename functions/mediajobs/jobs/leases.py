@@ -24,7 +24,18 @@ from mediajobs.jobs.store import now
 
 FINALIZE_LEASE = dt.timedelta(minutes=2)  # renewed every 40 s while the kind sums up
 
-__all__ = ["Claim", "ItemBusy", "LeaseKeeper", "claim_finalize", "claim_item", "lease_held", "release_item", "settle"]
+__all__ = [
+    "Claim",
+    "ItemBusy",
+    "LeaseKeeper",
+    "Settled",
+    "claim_finalize",
+    "claim_item",
+    "lease_held",
+    "release_item",
+    "settle",
+    "settle_counted",
+]
 
 
 def lease_held(lease_until: dt.datetime | None, at: dt.datetime) -> bool:
@@ -49,7 +60,7 @@ class Claim:
                 [written] = store.docs().commit([Write(path, fields, "update", if_unchanged_since=self.written_at)])
             except Conflict:
                 return False
-            self.written_at = written
+            self.written_at = written.update_time
             return True
 
 
@@ -81,7 +92,7 @@ def claim_item(job_id: str, item_id: str, queue: TaskQueue) -> Claim | None:
             attempt=claimed.attempt,
             checkpoint=doc.checkpoint,
         )
-        return Claim(item, attempt_id, written)
+        return Claim(item, attempt_id, written.update_time)
     raise ItemBusy(item_id)
 
 
@@ -142,6 +153,14 @@ def release_item(job_id: str, item_id: str, attempt_id: str) -> None:
     store.docs().run(release)
 
 
+@dataclasses.dataclass(frozen=True)
+class Settled:
+    """An item's outcome recorded by this call, and how many items its counter shard had
+    counted right after (None when unknown: settled in a transaction)."""
+
+    shard_settled: int | None = None
+
+
 def settle(
     job_id: str,
     item_id: str,
@@ -153,11 +172,27 @@ def settle(
     started: float | None = None,
     shards: int = store.COUNTER_SHARDS,
 ) -> bool:
-    """Records an item's outcome and counts it, exactly once; False if it was already settled.
+    """Records an item's outcome and counts it, exactly once; False if it was already settled."""
+    settled = settle_counted(job_id, item_id, claim, status, result=result, error=error, started=started, shards=shards)
+    return settled is not None
+
+
+def settle_counted(
+    job_id: str,
+    item_id: str,
+    claim: Claim | None,
+    status: ItemStatus | str,
+    *,
+    result: dict[str, Any] | None = None,
+    error: ErrorInfo | None = None,
+    started: float | None = None,
+    shards: int = store.COUNTER_SHARDS,
+) -> Settled | None:
+    """`settle`, reporting the shard's count after it (None: already settled).
 
     With our claim in hand this is one atomic batch, conditional on the item being unchanged
-    since we claimed it; anything else (no claim, or the item changed) is decided in a
-    transaction."""
+    since we claimed it (the counter's new total comes back with the commit); anything else
+    (no claim, or the item changed) is decided in a transaction."""
     path = store.item_path(job_id, item_id)
     duration_ms = round((time.monotonic() - started) * 1000) if started is not None else None
     outcome = ItemStatus(status)
@@ -166,8 +201,9 @@ def settle(
     docs = store.docs()
     if claim is not None:
         try:
-            docs.commit([Write(path, fields, "update", if_unchanged_since=claim.written_at), counter])
-            return True
+            _, counted = docs.commit([Write(path, fields, "update", if_unchanged_since=claim.written_at), counter])
+            total = counted.increments.get(state.SETTLED_FIELD)
+            return Settled(int(total) if isinstance(total, int) else None)
         except Conflict:
             pass  # the item changed since our claim: look at it properly
     attempt_id = claim.attempt_id if claim else None
@@ -181,7 +217,7 @@ def settle(
         transaction.write(counter)
         return True
 
-    return docs.run(decide)
+    return Settled() if docs.run(decide) else None
 
 
 def claim_finalize(job_id: str) -> bool:

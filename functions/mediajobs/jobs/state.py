@@ -121,9 +121,12 @@ def settled_item(
     return fields
 
 
+SETTLED_FIELD = "settled"  # a shard's items settled whatever their outcome (its new total comes back with the commit)
+
+
 def counted(status: ItemStatus, expire_at: dt.datetime) -> dict[str, Any]:
     """The counter shard's change for one settled item."""
-    return {status.value: Increment(1), "expire_at": expire_at}
+    return {status.value: Increment(1), SETTLED_FIELD: Increment(1), "expire_at": expire_at}
 
 
 def released_item(doc: ItemDoc | None, attempt_id: str) -> dict[str, Any] | None:
