@@ -25,6 +25,7 @@ from mediajobs.jobs.store import now
 
 _progress_checked: dict[str, float] = {}
 _errors_full: set[str] = set()  # jobs whose `errors` already fill their byte budget
+_counts_read: dict[str, tuple[float, store.Counts]] = {}
 
 
 PROGRESS_INTERVAL = dt.timedelta(seconds=1)  # at most about one job write per second
@@ -69,7 +70,7 @@ def update_progress(
     first_current = current is not None and job.current is None
     if not heartbeat_due(job.heartbeat_at, now(), force=force, first_current=first_current):
         return
-    counts = counts or store.read_counts(job_id)
+    counts = counts or _recent_counts(job_id)
     errors = None
     if counts.failed > len(job.errors) and len(job.errors) < MAX_ERRORS_ON_JOB and job_id not in _errors_full:
         fetched = first_item_errors(job_id)
@@ -95,6 +96,25 @@ def update_progress(
             logger.warn("job write too large; writing less", job_id=job_id)
             fields = smaller
     notify_change(job_id, job.type)
+
+
+SHARD_READ_SPACING = dt.timedelta(milliseconds=250)  # a worker reads 200 shards at most every 50 s
+
+
+def _recent_counts(job_id: str) -> store.Counts:
+    """The job's counts for a progress write, read again only after a pause that grows with the
+    number of shards: progress costs each worker about 4 reads a second whatever the job's size
+    (with many workers, one of them has read recently; counts on the job never go down)."""
+    cached = _counts_read.get(job_id)
+    if cached is not None:
+        read_at, counts = cached
+        if time.monotonic() - read_at < max(PROGRESS_INTERVAL, SHARD_READ_SPACING * counts.shards).total_seconds():
+            return counts
+    counts = store.read_counts(job_id)
+    if len(_counts_read) > 1000:
+        _counts_read.clear()
+    _counts_read[job_id] = (time.monotonic(), counts)
+    return counts
 
 
 def _percent(processed: int, partial: float | None, total: int) -> int:

@@ -128,6 +128,7 @@ class Counts:
     done: int = 0
     failed: int = 0
     cancelled: int = 0
+    shards: int = 0  # how many shard documents were read for these counts
 
     @property
     def processed(self) -> int:
@@ -144,13 +145,14 @@ def read_counts(job_id: str) -> Counts:
 
     Not a sum() aggregation (one read per 1,000 shards): the Firestore emulator answers those
     with zeros, so they could not be tested here."""
-    done = failed = cancelled = 0
+    done = failed = cancelled = shards = 0
     for shard in job_ref(job_id).collection("counters").stream():
         data = shard.to_dict() or {}
         done += int(data.get("done", 0))
         failed += int(data.get("failed", 0))
         cancelled += int(data.get("cancelled", 0))
-    return Counts(done, failed, cancelled)
+        shards += 1
+    return Counts(done, failed, cancelled, shards)
 
 
 def paged(query: Any, page_size: int = 1000) -> Iterator[Any]:
