@@ -10,6 +10,7 @@ below (the ones rembg's own sessions check); the functions only ever read that f
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Literal, cast
 
@@ -113,9 +114,8 @@ def default_model() -> ModelName:
 
 
 def models_dir() -> Path:
-    from mediajobs.photos.processing import models_dir as deployed_models_dir
-
-    return deployed_models_dir()
+    """U2NET_HOME, or the models folder deployed beside the functions' code."""
+    return Path(os.environ.get("U2NET_HOME") or Path(__file__).resolve().parents[2] / "models")
 
 
 def installed(name: str, folder: Path | None = None) -> bool:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mediajobs.errors import CodedError
+from mediajobs.photos.models_catalogue import models_dir
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -39,11 +40,6 @@ class PhotoResult:
     faces_found: int
     warnings: list[str]
     crop_box: tuple[int, int, int, int] | None = None  # (left, top, right, bottom) in the source
-
-
-def models_dir() -> Path:
-    """U2NET_HOME, or the models folder deployed beside the functions' code."""
-    return Path(os.environ.get("U2NET_HOME") or Path(__file__).resolve().parents[2] / "models")
 
 
 def model_available(model: str) -> bool:

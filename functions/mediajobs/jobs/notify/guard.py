@@ -16,6 +16,7 @@ import urllib.parse
 import httpx
 
 from mediajobs import config, platform
+from mediajobs.addresses import refused_address
 
 UNRESOLVED = "does not resolve"  # the one refusal worth retrying: DNS may answer later
 TIMEOUT_S = 10.0
@@ -46,20 +47,6 @@ class Answer:
 def loopback_allowed() -> bool:
     """The local stack: the functions emulator, or any demo-* project."""
     return platform.running_on_emulators() or config.project_id().startswith("demo-")
-
-
-def refused_address(address: str, allow_loopback: bool) -> str | None:
-    """Why a server address is not one to deliver to (private, loopback, link-local...), or None."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback:
-        return None if allow_loopback else f"points to a loopback address ({ip})"
-    if ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified:
-        return f"points to a private, link-local or reserved address ({ip})"
-    if not ip.is_global:
-        return f"points to an address that is not public ({ip})"
-    return None
 
 
 def check(url: str, allow_loopback: bool | None = None) -> Target:

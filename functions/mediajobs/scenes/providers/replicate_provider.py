@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import io
-import ipaddress
 import json
 import re
 import socket
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpx
 
 from mediajobs import config, platform
+from mediajobs.addresses import refused_address
 from mediajobs.jobs.store import now
 
 if TYPE_CHECKING:
@@ -246,20 +246,6 @@ def refused_output_url(url: str, allow_loopback: bool = False) -> str | None:
     for address in addresses:
         if problem := refused_address(address, allow_loopback):
             return problem
-    return None
-
-
-def refused_address(address: str, allow_loopback: bool = False) -> str | None:
-    """Why a server address is not one to fetch outputs from (private, loopback, link-local...)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback:
-        return None if allow_loopback else f"points to a loopback address ({ip})"
-    if ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified:
-        return f"points to a private, link-local or reserved address ({ip})"
-    if not ip.is_global:
-        return f"points to an address that is not public ({ip})"
     return None
 
 
