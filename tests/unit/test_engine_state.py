@@ -335,3 +335,11 @@ def test_settles_that_complete_their_shards_are_the_only_ones_that_must_look_fur
     # One settle per shard (its last) sees it complete: only those few read every shard.
     assert len(completing) == shards and {store.shard_of(i, shards) for i in completing} == set(range(shards))
     assert counters(memory)["done"] == 40
+
+
+def test_progress_rereads_the_counts_every_second_unless_a_big_job_has_many_shards() -> None:
+    from mediajobs.jobs import progress
+
+    assert progress.counts_interval(1) == progress.counts_interval(10) == dt.timedelta(seconds=1)
+    assert progress.counts_interval(40) == dt.timedelta(seconds=10)
+    assert progress.counts_interval(200) == dt.timedelta(seconds=50)

@@ -98,17 +98,25 @@ def update_progress(
     notify_change(job_id, job.type)
 
 
-SHARD_READ_SPACING = dt.timedelta(milliseconds=250)  # a worker reads 200 shards at most every 50 s
+SHARD_READ_SPACING = dt.timedelta(milliseconds=250)  # a big job's worker reads 200 shards every 50 s
+
+
+def counts_interval(shards: int) -> dt.timedelta:
+    """How long a worker reuses the counts it read for progress writes: a second for jobs with
+    the usual number of shards (their bars move every second), longer as a big job's shards
+    grow in number, so progress costs each worker about 4 reads a second whatever the job's size
+    (with many workers one of them has read recently, and counts on the job never go down)."""
+    if shards <= store.COUNTER_SHARDS:
+        return PROGRESS_INTERVAL
+    return max(PROGRESS_INTERVAL, SHARD_READ_SPACING * shards)
 
 
 def _recent_counts(job_id: str) -> store.Counts:
-    """The job's counts for a progress write, read again only after a pause that grows with the
-    number of shards: progress costs each worker about 4 reads a second whatever the job's size
-    (with many workers, one of them has read recently; counts on the job never go down)."""
+    """The job's counts for a progress write, read again after `counts_interval`."""
     cached = _counts_read.get(job_id)
     if cached is not None:
         read_at, counts = cached
-        if time.monotonic() - read_at < max(PROGRESS_INTERVAL, SHARD_READ_SPACING * counts.shards).total_seconds():
+        if time.monotonic() - read_at < counts_interval(counts.shards).total_seconds():
             return counts
     counts = store.read_counts(job_id)
     if len(_counts_read) > 1000:
