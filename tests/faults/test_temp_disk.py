@@ -40,7 +40,9 @@ def temp_contents() -> list[str]:
 
 
 def uploaded(job_id: str) -> list[str]:
-    return [b.name for b in platform.bucket().list_blobs(prefix=f"jobs/{job_id}/")]
+    """What a video job stored: its job folder and its library folder (videos/{id} is the job id)."""
+    bucket = platform.bucket()
+    return [b.name for prefix in (f"jobs/{job_id}/", f"videos/{job_id}/") for b in bucket.list_blobs(prefix=prefix)]
 
 
 def check_no_space(final: dict[str, Any], path: str) -> None:
@@ -82,6 +84,6 @@ def test_temp_disk_filling_fails_the_video_clearly_and_cleans_up(user: client.Us
     final, _ = client.watch_job(small, timeout=300)
     assert final["status"] == "completed", final
     assert final["result"]["renditions"][0]["height"] == 240
-    assert f"jobs/{small}/video/240p.mp4" in uploaded(small)
+    assert f"videos/{small}/240p.mp4" in uploaded(small)
     assert temp_contents() == []
     print(f"temp disk faults: {time.monotonic() - started:.1f}s")
