@@ -167,3 +167,13 @@ def test_a_scene_busy_with_another_job_waits_and_is_then_completed(user: client.
     released = scene_doc(project_id, scene_ids[0])
     assert released["active_job"]["job_id"] == job_id and released["active_job"]["status"] == "completed"
     assert all(released["assets"].get(f"{k}_path") for k in ASSET_KINDS)
+
+
+def test_a_storyboard_of_a_project_without_scenes_is_refused_at_once(user: client.User) -> None:
+    project_id, _ = new_project(user, 0)
+    with pytest.raises(client.CallableError) as raised:
+        client.call("generate_storyboard", {"project_id": project_id}, user.id_token)
+    assert raised.value.status == "FAILED_PRECONDITION" and "add a scene first" in str(raised.value)
+    jobs = platform.db().collection("jobs").where(filter=gfs.FieldFilter("owner_uid", "==", user.uid)).stream()
+    assert [j.id for j in jobs if (j.to_dict() or {}).get("type") == "storyboard_assets" and
+            (j.to_dict() or {}).get("input", {}).get("project_id") == project_id] == []  # fmt: skip

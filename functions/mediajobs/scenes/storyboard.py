@@ -98,6 +98,17 @@ class StoryboardAssetsJob(JobKind):
         snapshot = _project_ref(input.project_id).get()
         if not snapshot.exists or (snapshot.to_dict() or {}).get("user_id") != caller.uid:
             return f"Project {input.project_id} does not exist or is not yours."
+        scenes = _scenes(input.project_id)  # refused at once, as the contract says, not by the plan
+        if not scenes:
+            raise https_fn.HttpsError(
+                https_fn.FunctionsErrorCode.FAILED_PRECONDITION,
+                f"Project {input.project_id} has no scenes to generate: add a scene first.",
+            )
+        if len(scenes) > MAX_SCENES:
+            raise https_fn.HttpsError(
+                https_fn.FunctionsErrorCode.RESOURCE_EXHAUSTED,
+                f"A storyboard job generates at most {MAX_SCENES} scenes; this project has more.",
+            )
         return None
 
     def plans_quickly(self, input: StoryboardInput) -> bool:
