@@ -197,6 +197,37 @@ class Job(pydantic.BaseModel):
         return cls.model_validate({**data, "id": job_id})
 
 
+class JobSlots(pydantic.BaseModel):
+    """job_slots/{uid}: the ids of the user's active jobs, and the ids reserved for a job not
+    created yet (an upload storing its files) with when each reservation ends. Entries of
+    other shapes (from old or other writers) are dropped when read."""
+
+    model_config = pydantic.ConfigDict(extra="ignore")
+
+    active: list[str] = []
+    reserved: dict[str, dt.datetime] = {}
+
+    @pydantic.field_validator("active", mode="before")
+    @classmethod
+    def _ids_only(cls, value: Any) -> list[str]:
+        return [j for j in value if isinstance(j, str) and j] if isinstance(value, list) else []
+
+    @pydantic.field_validator("reserved", mode="before")
+    @classmethod
+    def _times_only(cls, value: Any) -> dict[str, dt.datetime]:
+        if not isinstance(value, dict):
+            return {}
+        return {j: until for j, until in value.items() if isinstance(j, str) and isinstance(until, dt.datetime)}
+
+
+class DailyBudget(pydantic.BaseModel):
+    """generation_budget/{uid}-{YYYY-MM-DD}: the paid generations a user was charged that UTC day."""
+
+    model_config = pydantic.ConfigDict(extra="ignore")
+
+    used: int = 0
+
+
 def new_job_document(
     *, job_type: str, owner_uid: str, input: dict[str, Any], options: dict[str, Any]
 ) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import pydantic
@@ -18,6 +17,7 @@ from google.cloud import firestore as gfs
 
 from mediajobs import platform
 from mediajobs.jobs.api import CallerInfo, Code, caller_of, create_job, parse, request_cancel
+from mediajobs.jobs.docstore import DocStore, Guard, Write
 from mediajobs.jobs.kinds import get_kind
 from mediajobs.jobs.store import now
 from mediajobs.scenes import models
@@ -191,13 +191,13 @@ def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     return {"job_id": job_id}
 
 
-def one_active_job_per_scene(job_id: str, input: dict[str, Any]) -> Callable[[Any], None]:
-    """A guard for the creation batch of scene_asset job `job_id`: refuses if the scene is busy,
+def one_active_job_per_scene(job_id: str, input: dict[str, Any]) -> Guard:
+    """A guard for the creation of scene_asset job `job_id`: refuses if the scene is busy,
     else points the scene's active_job at the new job, if the scene is still as we read it."""
     project_id, scene_id, kind = str(input["project_id"]), str(input["scene_id"]), str(input["kind"])
     scene = project_ref(project_id).collection("scenes").document(scene_id)
 
-    def guard(batch: Any) -> None:
+    def guard(docs: DocStore) -> list[Write]:
         snapshot = scene.get()
         if not snapshot.exists:
             raise https_fn.HttpsError(Code.NOT_FOUND, f"Scene {scene_id} is not in this project.")
@@ -223,10 +223,7 @@ def one_active_job_per_scene(job_id: str, input: dict[str, Any]) -> Callable[[An
             "last_update": SERVER_TIMESTAMP,
             "error_message": None,
         }
-        batch.update(
-            scene,
-            {"active_job": active_job, "updated_at": SERVER_TIMESTAMP},
-            option=platform.db().write_option(last_update_time=snapshot.update_time),
-        )
+        fields = {"active_job": active_job, "updated_at": SERVER_TIMESTAMP}
+        return [Write(scene.path, fields, if_unchanged_since=snapshot.update_time)]
 
     return guard

@@ -7,13 +7,14 @@ bytes are in Storage, and before the job completes; a provider URL is never stor
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import pydantic
 from google.cloud import firestore as gfs
 
 from mediajobs import platform
+from mediajobs.jobs.docstore import Guard
 from mediajobs.jobs.kinds import (
     Caller,
     Item,
@@ -126,7 +127,7 @@ class SceneAssetJob(_ProjectJob):
     def paid_generations(self, input: SceneAssetInput) -> int:
         return 1
 
-    def creation_guard(self, job_id: str, input: dict[str, Any]) -> Callable[[Any], None] | None:
+    def creation_guard(self, job_id: str, input: dict[str, Any]) -> Guard | None:
         from mediajobs.scenes.api import one_active_job_per_scene
 
         return one_active_job_per_scene(job_id, input)  # however the job is started
