@@ -18,6 +18,7 @@ from mediajobs import events, platform
 from mediajobs.cli import client
 from mediajobs.jobs import outbox, store
 from mediajobs.jobs.docstore import Transaction
+from mediajobs.jobs.models import JobStatus
 from tests.integration.jobs_helpers import start_selftest
 from tests.integration.test_lifecycle_events import received
 
@@ -26,7 +27,7 @@ def _stage(job_id: str, status: str = "completed", pending_since: dt.datetime | 
     """Stages an event as the transaction ending a job does (for a job id no trigger watches)."""
 
     def stage(transaction: Transaction) -> None:
-        outbox.stage(transaction, job_id, {"type": "selftest", "owner_uid": "uid-outbox"}, status)
+        outbox.stage(transaction, job_id, {"type": "selftest", "owner_uid": "uid-outbox"}, JobStatus(status))
 
     store.docs().run(stage)
     if pending_since is not None:

@@ -21,6 +21,7 @@ from mediajobs.jobs.models import (
     MAX_LABEL_BYTES,
     MAX_MESSAGE_BYTES,
     MAX_RESULT_BYTES,
+    ItemStatus,
     Job,
     json_bytes,
 )
@@ -127,7 +128,7 @@ def finalize(done: int, output_name_bytes: int, skipped_doc: dict[str, Any]) -> 
         for index in range(done):
             path = f"jobs/job-1/outputs/{index:04d}-{'o' * output_name_bytes}.png"
             result = {"output_path": path, "size": 10, "crc32": 1, "zip_part": None}
-            yield ItemRecord(id=f"img-{index:05d}", label="x", status="done", result=result, error=None)
+            yield ItemRecord(id=f"img-{index:05d}", label="x", status=ItemStatus.DONE, result=result, error=None)
 
     kind_doc = mock.MagicMock()
     kind_doc.get.return_value.to_dict.return_value = skipped_doc

@@ -11,7 +11,7 @@ from firebase_functions import https_fn, logger
 from mediajobs import platform
 from mediajobs.jobs import outbox, slots, state, store
 from mediajobs.jobs.budget import budget_guard
-from mediajobs.jobs.docstore import SERVER_TIME, DocStore, Guard, Transaction, Write
+from mediajobs.jobs.docstore import DocStore, Guard, Transaction, Write
 from mediajobs.jobs.engine import validated
 from mediajobs.jobs.kinds import JobFailed, get_kind, known_types
 from mediajobs.jobs.models import Job, JobStatus, new_job_document
@@ -110,7 +110,7 @@ def prepare_job(
         input=valid_input.model_dump(mode="json", exclude_none=True),
         options=valid_options.model_dump(mode="json"),
     )
-    return job_id, {**document, "created_at": SERVER_TIME, "updated_at": SERVER_TIME}
+    return job_id, state.queued_job(document)
 
 
 def create_job_in_slot(uid: str, job_id: str, document: dict[str, Any], guard: Guard | None = None) -> None:

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Protocol
 
 from mediajobs.errors import CodedError
 from mediajobs.jobs.docstore import Guard
-from mediajobs.jobs.models import ErrorInfo, Job
+from mediajobs.jobs.models import ErrorInfo, ItemStatus, Job
 from mediajobs.validation import StrictModel
 
 
@@ -58,7 +58,7 @@ class ItemRecord:
 
     id: str
     label: str
-    status: str
+    status: ItemStatus
     result: dict[str, Any] | None
     error: ErrorInfo | None
 

@@ -32,9 +32,9 @@ class ItemStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-ACTIVE_STATUSES: tuple[str, ...] = (JobStatus.QUEUED.value, JobStatus.PROCESSING.value)
-TERMINAL_STATUSES: frozenset[str] = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
-SETTLED_ITEM_STATUSES: frozenset[str] = frozenset({ItemStatus.DONE, ItemStatus.FAILED, ItemStatus.CANCELLED})
+ACTIVE_STATUSES: frozenset[JobStatus] = frozenset({JobStatus.QUEUED, JobStatus.PROCESSING})
+TERMINAL_STATUSES: frozenset[JobStatus] = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+SETTLED_ITEM_STATUSES: frozenset[ItemStatus] = frozenset({ItemStatus.DONE, ItemStatus.FAILED, ItemStatus.CANCELLED})
 
 # Byte budgets of what reaches a job or item document (UTF-8 bytes).
 MAX_LABEL_BYTES = 300  # an item's label: `current`, `errors[].item`
@@ -169,7 +169,7 @@ class Job(pydantic.BaseModel):
     id: str
     type: str = ""
     owner_uid: str = ""
-    status: str = "queued"
+    status: JobStatus = JobStatus.QUEUED
     progress: Progress = Progress()
     current: str | None = None
     input: dict[str, Any] = {}
@@ -235,7 +235,7 @@ def new_job_document(
     return {
         "type": job_type,
         "owner_uid": owner_uid,
-        "status": "queued",
+        "status": JobStatus.QUEUED.value,
         "progress": Progress().model_dump(),
         "current": None,
         "input": input,

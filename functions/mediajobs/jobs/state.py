@@ -16,11 +16,12 @@ from typing import Any
 
 import pydantic
 
-from mediajobs.jobs.docstore import SERVER_TIME, Increment
+from mediajobs.jobs.docstore import DELETE, SERVER_TIME, Increment
 from mediajobs.jobs.models import (
     ACTIVE_STATUSES,
     MAX_LABEL_BYTES,
     SETTLED_ITEM_STATUSES,
+    TERMINAL_STATUSES,
     DailyBudget,
     ErrorInfo,
     ItemDoc,
@@ -193,6 +194,10 @@ def finalize_done(expire_at: dt.datetime) -> dict[str, Any]:
     return {"state": FinalizeState.DONE.value, "expire_at": expire_at}
 
 
+def renew_finalize(at: dt.datetime, lease: dt.timedelta) -> dict[str, Any]:
+    return {"lease_until": at + lease}
+
+
 def finalize_released(at: dt.datetime) -> dict[str, Any]:
     """Finalize gives its lease up at once (a transient failure): the next try need not wait."""
     return {"lease_until": at}
@@ -288,6 +293,17 @@ def _defaults(data: dict[str, Any], expire_at: dt.datetime) -> dict[str, Any]:
         "expire_at": expire_at,
     }
     return {key: value for key, value in defaults.items() if key not in data}
+
+
+def queued_job(document: dict[str, Any]) -> dict[str, Any]:
+    """A new job as start_job creates it (`document`: models.new_job_document), server-stamped."""
+    return {**document, "created_at": SERVER_TIME, "updated_at": SERVER_TIME}
+
+
+def ended_status(data: dict[str, Any] | None) -> JobStatus | None:
+    """The status a job document ended with; None while it is active (or unknown)."""
+    status = (data or {}).get("status")
+    return JobStatus(status) if status in TERMINAL_STATUSES else None
 
 
 def claim_queued(
@@ -403,6 +419,20 @@ def smaller(fields: dict[str, Any]) -> dict[str, Any] | None:
     if isinstance(result, dict) and result and not result.get("truncated"):
         return {**fields, "result": compact_result(result)}
     return None
+
+
+# ---- Outbox ---------------------------------------------------------------------------------
+
+
+def event_staged(
+    event: dict[str, Any], status: JobStatus, *, at: dt.datetime, expire_at: dt.datetime
+) -> dict[str, Any]:
+    """jobs/{id}/engine/event: the job-ended event, staged in the transaction that ends the job."""
+    return {"event": event, "status": status.value, "pending_since": at, "published_at": None, "expire_at": expire_at}
+
+
+def event_published() -> dict[str, Any]:
+    return {"published_at": SERVER_TIME, "pending_since": DELETE}
 
 
 # ---- Sweeper --------------------------------------------------------------------------------

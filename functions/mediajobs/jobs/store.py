@@ -22,6 +22,7 @@ from google.cloud import firestore as gfs
 from mediajobs import platform
 from mediajobs.jobs.docstore import DocStore, FirestoreStore
 from mediajobs.jobs.models import JOB_RETENTION, Job
+from mediajobs.jobs.state import Shard
 
 if TYPE_CHECKING:
     from google.cloud.firestore import CollectionReference, DocumentReference
@@ -146,11 +147,11 @@ def read_counts(job_id: str) -> Counts:
     Not a sum() aggregation (one read per 1,000 shards): the Firestore emulator answers those
     with zeros, so they could not be tested here."""
     done = failed = cancelled = shards = 0
-    for shard in job_ref(job_id).collection("counters").stream():
-        data = shard.to_dict() or {}
-        done += int(data.get("done", 0))
-        failed += int(data.get("failed", 0))
-        cancelled += int(data.get("cancelled", 0))
+    for snapshot in job_ref(job_id).collection("counters").stream():
+        shard = Shard.model_validate(snapshot.to_dict() or {})
+        done += shard.done
+        failed += shard.failed
+        cancelled += shard.cancelled
         shards += 1
     return Counts(done, failed, cancelled, shards)
 
