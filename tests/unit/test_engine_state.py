@@ -383,3 +383,22 @@ def test_a_staged_event_is_published_once_and_stops_pending(memory: MemoryStore,
     memory.commit([Write(path, state.event_published())])
     data = memory.get(path).to_dict()
     assert "pending_since" not in data and data["published_at"] is not None
+
+
+def test_the_contract_publishes_the_engines_statuses_and_shapes() -> None:
+    from mediajobs.contract import common
+    from mediajobs.jobs import models
+
+    for shape, engine_model in [
+        (common.Progress, models.Progress),
+        (common.ErrorInfo, models.ErrorInfo),
+        (common.ItemErrorInfo, models.ItemErrorInfo),
+    ]:
+        assert issubclass(shape, engine_model) and shape.model_fields.keys() == engine_model.model_fields.keys()
+    assert pydantic.TypeAdapter(common.JobStatus).json_schema()["enum"] == [s.value for s in JobStatus]
+    assert pydantic.TypeAdapter(common.ItemStatus).json_schema()["enum"] == [s.value for s in ItemStatus]
+    assert pydantic.TypeAdapter(common.JobStatus).validate_python("completed") == JobStatus.COMPLETED
+    with pytest.raises(pydantic.ValidationError):
+        pydantic.TypeAdapter(common.JobStatus).validate_python("paused")
+    with pytest.raises(pydantic.ValidationError):
+        common.ErrorInfo(code="x", message="y", extra_field=1)  # type: ignore[call-arg]

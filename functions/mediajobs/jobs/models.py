@@ -83,24 +83,41 @@ JOB_RETENTION = dt.timedelta(days=30)  # `expire_at`: Firestore's TTL policy del
 
 
 class Progress(pydantic.BaseModel):
-    total: int = 0
-    done: int = 0
-    failed: int = 0
-    percent: int = 0
+    # Defaults by factory: the contract's Progress (which requires every field) then publishes none.
+    total: int = pydantic.Field(default_factory=int, ge=0, description="Items planned (0 until planned).")
+    done: int = pydantic.Field(default_factory=int, ge=0)
+    failed: int = pydantic.Field(default_factory=int, ge=0)
+    percent: int = pydantic.Field(default_factory=int, ge=0, le=100, description="Never goes down while the job runs.")
 
 
 def _absent_when_none(value: Any) -> bool:
     return value is None
 
 
+INCIDENT_DESCRIPTION = (
+    "Present on unexpected failures only: names the log entry that holds the details (the "
+    "message quotes it too). Quote it when reporting the problem."
+)
+MAX_INCIDENT_ID_LENGTH = 64
+
+
+def _incident_id(value: str | None) -> str | None:
+    """Checked by a validator, not a schema constraint: the contract publishes no length for it."""
+    if value is not None and len(value) > MAX_INCIDENT_ID_LENGTH:
+        raise ValueError(f"an incident id has at most {MAX_INCIDENT_ID_LENGTH} characters")
+    return value
+
+
 IncidentId = Annotated[
-    str | None, pydantic.Field(default=None, max_length=64, exclude_if=_absent_when_none)
-]  # names the log entry that holds an unexpected failure's details (never shown to clients)
+    str | None,
+    pydantic.AfterValidator(_incident_id),
+    pydantic.Field(default=None, exclude_if=_absent_when_none, description=INCIDENT_DESCRIPTION),
+]  # names the log entry that holds an unexpected failure's details
 
 
 class ErrorInfo(pydantic.BaseModel):
-    code: Code
-    message: Message
+    code: Code = pydantic.Field(description="Stable code (see the error catalogue in CONTRACT.md).")
+    message: Message = pydantic.Field(description="For people; may change. Never an exception's text.")
     incident_id: IncidentId = None
 
     @classmethod
@@ -111,7 +128,7 @@ class ErrorInfo(pydantic.BaseModel):
 
 
 class ItemErrorInfo(pydantic.BaseModel):
-    item: Label
+    item: Label = pydantic.Field(description="The item's label.")
     code: Code
     message: Message
     incident_id: IncidentId = None
