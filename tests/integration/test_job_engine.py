@@ -13,7 +13,7 @@ from google.cloud import firestore as gfs
 
 from mediajobs import platform
 from mediajobs.cli import client
-from mediajobs.jobs import store
+from mediajobs.jobs import queues, store
 from mediajobs.jobs.models import new_job_document
 from tests.integration.jobs_helpers import assert_every_document_expires, items_of, percents, runs_of, start_selftest
 
@@ -324,8 +324,8 @@ def test_enqueueing_a_task_name_twice_is_a_no_op() -> None:
     task_id = f"dup-{uuid.uuid4().hex}"
     job = {"job_id": "no-such-job", "item_ids": ["x"]}  # runs and finds nothing to do
 
-    platform.enqueue("jobitems", job, task_id=task_id)
-    platform.enqueue("jobitems", job, task_id=task_id)
+    queues.enqueue("jobitems", job, task_id=task_id)
+    queues.enqueue("jobitems", job, task_id=task_id)
 
 
 def _claimed_but_unplanned_selftest(user: client.User, items: int) -> gfs.DocumentReference:

@@ -45,11 +45,7 @@ BASE = 0
 
 # Imports that break the rules today, each with the reason it is allowed for now. A fixed one
 # must leave this list (test_known_exceptions_still_exist says so).
-KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
-    # platform.py (base) reads the task-queue table of the engine: the state-layer rewrite
-    # removes this (issue #26: platform looks queue rows up again by name).
-    ("mediajobs.platform", "mediajobs.jobs.queues"),
-}
+KNOWN_EXCEPTIONS: set[tuple[str, str]] = set()
 
 
 def module_files() -> dict[str, Path]:

@@ -21,7 +21,7 @@ from firebase_functions import logger
 from google.cloud import firestore as gfs
 
 from mediajobs import events, platform
-from mediajobs.jobs import state, store
+from mediajobs.jobs import queues, state, store
 from mediajobs.jobs.docstore import Snapshot, Transaction, Write
 from mediajobs.jobs.models import JobStatus
 
@@ -51,7 +51,7 @@ def dispatch(job_id: str, task_id: str | None = None) -> None:
     """Hands the staged event to the publish queue; if even that fails, publishes it here (and if
     that fails too, the sweeper dispatches it again later)."""
     try:
-        platform.enqueue(PUBLISH_QUEUE, {"job_id": job_id}, task_id=task_id or f"{job_id}-event")
+        queues.enqueue(PUBLISH_QUEUE, {"job_id": job_id}, task_id=task_id or f"{job_id}-event")
         return
     except Exception as error:  # noqa: BLE001 - the event is on record; publish it another way
         logger.warn("could not enqueue the job event; publishing it now", job_id=job_id, error=repr(error))

@@ -65,7 +65,7 @@ def job_event(job_id: str, event: str, job: dict[str, Any] | None = None) -> Non
             return
         if event == WebhookEvent.STARTED and data.get("status") != "processing":
             return
-        platform.enqueue(QUEUE, {"job_id": job_id, "event": event}, task_id=f"{job_id}-webhook-{event}")
+        queues.enqueue(QUEUE, {"job_id": job_id, "event": event}, task_id=f"{job_id}-webhook-{event}")
     except Exception as error:  # noqa: BLE001 - the job goes on; the failure is logged
         job_type = str((job or {}).get("type", ""))
         logs.log_failure(
