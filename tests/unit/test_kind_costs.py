@@ -13,7 +13,7 @@ from unittest import mock
 import pytest
 from firebase_functions import https_fn
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.jobs import budget, kinds
 from mediajobs.jobs.docstore import MemoryStore
 from mediajobs.jobs.kinds import ItemCancelled, ItemFailed, JobKind
@@ -170,7 +170,7 @@ def test_an_item_failing_while_its_job_is_cancelled_is_cancelled(
     db = mock.Mock()
     db.collection.return_value.document.return_value.get.return_value = job
     with (
-        mock.patch.object(platform, "db", return_value=db),
+        mock.patch.object(cloud, "db", return_value=db),
         pytest.raises(raised),
         project_guard.cancellation_wins("j1"),
     ):

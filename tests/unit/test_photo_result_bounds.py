@@ -13,7 +13,7 @@ from unittest import mock
 
 import pytest
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.contract.results import PhotoResult
 from mediajobs.jobs import store
 from mediajobs.jobs.kinds import ItemRecord, Summary
@@ -81,7 +81,7 @@ def plan_of(zip_data: bytes) -> tuple[list[Any], dict[str, Any]]:
     kind_doc.set.side_effect = written.update
     job = Job(id="job-1", type="photo_batch", input={"paths": [path]})
     with (
-        mock.patch.object(platform, "bucket", return_value=bucket),
+        mock.patch.object(cloud, "bucket", return_value=bucket),
         mock.patch.object(store, "kind_ref", return_value=kind_doc),
     ):
         specs = list(PhotoBatchJob().plan(job, PhotoInput(paths=[path]), PhotoOptions(remove_bg=False, crop_face=True)))
@@ -133,7 +133,7 @@ def finalize(done: int, output_name_bytes: int, skipped_doc: dict[str, Any]) -> 
     kind_doc = mock.MagicMock()
     kind_doc.get.return_value.to_dict.return_value = skipped_doc
     with (
-        mock.patch.object(platform, "bucket", return_value=FakeBucket({})),
+        mock.patch.object(cloud, "bucket", return_value=FakeBucket({})),
         mock.patch.object(store, "kind_ref", return_value=kind_doc),
         mock.patch.object(kind, "compose_zip") as compose,
     ):

@@ -36,10 +36,10 @@ def test_every_kinds_queue_is_a_declared_task_function_with_its_rows_options() -
 
 
 def test_a_task_is_enqueued_with_its_queues_dispatch_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
-    from mediajobs import platform
+    from mediajobs import cloud
 
     sent: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
-    monkeypatch.setattr(platform, "enqueue", lambda queue, data, **options: sent.append((queue, data, options)))
+    monkeypatch.setattr(cloud, "enqueue", lambda queue, data, **options: sent.append((queue, data, options)))
     queues.enqueue("jobplan", {"job_id": "j1"}, task_id="j1-plan", delay_seconds=5)
     assert sent == [
         (

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import pydantic
 from firebase_functions import https_fn, logger
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.jobs import outbox, slots, state, store
 from mediajobs.jobs.budget import budget_guard
 from mediajobs.jobs.docstore import DocStore, Guard, Transaction, Write
@@ -103,7 +103,7 @@ def prepare_job(
         raise https_fn.HttpsError(code, failure.message) from None
     if denial := kind.input_denial(caller, valid_input, valid_options):
         raise https_fn.HttpsError(Code.PERMISSION_DENIED, denial)
-    job_id = str(platform.db().collection("jobs").document(job_id).id)
+    job_id = str(cloud.db().collection("jobs").document(job_id).id)
     document = new_job_document(
         job_type=job_type,
         owner_uid=caller.uid,
@@ -134,7 +134,7 @@ def reserve_job_slot(uid: str) -> str:
     """A new job id that holds one of `uid`'s slots (resource-exhausted at the cap) until a job
     is created with it (`create_job(..., job_id=)`), it is released, or slots.RESERVATION ends:
     an upload takes its slot before it stores a byte."""
-    job_id = str(platform.db().collection("jobs").document().id)
+    job_id = str(cloud.db().collection("jobs").document().id)
     slots.admit(store.docs(), uid, job_id, reserve=True)
     return job_id
 

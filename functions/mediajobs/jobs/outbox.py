@@ -20,7 +20,7 @@ from typing import Any
 from firebase_functions import logger
 from google.cloud import firestore as gfs
 
-from mediajobs import events, platform
+from mediajobs import cloud, events
 from mediajobs.jobs import queues, state, store
 from mediajobs.jobs.docstore import Snapshot, Transaction, Write
 from mediajobs.jobs.models import JobStatus
@@ -100,7 +100,7 @@ def redispatch_stale(at: dt.datetime | None = None, limit: int = 200) -> list[st
     """Dispatches again the events still unpublished REDISPATCH_AFTER after their job ended."""
     at = at or store.now()
     query = (
-        platform.db()
+        cloud.db()
         .collection_group("engine")
         .where(filter=gfs.FieldFilter("pending_since", "<", at - REDISPATCH_AFTER))
         .limit(limit)

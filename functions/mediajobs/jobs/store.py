@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from google.cloud import firestore as gfs
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.jobs.docstore import DocStore, FirestoreStore
 from mediajobs.jobs.models import JOB_RETENTION, Job
 from mediajobs.jobs.state import Shard
@@ -48,7 +48,7 @@ _override: list[DocStore] = []  # pushed by `using` (tests); else Firestore
 
 def docs() -> DocStore:
     """The store the engine's protocols (claims, leases, settles, job ends) run on."""
-    return _override[-1] if _override else FirestoreStore(platform.db())
+    return _override[-1] if _override else FirestoreStore(cloud.db())
 
 
 @contextlib.contextmanager
@@ -90,7 +90,7 @@ def counter_path(job_id: str, item_id: str, shards: int = COUNTER_SHARDS) -> str
 
 
 def job_ref(job_id: str) -> DocumentReference:
-    return platform.db().collection("jobs").document(job_id)
+    return cloud.db().collection("jobs").document(job_id)
 
 
 def items_ref(job_id: str) -> CollectionReference:

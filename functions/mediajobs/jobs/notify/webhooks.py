@@ -24,7 +24,7 @@ from firebase_functions import logger
 from google.api_core import exceptions as gexc
 from standardwebhooks import Webhook
 
-from mediajobs import logs, platform
+from mediajobs import cloud, logs
 from mediajobs.jobs import queues, store
 from mediajobs.jobs.docstore import Transaction, Write
 from mediajobs.jobs.notify import guard
@@ -82,7 +82,7 @@ def new_secret() -> str:
 
 def secret_of(uid: str, rotate: bool = False) -> str:
     """The owner's signing secret, created on first use; `rotate` replaces it first."""
-    ref = platform.db().collection(SECRETS).document(uid)
+    ref = cloud.db().collection(SECRETS).document(uid)
     if rotate:
         secret = new_secret()
         ref.set({"secret": secret, "rotated_at": store.now()}, merge=True)
