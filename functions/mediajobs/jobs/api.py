@@ -12,11 +12,11 @@ from mediajobs import cloud
 from mediajobs.jobs import outbox, slots, state, store
 from mediajobs.jobs.budget import budget_guard
 from mediajobs.jobs.docstore import DocStore, Guard, Transaction, Write
-from mediajobs.jobs.engine import validated
 from mediajobs.jobs.kinds import JobFailed, get_kind, known_types
 from mediajobs.jobs.models import Job, JobStatus, new_job_document
 from mediajobs.jobs.notify.models import NotifySettings
 from mediajobs.jobs.notify.options import checked_notify
+from mediajobs.jobs.validate import validated
 from mediajobs.validation import StrictModel, describe
 
 Code = https_fn.FunctionsErrorCode
