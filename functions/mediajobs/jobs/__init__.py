@@ -10,7 +10,7 @@ The job lifecycle, one module per stage:
 - `plan`: write the kind's items and enqueue them in chunks; hand over when out of time.
 - `items`: run a chunk of items; `leases`: the claim/settle protocol and its leases.
 - `progress`: throttled progress and heartbeat on the job document.
-- `finish`: finalize once, or fail a job; `changes`: what follows a job write.
+- `finish`: finalize once, or fail a job; `announce`: what follows a job write.
 - `state`: every change to the engine's records, as pure transitions; `docstore`: where they
   are applied (Firestore, or in memory for unit tests); `slots`, `budget`: admission.
 

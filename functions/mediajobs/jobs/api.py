@@ -169,7 +169,7 @@ def request_cancel(job_id: str, caller: CallerInfo) -> str:
         return str(status), str(data.get("type", "")), ended
 
     status, job_type, ended = store.docs().run(cancel)
-    from mediajobs.jobs.changes import notify_change, notify_ended
+    from mediajobs.jobs.announce import notify_change, notify_ended
 
     notify_change(job_id, job_type)
     if ended:

@@ -10,7 +10,7 @@ from firebase_functions import logger
 
 from mediajobs import incidents, logs
 from mediajobs.jobs import outbox, state, store
-from mediajobs.jobs.changes import notify_change, notify_ended
+from mediajobs.jobs.announce import notify_change, notify_ended
 from mediajobs.jobs.docstore import TooLarge, Transaction, Write
 from mediajobs.jobs.kinds import ItemRecord, JobFailed, Outcome, Summary, kind_of
 from mediajobs.jobs.leases import claim_finalize, finalize_lease_keeper, release_finalize

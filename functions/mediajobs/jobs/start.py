@@ -10,7 +10,7 @@ from firebase_functions import logger
 
 from mediajobs import incidents, logs
 from mediajobs.jobs import outbox, queues, state, store
-from mediajobs.jobs.changes import notify_change, notify_ended, notify_started
+from mediajobs.jobs.announce import notify_change, notify_ended, notify_started
 from mediajobs.jobs.docstore import Transaction, Write
 from mediajobs.jobs.finish import fail_job
 from mediajobs.jobs.kinds import JobFailed, get_kind
