@@ -1,7 +1,8 @@
 """Admission on the in-memory store: a user's job slots (job_slots/{uid}) and the daily budget
 of paid generations, applied as jobs/api.py applies them in production. Races are forced: every
 racer has read before any commits. The emulator-backed twins are
-tests/integration/test_job_engine.py (the cap), test_upload.py (a reserved slot at the cap) and
+tests/integration/test_slot_admission.py (the same races through FirestoreStore),
+test_job_engine.py (the cap through start_job), test_upload.py (a reserved slot at the cap) and
 test_spend.py (the budget)."""
 
 from __future__ import annotations
