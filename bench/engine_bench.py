@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Row
-from mediajobs import platform, rpc_meter
+from mediajobs import cloud, rpc_meter
 from mediajobs.cli import client
 
 LATENCY_SAMPLES = 100
@@ -25,7 +25,7 @@ LATENCY_SAMPLES = 100
 
 def listener_latency() -> tuple[list[float], list[float]]:
     """Seconds from the start of each write to the listener seeing it, and each write's own round trip."""
-    ref = platform.db().collection("bench_latency").document(uuid.uuid4().hex)
+    ref = cloud.db().collection("bench_latency").document(uuid.uuid4().hex)
     ref.set({"seq": -1})
     seen: dict[int, float] = {}
     arrived = threading.Condition()

@@ -27,13 +27,13 @@ from bench.common import (
     wait_for_quiet,
     worker_pids,
 )
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 
 
 def seed(users: int, files: int, size: int, prefix: str) -> tuple[list[str], list[str], int]:
     rng = random.Random(1)
-    db, bucket = platform.db(), platform.bucket()
+    db, bucket = cloud.db(), cloud.bucket()
     payload = rng.randbytes(size)
     user_ids = [f"{prefix}-{u:04d}" for u in range(users)]
 
@@ -58,7 +58,7 @@ def seed(users: int, files: int, size: int, prefix: str) -> tuple[list[str], lis
 
 def parallel_download(paths: list[str]) -> float:
     """8 threads download every file and write it to a local disk (as a user's sync would)."""
-    bucket = platform.bucket()
+    bucket = cloud.bucket()
     with tempfile.TemporaryDirectory(prefix="bench-download-") as folder:
 
         def fetch(numbered: tuple[int, str]) -> None:
@@ -73,7 +73,7 @@ def parallel_download(paths: list[str]) -> float:
 
 def sequential_old_way(user_ids: list[str]) -> float:
     """The original design: one process, users and files one after another, a ZIP per user."""
-    db, bucket = platform.db(), platform.bucket()
+    db, bucket = cloud.db(), cloud.bucket()
     start = time.perf_counter()
     for user_id in user_ids:
         user = db.collection("email_users").document(user_id).get().to_dict() or {}

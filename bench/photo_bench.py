@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.common import PASSES, Row, cpu_by_pid, cpu_used, median_pair, wait_for_quiet, worker_pids
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from tools import envfiles
 
@@ -65,7 +65,7 @@ def through_the_stack(user: client.User, batch: list[bytes]) -> tuple[float, flo
     paths = []
     for index, data in enumerate(batch):
         path = f"users/{user.uid}/bench/{index:03d}.jpg"
-        platform.bucket().blob(path).upload_from_string(data, content_type="image/jpeg")
+        cloud.bucket().blob(path).upload_from_string(data, content_type="image/jpeg")
         paths.append(path)
     cpu_before = cpu_by_pid(worker_pids("photoitems"))
     start = time.perf_counter()

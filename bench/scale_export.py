@@ -22,14 +22,14 @@ from typing import Any
 from tqdm import tqdm
 
 from bench.engine_bench import metered
-from mediajobs import platform, rpc_meter
+from mediajobs import cloud, rpc_meter
 from mediajobs.cli import client
 from mediajobs.exports.kind import MediaExportJob
 
 
 def seed(users: int, prefix: str) -> list[str]:
     """`users` users with one image and one voice memo each (small files: this measures the engine)."""
-    db, bucket = platform.db(), platform.bucket()
+    db, bucket = cloud.db(), cloud.bucket()
     ids = [f"{prefix}-{n:06d}" for n in range(users)]
     with ThreadPoolExecutor(8) as pool, tqdm(total=users, desc="seeding users", unit="user") as bar:
 
@@ -86,7 +86,7 @@ def main(argv: list[str]) -> int:
     else:
         export()
     elapsed = time.perf_counter() - started
-    job_doc = platform.db().collection("jobs").document(str(final["job_id"])).get().to_dict() or {}
+    job_doc = cloud.db().collection("jobs").document(str(final["job_id"])).get().to_dict() or {}
     report = {
         "users": args.users,
         "status": final.get("status"),

@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 
 from bench.common import PASSES, Row, median_pair
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from mediajobs.video import ffmpeg
 
@@ -49,7 +49,7 @@ def run(quick: bool = False) -> list[Row]:
     with tempfile.TemporaryDirectory() as folder:
         source = source_video(Path(folder), seconds)
         path = f"users/{user.uid}/bench/source.mp4"
-        platform.bucket().blob(path).upload_from_filename(str(source), content_type="video/mp4")
+        cloud.bucket().blob(path).upload_from_filename(str(source), content_type="video/mp4")
         # One rendition and nothing else that competes for the cores (the poster takes 0.2 s).
         options = {"renditions": [480], "hls": False, "dash": False, "thumbnails": 0, "mobile": False}
         warm = client.call("start_job", {"type": "video_process", "input": {"path": path}, "options": options},

@@ -11,13 +11,13 @@ from firebase_functions import eventarc_fn, firestore_fn, https_fn, options, sch
 from firebase_functions.core import CloudEvent
 from flask import Request, Response
 
-from mediajobs import config, incidents, logs, platform
+from mediajobs import cloud, config, incidents, logs
 from mediajobs.jobs import queues
 from mediajobs.photos import warmup
 
 # REGION is a param: firebase-tools resolves "{{ params.REGION }}" from functions/.env* at deploy.
 options.set_global_options(region=str(config.REGION), max_instances=100)
-platform.app()  # before any SDK helper can initialise the default app without our credential
+cloud.app()  # before any SDK helper can initialise the default app without our credential
 warmup.start_if_photo_worker()  # a photo worker instance loads its model before its first task
 
 

@@ -24,19 +24,19 @@ CONTRACT_VARS = (
 
 
 def probe() -> dict[str, object]:
-    from mediajobs import platform
+    from mediajobs import cloud
     from mediajobs.cli import client
 
     report: dict[str, object] = {name: os.environ.get(name) for name in CONTRACT_VARS}
     token = uuid.uuid4().hex
-    doc = platform.db().collection("probe").document(token)
+    doc = cloud.db().collection("probe").document(token)
     doc.set({"token": token})
     report["firestore"] = (doc.get().to_dict() or {}).get("token") == token
     user = client.sign_up(f"probe-{token[:8]}@example.com")
     report["auth"] = bool(user.id_token)
-    blob = platform.bucket().blob(f"probe/{token}.txt")
+    blob = cloud.bucket().blob(f"probe/{token}.txt")
     blob.upload_from_string(token, content_type="text/plain")
-    report["storage"] = platform.bucket().blob(f"probe/{token}.txt").download_as_bytes() == token.encode()
+    report["storage"] = cloud.bucket().blob(f"probe/{token}.txt").download_as_bytes() == token.encode()
     try:
         client.call("cancel_job", {"job_id": "no-such-job"}, user.id_token)
         report["functions"] = False

@@ -26,7 +26,7 @@ from typing import Annotated, Any
 import pydantic
 from firebase_functions import https_fn
 
-from mediajobs import platform, storage_paths
+from mediajobs import cloud, storage_paths
 from mediajobs.jobs.api import CallerInfo, Code, caller_of, parse
 from mediajobs.object_urls import URL_LIFETIME, url_for
 from mediajobs.validation import StrictModel
@@ -54,7 +54,7 @@ def download_url(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
     checked: dict[str, bool] = {}
     for path in paths:
         check_readable(caller, normalized(path), checked)
-    bucket = platform.bucket()
+    bucket = cloud.bucket()
     urls = {}
     tokens: dict[str, str] = {}  # video folder -> stream token, one per call and folder
     for path in paths:
@@ -114,7 +114,7 @@ def check_readable(caller: CallerInfo, parts: list[str], checked: dict[str, bool
 
 
 def _owns(caller: CallerInfo, collection: str, doc_id: str) -> bool:
-    snapshot = platform.db().collection(collection).document(doc_id).get()
+    snapshot = cloud.db().collection(collection).document(doc_id).get()
     data = snapshot.to_dict() if snapshot.exists else None
     if data is None:
         return False

@@ -22,7 +22,7 @@ from typing import Any
 
 from firebase_functions import logger
 
-from mediajobs import platform
+from mediajobs import cloud
 
 CHANNEL_ID = "firebase"
 EVENT_TYPE_PREFIX = "mediajobs.job.v1."
@@ -98,8 +98,8 @@ def publish(events: list[dict[str, Any]]) -> None:
 
 
 def _project_id() -> str:
-    project = next((os.environ[n] for n in platform.PROJECT_ENV_VARS if os.environ.get(n)), None)
-    return project or str(platform.app().project_id)
+    project = next((os.environ[n] for n in cloud.PROJECT_ENV_VARS if os.environ.get(n)), None)
+    return project or str(cloud.app().project_id)
 
 
 RECEIVED_COLLECTION = "job_events"
@@ -114,7 +114,7 @@ def record_received(event: Any) -> None:
     logger.info("job event received", type=event.type, source=event.source, data=data)
     if not config.SELFTEST_JOBS_ENABLED.value:
         return
-    platform.db().collection(RECEIVED_COLLECTION).document(str(event.id)).set(
+    cloud.db().collection(RECEIVED_COLLECTION).document(str(event.id)).set(
         {
             "type": event.type,
             "source": event.source,

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client, seed
 from tests import photo_fixtures as fx
 from tests.integration.jobs_helpers import start_selftest
@@ -111,7 +111,7 @@ def test_dashboard_end_to_end_in_a_real_browser(tmp_path: Path) -> None:
     print(f"browser run: {elapsed:.1f}s, steps: {report['steps']}, job card states: {report['progress']}")
 
     assert report["uid"] == user.uid
-    cancelled = platform.db().collection("jobs").document(long_job_id).get().to_dict() or {}
+    cancelled = cloud.db().collection("jobs").document(long_job_id).get().to_dict() or {}
     assert cancelled["status"] == "cancelled" and cancelled["cancel_requested"] is True
 
     # Progress came through the listener, moved, and reached 100% on the page it started on.
@@ -130,7 +130,7 @@ def test_dashboard_end_to_end_in_a_real_browser(tmp_path: Path) -> None:
     assert all(pair["before"] > 0 and pair["after"] > 0 for pair in report["gallery"]), report["gallery"]
 
     # results.zip as the browser downloaded it: the job's outputs, real PNGs.
-    job = platform.db().collection("jobs").document(report["photo_job_id"]).get().to_dict() or {}
+    job = cloud.db().collection("jobs").document(report["photo_job_id"]).get().to_dict() or {}
     assert job["owner_uid"] == report["uid"]
     outputs = sorted(path.rsplit("/", 1)[1] for path in job["result"]["outputs"])
     assert outputs == sorted(f"{name}.png" for name in PHOTOS)
@@ -149,7 +149,7 @@ def test_dashboard_end_to_end_in_a_real_browser(tmp_path: Path) -> None:
     assert report["photo_job_id"] in report["my_jobs"]
 
     # The failed items are named on their job's card with their code, and the crash with its incident id.
-    failing = platform.db().collection("jobs").document(failing_job_id).get().to_dict() or {}
+    failing = cloud.db().collection("jobs").document(failing_job_id).get().to_dict() or {}
     incidents = [e["incident_id"] for e in failing["errors"] if e.get("incident_id")]
     assert incidents and all(incident in report["failing_card"] for incident in incidents), report["failing_card"]
     assert "internal" in report["failing_card"] and "rejected" in report["failing_card"], report["failing_card"]
@@ -159,7 +159,7 @@ def test_dashboard_end_to_end_in_a_real_browser(tmp_path: Path) -> None:
     assert "Keep it under 10 seconds" in report["project_brief"], report["project_brief"]
     assert [title.split(". ", 1)[1] for title in report["scene_titles"]] == ["Finale", "Sunrise sprint"], report
     assert [title.split(". ", 1)[0] for title in report["scene_titles"]] == ["1", "2"], report
-    project_ref = platform.db().collection("projects").document(report["project_id"])
+    project_ref = cloud.db().collection("projects").document(report["project_id"])
     assert not project_ref.get().exists and not list(project_ref.collection("scenes").stream())
 
     # A second user sees none of the first user's jobs.

@@ -11,7 +11,7 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from mediajobs.scenes.models import ASSET_KINDS
 from tests.browser.test_dashboard import (  # noqa: F401 - pytestmark: the skip
@@ -43,8 +43,8 @@ def test_mood_board_picker_and_whole_storyboard_in_a_real_browser() -> None:
 
     assert len(report["moods"]) == 4
     assert all(m["swatches"] == 5 and m["image"] > 0 for m in report["moods"]), report["moods"]
-    project = platform.db().collection("projects").document(project_id).get().to_dict() or {}
-    mood = platform.db().document(f"projects/{project_id}/moods/{report['chosen']}").get().to_dict() or {}
+    project = cloud.db().collection("projects").document(project_id).get().to_dict() or {}
+    mood = cloud.db().document(f"projects/{project_id}/moods/{report['chosen']}").get().to_dict() or {}
     selected = project["storyboard"]["selected_mood"]
     assert selected["id"] == report["chosen"]
     assert {k: selected[k] for k in ("name", "color_palette", "image_paths")} == {

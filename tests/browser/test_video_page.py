@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from mediajobs.video.ffmpeg import executable
 from tests.browser.test_dashboard import ARTIFACTS, ROOT, STACK_VARS, assert_looked_at, chromium_path
@@ -71,9 +71,9 @@ def test_upload_follow_and_play_hls_and_dash_on_the_video_page(tmp_path: Path) -
     # The resumable upload reported progress chunk by chunk, and the object is the file.
     uploaded = report["uploaded"]
     assert uploaded[-1] == 100 and any(0 < p < 100 for p in uploaded) and uploaded == sorted(uploaded), uploaded
-    job = platform.db().collection("jobs").document(report["job_id"]).get().to_dict() or {}
+    job = cloud.db().collection("jobs").document(report["job_id"]).get().to_dict() or {}
     assert job["owner_uid"] == user.uid and job["type"] == "video_process"
-    assert platform.bucket().blob(job["input"]["path"]).download_as_bytes() == video.read_bytes()
+    assert cloud.bucket().blob(job["input"]["path"]).download_as_bytes() == video.read_bytes()
 
     # The card followed the job to 100% through the listener, without a reload.
     assert report["status"] == "completed", report

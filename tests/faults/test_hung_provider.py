@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from mediajobs.scenes.providers import local
 from mediajobs.scenes.providers.base import ScenePrompt
@@ -76,7 +76,7 @@ def test_a_hung_prediction_ends_the_scene_job_at_the_deadline_and_is_cancelled(
     scene = mirrored(project_id, scene_id, "failed")  # the mirror follows the job's final write
     assert "did not finish within" in scene["active_job"]["error_message"]
     assert not (scene.get("assets") or {}).get("image_path")
-    news = platform.db().collection("replicate_predictions").document(prediction_id).get().to_dict() or {}
+    news = cloud.db().collection("replicate_predictions").document(prediction_id).get().to_dict() or {}
     assert news.get("status") in ("starting", "processing", "canceled"), news
 
     # The scene is not left busy: the next generation, with the provider well again, completes.
@@ -84,5 +84,5 @@ def test_a_hung_prediction_ends_the_scene_job_at_the_deadline_and_is_cancelled(
     final, _ = generate(user, project_id, scene_id)
     assert final["status"] == "completed", final
     path = scene_doc(project_id, scene_id)["assets"]["image_path"]
-    assert platform.bucket().blob(path).download_as_bytes().startswith(b"\x89PNG")
+    assert cloud.bucket().blob(path).download_as_bytes().startswith(b"\x89PNG")
     print(f"hung provider: the job ended {took:.1f}s after it started (deadline {DEADLINE_SECONDS}s)")

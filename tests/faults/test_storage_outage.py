@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from tests.integration.export_seed import seed_users
 from tests.integration.jobs_helpers import items_of
@@ -35,7 +35,7 @@ def admin(new_user: Callable[..., client.User]) -> client.User:
 
 
 def zips_under(job_id: str) -> set[str]:
-    return {b.name for b in platform.bucket().list_blobs(prefix=f"exports/{job_id}/") if b.name.endswith(".zip")}
+    return {b.name for b in cloud.bucket().list_blobs(prefix=f"exports/{job_id}/") if b.name.endswith(".zip")}
 
 
 def test_storage_down_mid_export_then_resume_exports_every_file_exactly_once(admin: client.User) -> None:
@@ -105,7 +105,7 @@ def test_storage_down_mid_export_then_resume_exports_every_file_exactly_once(adm
     assert zips_under(second) == {by_user[u].get("path") for u in set(ids) - exported_first}
     assert final["result"]["total_files"] == sum(len(u.files) for u in users)
     assert final["result"]["total_bytes"] == sum(len(f.data) for u in users for f in u.files)
-    index = json.loads(platform.bucket().blob(final["result"]["index_path"]).download_as_bytes())
+    index = json.loads(cloud.bucket().blob(final["result"]["index_path"]).download_as_bytes())
     assert sorted(a["user_id"] for a in index["archives"]) == sorted(ids)
     print(
         f"storage outage: {len(waited)} users waited it out, {len(retried)} retried, {len(failed)} failed in the "

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from mediajobs.video.ffmpeg import executable
 from tests.faults.conftest import TEMP_DIR, TEMP_DISK_MB
@@ -41,7 +41,7 @@ def temp_contents() -> list[str]:
 
 def uploaded(job_id: str) -> list[str]:
     """What a video job stored: its job folder and its library folder (videos/{id} is the job id)."""
-    bucket = platform.bucket()
+    bucket = cloud.bucket()
     return [b.name for prefix in (f"jobs/{job_id}/", f"videos/{job_id}/") for b in bucket.list_blobs(prefix=prefix)]
 
 

@@ -29,10 +29,10 @@ def documents_match_the_contract(request: pytest.FixtureRequest) -> Iterator[Non
         return
     since = dt.datetime.now(dt.UTC) - MARGIN
     yield
-    from mediajobs import platform
+    from mediajobs import cloud
     from mediajobs.contract import validate
 
-    problems = validate.documents_since(platform.db(), since)
+    problems = validate.documents_since(cloud.db(), since)
     if problems:
         shown = "\n  ".join(problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""

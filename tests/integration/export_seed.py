@@ -10,7 +10,7 @@ import urllib.parse
 import uuid
 from typing import Any
 
-from mediajobs import platform
+from mediajobs import cloud
 
 
 @dataclasses.dataclass
@@ -39,7 +39,7 @@ def metadata(style: str, path: str, filename: str, content_type: str, size: int)
 
     snake: storage_path; camel: storagePath, fileName, contentType; gs: a gs:// URL;
     url: a Firebase download URL; emulator-url: the same on the Storage emulator's host."""
-    bucket = platform.bucket().name
+    bucket = cloud.bucket().name
     if style == "snake":
         return {"storage_path": path, "filename": filename, "content_type": content_type, "size": size}
     camel = {"fileName": filename, "contentType": content_type, "size": size}
@@ -69,9 +69,9 @@ def add_file(
     content_type = "image/jpeg" if kind == "images" else "audio/wav"
     size = len(data) if claimed_size is None else claimed_size
     document = metadata(style, path, filename, content_type, size)
-    platform.db().collection(kind).document(file_id).set({**document, "email": user.email})
+    cloud.db().collection(kind).document(file_id).set({**document, "email": user.email})
     if upload:
-        platform.bucket().blob(path).upload_from_string(data, content_type=content_type)
+        cloud.bucket().blob(path).upload_from_string(data, content_type=content_type)
     seeded = SeededFile(file_id, kind, path, filename, data)
     return seeded
 
@@ -84,7 +84,7 @@ def save_user(user: SeededUser, extra: dict[str, Any] | None = None) -> None:
     if user.email is not None:
         doc["email"] = user.email
     doc.update(extra or {})
-    platform.db().collection("email_users").document(user.id).set(doc)
+    cloud.db().collection("email_users").document(user.id).set(doc)
 
 
 def seed_users(count: int, seed: int = 7, prefix: str | None = None) -> list[SeededUser]:

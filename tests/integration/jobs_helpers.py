@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 
 
@@ -15,13 +15,13 @@ def start_selftest(user: client.User, **input: Any) -> str:
 
 
 def items_of(job_id: str) -> dict[str, dict[str, Any]]:
-    docs = platform.db().collection("jobs").document(job_id).collection("items").stream()
+    docs = cloud.db().collection("jobs").document(job_id).collection("items").stream()
     return {doc.id: doc.to_dict() or {} for doc in docs}
 
 
 def runs_of(job_id: str) -> dict[str, int]:
     """How many times the selftest kind executed each item (it counts them itself)."""
-    docs = platform.db().collection("jobs").document(job_id).collection("selftest_runs").stream()
+    docs = cloud.db().collection("jobs").document(job_id).collection("selftest_runs").stream()
     return {doc.id: int((doc.to_dict() or {}).get("count", 0)) for doc in docs}
 
 
@@ -32,7 +32,7 @@ def percents(snapshots: list[dict[str, Any]]) -> list[int]:
 def documents_under(job_id: str) -> list[tuple[str, dict[str, Any]]]:
     """Every document a job left: the job's own and all of its subcollections', recursively."""
     found: list[tuple[str, dict[str, Any]]] = []
-    pending = [platform.db().collection("jobs").document(job_id)]
+    pending = [cloud.db().collection("jobs").document(job_id)]
     while pending:
         ref = pending.pop()
         snapshot = ref.get()

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import requests
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>'
@@ -24,7 +24,7 @@ def test_script_carrying_uploads_download_as_attachments(new_user: Callable[...,
         f"{folder}/clip.mp4": (b"\x00\x00\x00\x18ftypisom" + b"0" * 64, "video/mp4", "inline"),
     }
     for path, (data, content_type, _) in objects.items():
-        platform.bucket().blob(path).upload_from_string(data, content_type=content_type)
+        cloud.bucket().blob(path).upload_from_string(data, content_type=content_type)
 
     urls = client.call("download_url", {"paths": list(objects)}, user.id_token)["urls"]
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 import requests
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from tests.integration.jobs_helpers import start_selftest
 
@@ -22,7 +22,7 @@ def test_download_urls_follow_ownership(new_user: Callable[..., client.User]) ->
     owner, stranger, admin = new_user(), new_user(), new_user(admin=True)
     job_id = start_selftest(owner, items=1)
     path = f"jobs/{job_id}/outputs/note.txt"
-    platform.bucket().blob(path).upload_from_string(b"hello", content_type="text/plain")
+    cloud.bucket().blob(path).upload_from_string(b"hello", content_type="text/plain")
 
     assert call_error("download_url", {"paths": [path]}, None).status == "UNAUTHENTICATED"
     assert call_error("download_url", {"paths": [path]}, stranger.id_token).status == "NOT_FOUND"
@@ -48,7 +48,7 @@ def test_project_assets_are_for_the_project_owner(new_user: Callable[..., client
     owner, stranger = new_user(), new_user()
     project_id = client.call("create_project", {"name": "p"}, owner.id_token)["project_id"]
     path = f"projects/{project_id}/scenes/s1/image/x.png"
-    platform.bucket().blob(path).upload_from_string(b"png", content_type="image/png")
+    cloud.bucket().blob(path).upload_from_string(b"png", content_type="image/png")
 
     assert call_error("download_url", {"paths": [path]}, stranger.id_token).status == "NOT_FOUND"
     url = client.call("download_url", {"paths": [path]}, owner.id_token)["urls"][path]

@@ -9,7 +9,7 @@ import time
 import pytest
 from google.cloud import firestore as gfs
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from mediajobs.jobs import leases, plan, queues, store, sweeper
 from mediajobs.jobs.models import new_job_document
@@ -40,7 +40,7 @@ def test_hostile_item_names_cannot_push_a_job_over_firestores_limit(user: client
 
 
 def _stale_job(user: client.User, **fields: object) -> gfs.DocumentReference:
-    ref = platform.db().collection("jobs").document()
+    ref = cloud.db().collection("jobs").document()
     long_ago = store.now() - sweeper.STALE_AFTER - dt.timedelta(minutes=1)
     queued = new_job_document(job_type="selftest", owner_uid=user.uid, input={"items": 40}, options={})
     ref.create({**queued, "status": "processing", "created_at": long_ago, "heartbeat_at": long_ago, **fields})
@@ -50,7 +50,7 @@ def _stale_job(user: client.User, **fields: object) -> gfs.DocumentReference:
 def _settled_with_huge_errors(ref: gfs.DocumentReference, items: int) -> None:
     """A job whose items all failed with 60 KB labels and messages, written by an engine that
     did not bound them (the state that used to make finalize's write exceed 1 MiB)."""
-    db = platform.db()
+    db = cloud.db()
     batch = db.batch()
     for index in range(items):
         label = f"item {index} ".ljust(60_000, "x")
@@ -103,7 +103,7 @@ def test_an_item_that_outlives_its_tasks_delivery_runs_once_and_keeps_its_result
 
 
 def _claimed_selftest_item(user: client.User) -> tuple[str, str]:
-    ref = platform.db().collection("jobs").document()
+    ref = cloud.db().collection("jobs").document()
     queued = new_job_document(job_type="selftest", owner_uid=user.uid, input={"items": 1}, options={})
     ref.create({**queued, "status": "processing", "heartbeat_at": gfs.SERVER_TIMESTAMP})
     ref.collection("engine").document("plan").set({"total": 1, "items_written": True})  # no task runs it
@@ -133,7 +133,7 @@ def test_a_renewed_lease_holds_against_a_second_claim_and_the_first_settle_lands
 def test_a_plan_task_holds_the_plan_lease_and_beats_the_jobs_heartbeat(user: client.User) -> None:
     """A second plan task (a redelivery) finds the first one's live lease and backs off; the
     job's heartbeat is written when planning starts, before any item exists."""
-    ref = platform.db().collection("jobs").document()
+    ref = cloud.db().collection("jobs").document()
     long_ago = store.now() - dt.timedelta(hours=1)
     queued = new_job_document(job_type="selftest", owner_uid=user.uid, input={"items": 3}, options={})
     ref.create({**queued, "status": "processing", "heartbeat_at": long_ago})

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 import requests
 
-from mediajobs import events, platform
+from mediajobs import cloud, events
 from mediajobs.cli import client
 from mediajobs.jobs import outbox, store
 from mediajobs.jobs.docstore import Transaction
+from mediajobs.jobs.models import JobStatus
 from tests.integration.jobs_helpers import start_selftest
 from tests.integration.test_lifecycle_events import received
 
@@ -26,7 +27,7 @@ def _stage(job_id: str, status: str = "completed", pending_since: dt.datetime | 
     """Stages an event as the transaction ending a job does (for a job id no trigger watches)."""
 
     def stage(transaction: Transaction) -> None:
-        outbox.stage(transaction, job_id, {"type": "selftest", "owner_uid": "uid-outbox"}, status)
+        outbox.stage(transaction, job_id, {"type": "selftest", "owner_uid": "uid-outbox"}, JobStatus(status))
 
     store.docs().run(stage)
     if pending_since is not None:
@@ -79,7 +80,7 @@ def test_a_job_that_ends_has_its_event_published_once_with_the_id_of_its_end(use
     got = received(job_id, timeout=30)
 
     assert len(got) == 1
-    assert platform.db().collection(events.RECEIVED_COLLECTION).document(f"{job_id}-completed").get().exists
+    assert cloud.db().collection(events.RECEIVED_COLLECTION).document(f"{job_id}-completed").get().exists
     staged = store.engine_ref(job_id, outbox.OUTBOX).get().to_dict() or {}
     assert staged["published_at"] is not None and "pending_since" not in staged
     assert staged["expire_at"] > store.now() + dt.timedelta(days=29)
@@ -97,7 +98,7 @@ def test_a_publish_that_fails_is_retried_and_the_event_arrives_once(flaky_eventa
 
     got = received(job_id)
     assert [(e["type"], e["data"]["status"]) for e in got] == [("mediajobs.job.v1.failed", "failed")]
-    assert platform.db().collection(events.RECEIVED_COLLECTION).document(f"{job_id}-failed").get().exists
+    assert cloud.db().collection(events.RECEIVED_COLLECTION).document(f"{job_id}-failed").get().exists
     assert flaky_eventarc.posts == 2
 
 
@@ -116,7 +117,7 @@ def test_an_event_whose_dispatch_was_lost_is_dispatched_again_by_the_sweeper() -
 
 
 def test_a_job_ended_by_a_writer_that_staged_nothing_still_has_its_event_published() -> None:
-    ref = platform.db().collection("jobs").document(f"outbox-{uuid.uuid4().hex[:12]}")
+    ref = cloud.db().collection("jobs").document(f"outbox-{uuid.uuid4().hex[:12]}")
     ref.set({"type": "selftest", "owner_uid": "uid-outbox", "status": "cancelled"}, merge=True)
 
     assert outbox.publish_staged(ref.id) is True

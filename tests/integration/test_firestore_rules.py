@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 
 Case = tuple[str, str, str, dict[str, Any] | None, bool]
@@ -24,7 +24,7 @@ def world() -> dict[str, Any]:
     admin = client.sign_up(f"admin-{tag}@example.com", admin=True)
     # Signs up with the address of a legacy user who has no account yet (never verified).
     impostor = client.sign_up(f"legacy-{tag}@example.com")
-    db = platform.db()
+    db = cloud.db()
     ids = {"job": f"job-{tag}", "project": f"prj-{tag}", "scene": f"scn-{tag}", "image": f"img-{tag}",
            "legacy": f"legacy-{tag}"}  # fmt: skip
     db.document(f"jobs/{ids['job']}").set({"type": "selftest", "owner_uid": owner.uid, "status": "completed"})
@@ -56,7 +56,7 @@ def verified(user: client.User) -> client.User:
     """The user after verifying their email, with a fresh ID token that says so."""
     from firebase_admin import auth
 
-    auth.update_user(user.uid, email_verified=True, app=platform.app())
+    auth.update_user(user.uid, email_verified=True, app=cloud.app())
     return client.sign_in(user.email, user.password)
 
 

@@ -11,9 +11,9 @@ import uuid
 import pytest
 from google.cloud import firestore as gfs
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
-from mediajobs.jobs import store
+from mediajobs.jobs import queues, store
 from mediajobs.jobs.models import new_job_document
 from tests.integration.jobs_helpers import assert_every_document_expires, items_of, percents, runs_of, start_selftest
 
@@ -40,7 +40,7 @@ def test_callable_job_of_200_items_ends_with_exact_counters(user: client.User) -
 
 
 def test_admin_sdk_write_starts_the_job(user: client.User) -> None:
-    ref = platform.db().collection("jobs").document()
+    ref = cloud.db().collection("jobs").document()
     ref.create({"type": "selftest", "status": "queued", "owner_uid": user.uid, "input": {"items": 7}, "options": {}})
 
     final, _ = client.watch_job(ref.id, timeout=120)
@@ -51,7 +51,7 @@ def test_admin_sdk_write_starts_the_job(user: client.User) -> None:
 
 
 def test_admin_sdk_write_with_bad_input_fails_with_a_clear_error(user: client.User) -> None:
-    ref = platform.db().collection("jobs").document()
+    ref = cloud.db().collection("jobs").document()
     ref.create({"type": "selftest", "status": "queued", "owner_uid": user.uid, "input": {"items": "many", "colour": 1}})
 
     final, _ = client.watch_job(ref.id, timeout=60)
@@ -63,7 +63,7 @@ def test_admin_sdk_write_with_bad_input_fails_with_a_clear_error(user: client.Us
 
 
 def test_a_malformed_job_document_from_an_old_client_fails_with_a_clear_error(user: client.User) -> None:
-    ref = platform.db().collection("jobs").document()
+    ref = cloud.db().collection("jobs").document()
     ref.create({"type": "selftest", "status": "queued", "owner_uid": user.uid, "input": "ten", "progress": "x"})
 
     final, _ = client.watch_job(ref.id, timeout=60)
@@ -156,7 +156,7 @@ def test_the_same_trigger_event_delivered_again_does_the_work_once(user: client.
 
     import requests
 
-    ref = platform.db().collection("jobs").document()
+    ref = cloud.db().collection("jobs").document()
     ref.create({"type": "selftest", "status": "queued", "owner_uid": user.uid, "input": {"items": 10, "sleep_ms": 50}})
     rest = requests.get(
         f"http://{os.environ['FIRESTORE_EMULATOR_HOST']}/v1/projects/{os.environ['GCLOUD_PROJECT']}"
@@ -216,10 +216,10 @@ def test_a_stale_job_is_swept(user: client.User) -> None:
     from mediajobs.jobs import sweeper
 
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
-    ref = platform.db().collection("jobs").document(f"stale-{uuid.uuid4().hex[:12]}")
+    ref = cloud.db().collection("jobs").document(f"stale-{uuid.uuid4().hex[:12]}")
     # A job whose worker vanished: claimed and planned, 1 of 3 items done, heartbeat an hour old.
     # Written in one batch with status "processing" so that the trigger leaves it alone.
-    batch = platform.db().batch()
+    batch = cloud.db().batch()
     batch.set(
         ref,
         {
@@ -324,14 +324,14 @@ def test_enqueueing_a_task_name_twice_is_a_no_op() -> None:
     task_id = f"dup-{uuid.uuid4().hex}"
     job = {"job_id": "no-such-job", "item_ids": ["x"]}  # runs and finds nothing to do
 
-    platform.enqueue("jobitems", job, task_id=task_id)
-    platform.enqueue("jobitems", job, task_id=task_id)
+    queues.enqueue("jobitems", job, task_id=task_id)
+    queues.enqueue("jobitems", job, task_id=task_id)
 
 
 def _claimed_but_unplanned_selftest(user: client.User, items: int) -> gfs.DocumentReference:
     """A selftest job as its start trigger leaves it after the claim, with no plan yet (its
     creation event finds it already `processing` and does nothing)."""
-    ref = platform.db().collection("jobs").document()
+    ref = cloud.db().collection("jobs").document()
     queued = new_job_document(job_type="selftest", owner_uid=user.uid, input={"items": items}, options={})
     ref.create(
         {

@@ -15,7 +15,7 @@ import pytest
 import requests
 from google.cloud.firestore import FieldFilter
 
-from mediajobs import events, platform
+from mediajobs import cloud, events
 from mediajobs.cli import client
 from tests.integration.jobs_helpers import start_selftest
 
@@ -24,7 +24,7 @@ WAIT_SECONDS = 60
 
 def received(job_id: str, timeout: float = WAIT_SECONDS) -> list[dict[str, Any]]:
     """The events the subscribers recorded for job_id, once at least one arrived."""
-    query = platform.db().collection(events.RECEIVED_COLLECTION).where(filter=FieldFilter("data.job_id", "==", job_id))
+    query = cloud.db().collection(events.RECEIVED_COLLECTION).where(filter=FieldFilter("data.job_id", "==", job_id))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = [snap.to_dict() or {} for snap in query.stream()]
@@ -65,7 +65,7 @@ def test_a_failed_job_and_a_cancelled_queued_job_publish_their_events(user: clie
     assert client.watch_job(failed, timeout=120)[0]["status"] == "failed"
     assert [e["type"] for e in received(failed, timeout=20)] == ["mediajobs.job.v1.failed"]
 
-    ref = platform.db().collection("jobs").document()
+    ref = cloud.db().collection("jobs").document()
     ref.create({"type": "selftest", "status": "queued", "owner_uid": user.uid, "input": {}, "cancel_requested": True})
     assert client.watch_job(ref.id, timeout=60)[0]["status"] == "cancelled"
     assert [e["type"] for e in received(ref.id, timeout=20)] == ["mediajobs.job.v1.cancelled"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from mediajobs.jobs import store, sweeper
 from tests.integration.jobs_helpers import runs_of, start_selftest
@@ -30,7 +30,7 @@ def wait_for_all(job_ids: list[str], timeout: float) -> tuple[dict[str, dict[str
     100 streams). Plays Cloud Scheduler, which the emulator does not run: when nothing has
     moved for QUIET seconds and the jobs left are all still queued, their start events were
     lost and the sweeper must start them."""
-    db = platform.db()
+    db = cloud.db()
     ended: dict[str, dict[str, Any]] = {}
     swept: list[str] = []
     last: dict[str, Any] = {}

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from mediajobs.exports.archive import safe_email
 from tests.integration.export_seed import SeededUser, add_file, save_user, seed_users
@@ -32,7 +32,7 @@ def start_export(admin: client.User, **input: Any) -> str:
 
 
 def open_archive(path: str) -> zipfile.ZipFile:
-    return zipfile.ZipFile(io.BytesIO(platform.bucket().blob(path).download_as_bytes()))
+    return zipfile.ZipFile(io.BytesIO(cloud.bucket().blob(path).download_as_bytes()))
 
 
 def check_archive(path: str, user: SeededUser, job_id: str) -> dict[str, Any]:
@@ -127,7 +127,7 @@ def test_export_of_50_users_with_bad_data_holds_every_file_exactly(admin: client
     items = items_of(job_id)
     assert {e["code"] for e in items[dangling.id]["result"]["file_errors"]} == dangling.expected_errors
     assert any(s.get("current") for s in snapshots), "the job never said which user it was on"
-    index = json.loads(platform.bucket().blob(result["index_path"]).download_as_bytes())
+    index = json.loads(cloud.bucket().blob(result["index_path"]).download_as_bytes())
     assert {a["user_id"] for a in index["archives"]} == set(archives)
 
 
@@ -152,7 +152,7 @@ def test_cancel_half_way_then_resume_exports_every_user_exactly_once(admin: clie
             cancelled.set()
             threading.Thread(target=client.call, args=("cancel_job", {"job_id": first}, admin.id_token)).start()
 
-    watch = platform.db().collection("jobs").document(first).collection("items").on_snapshot(cancel_early)
+    watch = cloud.db().collection("jobs").document(first).collection("items").on_snapshot(cancel_early)
     try:
         stopped, _ = client.watch_job(first, timeout=300)
     finally:
@@ -171,9 +171,7 @@ def test_cancel_half_way_then_resume_exports_every_user_exactly_once(admin: clie
         expected_job = first if user.id in exported_first else second
         assert archives[user.id]["path"].startswith(f"exports/{expected_job}/")
         check_archive(archives[user.id]["path"], user, expected_job)
-    written_again = {
-        b.name for b in platform.bucket().list_blobs(prefix=f"exports/{second}/") if b.name.endswith(".zip")
-    }
+    written_again = {b.name for b in cloud.bucket().list_blobs(prefix=f"exports/{second}/") if b.name.endswith(".zip")}
     assert len(written_again) == 100 - len(exported_first)
 
 
@@ -188,7 +186,7 @@ def test_a_source_deleted_after_the_start_is_a_file_error_and_nothing_else_is_lo
     user.expected_errors = {"object-missing"}
 
     job_id = start_export(admin, user_ids=[user.id])
-    platform.bucket().blob(doomed.path).delete()
+    cloud.bucket().blob(doomed.path).delete()
     final, _ = client.watch_job(job_id, timeout=120)
 
     assert final["status"] == "completed"
@@ -234,7 +232,7 @@ def test_operator_cli_starts_an_export_and_follows_it_to_the_end() -> None:
 
     assert run.returncode == 0, run.stderr[-2000:]
     job_id = run.stdout.split("media_export job ")[1].split()[0]
-    job = platform.db().collection("jobs").document(job_id).get().to_dict() or {}
+    job = cloud.db().collection("jobs").document(job_id).get().to_dict() or {}
     assert job["status"] == "completed" and job["owner_uid"] == "operator-cli"
     assert job["result"]["successful_users"] == 3
     assert "users: 3 exported, 0 failed" in run.stdout
@@ -276,7 +274,7 @@ def test_metadata_of_every_old_client_style_is_exported_byte_exact(admin: client
     liar = add_file(user, "images", "liar.jpg", b"twelve bytes", style="camel", claimed_size=99)
     user.files.append(liar)
     foreign = add_file(user, "images", "elsewhere.jpg", b"not ours", style="camel")
-    platform.db().collection("images").document(foreign.id).update({"storagePath": "gs://someone-else/x.jpg"})
+    cloud.db().collection("images").document(foreign.id).update({"storagePath": "gs://someone-else/x.jpg"})
     save_user(user, {"imageIds": [f.id for f in user.files if f.kind == "images"] + [foreign.id]})
     user.expected_errors = {"foreign-bucket"}
 

@@ -9,7 +9,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from mediajobs.jobs.models import MAX_LABEL_BYTES, MAX_RESULT_BYTES, json_bytes
 from tests import photo_fixtures as fx
@@ -49,7 +49,7 @@ def test_entries_with_15_kb_names_are_skipped_within_budget_and_the_job_complete
     assert json_bytes(result) < MAX_RESULT_BYTES // 2
     check_results_zip(final)
 
-    doc = platform.db().document(f"jobs/{job_id}/kind/photo_skipped").get().to_dict() or {}
+    doc = cloud.db().document(f"jobs/{job_id}/kind/photo_skipped").get().to_dict() or {}
     assert json_bytes(doc) < 64 * 1024  # once 3 MB here, over Firestore's 1 MiB
     assert doc["count"] == HOSTILE_ENTRIES and doc["omitted"] == result["skipped_omitted"]
     assert len(doc["skipped"]) + doc["omitted"] == HOSTILE_ENTRIES

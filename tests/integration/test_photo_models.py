@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from google.cloud import firestore as gfs
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from mediajobs.jobs.models import new_job_document
 from mediajobs.photos.models_catalogue import CATALOGUE, model_problem
@@ -35,7 +35,7 @@ def test_a_job_written_directly_with_a_missing_model_fails_with_the_same_reason(
     if "silueta" not in MISSING:
         pytest.skip("silueta is installed here")
     path = put(user, "coffee.jpg", fx.photo("coffee"))
-    ref = platform.db().collection("jobs").document()
+    ref = cloud.db().collection("jobs").document()
     document = new_job_document(
         job_type="photo_batch", owner_uid=user.uid, input={"paths": [path]}, options={"model": "silueta"}
     )

@@ -13,7 +13,7 @@ import pytest
 import requests
 from PIL import Image
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from tests import photo_fixtures as fx
 from tests.integration.jobs_helpers import assert_every_document_expires, items_of
@@ -21,7 +21,7 @@ from tests.integration.jobs_helpers import assert_every_document_expires, items_
 
 def put(user: client.User, name: str, data: bytes) -> str:
     path = f"users/{user.uid}/in/{uuid.uuid4().hex[:6]}-{name}"
-    platform.bucket().blob(path).upload_from_string(data)
+    cloud.bucket().blob(path).upload_from_string(data)
     return path
 
 
@@ -34,7 +34,7 @@ def run_batch(user: client.User, paths: list[str], **options: Any) -> dict[str, 
 
 
 def image_at(path: str) -> Image.Image:
-    return Image.open(io.BytesIO(platform.bucket().blob(path).download_as_bytes()))
+    return Image.open(io.BytesIO(cloud.bucket().blob(path).download_as_bytes()))
 
 
 def outputs_by_input(job_id: str) -> dict[str, dict[str, Any]]:
@@ -42,14 +42,14 @@ def outputs_by_input(job_id: str) -> dict[str, dict[str, Any]]:
 
 
 def check_results_zip(final: dict[str, Any]) -> zipfile.ZipFile:
-    archive = zipfile.ZipFile(io.BytesIO(platform.bucket().blob(final["result"]["archive_path"]).download_as_bytes()))
+    archive = zipfile.ZipFile(io.BytesIO(cloud.bucket().blob(final["result"]["archive_path"]).download_as_bytes()))
     assert archive.testzip() is None
     outputs = final["result"]["outputs"]
     assert sorted(archive.namelist()) == sorted(p.rsplit("/", 1)[1] for p in outputs)
     for path in outputs:
-        assert archive.read(path.rsplit("/", 1)[1]) == platform.bucket().blob(path).download_as_bytes()
+        assert archive.read(path.rsplit("/", 1)[1]) == cloud.bucket().blob(path).download_as_bytes()
     job_folder = final["result"]["archive_path"].rsplit("/", 1)[0]
-    assert not list(platform.bucket().list_blobs(prefix=f"{job_folder}/results-parts/"))  # composed, then removed
+    assert not list(cloud.bucket().list_blobs(prefix=f"{job_folder}/results-parts/"))  # composed, then removed
     return archive
 
 
@@ -111,7 +111,7 @@ def test_hostile_inputs_fail_alone_and_nothing_escapes_the_job_folder(user: clie
         put(user, "empty.jpg", b""),
         f"users/{user.uid}/in/never-uploaded.jpg",
     ]
-    before = {b.name for b in platform.bucket().list_blobs()}
+    before = {b.name for b in cloud.bucket().list_blobs()}
 
     final = run_batch(user, paths)
 
@@ -124,7 +124,7 @@ def test_hostile_inputs_fail_alone_and_nothing_escapes_the_job_folder(user: clie
     skipped = {(s["entry"], s["reason"]) for s in result["skipped"]}
     assert skipped == {("notes.txt", "not-an-image"), (".DS_Store", "hidden-file"), ("more.zip", "nested-archive")}
     job_id = result["archive_path"].split("/")[1]
-    created = {b.name for b in platform.bucket().list_blobs()} - before
+    created = {b.name for b in cloud.bucket().list_blobs()} - before
     assert created and all(name.startswith(f"jobs/{job_id}/") for name in created), created
     assert not any(".." in name for name in created)
     inputs = {r["input"] for r in outputs_by_input(job_id).values()}
@@ -145,7 +145,7 @@ def test_a_zip_named_like_an_image_is_expanded_by_the_plan_task_not_the_start_tr
     assert final["status"] == "completed", final
     assert final["result"]["succeeded"] == 2
     job_id = final["result"]["archive_path"].split("/")[1]
-    plan = platform.db().document(f"jobs/{job_id}/engine/plan").get().to_dict() or {}
+    plan = cloud.db().document(f"jobs/{job_id}/engine/plan").get().to_dict() or {}
     assert "inline_until" not in plan, plan  # the 60 s start trigger never read the archive
 
 

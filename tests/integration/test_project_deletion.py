@@ -9,7 +9,7 @@ import uuid
 import pytest
 from google.cloud import firestore as gfs
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from mediajobs.jobs.kinds import Item, ItemFailed
 from mediajobs.jobs.models import Job
@@ -21,18 +21,18 @@ from tests.integration.test_scenes import new_project, scene_doc
 
 def left_under(project_id: str) -> tuple[list[str], list[str]]:
     """Documents and Storage objects still under the project."""
-    db = platform.db()
+    db = cloud.db()
     project = db.collection("projects").document(project_id)
     docs = [d.reference.path for c in project.collections() for d in c.stream()]
     if project.get().exists:
         docs.append(project.path)
-    return docs, [b.name for b in platform.bucket().list_blobs(prefix=f"projects/{project_id}/")]
+    return docs, [b.name for b in cloud.bucket().list_blobs(prefix=f"projects/{project_id}/")]
 
 
 def test_delete_project_cancels_its_jobs_first(user: client.User) -> None:
     project_id, [scene_id] = new_project(user, 1)
     other_project, _ = new_project(user, 0)
-    db = platform.db()
+    db = cloud.db()
     tag = uuid.uuid4().hex[:8]
     jobs = {  # written as if running: the start trigger leaves them alone
         f"running-{tag}": ("processing", "mood_board", {"project_id": project_id, "count": 4}),
@@ -57,7 +57,7 @@ def test_delete_project_cancels_a_running_storyboard_job(user: client.User) -> N
     """Whatever its kind, a job touching the project is cancelled: it ends `cancelled` (not
     `failed`, not `completed`) and pays for nothing more."""
     project_id, [busy_scene_id, free_scene_id] = new_project(user, 2)
-    db = platform.db()
+    db = cloud.db()
     # Another job holds one scene: the storyboard's item for it waits there, so the job still runs.
     other_job = db.collection("jobs").document(f"holder-{uuid.uuid4().hex[:8]}")
     other_job.set({"type": "scene_asset", "owner_uid": user.uid, "status": "processing",

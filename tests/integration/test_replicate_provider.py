@@ -17,7 +17,7 @@ import pytest
 import requests
 from PIL import Image
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.jobs.kinds import Item
 from mediajobs.jobs.models import Job
 from mediajobs.scenes.providers import local, replicate_provider
@@ -167,7 +167,7 @@ def test_signed_news_of_a_prediction_we_did_not_create_is_not_stored() -> None:
     reply = requests.post(url, data=body, headers=signed_headers(webhook_secret(), body), timeout=30)
 
     assert reply.status_code == 404 and reply.json() == {"message": "Unknown prediction."}
-    assert not platform.db().collection("replicate_predictions").document(prediction_id).get().exists
+    assert not cloud.db().collection("replicate_predictions").document(prediction_id).get().exists
 
 
 def test_duplicate_and_late_webhooks_never_move_a_prediction_back(fake: FakeReplicate) -> None:
@@ -182,7 +182,7 @@ def test_duplicate_and_late_webhooks_never_move_a_prediction_back(fake: FakeRepl
 
     threading.Thread(target=replay).start()
     assert done.wait(30)
-    news = platform.db().collection("replicate_predictions").document(prediction.id).get().to_dict() or {}
+    news = cloud.db().collection("replicate_predictions").document(prediction.id).get().to_dict() or {}
     assert news["status"] == "succeeded"
 
 

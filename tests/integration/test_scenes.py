@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from mediajobs.scenes.models import ASSET_KINDS
 from tests.integration.jobs_helpers import assert_every_document_expires
@@ -45,7 +45,7 @@ def new_project(user: client.User, scenes: int) -> tuple[str, list[str]]:
 
 
 def scene_doc(project_id: str, scene_id: str) -> dict[str, Any]:
-    ref = platform.db().collection("projects").document(project_id).collection("scenes").document(scene_id)
+    ref = cloud.db().collection("projects").document(project_id).collection("scenes").document(scene_id)
     return ref.get().to_dict() or {}
 
 
@@ -69,7 +69,7 @@ def test_eight_scenes_generating_at_once_each_get_their_own_assets_and_exact_sta
             zip(scene_ids, pool.map(lambda s: generate_all_kinds(user, project_id, s), scene_ids), strict=True)
         )
 
-    bucket = platform.bucket()
+    bucket = cloud.bucket()
     for scene_id, finals in results.items():
         assert [f["status"] for f in finals] == ["completed"] * 4, [f.get("error") for f in finals]
         scene = scene_doc(project_id, scene_id)
@@ -87,7 +87,7 @@ def test_eight_scenes_generating_at_once_each_get_their_own_assets_and_exact_sta
         assert composition["description"].startswith(scene["title"])
         assert scene["composition"]["styling"] == composition["styling"]
         assert bucket.get_blob(assets["thumbnail_path"]) is not None
-    project = platform.db().collection("projects").document(project_id).get().to_dict() or {}
+    project = cloud.db().collection("projects").document(project_id).get().to_dict() or {}
     assert project["stats"]["total_scenes"] == 8
     assert project["stats"]["completed_scenes"] == 8
     assert project["scene_order"] == scene_ids
@@ -130,7 +130,7 @@ def test_another_user_can_neither_see_nor_change_nor_generate(new_user: Callable
     with pytest.raises(client.CallableError) as raised:
         client.call("start_job", {"type": "mood_board", "input": {"project_id": project_id}}, other.id_token)
     assert raised.value.status == "PERMISSION_DENIED"
-    project = platform.db().collection("projects").document(project_id).get().to_dict() or {}
+    project = cloud.db().collection("projects").document(project_id).get().to_dict() or {}
     assert project["name"] == "Fizz summer" and project["stats"]["total_scenes"] == 1
 
 
@@ -158,9 +158,9 @@ def test_mood_board_and_project_deletion(user: client.User) -> None:
     final, _ = client.watch_job(job["job_id"], timeout=300)
     assert final["status"] == "completed" and final["result"]["succeeded"] == 3
     assert_every_document_expires(job["job_id"])
-    moods = list(platform.db().collection("projects").document(project_id).collection("moods").stream())
+    moods = list(cloud.db().collection("projects").document(project_id).collection("moods").stream())
     assert len(moods) == 3
-    bucket = platform.bucket()
+    bucket = cloud.bucket()
     for mood in moods:
         data = mood.to_dict() or {}
         assert data["name"] and len(data["color_palette"]) == 5 and data["mood_keywords"]
@@ -170,8 +170,8 @@ def test_mood_board_and_project_deletion(user: client.User) -> None:
 
     client.call("delete_project", {"project_id": project_id}, user.id_token)
 
-    assert not platform.db().collection("projects").document(project_id).get().exists
-    assert not list(platform.db().collection("projects").document(project_id).collection("scenes").stream())
+    assert not cloud.db().collection("projects").document(project_id).get().exists
+    assert not list(cloud.db().collection("projects").document(project_id).collection("scenes").stream())
     assert not list(bucket.list_blobs(prefix=f"projects/{project_id}/"))
     with pytest.raises(client.CallableError):
         client.call("update_scene", {"project_id": project_id, "scene_id": scene_id, "title": "gone"}, user.id_token)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from google.cloud import firestore as gfs
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from mediajobs.jobs.store import now
 from mediajobs.scenes.models import ASSET_KINDS
@@ -23,7 +23,7 @@ FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 
 def budget_doc(user: client.User) -> dict[str, Any]:
     today = dt.datetime.now(dt.UTC).date().isoformat()
-    return platform.db().document(f"generation_budget/{user.uid}-{today}").get().to_dict() or {}
+    return cloud.db().document(f"generation_budget/{user.uid}-{today}").get().to_dict() or {}
 
 
 def daily_limit() -> int:
@@ -39,7 +39,7 @@ def daily_limit() -> int:
 
 def set_used(user: client.User, used: int) -> None:
     today = dt.datetime.now(dt.UTC).date()
-    platform.db().document(f"generation_budget/{user.uid}-{today.isoformat()}").set(
+    cloud.db().document(f"generation_budget/{user.uid}-{today.isoformat()}").set(
         {"uid": user.uid, "day": today.isoformat(), "used": used, "expire_at": now() + dt.timedelta(days=2)}
     )
 
@@ -57,7 +57,7 @@ def test_paid_generations_are_counted_per_user_and_day_and_capped(user: client.U
         assert client.watch_job(job_id, timeout=300)[0]["status"] == "completed"
 
     today = dt.datetime.now(dt.UTC).date().isoformat()
-    platform.db().document(f"generation_budget/{user.uid}-{today}").update({"used": 1_000_000})
+    cloud.db().document(f"generation_budget/{user.uid}-{today}").update({"used": 1_000_000})
     for name, data in [
         ("generate_scene_asset", {"project_id": project_id, "scene_id": scene_id, "kind": "audio"}),
         ("start_job", {"type": "mood_board", "input": {"project_id": project_id, "count": 1}}),
@@ -76,8 +76,8 @@ def test_paid_generations_are_counted_per_user_and_day_and_capped(user: client.U
 def test_scene_asset_through_start_job_has_the_one_job_per_scene_guard(user: client.User) -> None:
     project_id, [scene_id] = new_project(user, 1)
     busy = f"busy-{uuid.uuid4().hex[:12]}"
-    platform.db().document(f"jobs/{busy}").set({"type": "scene_asset", "owner_uid": user.uid, "status": "processing"})
-    platform.db().document(f"projects/{project_id}/scenes/{scene_id}").update(
+    cloud.db().document(f"jobs/{busy}").set({"type": "scene_asset", "owner_uid": user.uid, "status": "processing"})
+    cloud.db().document(f"projects/{project_id}/scenes/{scene_id}").update(
         {"active_job": {"job_id": busy, "type": "video", "status": "processing", "last_update": now()}}
     )
     input = {"project_id": project_id, "scene_id": scene_id, "kind": "image"}
@@ -92,7 +92,7 @@ def test_scene_asset_through_start_job_has_the_one_job_per_scene_guard(user: cli
     assert scene_doc(project_id, scene_id)["active_job"]["job_id"] == busy
     assert not budget_doc(user)  # nothing charged for jobs that were not created
 
-    platform.db().document(f"jobs/{busy}").update({"status": "completed"})
+    cloud.db().document(f"jobs/{busy}").update({"status": "completed"})
     started = client.call("start_job", {"type": "scene_asset", "input": input}, user.id_token)["job_id"]
     assert scene_doc(project_id, scene_id)["active_job"]["job_id"] == started
     assert client.watch_job(started, timeout=300)[0]["status"] == "completed"
@@ -113,12 +113,12 @@ def test_a_storyboard_is_charged_its_scenes_missing_kinds_and_refused_when_they_
     assert "needs 12 paid generation(s) and 4 of today's" in raised.value.message
     assert "DAILY_GENERATIONS_PER_USER" in raised.value.message
     assert budget_doc(user)["used"] == limit - 4  # nothing charged
-    jobs = platform.db().collection("jobs").where(filter=gfs.FieldFilter("owner_uid", "==", user.uid)).get()
+    jobs = cloud.db().collection("jobs").where(filter=gfs.FieldFilter("owner_uid", "==", user.uid)).get()
     assert [j.id for j in jobs] == []  # no job, so no prediction was asked for
     for scene_id in scene_ids:
         scene = scene_doc(project_id, scene_id)
         assert scene["assets"] == {} and scene["active_job"] is None
-    assert not list(platform.bucket().list_blobs(prefix=f"projects/{project_id}/"))
+    assert not list(cloud.bucket().list_blobs(prefix=f"projects/{project_id}/"))
 
     # Exactly scenes x missing kinds is charged, when the job is created; kinds already there are free.
     set_used(user, limit - 12)

@@ -9,13 +9,13 @@ import uuid
 import zipfile
 import zlib
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.storage_zip import COMPOSE_LIMIT, Member, compose_zip, prefix_member
 
 
 def test_an_archive_of_more_members_than_one_compose_takes() -> None:
     folder = f"jobs/zip-{uuid.uuid4().hex[:8]}"
-    bucket = platform.bucket()
+    bucket = cloud.bucket()
     contents = {f"{index:03d}.png": os.urandom(1000 + index) for index in range(40)}  # 81 sources
     assert 2 * len(contents) + 1 > 2 * COMPOSE_LIMIT  # partial composes, then the last one
     members = []
@@ -37,7 +37,7 @@ def test_an_archive_of_more_members_than_one_compose_takes() -> None:
 
 def test_members_prefixed_ahead_are_used_consumed_and_not_needed_by_a_retry() -> None:
     folder = f"jobs/zip-{uuid.uuid4().hex[:8]}"
-    bucket = platform.bucket()
+    bucket = cloud.bucket()
     when = (2026, 12, 2, 10, 30, 0)
     contents = {f"{index:03d}.webp": os.urandom(2000 + index) for index in range(6)}
     members = []

@@ -12,7 +12,7 @@ import pytest
 from google.cloud import firestore as gfs
 from PIL import Image
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from mediajobs.scenes.models import ASSET_KINDS
 from tests.integration.test_scenes import BRIEF, new_project, scene_doc
@@ -29,11 +29,11 @@ SEED_MOOD = {
 
 
 def project_doc(project_id: str) -> dict[str, Any]:
-    return platform.db().collection("projects").document(project_id).get().to_dict() or {}
+    return cloud.db().collection("projects").document(project_id).get().to_dict() or {}
 
 
 def png_at(path: str) -> Image.Image:
-    return Image.open(io.BytesIO(platform.bucket().blob(path).download_as_bytes())).convert("RGB")
+    return Image.open(io.BytesIO(cloud.bucket().blob(path).download_as_bytes())).convert("RGB")
 
 
 def hex_of(pixel: Any) -> str:
@@ -76,7 +76,7 @@ def test_mood_boards_are_written_and_drawn_by_the_provider(user: client.User) ->
                       user.id_token)  # fmt: skip
     final, _ = client.watch_job(job["job_id"], timeout=300)
     assert final["status"] == "completed", final
-    moods = [m.to_dict() or {} for m in platform.db().collection(f"projects/{project_id}/moods").stream()]
+    moods = [m.to_dict() or {} for m in cloud.db().collection(f"projects/{project_id}/moods").stream()]
     assert len(moods) == 3 and len({m["name"] for m in moods}) == 3
     for mood in moods:
         assert mood["id"] and mood["description"] and mood["visual_style"] and mood["mood_keywords"]
@@ -95,7 +95,7 @@ def test_the_storyboard_job_completes_every_scene_one_job_per_scene(user: client
     first = client.call("generate_scene_asset", {"project_id": project_id, "scene_id": scene_ids[0], "kind": "video"},
                         user.id_token)["job_id"]  # fmt: skip
     seen: list[dict[str, Any]] = []
-    project_ref = platform.db().collection("projects").document(project_id)
+    project_ref = cloud.db().collection("projects").document(project_id)
     updates = threading.Event()
 
     def on_project(docs: list[Any], _changes: Any, _time: Any) -> None:
@@ -144,8 +144,8 @@ def test_a_storyboard_job_is_refused_for_someone_elses_project(new_user) -> None
 def test_a_scene_busy_with_another_job_waits_and_is_then_completed(user: client.User) -> None:
     """The storyboard never takes a scene over from another active job: it waits for it to end."""
     project_id, scene_ids = new_project(user, 2)
-    busy_scene = platform.db().document(f"projects/{project_id}/scenes/{scene_ids[0]}")
-    other_job = platform.db().collection("jobs").document()
+    busy_scene = cloud.db().document(f"projects/{project_id}/scenes/{scene_ids[0]}")
+    other_job = cloud.db().collection("jobs").document()
     other_job.set({"type": "scene_asset", "owner_uid": user.uid, "status": "processing",
                    "input": {"project_id": project_id, "scene_id": scene_ids[0], "kind": "image"}})  # fmt: skip
     busy_scene.update({"active_job": {"job_id": other_job.id, "type": "image", "status": "processing", "progress": 50,
@@ -174,6 +174,6 @@ def test_a_storyboard_of_a_project_without_scenes_is_refused_at_once(user: clien
     with pytest.raises(client.CallableError) as raised:
         client.call("generate_storyboard", {"project_id": project_id}, user.id_token)
     assert raised.value.status == "FAILED_PRECONDITION" and "add a scene first" in str(raised.value)
-    jobs = platform.db().collection("jobs").where(filter=gfs.FieldFilter("owner_uid", "==", user.uid)).stream()
+    jobs = cloud.db().collection("jobs").where(filter=gfs.FieldFilter("owner_uid", "==", user.uid)).stream()
     assert [j.id for j in jobs if (j.to_dict() or {}).get("type") == "storyboard_assets" and
             (j.to_dict() or {}).get("input", {}).get("project_id") == project_id] == []  # fmt: skip

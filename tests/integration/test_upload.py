@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from tests import photo_fixtures as fx
 
@@ -26,16 +26,16 @@ def post(user: client.User, files: list[tuple[str, Any]], data: Any = None) -> r
 
 
 def stored_under(user: client.User) -> list[str]:
-    return [blob.name for blob in platform.bucket().list_blobs(prefix=f"users/{user.uid}/")]
+    return [blob.name for blob in cloud.bucket().list_blobs(prefix=f"users/{user.uid}/")]
 
 
 def active_slots(user: client.User) -> list[str]:
-    data = platform.db().document(f"job_slots/{user.uid}").get().to_dict() or {}
+    data = cloud.db().document(f"job_slots/{user.uid}").get().to_dict() or {}
     return list(data.get("active") or [])
 
 
 def test_a_user_at_the_job_cap_stores_nothing(user: client.User) -> None:
-    db = platform.db()
+    db = cloud.db()
     running = [f"busy-{uuid.uuid4().hex[:12]}" for _ in range(10)]  # MAX_ACTIVE_JOBS_PER_USER
     for job_id in running:  # already processing: the start trigger leaves them alone
         db.document(f"jobs/{job_id}").set({"type": "selftest", "owner_uid": user.uid, "status": "processing"})
@@ -78,10 +78,10 @@ def test_options_as_form_fields_and_uploads_stored_as_attachments(user: client.U
 
     assert accepted.status_code == 202, accepted.text
     job_id = accepted.json()["job_id"]
-    job = platform.db().document(f"jobs/{job_id}").get().to_dict() or {}
+    job = cloud.db().document(f"jobs/{job_id}").get().to_dict() or {}
     assert (job["options"]["remove_bg"], job["options"]["crop_face"], job["options"]["face_size"]) == (False, True, 128)
     [path] = job["input"]["paths"]
-    blob = platform.bucket().get_blob(path)
+    blob = cloud.bucket().get_blob(path)
     assert blob is not None and blob.content_type == "image/jpeg"
     assert blob.content_disposition == "attachment"
     assert blob.download_as_bytes() == fx.photo("chelsea")

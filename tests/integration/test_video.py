@@ -17,7 +17,7 @@ import pytest
 import requests
 from PIL import Image
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from mediajobs.video.ffmpeg import executable
 from tests.integration import video_player
@@ -44,7 +44,7 @@ def make_video(seconds: float, size: str = "1280x720", rotate: int = 0, rate: in
 
 def put(user: client.User, name: str, data: bytes) -> str:
     path = f"users/{user.uid}/videos/{uuid.uuid4().hex[:6]}-{name}"
-    platform.bucket().blob(path).upload_from_string(data, content_type="video/mp4")
+    cloud.bucket().blob(path).upload_from_string(data, content_type="video/mp4")
     return path
 
 
@@ -56,7 +56,7 @@ def start(user: client.User, path: str, **options: Any) -> str:
 
 
 def media(path: str) -> Any:
-    return av.open(io.BytesIO(platform.bucket().blob(path).download_as_bytes()))
+    return av.open(io.BytesIO(cloud.bucket().blob(path).download_as_bytes()))
 
 
 def first_frame_size(container: Any) -> tuple[int, int]:
@@ -83,7 +83,7 @@ def test_a_720p_video_gets_thumbnails_renditions_and_playable_hls(user: client.U
     assert abs(result["duration_seconds"] - 6) <= 0.2
     assert (result["width"], result["height"], result["has_audio"]) == (1280, 720, True)
     for path in [*result["thumbnails"], result["poster"]]:
-        image = Image.open(io.BytesIO(platform.bucket().blob(path).download_as_bytes()))
+        image = Image.open(io.BytesIO(cloud.bucket().blob(path).download_as_bytes()))
         image.load()
         assert image.format == "JPEG"
     assert len(result["thumbnails"]) == 3
@@ -92,7 +92,7 @@ def test_a_720p_video_gets_thumbnails_renditions_and_playable_hls(user: client.U
         width, _ = check_rendition(rendition["path"], rendition["height"], 6)
         assert width == rendition["width"] and rendition["bitrate"] > 0
     check_mobile(result["mobile_path"], landscape=True)
-    master = platform.bucket().blob(result["hls_master_path"]).download_as_text()
+    master = cloud.bucket().blob(result["hls_master_path"]).download_as_text()
     assert master.count("#EXT-X-STREAM-INF") == 2 and "360p/index.m3u8" in master and "720p/index.m3u8" in master
     assert "://" not in master and "/jobs/" not in master  # relative: resolved against the stream URL
     assert result["dash_manifest_path"].endswith("/stream/manifest.mpd")
@@ -103,7 +103,7 @@ def test_a_720p_video_gets_thumbnails_renditions_and_playable_hls(user: client.U
 
 def check_mobile(path: str, landscape: bool) -> None:
     """H.264 Main, the short side at most 480, stereo AAC-LC at a phone's bitrate, moov first."""
-    data = platform.bucket().blob(path).download_as_bytes()
+    data = cloud.bucket().blob(path).download_as_bytes()
     assert data.find(b"moov") < data.find(b"mdat"), "not +faststart"
     with av.open(io.BytesIO(data), mode="r") as container:
         video, audio = container.streams.video[0], container.streams.audio[0]
@@ -174,7 +174,7 @@ def test_cancel_during_transcode_stops_ffmpeg_and_leaves_nothing(user: client.Us
     final, _ = client.watch_job(job_id, cancel_when_transcoding, timeout=600)
 
     assert asked.is_set() and final["status"] == "cancelled"
-    assert list(platform.bucket().list_blobs(prefix=f"videos/{job_id}/")) == []
+    assert list(cloud.bucket().list_blobs(prefix=f"videos/{job_id}/")) == []
     time.sleep(1)
     assert not list(Path(tempfile.gettempdir()).glob(f"video-{job_id}-*"))
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
@@ -242,7 +242,7 @@ def test_a_client_with_only_download_url_plays_the_hls_stream(new_user: Callable
         hls_files = {u.rsplit("/stream/", 1)[1] for u in fetched.media}
         dash_files = {u.rsplit("/stream/", 1)[1] for t in tracks for u in t.urls}
         folder = master_path.rsplit("/", 1)[0]
-        stored = {b.name.rsplit("/stream/", 1)[1] for b in platform.bucket().list_blobs(prefix=folder)}
+        stored = {b.name.rsplit("/stream/", 1)[1] for b in cloud.bucket().list_blobs(prefix=folder)}
         assert {n for n in stored if n.endswith((".m4s", ".mp4"))} == hls_files == dash_files
         for stream_url in (url, urls[mpd_path]):  # ffmpeg as a player: its HLS and DASH demuxers
             assert frames_played_by_ffmpeg(stream_url) >= 5 * 24, stream_url

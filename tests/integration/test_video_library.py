@@ -17,7 +17,7 @@ import pytest
 import requests
 from PIL import Image
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from tests.integration.test_video import make_video, put, start
 
@@ -26,12 +26,12 @@ CUE = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) --> (\d\d):(\d\d):(\d\d)\.(\d{
 
 
 def record(video_id: str) -> dict[str, Any] | None:
-    snapshot = platform.db().document(f"videos/{video_id}").get()
+    snapshot = cloud.db().document(f"videos/{video_id}").get()
     return snapshot.to_dict() if snapshot.exists else None
 
 
 def objects(video_id: str) -> list[str]:
-    return sorted(b.name for b in platform.bucket().list_blobs(prefix=f"videos/{video_id}/"))
+    return sorted(b.name for b in cloud.bucket().list_blobs(prefix=f"videos/{video_id}/"))
 
 
 def refused(name: str, data: dict[str, Any], who: client.User) -> str:
@@ -83,7 +83,7 @@ def test_a_processed_video_is_a_library_video_its_owner_reads(new_user: Callable
     stored = objects(video_id)
     assert set(paths) <= set(stored)
     assert any(n.endswith(".m4s") for n in stored)
-    assert list(platform.bucket().list_blobs(prefix=f"jobs/{video_id}/")) == []
+    assert list(cloud.bucket().list_blobs(prefix=f"jobs/{video_id}/")) == []
 
     # the owner gets URLs (and a stream); another user is refused until the video is public
     urls = client.call("download_url", {"paths": [doc["mobile_path"], doc["hls_master_path"]]}, owner.id_token)["urls"]
@@ -105,11 +105,11 @@ def check_previews(doc: dict[str, Any], owner: client.User) -> None:
     """The sprite is as large as its layout says, and every cue of its WebVTT track names a tile
     inside it, the cues covering the video in order."""
     preview = doc["preview"]
-    sprite = Image.open(io.BytesIO(platform.bucket().blob(preview["sprite_path"]).download_as_bytes()))
+    sprite = Image.open(io.BytesIO(cloud.bucket().blob(preview["sprite_path"]).download_as_bytes()))
     assert sprite.format == "JPEG"
     width, height = sprite.size
     assert (width, height) == (preview["columns"] * preview["tile_width"], preview["rows"] * preview["tile_height"])
-    track = platform.bucket().blob(preview["vtt_path"]).download_as_text()
+    track = cloud.bucket().blob(preview["vtt_path"]).download_as_text()
     lines = track.splitlines()
     assert lines[0] == "WEBVTT"
     cues = []
@@ -188,7 +188,7 @@ def test_captions_are_hls_subtitles_of_a_library_video(new_user: Callable[..., c
     doc = record(video_id)
     assert doc is not None and set(doc["captions"]) == {"en", "pt-BR"}
     assert doc["captions"]["en"] == {"path": f"videos/{video_id}/stream/captions/en.vtt", "label": "English"}
-    assert platform.bucket().blob(doc["captions"]["en"]["path"]).download_as_text() == VTT
+    assert cloud.bucket().blob(doc["captions"]["en"]["path"]).download_as_text() == VTT
 
     # a player given the master finds both subtitle renditions and their WebVTT through `stream`
     url = client.call("download_url", {"paths": [master_path]}, owner.id_token)["urls"][master_path]
@@ -207,15 +207,15 @@ def test_captions_are_hls_subtitles_of_a_library_video(new_user: Callable[..., c
     client.call("set_caption", {"video_id": video_id, "language": "en", "vtt": None}, owner.id_token)
     doc = record(video_id)
     assert doc is not None and set(doc["captions"]) == {"pt-BR"}
-    master = platform.bucket().blob(master_path).download_as_text()
+    master = cloud.bucket().blob(master_path).download_as_text()
     assert master.count("TYPE=SUBTITLES") == 1 and 'LANGUAGE="en"' not in master
-    assert not platform.bucket().blob(f"videos/{video_id}/stream/captions/en.vtt").exists()
+    assert not cloud.bucket().blob(f"videos/{video_id}/stream/captions/en.vtt").exists()
     assert text_tracks(mpd_path) == {"pt-BR": "captions/pt-BR.vtt"}
 
 
 def text_tracks(mpd_path: str) -> dict[str, str]:
     """language -> BaseURL of the manifest's WebVTT adaptation sets (the manifest must parse)."""
     ns = {"d": "urn:mpeg:dash:schema:mpd:2011"}
-    root = ElementTree.fromstring(platform.bucket().blob(mpd_path).download_as_bytes())
+    root = ElementTree.fromstring(cloud.bucket().blob(mpd_path).download_as_bytes())
     sets = root.findall("d:Period/d:AdaptationSet[@mimeType='text/vtt']", ns)
     return {str(s.get("lang")): str(s.findtext("d:Representation/d:BaseURL", namespaces=ns)) for s in sets}

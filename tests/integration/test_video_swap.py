@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from mediajobs.jobs.kinds import Item, ItemFailed, ItemSpec
 from mediajobs.jobs.models import Job
@@ -51,18 +51,18 @@ def run_item(job: Job, spec: ItemSpec) -> dict[str, Any]:
 
 
 def outputs(job: Job) -> list[str]:
-    return [blob.name for blob in platform.bucket().list_blobs(prefix=f"videos/{job.id}/")]
+    return [blob.name for blob in cloud.bucket().list_blobs(prefix=f"videos/{job.id}/")]
 
 
 def test_a_video_replaced_after_planning_fails_every_item_with_source_changed(user: client.User) -> None:
     path = put(user, "clip.mp4", make_video(2, size="320x240"))
-    probed = platform.bucket().get_blob(path)
+    probed = cloud.bucket().get_blob(path)
     job, specs = planned(user, path)
     assert {spec.id for spec in specs} == {"thumbnails", "r0240", "audio", "mobile"}
 
     # The owner overwrites the upload with a longer, larger video once the items are planned.
-    platform.bucket().blob(path).upload_from_string(make_video(12, size="640x480"), content_type="video/mp4")
-    assert platform.bucket().get_blob(path).generation != probed.generation
+    cloud.bucket().blob(path).upload_from_string(make_video(12, size="640x480"), content_type="video/mp4")
+    assert cloud.bucket().get_blob(path).generation != probed.generation
 
     for spec in specs:
         with pytest.raises(ItemFailed) as failure:
@@ -80,13 +80,13 @@ def test_an_unchanged_video_is_read_at_its_planned_generation(user: client.User)
         result = run_item(job, next(spec for spec in specs if spec.id == "thumbnails"))
         assert len(result["thumbnails"]) == 1 and result["poster"] in outputs(job)
     finally:
-        platform.bucket().delete_blobs(list(platform.bucket().list_blobs(prefix=f"videos/{job.id}/")))
+        cloud.bucket().delete_blobs(list(cloud.bucket().list_blobs(prefix=f"videos/{job.id}/")))
 
 
 def test_a_video_deleted_after_planning_is_input_missing_not_source_changed(user: client.User) -> None:
     path = put(user, "clip.mp4", make_video(2, size="320x240"))
     job, specs = planned(user, path)
-    platform.bucket().blob(path).delete()
+    cloud.bucket().blob(path).delete()
 
     with pytest.raises(ItemFailed) as failure:
         run_item(job, specs[0])

@@ -16,7 +16,7 @@ import pytest
 import requests
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from tests import photo_fixtures as fx
 
@@ -108,7 +108,7 @@ def test_one_verified_delivery_per_event_after_two_refused_attempts(receiver: Re
     # Every attempt is on record for the owner.
     deliveries = {
         d.id: d.to_dict() or {}
-        for d in platform.db().collection("jobs").document(job_id).collection("deliveries").stream()
+        for d in cloud.db().collection("jobs").document(job_id).collection("deliveries").stream()
     }
     assert sorted(deliveries, key=int) == [str(n) for n in range(1, 7)]
     for event in ("started", "completed"):
@@ -148,7 +148,7 @@ def test_unwanted_events_are_not_delivered(receiver: Receiver) -> None:
     assert client.watch_job(job_id, timeout=120)[0]["status"] == "completed"
     time.sleep(5)
     assert receiver.received == []
-    assert list(platform.db().collection("jobs").document(job_id).collection("deliveries").stream()) == []
+    assert list(cloud.db().collection("jobs").document(job_id).collection("deliveries").stream()) == []
 
 
 @pytest.mark.parametrize(
@@ -188,7 +188,7 @@ def test_upload_takes_notify_as_a_form_field(user: client.User) -> None:
     accepted = _upload(user, png, {"notify": json.dumps(notify)})
     assert accepted.status_code == 202, accepted.text
     job_id = accepted.json()["job_id"]
-    assert (platform.db().document(f"jobs/{job_id}").get().to_dict() or {})["notify"] == notify
+    assert (cloud.db().document(f"jobs/{job_id}").get().to_dict() or {})["notify"] == notify
     client.call("cancel_job", {"job_id": job_id}, user.id_token)
 
 

@@ -11,11 +11,12 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import pydantic
 import pytest
 
 from mediajobs.jobs import docstore, leases, plan, state, store
 from mediajobs.jobs.docstore import SERVER_TIME, Conflict, Increment, MemoryStore, TooLarge, Write
-from mediajobs.jobs.models import ErrorInfo, ItemStatus, JobStatus, PlanState
+from mediajobs.jobs.models import ErrorInfo, ItemStatus, Job, JobStatus, PlanState, new_job_document
 from mediajobs.jobs.queues import PLAN, SELFTEST_ITEMS
 
 T0 = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
@@ -343,3 +344,61 @@ def test_progress_rereads_the_counts_every_second_unless_a_big_job_has_many_shar
     assert progress.counts_interval(1) == progress.counts_interval(10) == dt.timedelta(seconds=1)
     assert progress.counts_interval(40) == dt.timedelta(seconds=10)
     assert progress.counts_interval(200) == dt.timedelta(seconds=50)
+
+
+# ---- Statuses -------------------------------------------------------------------------------
+
+
+def test_statuses_are_enums_in_the_records_and_plain_strings_in_documents() -> None:
+    job = Job.from_document("j1", {"status": "processing"})
+    assert job.status is JobStatus.PROCESSING and not job.terminal
+    assert type(job.model_dump(mode="json")["status"]) is str
+    document = state.queued_job(new_job_document(job_type="selftest", owner_uid="u1", input={}, options={}))
+    assert type(document["status"]) is str and document["status"] == "queued"
+    assert document["created_at"] is SERVER_TIME and document["updated_at"] is SERVER_TIME
+    with pytest.raises(pydantic.ValidationError):
+        Job.from_document("j2", {"status": "paused"})  # start_job fails such a document as malformed
+
+
+@pytest.mark.parametrize(
+    ("data", "ended"),
+    [
+        ({"status": "completed"}, JobStatus.COMPLETED),
+        ({"status": "cancelled"}, JobStatus.CANCELLED),
+        ({"status": "processing"}, None),
+        ({"status": 3}, None),
+        ({}, None),
+        (None, None),
+    ],
+)
+def test_the_status_a_job_ended_with(data: dict[str, Any] | None, ended: JobStatus | None) -> None:
+    assert state.ended_status(data) == ended
+
+
+def test_a_staged_event_is_published_once_and_stops_pending(memory: MemoryStore, clock: Clock) -> None:
+    path = store.engine_path(JOB, "event")
+    staged = state.event_staged({"id": "e"}, JobStatus.FAILED, at=clock.at, expire_at=clock.at)
+    memory.commit([Write(path, staged, "set")])
+    assert memory.get(path).to_dict()["status"] == "failed" and memory.get(path).to_dict()["pending_since"] == clock.at
+    memory.commit([Write(path, state.event_published())])
+    data = memory.get(path).to_dict()
+    assert "pending_since" not in data and data["published_at"] is not None
+
+
+def test_the_contract_publishes_the_engines_statuses_and_shapes() -> None:
+    from mediajobs.contract import common
+    from mediajobs.jobs import models
+
+    for shape, engine_model in [
+        (common.Progress, models.Progress),
+        (common.ErrorInfo, models.ErrorInfo),
+        (common.ItemErrorInfo, models.ItemErrorInfo),
+    ]:
+        assert issubclass(shape, engine_model) and shape.model_fields.keys() == engine_model.model_fields.keys()
+    assert pydantic.TypeAdapter(common.JobStatus).json_schema()["enum"] == [s.value for s in JobStatus]
+    assert pydantic.TypeAdapter(common.ItemStatus).json_schema()["enum"] == [s.value for s in ItemStatus]
+    assert pydantic.TypeAdapter(common.JobStatus).validate_python("completed") == JobStatus.COMPLETED
+    with pytest.raises(pydantic.ValidationError):
+        pydantic.TypeAdapter(common.JobStatus).validate_python("paused")
+    with pytest.raises(pydantic.ValidationError):
+        common.ErrorInfo(code="x", message="y", extra_field=1)  # type: ignore[call-arg]

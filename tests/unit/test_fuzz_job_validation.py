@@ -18,7 +18,7 @@ from firebase_functions import https_fn
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.jobs import api
 from mediajobs.jobs.kinds import JobFailed, get_kind, known_types
 from mediajobs.jobs.models import Job
@@ -184,7 +184,7 @@ def test_start_job_validation_answers_invalid_argument_or_permission_denied(
     caller = api.CallerInfo(uid="u1", is_admin=admin)
     with (
         mock.patch.dict(os.environ, {"SELFTEST_JOBS_ENABLED": "true"}),
-        mock.patch.object(platform, "db", side_effect=_Accepted),
+        mock.patch.object(cloud, "db", side_effect=_Accepted),
         mock.patch.object(scene_kinds, "_owns", return_value=None),
     ):
         try:

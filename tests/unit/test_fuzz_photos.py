@@ -24,7 +24,7 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import EnvironBuilder
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.exports.archive import MAX_NAME_LENGTH
 from mediajobs.jobs.api import CallerInfo
 from mediajobs.photos import ingest, upload
@@ -252,7 +252,7 @@ def test_upload_answers_202_or_a_clear_4xx(files: list[tuple[str, bytes]], optio
 
     with (
         mock.patch.object(upload, "_caller", return_value=CallerInfo(uid="u1", is_admin=False)),
-        mock.patch.object(platform, "bucket", return_value=bucket),
+        mock.patch.object(cloud, "bucket", return_value=bucket),
         mock.patch.object(upload, "reserve_job_slot", return_value="job-1") as reserved,
         mock.patch.object(upload, "release_job_slot") as released,
         mock.patch.object(upload, "create_job", side_effect=create_job),

@@ -13,8 +13,9 @@ from unittest import mock
 import pytest
 from firebase_functions import https_fn
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.jobs import budget, kinds
+from mediajobs.jobs.docstore import MemoryStore
 from mediajobs.jobs.kinds import ItemCancelled, ItemFailed, JobKind
 from mediajobs.jobs.models import Job
 from mediajobs.scenes import api as scenes_api
@@ -106,33 +107,20 @@ def test_a_storyboard_costs_its_scenes_times_the_kinds_they_still_lack(
     assert read.call_args.args == ("p1",)
 
 
-class FakeDb:
-    """Firestore as budget_guard sees it: today's budget document does not exist yet."""
-
-    def collection(self, name: str) -> Any:
-        return self
-
-    def document(self, path: str) -> Any:
-        return mock.Mock(get=mock.Mock(return_value=Snapshot(path, None)))
-
-
 def test_with_a_budget_of_4_a_storyboard_of_3_scenes_is_refused_and_charges_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("DAILY_GENERATIONS_PER_USER", "4")
     three_scenes = [Snapshot(f"s{n}", {"assets": {}}) for n in range(3)]
-    batch = mock.Mock()
-    with (
-        mock.patch.object(storyboard, "_scenes", return_value=three_scenes),
-        mock.patch.object(platform, "db", return_value=FakeDb()),
-    ):
+    docs = MemoryStore()  # today's budget document does not exist yet
+    with mock.patch.object(storyboard, "_scenes", return_value=three_scenes):
         charge = budget.budget_guard("u1", "storyboard_assets", {"project_id": "p1"})
         assert charge is not None
         with pytest.raises(https_fn.HttpsError) as raised:
-            charge(batch)
+            charge(docs)
     assert raised.value.code == https_fn.FunctionsErrorCode.RESOURCE_EXHAUSTED
     assert "needs 12 paid generation(s) and 4 of today's 4" in raised.value.message
-    assert not batch.method_calls  # nothing written with the job's creation batch
+    assert docs.paths() == []  # nothing written
 
 
 def test_a_storyboard_plans_only_the_scenes_it_was_charged_for() -> None:
@@ -182,7 +170,7 @@ def test_an_item_failing_while_its_job_is_cancelled_is_cancelled(
     db = mock.Mock()
     db.collection.return_value.document.return_value.get.return_value = job
     with (
-        mock.patch.object(platform, "db", return_value=db),
+        mock.patch.object(cloud, "db", return_value=db),
         pytest.raises(raised),
         project_guard.cancellation_wins("j1"),
     ):

@@ -13,7 +13,7 @@ from unittest import mock
 
 import pytest
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.contract.results import PhotoResult
 from mediajobs.jobs import store
 from mediajobs.jobs.kinds import ItemRecord, Summary
@@ -21,6 +21,7 @@ from mediajobs.jobs.models import (
     MAX_LABEL_BYTES,
     MAX_MESSAGE_BYTES,
     MAX_RESULT_BYTES,
+    ItemStatus,
     Job,
     json_bytes,
 )
@@ -80,7 +81,7 @@ def plan_of(zip_data: bytes) -> tuple[list[Any], dict[str, Any]]:
     kind_doc.set.side_effect = written.update
     job = Job(id="job-1", type="photo_batch", input={"paths": [path]})
     with (
-        mock.patch.object(platform, "bucket", return_value=bucket),
+        mock.patch.object(cloud, "bucket", return_value=bucket),
         mock.patch.object(store, "kind_ref", return_value=kind_doc),
     ):
         specs = list(PhotoBatchJob().plan(job, PhotoInput(paths=[path]), PhotoOptions(remove_bg=False, crop_face=True)))
@@ -127,12 +128,12 @@ def finalize(done: int, output_name_bytes: int, skipped_doc: dict[str, Any]) -> 
         for index in range(done):
             path = f"jobs/job-1/outputs/{index:04d}-{'o' * output_name_bytes}.png"
             result = {"output_path": path, "size": 10, "crc32": 1, "zip_part": None}
-            yield ItemRecord(id=f"img-{index:05d}", label="x", status="done", result=result, error=None)
+            yield ItemRecord(id=f"img-{index:05d}", label="x", status=ItemStatus.DONE, result=result, error=None)
 
     kind_doc = mock.MagicMock()
     kind_doc.get.return_value.to_dict.return_value = skipped_doc
     with (
-        mock.patch.object(platform, "bucket", return_value=FakeBucket({})),
+        mock.patch.object(cloud, "bucket", return_value=FakeBucket({})),
         mock.patch.object(store, "kind_ref", return_value=kind_doc),
         mock.patch.object(kind, "compose_zip") as compose,
     ):

@@ -20,7 +20,7 @@ from unittest import mock
 
 import pytest
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.jobs import store
 from mediajobs.jobs.kinds import JobFailed
 from mediajobs.jobs.models import Job
@@ -216,7 +216,7 @@ def test_the_plan_fails_the_job_at_once_with_too_many_entries(million: Path) -> 
     job = Job(id="job-1", type="photo_batch", input={"paths": [path]})
     kind_doc = mock.MagicMock()
     with (
-        mock.patch.object(platform, "bucket", return_value=bucket),
+        mock.patch.object(cloud, "bucket", return_value=bucket),
         mock.patch.object(store, "kind_ref", return_value=kind_doc),
     ):
         tracemalloc.start()

@@ -4,6 +4,7 @@ is a function that main.py declares with its row's options."""
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import pytest
 
@@ -32,3 +33,18 @@ def test_every_kinds_queue_is_a_declared_task_function_with_its_rows_options() -
         assert endpoint.timeoutSeconds == row.timeout_s
     for row in queues.QUEUES.values():
         assert getattr(main, row.name, None) is not None, f"queue {row.name} has no function in main.py"
+
+
+def test_a_task_is_enqueued_with_its_queues_dispatch_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mediajobs import cloud
+
+    sent: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    monkeypatch.setattr(cloud, "enqueue", lambda queue, data, **options: sent.append((queue, data, options)))
+    queues.enqueue("jobplan", {"job_id": "j1"}, task_id="j1-plan", delay_seconds=5)
+    assert sent == [
+        (
+            "jobplan",
+            {"job_id": "j1"},
+            {"dispatch_deadline_seconds": queues.PLAN.dispatch_deadline_s, "task_id": "j1-plan", "delay_seconds": 5},
+        )
+    ]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mediajobs import config, platform
+from mediajobs import cloud, config
 from tools import devstack, envfiles
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +44,7 @@ def test_every_function_is_declared_in_the_region_param() -> None:
 
 
 def test_tasks_are_enqueued_to_the_queue_in_the_region() -> None:
-    assert platform.task_queue_path("jobitems", "europe-west1") == "locations/europe-west1/functions/jobitems"
+    assert cloud.task_queue_path("jobitems", "europe-west1") == "locations/europe-west1/functions/jobitems"
 
 
 def test_the_webhook_url_is_derived_from_project_and_region(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from google.cloud import firestore as gfs
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from mediajobs.jobs.models import new_job_document
 
@@ -189,7 +189,7 @@ def demo_scenes(user: client.User, timeout: float) -> bool:
                     f"{active.get('type', '')} {active.get('status', '')} {active.get('progress', 0)}%"
                 )
 
-    scenes = platform.db().collection("projects").document(project_id).collection("scenes")
+    scenes = cloud.db().collection("projects").document(project_id).collection("scenes")
     watch = scenes.on_snapshot(on_scenes)
     failures: list[str] = []
 
@@ -209,7 +209,7 @@ def demo_scenes(user: client.User, timeout: float) -> bool:
     watch.unsubscribe()
     for bar in bars.values():
         bar.close()
-    project = platform.db().collection("projects").document(project_id).get().to_dict() or {}
+    project = cloud.db().collection("projects").document(project_id).get().to_dict() or {}
     stats = project["stats"]
     print(f"  project {project_id}: {stats['completed_scenes']}/{stats['total_scenes']} scenes complete")
     for failure in failures:
@@ -224,7 +224,7 @@ def export(args: argparse.Namespace) -> int:
         job_input["user_ids"] = args.user_id
     if args.resume_from:
         job_input["resume_from"] = args.resume_from
-    ref = platform.db().collection("jobs").document()
+    ref = cloud.db().collection("jobs").document()
     document = new_job_document(job_type="media_export", owner_uid=args.owner_uid, input=job_input, options={})
     ref.create({**document, "created_at": gfs.SERVER_TIMESTAMP, "updated_at": gfs.SERVER_TIMESTAMP})
     print(f"media_export job {ref.id} queued")
@@ -242,7 +242,7 @@ def download_and_report(job_id: str, dest: str) -> int:
 
     from mediajobs.cli.download import download_export
 
-    job = platform.db().collection("jobs").document(job_id).get().to_dict() or {}
+    job = cloud.db().collection("jobs").document(job_id).get().to_dict() or {}
     if job.get("type") != "media_export":
         print(f"{job_id} is not a media_export job", file=sys.stderr)
         return 2

@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.jobs.models import TERMINAL_STATUSES
 
 TIMEOUT = 60
@@ -50,7 +50,7 @@ def sign_up(email: str, password: str = "password-123", admin: bool = False) -> 
     if admin:
         from firebase_admin import auth
 
-        auth.set_custom_user_claims(uid, {"admin": True}, app=platform.app())
+        auth.set_custom_user_claims(uid, {"admin": True}, app=cloud.app())
     return sign_in(email, password)
 
 
@@ -99,7 +99,7 @@ def watch_job(
             if data.get("status") in TERMINAL_STATUSES:
                 done.set()
 
-    watch = platform.db().collection("jobs").document(job_id).on_snapshot(on_snapshot)
+    watch = cloud.db().collection("jobs").document(job_id).on_snapshot(on_snapshot)
     try:
         if not done.wait(timeout):
             last = seen[-1] if seen else {}

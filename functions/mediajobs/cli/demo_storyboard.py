@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 from mediajobs.scenes.models import ASSET_KINDS
 
@@ -28,7 +28,7 @@ def demo_storyboard(user: client.User, timeout: float, progress_bar: Callable[[s
     job = client.call("start_job", {"type": "mood_board", "input": {"project_id": project_id, "count": 4}},
                       user.id_token)  # fmt: skip
     board = progress_bar(job["job_id"], timeout)
-    moods = sorted((m for m in platform.db().collection(f"projects/{project_id}/moods").stream()), key=lambda m: m.id)
+    moods = sorted((m for m in cloud.db().collection(f"projects/{project_id}/moods").stream()), key=lambda m: m.id)
     for mood in moods:
         data = mood.to_dict() or {}
         print(f"  mood {data.get('name')!r}: {' '.join(data.get('color_palette', []))}; "
@@ -44,7 +44,7 @@ def demo_storyboard(user: client.User, timeout: float, progress_bar: Callable[[s
 
     job = client.call("generate_storyboard", {"project_id": project_id}, user.id_token)
     final = progress_bar(job["job_id"], timeout)
-    project = platform.db().collection("projects").document(project_id).get().to_dict() or {}
+    project = cloud.db().collection("projects").document(project_id).get().to_dict() or {}
     shown = project.get("storyboard_job") or {}
     result = final.get("result") or {}
     print(
@@ -54,7 +54,7 @@ def demo_storyboard(user: client.User, timeout: float, progress_bar: Callable[[s
         f"{project['stats']['completed_scenes']}/{project['stats']['total_scenes']} scenes complete"
     )
     complete = project["stats"]["completed_scenes"] == len(SCENES)
-    for scene in platform.db().collection(f"projects/{project_id}/scenes").stream():
+    for scene in cloud.db().collection(f"projects/{project_id}/scenes").stream():
         assets = (scene.to_dict() or {}).get("assets") or {}
         complete &= all(assets.get(f"{kind}_path") for kind in ASSET_KINDS)
     return bool(final["status"] == "completed" and complete)

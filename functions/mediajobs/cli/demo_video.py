@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.cli import client
 
 SECONDS = 12
@@ -29,7 +29,7 @@ def demo_video(user: client.User, watch: Callable[[str], dict[str, Any]]) -> boo
             check=True,
         )  # fmt: skip
         path = f"users/{user.uid}/videos/demo.mp4"
-        platform.bucket().blob(path).upload_from_filename(str(clip), content_type="video/mp4")
+        cloud.bucket().blob(path).upload_from_filename(str(clip), content_type="video/mp4")
     job = client.call("start_job", {"type": "video_process", "input": {"path": path}}, user.id_token)
     final = watch(job["job_id"])
     print(f"  status: {final['status']}")

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.names import UniqueNames, safe_filename
 
 KINDS = ("images", "voices")
@@ -41,7 +41,7 @@ def archives_of(job_id: str, job: dict[str, Any]) -> list[dict[str, Any]]:
     """Every archive of the export: the full list in index.json, else the job's result."""
     result = job.get("result") or {}
     index_path = result.get("index_path") or f"exports/{job_id}/index.json"
-    blob = platform.bucket().get_blob(index_path)
+    blob = cloud.bucket().get_blob(index_path)
     if blob is not None:
         archives = json.loads(blob.download_as_bytes()).get("archives") or []
     else:
@@ -138,7 +138,7 @@ def _extract(archive: zipfile.ZipFile, name: str, target: Path, expected: str, o
 @contextlib.contextmanager
 def open_remote_zip(path: str) -> Iterator[zipfile.ZipFile]:
     """The archive in Storage as a seekable ZIP: only what is read is fetched."""
-    reader: IO[bytes] = platform.bucket().blob(path).open("rb", chunk_size=CHUNK)
+    reader: IO[bytes] = cloud.bucket().blob(path).open("rb", chunk_size=CHUNK)
     try:
         with zipfile.ZipFile(reader) as archive:
             yield archive

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import math
 
-from mediajobs import platform
+from mediajobs import cloud
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "camera")
 
@@ -36,7 +36,7 @@ def voice_wav(seconds: float, pitch_hz: float, rate: int = 16_000) -> bytes:
 
 def seed_demo_users(count: int = 5, prefix: str = "demo") -> list[str]:
     """Creates `count` users in email_users with photos and voice clips; returns their ids."""
-    db, bucket = platform.db(), platform.bucket()
+    db, bucket = cloud.db(), cloud.bucket()
     photos = {name: photo_jpeg(name) for name in PHOTOS}
     user_ids = []
     for index in range(count):

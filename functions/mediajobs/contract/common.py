@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 import pydantic
 
+from mediajobs.jobs import models as engine
+
 Timestamp = dt.datetime
-JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
-ItemStatus = Literal["pending", "running", "done", "failed", "cancelled"]
+# The engine's enums (jobs/models.py), published inline as the strings documents hold.
+JobStatus = Annotated[
+    str,
+    pydantic.AfterValidator(engine.JobStatus),
+    pydantic.WithJsonSchema({"enum": [status.value for status in engine.JobStatus], "type": "string"}),
+]
+ItemStatus = Annotated[
+    str,
+    pydantic.AfterValidator(engine.ItemStatus),
+    pydantic.WithJsonSchema({"enum": [status.value for status in engine.ItemStatus], "type": "string"}),
+]
 AssetKind = Literal["composition", "image", "video", "audio"]
 
 
@@ -19,30 +30,16 @@ class Shape(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
 
 
-class Progress(Shape):
-    total: int = pydantic.Field(ge=0, description="Items planned (0 until planned).")
-    done: int = pydantic.Field(ge=0)
-    failed: int = pydantic.Field(ge=0)
-    percent: int = pydantic.Field(ge=0, le=100, description="Never goes down while the job runs.")
+class Progress(engine.Progress, Shape):
+    model_config = pydantic.ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 
 
-INCIDENT_DESCRIPTION = (
-    "Present on unexpected failures only: names the log entry that holds the details (the "
-    "message quotes it too). Quote it when reporting the problem."
-)
+class ErrorInfo(engine.ErrorInfo, Shape):
+    model_config = pydantic.ConfigDict(extra="forbid")
 
 
-class ErrorInfo(Shape):
-    code: str = pydantic.Field(description="Stable code (see the error catalogue in CONTRACT.md).")
-    message: str = pydantic.Field(description="For people; may change. Never an exception's text.")
-    incident_id: str | None = pydantic.Field(default=None, description=INCIDENT_DESCRIPTION)
-
-
-class ItemErrorInfo(Shape):
-    item: str = pydantic.Field(description="The item's label.")
-    code: str
-    message: str
-    incident_id: str | None = pydantic.Field(default=None, description=INCIDENT_DESCRIPTION)
+class ItemErrorInfo(engine.ItemErrorInfo, Shape):
+    model_config = pydantic.ConfigDict(extra="forbid")
 
 
 class EmptyResult(Shape):

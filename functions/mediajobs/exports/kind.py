@@ -17,7 +17,7 @@ from typing import IO, Any, ClassVar, cast
 import pydantic
 from google.api_core import exceptions as gexc
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.exports import sources
 from mediajobs.exports.archive import (
     PREFETCH_MAX_BYTES,
@@ -72,10 +72,10 @@ class MediaExportJob(JobKind):
 
     def plan(self, job: Job, input: ExportInput, options: ExportOptions) -> Iterable[ItemSpec]:
         if input.resume_from:
-            previous = platform.db().collection("jobs").document(input.resume_from).get()
+            previous = cloud.db().collection("jobs").document(input.resume_from).get()
             if not previous.exists or (previous.to_dict() or {}).get("type") != self.job_type:
                 raise JobFailed("not-found", f"resume_from: {input.resume_from} is not a media_export job.")
-        users = platform.db().collection("email_users")
+        users = cloud.db().collection("email_users")
         if input.user_ids is not None:
             for user_id in input.user_ids:
                 yield ItemSpec(id=user_id, label=user_id, payload={"user_id": user_id})
@@ -89,7 +89,7 @@ class MediaExportJob(JobKind):
         user_id = str(item.payload["user_id"])
         if input.resume_from and (kept := _verified_previous_archive(input.resume_from, user_id)):
             return kept
-        db = platform.db()
+        db = cloud.db()
         try:
             user_snap = db.collection("email_users").document(user_id).get()
             email = sources.email_of(user_id, user_snap.to_dict() if user_snap.exists else None)
@@ -139,7 +139,7 @@ class MediaExportJob(JobKind):
             totals["total_bytes"] += int(r.get("bytes", 0))
             totals["failed_files"] += int(r.get("failed_files", 0))
         index_path = f"exports/{job.id}/index.json"
-        platform.bucket().blob(index_path).upload_from_string(
+        cloud.bucket().blob(index_path).upload_from_string(
             json.dumps({"job_id": job.id, "archives": archives}, ensure_ascii=False), content_type="application/json"
         )
         started = job.started_at or now()
@@ -158,10 +158,10 @@ class MediaExportJob(JobKind):
 
 
 def _collect(user_id: str, email: str, wanted: dict[str, list[str]], errors: list[Any]) -> sources.UserFiles:
-    db = platform.db()
+    db = cloud.db()
     files: list[SourceFile] = []
     errors = list(errors)
-    default_bucket = platform.bucket().name
+    default_bucket = cloud.bucket().name
     local_hosts = sources.emulator_hosts()
     for kind, ids in wanted.items():
         collection = sources.ID_FIELDS[kind][1]
@@ -186,7 +186,7 @@ def _write_user_archive(
     exported at the same moment cannot overwrite each other: the loser gets PreconditionFailed
     and is written again, looking first."""
     path = f"exports/{ctx.job.id}/{safe_email(user.email)}.zip"
-    existing = platform.bucket().get_blob(path) if look else None
+    existing = cloud.bucket().get_blob(path) if look else None
     generation: int | None = 0  # only if nothing is there
     if existing is not None:
         if (existing.metadata or {}).get("user_id") in (None, user.user_id):
@@ -199,7 +199,7 @@ def _write_user_archive(
 
 
 def _open_source(source: SourceFile) -> Readable:
-    blob = platform.bucket().blob(source.source_path)
+    blob = cloud.bucket().blob(source.source_path)
     try:
         if source.expected_size is not None and source.expected_size <= PREFETCH_MAX_BYTES:
             return io.BytesIO(blob.download_as_bytes())  # small: one request
@@ -246,7 +246,7 @@ def _upload_archive(
     warnings: list[FileError],
 ) -> tuple[list[Any], list[Any], Any]:
     """Streams the ZIP into Storage; a failure part-way leaves no object behind."""
-    blob = platform.bucket().blob(path)
+    blob = cloud.bucket().blob(path)
     blob.metadata = {"user_id": user.user_id, "job_id": ctx.job.id}
     upload = SpillingUpload(blob, content_type="application/zip", if_generation_match=if_generation_match)
     manifest_extra = {
@@ -271,12 +271,12 @@ def _upload_archive(
 
 def _verified_previous_archive(previous_job: str, user_id: str) -> dict[str, Any] | None:
     """The earlier export's result for this user if its archive is still there and intact."""
-    item = platform.db().collection("jobs").document(previous_job).collection("items").document(user_id).get()
+    item = cloud.db().collection("jobs").document(previous_job).collection("items").document(user_id).get()
     data = item.to_dict() or {}
     result = data.get("result") or {}
     if data.get("status") != "done" or not result.get("path"):
         return None
-    blob = platform.bucket().get_blob(result["path"])
+    blob = cloud.bucket().get_blob(result["path"])
     if blob is None or blob.size != result.get("archive_bytes") or blob.crc32c != result.get("archive_crc32c"):
         return None
     return {**result, "resumed_from": previous_job}

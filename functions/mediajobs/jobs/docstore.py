@@ -71,6 +71,19 @@ class Write:
     """Lands only if the document's update time is still this (it was not written since)."""
 
 
+def unless_changed(snapshot: Snapshot, fields: dict[str, Any]) -> Write:
+    """Writes `fields` to a document as it was read: an update that lands only if nobody wrote
+    it since, or a create that lands only if nobody created it since."""
+    if snapshot.exists:
+        return Write(snapshot.path, fields, "update", if_unchanged_since=snapshot.update_time)
+    return Write(snapshot.path, fields, "create")
+
+
+Guard = Callable[["DocStore"], Sequence[Write]]
+"""Reads what it needs through the store and returns writes to commit with another write (a
+kind's guard on a job's creation, the budget's charge); refuses by raising."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Committed:
     """What a committed write reports: the document's new update time, and the value each of

@@ -10,13 +10,14 @@ from firebase_functions import logger
 
 from mediajobs import incidents, logs
 from mediajobs.jobs import outbox, state, store
-from mediajobs.jobs.changes import notify_change, notify_ended
+from mediajobs.jobs.announce import notify_change, notify_ended
 from mediajobs.jobs.docstore import TooLarge, Transaction, Write
 from mediajobs.jobs.kinds import ItemRecord, JobFailed, Outcome, Summary, kind_of
 from mediajobs.jobs.leases import claim_finalize, finalize_lease_keeper, release_finalize
 from mediajobs.jobs.models import (
     MAX_RESULT_BYTES,
     ErrorInfo,
+    ItemDoc,
     JobStatus,
     PlanState,
     bounded_errors,
@@ -94,7 +95,7 @@ def finalize_job(job_id: str, stalled: ErrorInfo | None = None) -> bool:
         error=error_info,
         errors=bounded_errors(first_item_errors(job_id)) if counts.failed else [],
     )
-    ended = _end(job_id, fields)
+    ended = _end(job_id, status, fields)
     if ended:
         notify_change(job_id, job.type)
         notify_ended(job_id)
@@ -124,7 +125,7 @@ def _bounded_result(job_id: str, result: dict[str, Any]) -> dict[str, Any]:
     return compact_result(result)
 
 
-def _end(job_id: str, fields: dict[str, Any]) -> bool:
+def _end(job_id: str, status: JobStatus, fields: dict[str, Any]) -> bool:
     """Writes the job's end (if it is still processing), stages its event and marks finalize
     done, in one transaction; a write refused for size is made smaller (`state.smaller`)."""
     path = store.job_path(job_id)
@@ -133,7 +134,7 @@ def _end(job_id: str, fields: dict[str, Any]) -> bool:
         data = transaction.get(path).data
         if data is None or not state.may_end(data):
             return False
-        outbox.stage(transaction, job_id, data, str(fields["status"]))
+        outbox.stage(transaction, job_id, data, status)
         transaction.write(Write(path, fields))
         done = state.finalize_done(store.expires_at())
         transaction.write(Write(store.engine_path(job_id, "finalize"), done, "merge"))
@@ -152,12 +153,7 @@ def _end(job_id: str, fields: dict[str, Any]) -> bool:
 
 def _settled_items(job_id: str) -> Iterator[ItemRecord]:
     for snap in store.paged(store.items_ref(job_id), page_size=500):
-        data = snap.to_dict() or {}
-        error = data.get("error")
+        item = ItemDoc.model_validate(snap.to_dict() or {})
         yield ItemRecord(
-            id=snap.id,
-            label=str(data.get("label", snap.id)),
-            status=str(data.get("status")),
-            result=data.get("result"),
-            error=ErrorInfo.model_validate(error) if isinstance(error, dict) else None,
+            id=snap.id, label=item.label or snap.id, status=item.status, result=item.result, error=item.error
         )

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar, Protocol
 
 from mediajobs.errors import CodedError
-from mediajobs.jobs.models import ErrorInfo, Job
+from mediajobs.jobs.docstore import Guard
+from mediajobs.jobs.models import ErrorInfo, ItemStatus, Job
 from mediajobs.validation import StrictModel
 
 
@@ -57,7 +58,7 @@ class ItemRecord:
 
     id: str
     label: str
-    status: str
+    status: ItemStatus
     result: dict[str, Any] | None
     error: ErrorInfo | None
 
@@ -142,9 +143,9 @@ class JobKind(abc.ABC):
         deleting that project cancels the job, whatever its kind."""
         return None
 
-    def creation_guard(self, job_id: str, input: dict[str, Any]) -> Callable[[Any], None] | None:
-        """A guard for the batch that creates job `job_id` (its validated `input` as stored): it
-        may refuse (raise an HttpsError) or add conditional writes (see jobs.api.create_job_in_slot)."""
+    def creation_guard(self, job_id: str, input: dict[str, Any]) -> Guard | None:
+        """A guard for the commit that creates job `job_id` (its validated `input` as stored): it
+        may refuse (raise an HttpsError) or return conditional writes (see jobs.slots.admit)."""
         return None
 
     def on_job_change(self, job_id: str, job: dict[str, Any]) -> None:  # noqa: B027 - optional hook

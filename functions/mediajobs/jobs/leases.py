@@ -245,7 +245,7 @@ def finalize_lease_keeper(job_id: str) -> LeaseKeeper:
     path = store.engine_path(job_id, "finalize")
 
     def renew() -> bool:
-        store.docs().commit([Write(path, {"lease_until": now() + FINALIZE_LEASE})])
+        store.docs().commit([Write(path, state.renew_finalize(now(), FINALIZE_LEASE))])
         return True
 
     return LeaseKeeper(FINALIZE_LEASE / 3, renew, name=f"finalize:{job_id}")

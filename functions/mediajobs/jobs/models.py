@@ -32,9 +32,9 @@ class ItemStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-ACTIVE_STATUSES: tuple[str, ...] = (JobStatus.QUEUED.value, JobStatus.PROCESSING.value)
-TERMINAL_STATUSES: frozenset[str] = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
-SETTLED_ITEM_STATUSES: frozenset[str] = frozenset({ItemStatus.DONE, ItemStatus.FAILED, ItemStatus.CANCELLED})
+ACTIVE_STATUSES: frozenset[JobStatus] = frozenset({JobStatus.QUEUED, JobStatus.PROCESSING})
+TERMINAL_STATUSES: frozenset[JobStatus] = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+SETTLED_ITEM_STATUSES: frozenset[ItemStatus] = frozenset({ItemStatus.DONE, ItemStatus.FAILED, ItemStatus.CANCELLED})
 
 # Byte budgets of what reaches a job or item document (UTF-8 bytes).
 MAX_LABEL_BYTES = 300  # an item's label: `current`, `errors[].item`
@@ -83,24 +83,41 @@ JOB_RETENTION = dt.timedelta(days=30)  # `expire_at`: Firestore's TTL policy del
 
 
 class Progress(pydantic.BaseModel):
-    total: int = 0
-    done: int = 0
-    failed: int = 0
-    percent: int = 0
+    # Defaults by factory: the contract's Progress (which requires every field) then publishes none.
+    total: int = pydantic.Field(default_factory=int, ge=0, description="Items planned (0 until planned).")
+    done: int = pydantic.Field(default_factory=int, ge=0)
+    failed: int = pydantic.Field(default_factory=int, ge=0)
+    percent: int = pydantic.Field(default_factory=int, ge=0, le=100, description="Never goes down while the job runs.")
 
 
 def _absent_when_none(value: Any) -> bool:
     return value is None
 
 
+INCIDENT_DESCRIPTION = (
+    "Present on unexpected failures only: names the log entry that holds the details (the "
+    "message quotes it too). Quote it when reporting the problem."
+)
+MAX_INCIDENT_ID_LENGTH = 64
+
+
+def _incident_id(value: str | None) -> str | None:
+    """Checked by a validator, not a schema constraint: the contract publishes no length for it."""
+    if value is not None and len(value) > MAX_INCIDENT_ID_LENGTH:
+        raise ValueError(f"an incident id has at most {MAX_INCIDENT_ID_LENGTH} characters")
+    return value
+
+
 IncidentId = Annotated[
-    str | None, pydantic.Field(default=None, max_length=64, exclude_if=_absent_when_none)
-]  # names the log entry that holds an unexpected failure's details (never shown to clients)
+    str | None,
+    pydantic.AfterValidator(_incident_id),
+    pydantic.Field(default=None, exclude_if=_absent_when_none, description=INCIDENT_DESCRIPTION),
+]  # names the log entry that holds an unexpected failure's details
 
 
 class ErrorInfo(pydantic.BaseModel):
-    code: Code
-    message: Message
+    code: Code = pydantic.Field(description="Stable code (see the error catalogue in CONTRACT.md).")
+    message: Message = pydantic.Field(description="For people; may change. Never an exception's text.")
     incident_id: IncidentId = None
 
     @classmethod
@@ -111,7 +128,7 @@ class ErrorInfo(pydantic.BaseModel):
 
 
 class ItemErrorInfo(pydantic.BaseModel):
-    item: Label
+    item: Label = pydantic.Field(description="The item's label.")
     code: Code
     message: Message
     incident_id: IncidentId = None
@@ -169,7 +186,7 @@ class Job(pydantic.BaseModel):
     id: str
     type: str = ""
     owner_uid: str = ""
-    status: str = "queued"
+    status: JobStatus = JobStatus.QUEUED
     progress: Progress = Progress()
     current: str | None = None
     input: dict[str, Any] = {}
@@ -197,6 +214,37 @@ class Job(pydantic.BaseModel):
         return cls.model_validate({**data, "id": job_id})
 
 
+class JobSlots(pydantic.BaseModel):
+    """job_slots/{uid}: the ids of the user's active jobs, and the ids reserved for a job not
+    created yet (an upload storing its files) with when each reservation ends. Entries of
+    other shapes (from old or other writers) are dropped when read."""
+
+    model_config = pydantic.ConfigDict(extra="ignore")
+
+    active: list[str] = []
+    reserved: dict[str, dt.datetime] = {}
+
+    @pydantic.field_validator("active", mode="before")
+    @classmethod
+    def _ids_only(cls, value: Any) -> list[str]:
+        return [j for j in value if isinstance(j, str) and j] if isinstance(value, list) else []
+
+    @pydantic.field_validator("reserved", mode="before")
+    @classmethod
+    def _times_only(cls, value: Any) -> dict[str, dt.datetime]:
+        if not isinstance(value, dict):
+            return {}
+        return {j: until for j, until in value.items() if isinstance(j, str) and isinstance(until, dt.datetime)}
+
+
+class DailyBudget(pydantic.BaseModel):
+    """generation_budget/{uid}-{YYYY-MM-DD}: the paid generations a user was charged that UTC day."""
+
+    model_config = pydantic.ConfigDict(extra="ignore")
+
+    used: int = 0
+
+
 def new_job_document(
     *, job_type: str, owner_uid: str, input: dict[str, Any], options: dict[str, Any]
 ) -> dict[str, Any]:
@@ -204,7 +252,7 @@ def new_job_document(
     return {
         "type": job_type,
         "owner_uid": owner_uid,
-        "status": "queued",
+        "status": JobStatus.QUEUED.value,
         "progress": Progress().model_dump(),
         "current": None,
         "input": input,

@@ -20,10 +20,10 @@ from typing import Any
 from firebase_functions import logger
 from google.cloud import firestore as gfs
 
-from mediajobs import events, platform
-from mediajobs.jobs import store
-from mediajobs.jobs.docstore import DELETE, SERVER_TIME, Snapshot, Transaction, Write
-from mediajobs.jobs.models import TERMINAL_STATUSES
+from mediajobs import cloud, events
+from mediajobs.jobs import queues, state, store
+from mediajobs.jobs.docstore import Snapshot, Transaction, Write
+from mediajobs.jobs.models import JobStatus
 
 OUTBOX = "event"  # the engine document holding a job's staged event
 PUBLISH_QUEUE = "jobevents"
@@ -34,7 +34,7 @@ def event_id(job_id: str, status: str) -> str:
     return f"{job_id}-{status}"
 
 
-def stage(transaction: Transaction, job_id: str, job: dict[str, Any], status: str) -> None:
+def stage(transaction: Transaction, job_id: str, job: dict[str, Any], status: JobStatus) -> None:
     """Records the event of `job` ending as `status`, in the transaction that ends it."""
     event = events.job_ended_event(
         job_id,
@@ -43,13 +43,7 @@ def stage(transaction: Transaction, job_id: str, job: dict[str, Any], status: st
         status,
         event_id=event_id(job_id, status),
     )
-    fields = {
-        "event": event,
-        "status": status,
-        "pending_since": store.now(),
-        "published_at": None,
-        "expire_at": store.expires_at(),
-    }
+    fields = state.event_staged(event, status, at=store.now(), expire_at=store.expires_at())
     transaction.write(Write(store.engine_path(job_id, OUTBOX), fields, "set"))
 
 
@@ -57,7 +51,7 @@ def dispatch(job_id: str, task_id: str | None = None) -> None:
     """Hands the staged event to the publish queue; if even that fails, publishes it here (and if
     that fails too, the sweeper dispatches it again later)."""
     try:
-        platform.enqueue(PUBLISH_QUEUE, {"job_id": job_id}, task_id=task_id or f"{job_id}-event")
+        queues.enqueue(PUBLISH_QUEUE, {"job_id": job_id}, task_id=task_id or f"{job_id}-event")
         return
     except Exception as error:  # noqa: BLE001 - the event is on record; publish it another way
         logger.warn("could not enqueue the job event; publishing it now", job_id=job_id, error=repr(error))
@@ -78,7 +72,7 @@ def publish_staged(job_id: str) -> bool:
     if not snapshot.exists or data.get("published_at") is not None or not isinstance(data.get("event"), dict):
         return False
     events.publish([data["event"]])
-    store.docs().commit([Write(path, {"published_at": SERVER_TIME, "pending_since": DELETE})])
+    store.docs().commit([Write(path, state.event_published())])
     logger.info("job ended event published", job_id=job_id, type=events.event_type(str(data.get("status"))))
     return True
 
@@ -91,8 +85,8 @@ def _stage_late(job_id: str) -> Snapshot | None:
         if transaction.get(store.engine_path(job_id, OUTBOX)).exists:
             return True
         job = transaction.get(store.job_path(job_id)).to_dict()
-        status = str(job.get("status", ""))
-        if status not in TERMINAL_STATUSES:
+        status = state.ended_status(job)
+        if status is None:
             return False
         stage(transaction, job_id, job, status)
         return True
@@ -106,7 +100,7 @@ def redispatch_stale(at: dt.datetime | None = None, limit: int = 200) -> list[st
     """Dispatches again the events still unpublished REDISPATCH_AFTER after their job ended."""
     at = at or store.now()
     query = (
-        platform.db()
+        cloud.db()
         .collection_group("engine")
         .where(filter=gfs.FieldFilter("pending_since", "<", at - REDISPATCH_AFTER))
         .limit(limit)

@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 from firebase_functions import logger
 
-from mediajobs import platform
 from mediajobs.jobs import queues, state, store
 from mediajobs.jobs.docstore import Conflict, Transaction, Write
 from mediajobs.jobs.finish import fail_job, finalize_job
@@ -180,7 +179,7 @@ def _enqueue_chunks(job_id: str, kind: JobKind, item_ids: list[str] | None, firs
 
     def enqueue(numbered: tuple[int, list[str]]) -> None:
         index, chunk = numbered
-        platform.enqueue(kind.queue, {"job_id": job_id, "item_ids": chunk}, task_id=f"{job_id}-c{index}")
+        queues.enqueue(kind.queue, {"job_id": job_id, "item_ids": chunk}, task_id=f"{job_id}-c{index}")
 
     # The items no longer change, so taking them in id order (Firestore's document order, which
     # a continuation lists) numbers the chunks the same way in every run. Each enqueue is a
@@ -193,7 +192,7 @@ def _enqueue_chunks(job_id: str, kind: JobKind, item_ids: list[str] | None, firs
             following = window[-1][0] + 1
             if hand_over_due(time.monotonic() - started, PLAN_TIME_BUDGET):
                 store.docs().commit([Write(plan_path, state.enqueued(following))])
-                platform.enqueue(PLAN_QUEUE, {"job_id": job_id}, task_id=f"{job_id}-plan-{following}")
+                queues.enqueue(PLAN_QUEUE, {"job_id": job_id}, task_id=f"{job_id}-plan-{following}")
                 logger.info("plan continues in another task", job_id=job_id, enqueued_chunks=following)
                 return False
             if time.monotonic() - saved > PLAN_SAVE_INTERVAL.total_seconds():

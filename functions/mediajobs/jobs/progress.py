@@ -10,7 +10,7 @@ from firebase_functions import logger
 from google.cloud import firestore as gfs
 
 from mediajobs.jobs import state, store
-from mediajobs.jobs.changes import notify_change
+from mediajobs.jobs.announce import notify_change
 from mediajobs.jobs.docstore import Conflict, TooLarge, Write
 from mediajobs.jobs.models import (
     MAX_ERRORS_ON_JOB,

@@ -189,3 +189,12 @@ QUEUES: dict[str, TaskQueue] = {
 def queue_named(name: str) -> TaskQueue:
     """The row of a queue; KeyError for a name that no function declares."""
     return QUEUES[name]
+
+
+def enqueue(queue: str, data: dict[str, Any], task_id: str | None = None, delay_seconds: int | None = None) -> None:
+    """Adds a task for the task-queue function `queue` (a row of this table), with the row's
+    dispatch deadline; a task id already used is a no-op."""
+    from mediajobs import cloud  # firebase_admin: not at import of main.py
+
+    deadline = queue_named(queue).dispatch_deadline_s
+    cloud.enqueue(queue, data, dispatch_deadline_seconds=deadline, task_id=task_id, delay_seconds=delay_seconds)

@@ -8,9 +8,9 @@ import datetime as dt
 import pydantic
 from firebase_functions import logger
 
-from mediajobs import incidents, logs, platform
-from mediajobs.jobs import outbox, state, store
-from mediajobs.jobs.changes import notify_change, notify_ended, notify_started
+from mediajobs import incidents, logs
+from mediajobs.jobs import outbox, queues, state, store
+from mediajobs.jobs.announce import notify_change, notify_ended, notify_started
 from mediajobs.jobs.docstore import Transaction, Write
 from mediajobs.jobs.finish import fail_job
 from mediajobs.jobs.kinds import JobFailed, get_kind
@@ -60,7 +60,7 @@ def start_job(job_id: str) -> bool:
         if inline:  # the plan task below is then only a safety net, in case this worker dies
             _mark_inline_planning(job_id, now() + INLINE_PLAN_LEASE)
         delay = int(INLINE_PLAN_LEASE.total_seconds()) if inline else None
-        platform.enqueue(PLAN_QUEUE, {"job_id": job_id}, task_id=f"{job_id}-plan", delay_seconds=delay)
+        queues.enqueue(PLAN_QUEUE, {"job_id": job_id}, task_id=f"{job_id}-plan", delay_seconds=delay)
     except Exception as error:  # noqa: BLE001 - nothing else would ever pick this job up
         incident_id = incidents.new_incident_id()
         logs.log_failure("could not schedule job", error, job_id=job_id, job_type=job.type, incident_id=incident_id)
@@ -81,7 +81,7 @@ def _plan_inline(job_id: str) -> None:
     except Exception as error:  # noqa: BLE001 - the plan task retries whatever this was
         logger.warn("inline planning failed; the plan task takes over", job_id=job_id, error=repr(error))
         _mark_inline_planning(job_id, None)
-        platform.enqueue(PLAN_QUEUE, {"job_id": job_id}, task_id=f"{job_id}-plan-now")
+        queues.enqueue(PLAN_QUEUE, {"job_id": job_id}, task_id=f"{job_id}-plan-now")
 
 
 def _mark_inline_planning(job_id: str, until: dt.datetime | None) -> None:

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from google.cloud import firestore as gfs
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.jobs.docstore import DocStore, FirestoreStore
 from mediajobs.jobs.models import JOB_RETENTION, Job
+from mediajobs.jobs.state import Shard
 
 if TYPE_CHECKING:
     from google.cloud.firestore import CollectionReference, DocumentReference
@@ -47,7 +48,7 @@ _override: list[DocStore] = []  # pushed by `using` (tests); else Firestore
 
 def docs() -> DocStore:
     """The store the engine's protocols (claims, leases, settles, job ends) run on."""
-    return _override[-1] if _override else FirestoreStore(platform.db())
+    return _override[-1] if _override else FirestoreStore(cloud.db())
 
 
 @contextlib.contextmanager
@@ -89,7 +90,7 @@ def counter_path(job_id: str, item_id: str, shards: int = COUNTER_SHARDS) -> str
 
 
 def job_ref(job_id: str) -> DocumentReference:
-    return platform.db().collection("jobs").document(job_id)
+    return cloud.db().collection("jobs").document(job_id)
 
 
 def items_ref(job_id: str) -> CollectionReference:
@@ -146,11 +147,11 @@ def read_counts(job_id: str) -> Counts:
     Not a sum() aggregation (one read per 1,000 shards): the Firestore emulator answers those
     with zeros, so they could not be tested here."""
     done = failed = cancelled = shards = 0
-    for shard in job_ref(job_id).collection("counters").stream():
-        data = shard.to_dict() or {}
-        done += int(data.get("done", 0))
-        failed += int(data.get("failed", 0))
-        cancelled += int(data.get("cancelled", 0))
+    for snapshot in job_ref(job_id).collection("counters").stream():
+        shard = Shard.model_validate(snapshot.to_dict() or {})
+        done += shard.done
+        failed += shard.failed
+        cancelled += shard.cancelled
         shards += 1
     return Counts(done, failed, cancelled, shards)
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from firebase_functions import logger
 from google.cloud import firestore as gfs
 
-from mediajobs import incidents, logs, platform
+from mediajobs import cloud, incidents, logs
 from mediajobs.jobs import outbox, state, store
 from mediajobs.jobs.finish import fail_job, finalize_job
 from mediajobs.jobs.models import ErrorInfo, JobStatus, PlanState
@@ -29,7 +29,7 @@ QUEUED_TOO_LONG = dt.timedelta(minutes=5)
 def sweep_stale_jobs(at: dt.datetime | None = None, limit: int = 200) -> list[str]:
     """Ends or restarts stuck jobs; returns the ids it acted on."""
     at = at or store.now()
-    jobs = platform.db().collection("jobs")
+    jobs = cloud.db().collection("jobs")
     acted = []
     stale = (
         jobs.where(filter=gfs.FieldFilter("status", "==", JobStatus.PROCESSING.value))

@@ -23,7 +23,7 @@ import pydantic
 from firebase_functions import logger
 from google.api_core import exceptions as gexc
 
-from mediajobs import config, platform, storage_paths
+from mediajobs import cloud, config, storage_paths
 from mediajobs.jobs import store
 from mediajobs.jobs.kinds import (
     Caller,
@@ -103,12 +103,12 @@ class PhotoBatchJob(JobKind):
             p.lower().endswith(ingest.ARCHIVE_EXTENSIONS) for p in input.paths
         ):
             return False
-        return not ingest.any_archive(ingest.heads_in_storage(platform.bucket(), input.paths))
+        return not ingest.any_archive(ingest.heads_in_storage(cloud.bucket(), input.paths))
 
     def plan(self, job: Job, input: PhotoInput, options: PhotoOptions) -> Iterable[ItemSpec]:
         if options.remove_bg and (problem := model_problem(options.model)):  # a job written by the Admin SDK
             raise JobFailed("failed-precondition", problem)
-        bucket = platform.bucket()
+        bucket = cloud.bucket()
         names = UniqueNames()
         skipped = bounds.SkippedLog()  # what the plan leaves out, within its budget
         index = 0
@@ -166,7 +166,7 @@ class PhotoBatchJob(JobKind):
             raise ItemFailed(payload["error"]["code"], payload["error"]["message"])
         started = time.monotonic()
         try:
-            data = platform.bucket().blob(payload["input_path"]).download_as_bytes()
+            data = cloud.bucket().blob(payload["input_path"]).download_as_bytes()
         except gexc.NotFound:
             raise ItemFailed("input-missing", f"{payload['input_path']} is no longer in Storage.") from None
         background = _background(options.background_path)
@@ -179,7 +179,7 @@ class PhotoBatchJob(JobKind):
         except PhotoError as error:
             raise ItemFailed(error.code, error.message) from None
         output_path = f"jobs/{ctx.job.id}/outputs/{payload['output_stem']}.{options.extension}"
-        bucket = platform.bucket()
+        bucket = cloud.bucket()
         bucket.blob(output_path).upload_from_string(photo.data, content_type=CONTENT_TYPES[options.extension])
         member = Member(posixpath.basename(output_path), output_path, len(photo.data), zlib.crc32(photo.data))
         part = _prefixed(bucket, member, ctx.job, str(payload["output_stem"]))
@@ -204,9 +204,7 @@ class PhotoBatchJob(JobKind):
         archive_path = f"jobs/{job.id}/results.zip"
         with ThreadPoolExecutor(RESULTS_LOOKUP_THREADS) as pool:
             members = list(pool.map(_member, done))
-        compose_zip(
-            platform.bucket(), members, archive_path, scratch=_parts_folder(job.id), date_time=_archive_time(job)
-        )
+        compose_zip(cloud.bucket(), members, archive_path, scratch=_parts_folder(job.id), date_time=_archive_time(job))
         skipped = store.kind_ref(job.id, "photo_skipped").get().to_dict() or {}
         result = bounds.photo_result(
             outputs=outputs, archive_path=archive_path, succeeded=summary.done, failed=summary.failed, skipped=skipped
@@ -245,7 +243,7 @@ def _member(result: dict[str, Any]) -> Member:
     if "crc32" in result:
         part = result.get("zip_part")
         return Member(posixpath.basename(path), path, int(result["size"]), int(result["crc32"]), part and str(part))
-    data = platform.bucket().blob(path).download_as_bytes()
+    data = cloud.bucket().blob(path).download_as_bytes()
     return Member(posixpath.basename(path), path, len(data), zlib.crc32(data))
 
 
@@ -254,7 +252,7 @@ def _background(path: str | None) -> bytes | None:
     decompression-bomb guard) by processing."""
     if path is None:
         return None
-    blob = platform.bucket().get_blob(path)
+    blob = cloud.bucket().get_blob(path)
     if blob is None:
         raise ItemFailed("background-missing", f"The background image {path} is not in Storage.")
     if (blob.size or 0) > MAX_BACKGROUND_BYTES:
@@ -272,7 +270,7 @@ def _background(path: str | None) -> bytes | None:
 def _look_up(path: str) -> tuple[str, Any, bytes]:
     """The input's blob (None if missing) and its first bytes, which tell an archive apart;
     plain images are read by their items, not by the plan."""
-    blob = platform.bucket().get_blob(path)
+    blob = cloud.bucket().get_blob(path)
     if blob is None or not blob.size or blob.size > MAX_INPUT_BYTES:
         return path, blob, b""
     try:

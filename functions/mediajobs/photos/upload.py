@@ -22,7 +22,7 @@ from firebase_functions import https_fn, logger
 from flask import Request, Response
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
-from mediajobs import config, platform
+from mediajobs import cloud, config
 from mediajobs.jobs.api import CallerInfo, create_job, release_job_slot, reserve_job_slot
 from mediajobs.jobs.notify.models import NotifySettings
 from mediajobs.names import safe_filename
@@ -118,7 +118,7 @@ def _caller(req: Request) -> CallerInfo:
     if not header.startswith("Bearer "):
         raise UploadError(401, "unauthenticated", "Send a Firebase ID token: Authorization: Bearer <token>.")
     try:
-        claims = auth.verify_id_token(header.removeprefix("Bearer ").strip(), app=platform.app())
+        claims = auth.verify_id_token(header.removeprefix("Bearer ").strip(), app=cloud.app())
     except (ValueError, auth.InvalidIdTokenError, auth.ExpiredIdTokenError, auth.RevokedIdTokenError) as error:
         raise UploadError(401, "unauthenticated", f"The ID token is not valid: {error}") from None
     return CallerInfo(uid=str(claims["uid"]), is_admin=claims.get("admin") is True)
@@ -259,7 +259,7 @@ class _Batch:
 
     def discard(self) -> None:
         """Deletes what this upload stored (a refused upload leaves nothing behind)."""
-        bucket = platform.bucket()
+        bucket = cloud.bucket()
         for path, _ in self.stored:
             try:
                 bucket.blob(path).delete()
@@ -292,7 +292,7 @@ class _IncomingFile:
             raise UploadError(
                 400, "invalid-argument", f"{self.name} is not an image or a ZIP archive; nothing was uploaded."
             )
-        blob = platform.bucket().blob(self.path)
+        blob = cloud.bucket().blob(self.path)
         blob.content_disposition = "attachment"  # served as a download, never rendered by a browser
         self._upload = SpillingUpload(blob, content_type)
         self._upload.write(bytes(self._head))

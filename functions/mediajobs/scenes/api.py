@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import pydantic
@@ -16,8 +15,9 @@ from firebase_functions import https_fn, logger
 from google.api_core import exceptions as gexc
 from google.cloud import firestore as gfs
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.jobs.api import CallerInfo, Code, caller_of, create_job, parse, request_cancel
+from mediajobs.jobs.docstore import DocStore, Guard, Write
 from mediajobs.jobs.kinds import get_kind
 from mediajobs.jobs.store import now
 from mediajobs.scenes import models
@@ -28,7 +28,7 @@ ACTIVE = ("queued", "processing")
 
 
 def project_ref(project_id: str) -> Any:
-    return platform.db().collection("projects").document(project_id)
+    return cloud.db().collection("projects").document(project_id)
 
 
 def owned_project(project_id: str, uid: str, transaction: Any = None) -> dict[str, Any]:
@@ -42,7 +42,7 @@ def owned_project(project_id: str, uid: str, transaction: Any = None) -> dict[st
 def create_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     caller = caller_of(req)
     request = parse(models.CreateProject, req.data)
-    ref = platform.db().collection("projects").document()
+    ref = cloud.db().collection("projects").document()
     ref.create(
         {
             "name": request.name,
@@ -90,7 +90,7 @@ def cancel_project_jobs(project_id: str, caller: CallerInfo) -> list[str]:
     """Asks every queued or processing job of the caller that touches the project to stop,
     whatever its kind (as the kind says: `JobKind.project_of`); the ids."""
     jobs = (
-        platform.db()
+        cloud.db()
         .collection("jobs")
         .where(filter=gfs.FieldFilter("owner_uid", "==", caller.uid))
         .where(filter=gfs.FieldFilter("status", "in", list(ACTIVE)))
@@ -118,8 +118,8 @@ def delete_project_data(project_id: str) -> int:
     project_guard), then everything below it, then its Storage folder (the objects deleted)."""
     ref = project_ref(project_id)
     ref.delete()
-    platform.db().recursive_delete(ref)
-    blobs = list(platform.bucket().list_blobs(prefix=f"projects/{project_id}/"))
+    cloud.db().recursive_delete(ref)
+    blobs = list(cloud.bucket().list_blobs(prefix=f"projects/{project_id}/"))
     for blob in blobs:
         with contextlib.suppress(gexc.NotFound):
             blob.delete()
@@ -129,7 +129,7 @@ def delete_project_data(project_id: str) -> int:
 def add_scene(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     caller = caller_of(req)
     request = parse(models.AddScene, req.data)
-    db = platform.db()
+    db = cloud.db()
     scene = project_ref(request.project_id).collection("scenes").document()
 
     @gfs.transactional
@@ -191,13 +191,13 @@ def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     return {"job_id": job_id}
 
 
-def one_active_job_per_scene(job_id: str, input: dict[str, Any]) -> Callable[[Any], None]:
-    """A guard for the creation batch of scene_asset job `job_id`: refuses if the scene is busy,
+def one_active_job_per_scene(job_id: str, input: dict[str, Any]) -> Guard:
+    """A guard for the creation of scene_asset job `job_id`: refuses if the scene is busy,
     else points the scene's active_job at the new job, if the scene is still as we read it."""
     project_id, scene_id, kind = str(input["project_id"]), str(input["scene_id"]), str(input["kind"])
     scene = project_ref(project_id).collection("scenes").document(scene_id)
 
-    def guard(batch: Any) -> None:
+    def guard(docs: DocStore) -> list[Write]:
         snapshot = scene.get()
         if not snapshot.exists:
             raise https_fn.HttpsError(Code.NOT_FOUND, f"Scene {scene_id} is not in this project.")
@@ -206,7 +206,7 @@ def one_active_job_per_scene(job_id: str, input: dict[str, Any]) -> Callable[[An
         busy = active.get("status") in ACTIVE and last is not None and now() - last < STALE_ACTIVE_JOB
         if busy and active.get("job_id"):
             # The job document is the truth; the scene's mirror may lag it by a moment.
-            job = platform.db().collection("jobs").document(active["job_id"]).get()
+            job = cloud.db().collection("jobs").document(active["job_id"]).get()
             busy = job.exists and (job.to_dict() or {}).get("status") in ACTIVE
         if busy:
             raise https_fn.HttpsError(
@@ -223,10 +223,7 @@ def one_active_job_per_scene(job_id: str, input: dict[str, Any]) -> Callable[[An
             "last_update": SERVER_TIMESTAMP,
             "error_message": None,
         }
-        batch.update(
-            scene,
-            {"active_job": active_job, "updated_at": SERVER_TIMESTAMP},
-            option=platform.db().write_option(last_update_time=snapshot.update_time),
-        )
+        fields = {"active_job": active_job, "updated_at": SERVER_TIMESTAMP}
+        return [Write(scene.path, fields, if_unchanged_since=snapshot.update_time)]
 
     return guard

@@ -7,13 +7,14 @@ bytes are in Storage, and before the job completes; a provider URL is never stor
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import pydantic
 from google.cloud import firestore as gfs
 
-from mediajobs import platform
+from mediajobs import cloud
+from mediajobs.jobs.docstore import Guard
 from mediajobs.jobs.kinds import (
     Caller,
     Item,
@@ -66,14 +67,14 @@ class _Control:
 
 
 def _project(project_id: str) -> dict[str, Any]:
-    snapshot = platform.db().collection("projects").document(project_id).get()
+    snapshot = cloud.db().collection("projects").document(project_id).get()
     if not snapshot.exists:
         raise ItemFailed("not-found", f"Project {project_id} no longer exists.")
     return dict(snapshot.to_dict() or {})
 
 
 def _owns(caller: Caller, project_id: str) -> str | None:
-    snapshot = platform.db().collection("projects").document(project_id).get()
+    snapshot = cloud.db().collection("projects").document(project_id).get()
     if not snapshot.exists or (snapshot.to_dict() or {}).get("user_id") != caller.uid:
         return f"Project {project_id} does not exist or is not yours."
     return None
@@ -126,7 +127,7 @@ class SceneAssetJob(_ProjectJob):
     def paid_generations(self, input: SceneAssetInput) -> int:
         return 1
 
-    def creation_guard(self, job_id: str, input: dict[str, Any]) -> Callable[[Any], None] | None:
+    def creation_guard(self, job_id: str, input: dict[str, Any]) -> Guard | None:
         from mediajobs.scenes.api import one_active_job_per_scene
 
         return one_active_job_per_scene(job_id, input)  # however the job is started
@@ -146,11 +147,7 @@ class SceneAssetJob(_ProjectJob):
     def _make_asset(self, ctx: ItemContext, item: Item, input: SceneAssetInput) -> dict[str, Any]:
         project = _project(input.project_id)
         scene_ref = (
-            platform.db()
-            .collection("projects")
-            .document(input.project_id)
-            .collection("scenes")
-            .document(input.scene_id)
+            cloud.db().collection("projects").document(input.project_id).collection("scenes").document(input.scene_id)
         )
         scene_snap = scene_ref.get()
         if not scene_snap.exists:
@@ -167,7 +164,7 @@ class SceneAssetJob(_ProjectJob):
         asset = _generate(prompt, ctx, item)
         folder = f"projects/{input.project_id}/scenes/{input.scene_id}/{input.kind}"
         path = f"{folder}/{ctx.job.id}.{asset.extension}"
-        bucket = platform.bucket()
+        bucket = cloud.bucket()
         bucket.blob(path).upload_from_string(asset.data, content_type=asset.content_type)
         fields: dict[str, Any] = {f"assets.{input.kind}_path": path, "assets.generated_at": SERVER_TIMESTAMP}
         stored = [path]
@@ -193,7 +190,7 @@ class SceneAssetJob(_ProjectJob):
 def _record_asset(project_id: str, scene_ref: Any, kind: str, fields: dict[str, Any], stored: list[str]) -> None:
     """Sets the asset path; counts the scene as completed when it first has every kind (only
     while the project exists: else the `stored` objects are deleted and the item fails)."""
-    project_ref = platform.db().collection("projects").document(project_id)
+    project_ref = cloud.db().collection("projects").document(project_id)
 
     @gfs.transactional
     def write(transaction: gfs.Transaction) -> None:
@@ -206,7 +203,7 @@ def _record_asset(project_id: str, scene_ref: Any, kind: str, fields: dict[str, 
             project_fields["stats.completed_scenes"] = gfs.Increment(1)
         transaction.update(project_ref, project_fields)
 
-    kept_only_in_live_project(project_id, lambda: write(platform.db().transaction()), stored)
+    kept_only_in_live_project(project_id, lambda: write(cloud.db().transaction()), stored)
 
 
 class MoodBoardJob(_ProjectJob):
@@ -238,8 +235,8 @@ class MoodBoardJob(_ProjectJob):
         mood = moods.mood_from_text(written.details, f"{project.get('name', '')} {brief.get('brand_name', '')}")
         asset = _generate(moods.image_prompt(input.project_id, mood_id, mood, brief), ctx, item, (0.3, 1))
         image_path = f"projects/{input.project_id}/moods/{mood_id}/{ctx.job.id}-{index}.{asset.extension}"
-        platform.bucket().blob(image_path).upload_from_string(asset.data, content_type=asset.content_type)
-        mood_ref = platform.db().collection("projects").document(input.project_id).collection("moods").document(mood_id)
+        cloud.bucket().blob(image_path).upload_from_string(asset.data, content_type=asset.content_type)
+        mood_ref = cloud.db().collection("projects").document(input.project_id).collection("moods").document(mood_id)
         document = {**mood, "id": mood_id, "image_paths": [image_path], "created_at": SERVER_TIMESTAMP}
         write_in_live_project(
             input.project_id,

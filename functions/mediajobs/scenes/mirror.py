@@ -11,7 +11,7 @@ from typing import Any
 
 from google.cloud import firestore as gfs
 
-from mediajobs import platform
+from mediajobs import cloud
 
 
 def mirror_job_to_scene(job_id: str, job: dict[str, Any] | None) -> bool:
@@ -21,7 +21,7 @@ def mirror_job_to_scene(job_id: str, job: dict[str, Any] | None) -> bool:
     project_id, scene_id = source.get("project_id"), source.get("scene_id")
     if not isinstance(project_id, str) or not isinstance(scene_id, str):
         return False
-    scene_ref = platform.db().collection("projects").document(project_id).collection("scenes").document(scene_id)
+    scene_ref = cloud.db().collection("projects").document(project_id).collection("scenes").document(scene_id)
     updated = job.get("updated_at")
     error = job.get("error") or {}
 
@@ -48,5 +48,5 @@ def mirror_job_to_scene(job_id: str, job: dict[str, Any] | None) -> bool:
         )
         return True
 
-    wrote: bool = write(platform.db().transaction())
+    wrote: bool = write(cloud.db().transaction())
     return wrote

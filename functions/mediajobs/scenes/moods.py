@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.scenes.providers.base import Control, ScenePrompt
 from mediajobs.scenes.providers.local import seed_of
 
@@ -85,5 +85,5 @@ def selected_mood_of(project_id: str, storyboard: dict[str, Any]) -> dict[str, A
         return selected
     if not isinstance(selected, str) or not _DOC_ID.match(selected):
         return None
-    snapshot = platform.db().collection("projects").document(project_id).collection("moods").document(selected).get()
+    snapshot = cloud.db().collection("projects").document(project_id).collection("moods").document(selected).get()
     return snapshot.to_dict() if snapshot.exists else None

@@ -17,7 +17,7 @@ from typing import Any
 from google.api_core import exceptions as gexc
 from google.cloud import firestore as gfs
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.jobs.kinds import ItemCancelled, ItemFailed
 
 
@@ -28,7 +28,7 @@ def kept_only_in_live_project(project_id: str, commit: Callable[[], None], store
     try:
         commit()
     except gexc.NotFound:
-        bucket = platform.bucket()
+        bucket = cloud.bucket()
         for path in stored:
             with contextlib.suppress(gexc.NotFound):
                 bucket.blob(path).delete()
@@ -37,10 +37,10 @@ def kept_only_in_live_project(project_id: str, commit: Callable[[], None], store
 
 def write_in_live_project(project_id: str, write: Callable[[Any], None], stored: Sequence[str] = ()) -> None:
     """Commits `write(batch)` with the project's `stats.last_activity`, only if the project exists."""
-    project = platform.db().collection("projects").document(project_id)
+    project = cloud.db().collection("projects").document(project_id)
 
     def commit() -> None:
-        batch = platform.db().batch()
+        batch = cloud.db().batch()
         write(batch)
         batch.update(project, {"stats.last_activity": gfs.SERVER_TIMESTAMP})
         batch.commit()
@@ -57,7 +57,7 @@ def cancellation_wins(job_id: str) -> Iterator[None]:
     try:
         yield
     except ItemFailed:
-        job = platform.db().collection("jobs").document(job_id).get()
+        job = cloud.db().collection("jobs").document(job_id).get()
         if job.exists and (job.to_dict() or {}).get("cancel_requested"):
             raise ItemCancelled() from None
         raise

@@ -26,7 +26,7 @@ from firebase_functions import https_fn
 from google.api_core import exceptions as gexc
 from google.cloud import firestore as gfs
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.jobs.kinds import (
     Caller,
     Item,
@@ -67,7 +67,7 @@ class StoryboardInput(StrictModel):
 
 
 def _project_ref(project_id: str) -> Any:
-    return platform.db().collection("projects").document(project_id)
+    return cloud.db().collection("projects").document(project_id)
 
 
 def _scenes(project_id: str) -> list[Any]:
@@ -230,7 +230,7 @@ def _scene_busy_with_another_job(active: dict[str, Any], job_id: str) -> bool:
     last = active.get("last_update")
     if last is None or (now() - last).total_seconds() >= STALE_SECONDS:
         return False
-    other = platform.db().collection("jobs").document(str(active["job_id"])).get()
+    other = cloud.db().collection("jobs").document(str(active["job_id"])).get()
     return bool(other.exists and (other.to_dict() or {}).get("status") in ACTIVE)
 
 
@@ -264,7 +264,7 @@ def _claim_scene(ctx: ItemContext, scene_ref: Any, kinds: list[AssetKind]) -> li
             try:
                 scene_ref.update(
                     {"active_job": active_job, "updated_at": SERVER_TIMESTAMP},
-                    option=platform.db().write_option(last_update_time=snapshot.update_time),
+                    option=cloud.db().write_option(last_update_time=snapshot.update_time),
                 )
             except gexc.FailedPrecondition:  # changed since we read it (a racing start): read again
                 continue
@@ -282,7 +282,7 @@ def _update_if_ours(job_id: str, scene_ref: Any, fields: dict[str, Any]) -> None
         if snapshot.exists and ((snapshot.to_dict() or {}).get("active_job") or {}).get("job_id") == job_id:
             transaction.update(scene_ref, fields)
 
-    write(platform.db().transaction())
+    write(cloud.db().transaction())
 
 
 def _release_scene(job_id: str, scene_ref: Any, status: str, message: str | None) -> None:
@@ -336,7 +336,7 @@ def mirror_job_to_project(job_id: str, job: dict[str, Any]) -> None:
             },
         )
 
-    write(platform.db().transaction())
+    write(cloud.db().transaction())
 
 
 class GenerateStoryboard(StrictModel):

@@ -17,7 +17,7 @@ from firebase_functions import logger
 from flask import Request, Response
 from google.cloud import firestore as gfs
 
-from mediajobs import config, platform
+from mediajobs import cloud, config
 from mediajobs.scenes.providers.replicate_provider import PREDICTIONS
 from mediajobs.validation import describe
 
@@ -97,7 +97,7 @@ def handle_replicate_webhook(req: Request, secret: str | None = None) -> Respons
 
 def record(news: PredictionNews) -> bool:
     """Stores the news of a prediction we created (False, nothing stored, for any other id)."""
-    ref = platform.db().collection(PREDICTIONS).document(news.id)
+    ref = cloud.db().collection(PREDICTIONS).document(news.id)
 
     @gfs.transactional
     def write(transaction: gfs.Transaction) -> bool:
@@ -117,5 +117,5 @@ def record(news: PredictionNews) -> bool:
         )  # fmt: skip
         return True
 
-    stored: bool = write(platform.db().transaction())
+    stored: bool = write(cloud.db().transaction())
     return stored

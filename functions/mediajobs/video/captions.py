@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pydantic
 from firebase_functions import https_fn, logger
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.jobs.api import Code, caller_of, parse
 from mediajobs.validation import StrictModel
 
@@ -146,7 +146,7 @@ def set_caption(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     if data.get("status") != library.VideoStatus.READY or not data.get("hls_master_path"):
         raise https_fn.HttpsError(Code.FAILED_PRECONDITION, "Captions go on a ready video with an HLS stream.")
     folder = f"{library.prefix(request.video_id)}stream/captions"
-    bucket = platform.bucket()
+    bucket = cloud.bucket()
     captions = dict(data.get("captions") or {})
     entry: dict[str, Any] | None = None
     if request.vtt is None:
@@ -188,11 +188,11 @@ def _record_and_write_master(
     if not library.update_existing(video_id, {field: entry if entry is not None else gfs.DELETE_FIELD}):
         raise https_fn.HttpsError(Code.NOT_FOUND, f"Video {video_id} does not exist or is not yours.")
     captions = (library.video_ref(video_id).get().to_dict() or {}).get("captions") or {}
-    blob = platform.bucket().blob(master_path)
+    blob = cloud.bucket().blob(master_path)
     master = with_subtitles(blob.download_as_text(), dict(captions))
     blob.upload_from_string(master, content_type="application/vnd.apple.mpegurl")
     if dash_path:
-        mpd = platform.bucket().blob(dash_path)
+        mpd = cloud.bucket().blob(dash_path)
         mpd.upload_from_string(
             with_text_tracks(mpd.download_as_text(), dict(captions)), content_type="application/dash+xml"
         )

@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 
 from google.api_core import exceptions as gexc
 
-from mediajobs import config, platform
+from mediajobs import cloud, config
 from mediajobs.jobs.kinds import (
     Caller,
     Item,
@@ -93,7 +93,7 @@ class VideoProcessJob(JobKind):
 
     def _plan(self, job: Job, input: VideoInput, options: VideoOptions) -> Iterable[ItemSpec]:
         name = input.path.rsplit("/", 1)[-1]
-        blob = platform.bucket().get_blob(input.path)
+        blob = cloud.bucket().get_blob(input.path)
         library.create_processing(
             job.id, owner_uid=job.owner_uid, job_id=job.id, source=input.path, title=input.title or name,
             size=int(blob.size or 0) if blob is not None else 0,
@@ -205,7 +205,7 @@ def _heights(info: Probe, options: VideoOptions, source_bytes: int) -> tuple[lis
 
 def _download(path: str, generation: int | None, target: Path) -> None:
     """The source as planned: the generation the plan probed, never a later upload to `path`."""
-    bucket = platform.bucket()
+    bucket = cloud.bucket()
     try:
         bucket.blob(path, generation=generation).download_to_filename(str(target))  # streamed to disk
     except gexc.NotFound:
@@ -238,7 +238,7 @@ class _Work:
 
         if self.ctx.cancelled():
             raise ffmpeg.Cancelled()
-        bucket = platform.bucket()
+        bucket = cloud.bucket()
         for path in sorted(p for p in self.out.rglob("*") if p.is_file()):
             relative = path.relative_to(self.out).as_posix()
             bucket.blob(f"{self.prefix}/{relative}").upload_from_filename(
@@ -358,7 +358,7 @@ def _summarize(prefix: str, results: dict[str, dict[str, Any]], options: VideoOp
     renditions = sorted((Rendition.model_validate(r["rendition"]) for r in results.values() if r.get("rendition")),
                         key=lambda r: r.height)  # fmt: skip
     tracks = [Track.model_validate(r["track"]) for r in results.values() if r.get("track")]
-    bucket = platform.bucket()
+    bucket = cloud.bucket()
     hls_path = dash_path = None
     if options.hls and tracks:
         hls_path = f"{prefix}stream/master.m3u8"
@@ -389,7 +389,7 @@ def _summarize(prefix: str, results: dict[str, dict[str, Any]], options: VideoOp
 
 
 def _delete_outputs(prefix: str) -> None:
-    bucket = platform.bucket()
+    bucket = cloud.bucket()
     blobs = list(bucket.list_blobs(prefix=prefix))
     if blobs:
         bucket.delete_blobs(blobs, on_error=lambda blob: None)

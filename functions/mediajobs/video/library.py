@@ -21,7 +21,7 @@ from firebase_functions import https_fn, logger
 from google.api_core import exceptions as gexc
 from google.cloud import firestore as gfs
 
-from mediajobs import platform
+from mediajobs import cloud
 from mediajobs.jobs.api import CallerInfo, Code, caller_of, parse, request_cancel
 from mediajobs.validation import StrictModel
 from mediajobs.video.models import VideoResult
@@ -53,7 +53,7 @@ def prefix(video_id: str) -> str:
 
 
 def video_ref(video_id: str) -> Any:
-    return platform.db().collection(COLLECTION).document(video_id)
+    return cloud.db().collection(COLLECTION).document(video_id)
 
 
 # ---------------------------------------------------------------- written by the video job
@@ -156,7 +156,7 @@ def delete_video(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 def delete_objects(video_id: str) -> int:
     """Every object under the video's folder; how many there were."""
-    bucket = platform.bucket()
+    bucket = cloud.bucket()
     blobs = list(bucket.list_blobs(prefix=prefix(video_id)))
     for blob in blobs:
         with contextlib.suppress(gexc.NotFound):

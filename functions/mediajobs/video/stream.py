@@ -28,7 +28,7 @@ import time
 
 from flask import Request, Response
 
-from mediajobs import config, object_urls, platform
+from mediajobs import cloud, config, object_urls
 
 GRANTS = "stream_grants"
 STREAM_LIFETIME = dt.timedelta(hours=6)  # long enough to watch a 30-minute video with pauses
@@ -62,7 +62,7 @@ def stream_folder(parts: list[str]) -> str | None:
 def grant(uid: str, folder: str) -> str:
     """A new token for a video folder (`stream_folder`), valid STREAM_LIFETIME."""
     token = secrets.token_hex(16)
-    platform.db().collection(GRANTS).document(token).set(
+    cloud.db().collection(GRANTS).document(token).set(
         {
             "uid": uid,
             "prefix": folder,
@@ -114,7 +114,7 @@ def handle_stream(req: Request) -> Response:
         return _not_found()
     suffix = posixpath.splitext(path)[1]
     if suffix in PLAYLIST_TYPES:
-        blob = platform.bucket().get_blob(path)
+        blob = cloud.bucket().get_blob(path)
         if blob is None:
             return _not_found()
         body = blob.download_as_bytes()
@@ -138,7 +138,7 @@ _GRANT_CACHE_SECONDS = 30.0
 def _grant_prefix(token: str) -> str | None:
     cached = _grants.get(token)
     if cached is None or time.monotonic() - cached[0] > _GRANT_CACHE_SECONDS:
-        data = platform.db().collection(GRANTS).document(token).get().to_dict()
+        data = cloud.db().collection(GRANTS).document(token).get().to_dict()
         prefix = None
         if data and data.get("expires_at") and data["expires_at"] > platform_now():
             prefix = str(data.get("prefix") or "") or None
@@ -161,7 +161,7 @@ def media_url(path: str) -> str:
         cached = _signed.get(path)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
-    link = object_urls.url_for(platform.bucket().blob(path), lifetime=MEDIA_URL_LIFETIME, disposition=None)
+    link = object_urls.url_for(cloud.bucket().blob(path), lifetime=MEDIA_URL_LIFETIME, disposition=None)
     with _signed_lock:
         if len(_signed) > 50_000:
             _signed.clear()

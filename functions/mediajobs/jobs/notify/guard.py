@@ -15,7 +15,7 @@ import urllib.parse
 
 import httpx
 
-from mediajobs import config, platform
+from mediajobs import cloud, config
 from mediajobs.addresses import refused_address
 
 UNRESOLVED = "does not resolve"  # the one refusal worth retrying: DNS may answer later
@@ -46,7 +46,7 @@ class Answer:
 
 def loopback_allowed() -> bool:
     """The local stack: the functions emulator, or any demo-* project."""
-    return platform.running_on_emulators() or config.project_id().startswith("demo-")
+    return cloud.running_on_emulators() or config.project_id().startswith("demo-")
 
 
 def check(url: str, allow_loopback: bool | None = None) -> Target:

@@ -24,7 +24,7 @@ from firebase_functions import logger
 from google.api_core import exceptions as gexc
 from standardwebhooks import Webhook
 
-from mediajobs import logs, platform
+from mediajobs import cloud, logs
 from mediajobs.jobs import queues, store
 from mediajobs.jobs.docstore import Transaction, Write
 from mediajobs.jobs.notify import guard
@@ -65,7 +65,7 @@ def job_event(job_id: str, event: str, job: dict[str, Any] | None = None) -> Non
             return
         if event == WebhookEvent.STARTED and data.get("status") != "processing":
             return
-        platform.enqueue(QUEUE, {"job_id": job_id, "event": event}, task_id=f"{job_id}-webhook-{event}")
+        queues.enqueue(QUEUE, {"job_id": job_id, "event": event}, task_id=f"{job_id}-webhook-{event}")
     except Exception as error:  # noqa: BLE001 - the job goes on; the failure is logged
         job_type = str((job or {}).get("type", ""))
         logs.log_failure(
@@ -82,7 +82,7 @@ def new_secret() -> str:
 
 def secret_of(uid: str, rotate: bool = False) -> str:
     """The owner's signing secret, created on first use; `rotate` replaces it first."""
-    ref = platform.db().collection(SECRETS).document(uid)
+    ref = cloud.db().collection(SECRETS).document(uid)
     if rotate:
         secret = new_secret()
         ref.set({"secret": secret, "rotated_at": store.now()}, merge=True)

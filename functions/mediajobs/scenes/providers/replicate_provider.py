@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from mediajobs import config, platform
+from mediajobs import cloud, config
 from mediajobs.addresses import refused_address
 from mediajobs.jobs.store import now
 
@@ -120,14 +120,14 @@ class ReplicateProvider:
         if prediction_id is None:
             prediction_id = self._create(prompt)
             # Written before any news can count: the webhook stores news only for predictions we made.
-            platform.db().collection(PREDICTIONS).document(prediction_id).set(
+            cloud.db().collection(PREDICTIONS).document(prediction_id).set(
                 {"status": "starting", "kind": prompt.kind, "scene_id": prompt.scene_id, "created_at": now(),
                  "expire_at": now() + NEWS_KEPT_FOR},
                 merge=True,
             )  # fmt: skip
             if checkpoint is not None:
                 checkpoint.save(prediction_id)
-        news = platform.db().collection(PREDICTIONS).document(prediction_id)
+        news = cloud.db().collection(PREDICTIONS).document(prediction_id)
         deadline = time.monotonic() + self.settings.timeout_seconds
         last_poll = time.monotonic()
         state: dict[str, Any] = {}
@@ -162,7 +162,7 @@ class ReplicateProvider:
         prediction_id = checkpoint.load() if checkpoint is not None else None
         if prediction_id is None:
             return None
-        known = platform.db().collection(PREDICTIONS).document(prediction_id).get().exists
+        known = cloud.db().collection(PREDICTIONS).document(prediction_id).get().exists
         state = self._poll(prediction_id)
         if not known or state is None or state.get("status") == "canceled":
             return None  # gone or cancelled: a new prediction it is

@@ -6,9 +6,9 @@ logged for Error Reporting."""
 from __future__ import annotations
 
 from mediajobs import logs
-from mediajobs.jobs import outbox, store
+from mediajobs.jobs import outbox, state, store
 from mediajobs.jobs.kinds import JobKind, get_kind
-from mediajobs.jobs.models import TERMINAL_STATUSES, JobStatus
+from mediajobs.jobs.models import JobStatus
 from mediajobs.jobs.notify import webhooks
 
 
@@ -33,8 +33,8 @@ def notify_ended(job_id: str) -> None:
     owner's webhook is enqueued if the job asks for it, and a failed job gets an Error
     Reporting entry."""
     data = store.job_ref(job_id).get().to_dict() or {}
-    status = str(data.get("status", ""))
-    if status not in TERMINAL_STATUSES:
+    status = state.ended_status(data)
+    if status is None:
         return
     if status == JobStatus.FAILED:
         error = data.get("error") or {}

@@ -85,19 +85,25 @@ def bucket() -> Bucket:
     return found
 
 
-def enqueue(queue: str, data: dict[str, Any], task_id: str | None = None, delay_seconds: int | None = None) -> None:
-    """Adds a task for the task-queue function `queue` (a row of jobs/queues.py, whose dispatch
-    deadline it carries); a task id already used is a no-op. `delay_seconds` defers its
+def enqueue(
+    queue: str,
+    data: dict[str, Any],
+    *,
+    dispatch_deadline_seconds: int,
+    task_id: str | None = None,
+    delay_seconds: int | None = None,
+) -> None:
+    """Adds a task for the task-queue function `queue` (jobs/queues.enqueue gives its row's
+    dispatch deadline); a task id already used is a no-op. `delay_seconds` defers its
     dispatch (Cloud Tasks does; the Tasks emulator ignores it)."""
     from firebase_admin import functions
 
     from mediajobs import config
-    from mediajobs.jobs.queues import queue_named
 
     options = functions.TaskOptions(
         task_id=task_id,
         schedule_delay_seconds=delay_seconds,
-        dispatch_deadline_seconds=queue_named(queue).dispatch_deadline_s,
+        dispatch_deadline_seconds=dispatch_deadline_seconds,
     )
     try:
         # Task functions speak the callable protocol, whose body is {"data": ...}; the Python
