@@ -81,6 +81,32 @@ def webhook_secret(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     return api.webhook_secret(req)
 
 
+@tasks_fn.on_task_dispatched(**queues.JOB_NOTICES.function_options())
+def jobnotices(req: https_fn.CallableRequest[Any]) -> None:
+    """One push (FCM) or email (`mail` document) of a job's event (raises for Cloud Tasks to retry)."""
+    from mediajobs.jobs.notify import announce
+
+    announce.deliver_notice(str(req.data["job_id"]), str(req.data["event"]), str(req.data["channel"]))
+
+
+@https_fn.on_call()
+@incidents.guarded
+def register_device(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
+    """Stores the caller's FCM registration token for push notifications of their jobs."""
+    from mediajobs.jobs.notify import api
+
+    return api.register_device(req)
+
+
+@https_fn.on_call()
+@incidents.guarded
+def set_notification_settings(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
+    """The caller's notification defaults (webhook, push, email) for jobs that pass no `notify`."""
+    from mediajobs.jobs.notify import api
+
+    return api.set_notification_settings(req)
+
+
 @tasks_fn.on_task_dispatched(**queues.GENERIC_ITEMS.function_options())
 def jobitems(req: https_fn.CallableRequest[Any]) -> None:
     """Items of kinds without a queue of their own."""

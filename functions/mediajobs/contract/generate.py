@@ -46,6 +46,8 @@ def catalogue() -> dict[str, tuple[type[pydantic.BaseModel], Mode]]:
     entries["http.error"] = (interfaces.HttpError, "serialization")
     entries["event.job_ended"] = (interfaces.JobEndedEvent, "serialization")
     entries["delivery"] = (documents.WebhookDelivery, "serialization")
+    entries["device"] = (documents.Device, "serialization")
+    entries["settings.notifications"] = (documents.NotificationSettingsDocument, "serialization")
     entries["webhook.body"] = (interfaces.WebhookBody, "serialization")
     return entries
 
@@ -120,6 +122,8 @@ def index(entries: dict[str, tuple[type[pydantic.BaseModel], Mode]]) -> dict[str
             "projects/{project_id}/moods/{mood_id}": "mood.schema.json",
             "videos/{video_id}": "video.schema.json",
             "jobs/{job_id}/deliveries/{n}": "delivery.schema.json",
+            "users/{uid}/devices/{token}": "device.schema.json",
+            "users/{uid}/settings/notifications": "settings.notifications.schema.json",
         },
         "callables": {
             stem.split(".")[1]: {

@@ -13,7 +13,13 @@ import pydantic
 
 from mediajobs.contract.common import JobStatus, Progress, Shape, Timestamp
 from mediajobs.contract.documents import JobType
-from mediajobs.jobs.notify.models import NotifySettings, WebhookEvent, WebhookSecretRequest
+from mediajobs.jobs.notify.models import (
+    NotificationDefaults,
+    NotifySettings,
+    RegisterDeviceRequest,
+    WebhookEvent,
+    WebhookSecretRequest,
+)
 
 
 class JobIdResponse(Shape):
@@ -68,6 +74,19 @@ class WebhookError(Shape):
 
 class WebhookSecretResponse(Shape):
     secret: str = pydantic.Field(description="`whsec_` + base64 of 32 random bytes (Standard Webhooks).")
+
+
+class RegisterDeviceResponse(Shape):
+    token: str
+    devices: int = pydantic.Field(ge=1, description="How many devices the user has registered now (at most 10).")
+
+
+class NotificationSettingsResponse(Shape):
+    """The defaults as stored."""
+
+    webhook: str | None
+    push: bool
+    email: bool
 
 
 class WebhookBody(Shape):
@@ -154,4 +173,6 @@ def callables(kinds: list[JobType]) -> list[Callable]:
         Callable("delete_video", VideoRef, VideoIdResponse),
         Callable("set_caption", SetCaption, VideoIdResponse),
         Callable("webhook_secret", WebhookSecretRequest, WebhookSecretResponse),
+        Callable("register_device", RegisterDeviceRequest, RegisterDeviceResponse),
+        Callable("set_notification_settings", NotificationDefaults, NotificationSettingsResponse),
     ]

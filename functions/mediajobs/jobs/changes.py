@@ -9,7 +9,7 @@ from mediajobs import logs
 from mediajobs.jobs import outbox, store
 from mediajobs.jobs.kinds import JobKind, get_kind
 from mediajobs.jobs.models import TERMINAL_STATUSES, JobStatus
-from mediajobs.jobs.notify import webhooks
+from mediajobs.jobs.notify import announce
 
 
 def notify_change(job_id: str, job_type: str) -> None:
@@ -30,7 +30,7 @@ def notify_change(job_id: str, job_type: str) -> None:
 def notify_ended(job_id: str) -> None:
     """Announces a job that has just reached a terminal status (called once, by whoever ended
     it, after the transaction that staged its event): the lifecycle event is dispatched, the
-    owner's webhook is enqueued if the job asks for it, and a failed job gets an Error
+    owner's webhook, push and email are enqueued if the job asks for them, and a failed job gets an Error
     Reporting entry."""
     data = store.job_ref(job_id).get().to_dict() or {}
     status = str(data.get("status", ""))
@@ -42,9 +42,9 @@ def notify_ended(job_id: str) -> None:
         code, message = str(error.get("code", "unknown")), str(error.get("message", ""))
         logs.job_failed(job_id, str(data.get("type", "")), code, message)
     outbox.dispatch(job_id)
-    webhooks.job_event(job_id, status, data)
+    announce.job_event(job_id, status, data)
 
 
 def notify_started(job_id: str) -> None:
     """Announces a job its start trigger has just claimed: the owner's webhook, if it asks."""
-    webhooks.job_event(job_id, "started")
+    announce.job_event(job_id, "started")
