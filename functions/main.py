@@ -58,9 +58,12 @@ def jobplan(req: https_fn.CallableRequest[Any]) -> None:
 
 @tasks_fn.on_task_dispatched(**queues.JOB_EVENTS.function_options())
 def jobevents(req: https_fn.CallableRequest[Any]) -> None:
-    """Publishes a job's staged lifecycle event (raises for Cloud Tasks to retry)."""
+    """Publishes a job's staged lifecycle event, or its started event (raises for Cloud Tasks to retry)."""
     from mediajobs.jobs import outbox
 
+    if req.data.get("event") == "started":
+        outbox.publish_started(str(req.data["job_id"]))
+        return
     outbox.publish_staged(str(req.data["job_id"]))
 
 
@@ -271,6 +274,13 @@ def sweep_jobs(event: scheduler_fn.ScheduledEvent) -> None:
 
 # Lifecycle events (contract/CONTRACT.md): the project's own subscribers log them and, where
 # selftest jobs are enabled (the emulator), record them in job_events/ for the tests.
+@eventarc_fn.on_custom_event_published(event_type="mediajobs.job.v1.started")
+def on_job_started_event(event: CloudEvent[Any]) -> None:
+    from mediajobs import events
+
+    events.record_received(event)
+
+
 @eventarc_fn.on_custom_event_published(event_type="mediajobs.job.v1.completed")
 def on_job_completed_event(event: CloudEvent[Any]) -> None:
     from mediajobs import events

@@ -81,6 +81,7 @@ export interface MediajobsContract {
   "http.upload.response"?: JobIdResponse;
   "http.error"?: HttpError;
   "event.job_ended"?: JobEndedEvent;
+  "event.job_started"?: JobStartedEvent;
   delivery?: WebhookDelivery;
   device?: Device;
   "settings.notifications"?: NotificationSettingsDocument;
@@ -1655,6 +1656,39 @@ export interface JobEndedEvent {
   type: string;
   owner_uid: string;
   status: "completed" | "failed" | "cancelled";
+  /**
+   * The job's result as on its document (its public result), once ended.
+   */
+  result?: {
+    [k: string]: unknown;
+  } | null;
+  /**
+   * Every Storage path the result names (outputs, not inputs).
+   */
+  output_paths?: string[];
+  /**
+   * The job's error, when it failed.
+   */
+  error?: WebhookError | null;
+}
+export interface WebhookError {
+  code: string;
+  message: string;
+}
+/**
+ * `data` of the lifecycle CloudEvent mediajobs.job.v1.started (the start trigger claimed the job).
+ */
+export interface JobStartedEvent {
+  job_id: string;
+  /**
+   * The job type.
+   */
+  type: string;
+  owner_uid: string;
+  status: "processing";
+  result?: null;
+  output_paths?: string[];
+  error?: null;
 }
 /**
  * jobs/{job_id}/deliveries/{n}: one attempt at delivering an event to the job's webhook, push
@@ -1768,8 +1802,4 @@ export interface WebhookBody {
   started_at: string | null;
   finished_at: string | null;
   updated_at: string | null;
-}
-export interface WebhookError {
-  code: string;
-  message: string;
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pydantic
 import pytest
 
+from mediajobs import events
 from mediajobs.jobs.notify import messages, push
 from mediajobs.jobs.notify.models import NotificationDefaults, NotifySettings, RegisterDeviceRequest
 
@@ -13,7 +14,8 @@ VIDEO_RESULT = {
     "input_path": "users/u/in.mp4",
     "mobile_path": "videos/v/mobile.mp4",
     "renditions": [{"height": 360, "path": "videos/v/360p.mp4"}, {"height": 720, "path": "videos/v/720p.mp4"}],
-    "thumbnail_paths": ["videos/v/t1.jpg", "videos/v/t2.jpg"],
+    "thumbnails": ["videos/v/t1.jpg", "videos/v/t2.jpg"],
+    "poster": "videos/v/poster.jpg",
     "hls_master_path": "videos/v/stream/master.m3u8",
     "duration_seconds": 5.0,
 }
@@ -57,15 +59,18 @@ def test_a_device_token_must_be_a_plain_document_id(token: str) -> None:
 
 
 def test_output_paths_are_the_results_outputs_not_its_inputs() -> None:
-    assert sorted(messages.output_paths(VIDEO_RESULT)) == [
+    assert sorted(events.output_paths(VIDEO_RESULT)) == [
         "videos/v/360p.mp4",
         "videos/v/720p.mp4",
         "videos/v/mobile.mp4",
+        "videos/v/poster.jpg",
         "videos/v/stream/master.m3u8",
         "videos/v/t1.jpg",
         "videos/v/t2.jpg",
     ]
-    assert messages.output_paths(None) == [] and messages.output_paths({"count": 3}) == []
+    photos = {"outputs": ["jobs/j/outputs/a.png"], "archive_path": "jobs/j/results.zip", "succeeded": 1}
+    assert events.output_paths(photos) == ["jobs/j/results.zip", "jobs/j/outputs/a.png"]
+    assert events.output_paths(None) == [] and events.output_paths({"count": 3}) == []
 
 
 def test_a_notice_names_the_job_its_outcome_and_its_error() -> None:

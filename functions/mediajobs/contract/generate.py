@@ -45,6 +45,7 @@ def catalogue() -> dict[str, tuple[type[pydantic.BaseModel], Mode]]:
     entries["http.upload.response"] = (interfaces.JobIdResponse, "serialization")
     entries["http.error"] = (interfaces.HttpError, "serialization")
     entries["event.job_ended"] = (interfaces.JobEndedEvent, "serialization")
+    entries["event.job_started"] = (interfaces.JobStartedEvent, "serialization")
     entries["delivery"] = (documents.WebhookDelivery, "serialization")
     entries["device"] = (documents.Device, "serialization")
     entries["settings.notifications"] = (documents.NotificationSettingsDocument, "serialization")
@@ -135,7 +136,10 @@ def index(entries: dict[str, tuple[type[pydantic.BaseModel], Mode]]) -> dict[str
         },
         "callable_internal_error_details": "callable.internal.details.schema.json",
         "http": {"upload": {"response": "http.upload.response.schema.json", "error": "http.error.schema.json"}},
-        "events": {"mediajobs.job.v1.{completed,failed,cancelled}": "event.job_ended.schema.json"},
+        "events": {
+            "mediajobs.job.v1.started": "event.job_started.schema.json",
+            "mediajobs.job.v1.{completed,failed,cancelled}": "event.job_ended.schema.json",
+        },
         "webhooks": {"body": "webhook.body.schema.json"},
     }
 

@@ -113,6 +113,25 @@ class JobEndedEvent(Shape):
     type: str = pydantic.Field(description="The job type.")
     owner_uid: str
     status: Literal["completed", "failed", "cancelled"]
+    result: dict[str, Any] | None = pydantic.Field(
+        default=None, description="The job's result as on its document (its public result), once ended."
+    )
+    output_paths: list[str] = pydantic.Field(
+        default_factory=list, description="Every Storage path the result names (outputs, not inputs)."
+    )
+    error: WebhookError | None = pydantic.Field(default=None, description="The job's error, when it failed.")
+
+
+class JobStartedEvent(Shape):
+    """`data` of the lifecycle CloudEvent mediajobs.job.v1.started (the start trigger claimed the job)."""
+
+    job_id: str
+    type: str = pydantic.Field(description="The job type.")
+    owner_uid: str
+    status: Literal["processing"]
+    result: None = None
+    output_paths: list[str] = pydantic.Field(default_factory=list, max_length=0)
+    error: None = None
 
 
 def start_job_request(kinds: list[JobType]) -> type[pydantic.BaseModel]:

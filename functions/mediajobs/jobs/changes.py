@@ -46,5 +46,7 @@ def notify_ended(job_id: str) -> None:
 
 
 def notify_started(job_id: str) -> None:
-    """Announces a job its start trigger has just claimed: the owner's webhook, if it asks."""
+    """Announces a job its start trigger has just claimed: the lifecycle event, and the owner's
+    webhook if it asks."""
+    outbox.dispatch_started(job_id)
     announce.job_event(job_id, "started")

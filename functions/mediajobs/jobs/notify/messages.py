@@ -7,6 +7,8 @@ import dataclasses
 import html
 from typing import Any
 
+from mediajobs.events import output_paths
+
 MAX_PATHS_LISTED = 20
 
 OUTCOMES = {
@@ -43,27 +45,6 @@ def notice_of(job_id: str, job: dict[str, Any], event: str) -> Notice:
     if reason:
         parts.append(reason[:200])
     return Notice(title, ". ".join(parts) + ".", output_paths(job.get("result")), reason)
-
-
-def output_paths(result: Any) -> list[str]:
-    """Every Storage path a job's result names (`path` and fields ending in `_path`/`_paths`,
-    but not its inputs' `input_path`/`source_path`), first found first; for email and events."""
-    found: list[str] = []
-    pending: list[tuple[str, Any]] = [("", result)]
-    while pending:
-        name, value = pending.pop(0)
-        if isinstance(value, dict):
-            pending += list(value.items())
-        elif isinstance(value, list):
-            pending += [(name, item) for item in value]
-        elif isinstance(value, str) and value and _names_an_output(name) and value not in found:
-            found.append(value)
-    return found
-
-
-def _names_an_output(name: str) -> bool:
-    named = name in ("path", "paths") or name.endswith(("_path", "_paths"))
-    return named and not name.startswith(("input", "source"))
 
 
 def email_of(job_id: str, job: dict[str, Any], event: str) -> dict[str, str]:
