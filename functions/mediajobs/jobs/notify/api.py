@@ -18,7 +18,6 @@ from mediajobs.jobs.notify.models import NotificationDefaults, RegisterDeviceReq
 from mediajobs.jobs.notify.options import checked_webhook
 from mediajobs.jobs.notify.webhooks import secret_of
 
-MAX_DEVICES = 10  # per user; registering one more forgets the least recently registered
 DEVICE_RETENTION = dt.timedelta(days=270)  # FCM considers a token unused this long stale
 
 
@@ -50,10 +49,10 @@ def register_device(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
     kept = 0
     for snapshot in newest_first:
         kept += 1
-        if kept > MAX_DEVICES:
+        if kept > push.MAX_DEVICES:
             snapshot.reference.delete()
     logger.info("device registered", uid=caller.uid, platform=request.platform.value)
-    return {"token": request.token, "devices": min(kept, MAX_DEVICES)}
+    return {"token": request.token, "devices": min(kept, push.MAX_DEVICES)}
 
 
 def set_notification_settings(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
