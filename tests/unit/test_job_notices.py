@@ -108,3 +108,26 @@ def test_the_sdk_still_keeps_its_endpoint_where_push_replaces_it() -> None:
     assert messaging._MessagingService.FCM_URL.endswith("/v1/projects/{0}/messages:send")
     assert "_fcm_url" in messaging._MessagingService.__init__.__code__.co_names
     assert push.token_digest("abc") != "abc" and len(push.token_digest("abc")) == 24
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://169.254.169.254/computeMetadata/v1/", "https://10.0.0.1/hook", "https://localhost/hook"],
+)
+def test_production_refuses_metadata_private_and_loopback_names_at_start_and_in_defaults(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from firebase_functions import https_fn
+
+    from mediajobs.jobs.notify.options import checked_notify, checked_webhook
+
+    for name in ("FUNCTIONS_EMULATOR", "FIRESTORE_EMULATOR_HOST", "GOOGLE_CLOUD_PROJECT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GCLOUD_PROJECT", "mediajobs-prod")
+    with pytest.raises(https_fn.HttpsError) as at_start:
+        checked_notify(NotifySettings(webhook=url, push=True))
+    assert at_start.value.code == https_fn.FunctionsErrorCode.INVALID_ARGUMENT
+    assert at_start.value.message.startswith("notify.webhook: the URL points to")
+    with pytest.raises(https_fn.HttpsError) as in_defaults:
+        checked_webhook(url, "webhook")
+    assert in_defaults.value.message.startswith("webhook: the URL points to")
