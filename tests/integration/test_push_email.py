@@ -58,13 +58,14 @@ def _start(user: client.User, notify: dict[str, Any] | None) -> str:
     return str(client.call("start_job", data, user.id_token)["job_id"])
 
 
-def _rest(user: client.User, path: str, method: str = "GET") -> int:
+def _rest(user: client.User, path: str, method: str = "GET", fields: dict[str, Any] | None = None) -> int:
     base = (
         f"http://{os.environ['FIRESTORE_EMULATOR_HOST']}/v1/projects/{os.environ['GCLOUD_PROJECT']}"
         "/databases/(default)/documents"
     )
+    body = {"fields": fields} if fields is not None else None
     response = requests.request(
-        method, f"{base}/{path}", headers={"Authorization": f"Bearer {user.id_token}"}, timeout=30
+        method, f"{base}/{path}", headers={"Authorization": f"Bearer {user.id_token}"}, json=body, timeout=30
     )
     assert response.status_code in (200, 403, 404), (response.status_code, response.text[:300])
     return response.status_code
@@ -149,6 +150,11 @@ def test_register_device_validates_and_the_rules_keep_devices_and_mail_private(
     assert _rest(user, device, "DELETE") == 200
     assert not platform.db().document(device).get().exists
     assert _rest(user, f"mail/{uuid.uuid4().hex}-completed") == 403
+    # Clients write none of them: no mail to anyone, no device or defaults but through the callables.
+    to_me = {"to": {"stringValue": user.email}, "message": {"mapValue": {"fields": {"text": {"stringValue": "hi"}}}}}
+    assert _rest(user, f"mail/{uuid.uuid4().hex}", "PATCH", to_me) == 403
+    assert _rest(user, f"users/{user.uid}/devices/{'d' * 30}", "PATCH", {"platform": {"stringValue": "ios"}}) == 403
+    assert _rest(user, f"users/{user.uid}/settings/notifications", "PATCH", {"push": {"booleanValue": True}}) == 403
 
     # At most ten devices: the eleventh forgets the least recently registered.
     for n in range(11):
