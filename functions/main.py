@@ -60,9 +60,12 @@ def jobplan(req: https_fn.CallableRequest[Any]) -> None:
 
 @tasks_fn.on_task_dispatched(**queues.JOB_EVENTS.function_options())
 def jobevents(req: https_fn.CallableRequest[Any]) -> None:
-    """Publishes a job's staged lifecycle event (raises for Cloud Tasks to retry)."""
+    """Publishes a job's staged lifecycle event, or its started event (raises for Cloud Tasks to retry)."""
     from mediajobs.jobs import outbox
 
+    if req.data.get("event") == "started":
+        outbox.publish_started(str(req.data["job_id"]))
+        return
     outbox.publish_staged(str(req.data["job_id"]))
 
 
@@ -81,6 +84,32 @@ def webhook_secret(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     from mediajobs.jobs.notify import api
 
     return api.webhook_secret(req)
+
+
+@tasks_fn.on_task_dispatched(**queues.JOB_NOTICES.function_options())
+def jobnotices(req: https_fn.CallableRequest[Any]) -> None:
+    """One push (FCM) or email (`mail` document) of a job's event (raises for Cloud Tasks to retry)."""
+    from mediajobs.jobs.notify import announce
+
+    announce.deliver_notice(str(req.data["job_id"]), str(req.data["event"]), str(req.data["channel"]))
+
+
+@https_fn.on_call()
+@incidents.guarded
+def register_device(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
+    """Stores the caller's FCM registration token for push notifications of their jobs."""
+    from mediajobs.jobs.notify import api
+
+    return api.register_device(req)
+
+
+@https_fn.on_call()
+@incidents.guarded
+def set_notification_settings(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
+    """The caller's notification defaults (webhook, push, email) for jobs that pass no `notify`."""
+    from mediajobs.jobs.notify import api
+
+    return api.set_notification_settings(req)
 
 
 @tasks_fn.on_task_dispatched(**queues.GENERIC_ITEMS.function_options())
@@ -247,6 +276,13 @@ def sweep_jobs(event: scheduler_fn.ScheduledEvent) -> None:
 
 # Lifecycle events (contract/CONTRACT.md): the project's own subscribers log them and, where
 # selftest jobs are enabled (the emulator), record them in job_events/ for the tests.
+@eventarc_fn.on_custom_event_published(event_type="mediajobs.job.v1.started")
+def on_job_started_event(event: CloudEvent[Any]) -> None:
+    from mediajobs import events
+
+    events.record_received(event)
+
+
 @eventarc_fn.on_custom_event_published(event_type="mediajobs.job.v1.completed")
 def on_job_completed_event(event: CloudEvent[Any]) -> None:
     from mediajobs import events

@@ -57,8 +57,9 @@ PORT_OFFSETS = {
     "hub": 7,
     "logging": 8,
     "storage": 9,
+    "fcm": 10,  # kept free for a test's fake FCM endpoint (FCM_EMULATOR_HOST; tests/fake_fcm.py)
 }
-PORT_BLOCK = 10
+PORT_BLOCK = 11
 
 
 def log(message: str) -> None:
@@ -303,6 +304,7 @@ def stack_environment(ports: dict[str, int], marker: str, storage_dir: Path) -> 
             "CLOUD_EVENTARC_EMULATOR_HOST": f"http://127.0.0.1:{ports['eventarc']}",
             "STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{ports['storage']}",
             "STORAGE_BUCKET": f"{PROJECT_ID}.appspot.com",
+            "FCM_EMULATOR_HOST": f"127.0.0.1:{ports['fcm']}",
             "FUNCTIONS_ORIGIN": f"http://127.0.0.1:{ports['functions']}/{PROJECT_ID}/{REGION}",
             "FUNCTIONS_REGION": REGION,
             "HOSTING_ORIGIN": f"http://127.0.0.1:{ports['hosting']}",
@@ -388,7 +390,7 @@ def exec_command(command: list[str]) -> int:
     signal.signal(signal.SIGHUP, on_signal)
     firebase_status = 1
     try:
-        log(f"ports {ports['auth']}..{ports['storage']} (MEDIAJOBS_PORT_BASE to choose)")
+        log(f"ports {ports['auth']}..{max(ports.values())} (MEDIAJOBS_PORT_BASE to choose)")
         groups.append(start_storage(stack))
         if latency_ms := os.environ.get("MEDIAJOBS_STORAGE_LATENCY_MS"):
             groups.append(start_storage_latency_proxy(stack, latency_ms))

@@ -13,6 +13,8 @@ export type StartJobRequest =
   | StartMoodBoardJob
   | StartStoryboardAssetsJob
   | StartSelftestJob;
+export type DevicePlatform = "web" | "android" | "ios";
+export type Channel = "webhook" | "push" | "email";
 /**
  * jobs/{job_id} of a known type, told apart by `type`.
  */
@@ -71,11 +73,18 @@ export interface MediajobsContract {
   "callable.set_caption.response"?: VideoIdResponse;
   "callable.webhook_secret.request"?: WebhookSecretRequest;
   "callable.webhook_secret.response"?: WebhookSecretResponse;
+  "callable.register_device.request"?: RegisterDeviceRequest;
+  "callable.register_device.response"?: RegisterDeviceResponse;
+  "callable.set_notification_settings.request"?: NotificationDefaults;
+  "callable.set_notification_settings.response"?: NotificationSettingsResponse;
   "callable.internal.details"?: IncidentDetails;
   "http.upload.response"?: JobIdResponse;
   "http.error"?: HttpError;
   "event.job_ended"?: JobEndedEvent;
+  "event.job_started"?: JobStartedEvent;
   delivery?: WebhookDelivery;
+  device?: Device;
+  "settings.notifications"?: NotificationSettingsDocument;
   "webhook.body"?: WebhookBody;
   "job.typed"?: TypedJob;
 }
@@ -177,9 +186,17 @@ export interface NotifySettings {
    */
   webhook?: string | null;
   /**
-   * Which events are delivered (default: the three endings).
+   * Which events are delivered (default: the three endings). Push and email are sent for the endings listed here; `started` goes to the webhook only.
    */
   events?: WebhookEvent[];
+  /**
+   * Send an FCM message to each device the owner registered (register_device).
+   */
+  push?: boolean;
+  /**
+   * Write a `mail` document (Trigger Email extension) to the owner's verified Auth email.
+   */
+  email?: boolean;
 }
 /**
  * jobs/{job_id}/items/{item_id} of any type.
@@ -1570,6 +1587,45 @@ export interface WebhookSecretResponse {
    */
   secret: string;
 }
+export interface RegisterDeviceRequest {
+  /**
+   * The FCM registration token of this app install (getToken() of the Firebase Messaging SDK).
+   */
+  token: string;
+  platform: DevicePlatform;
+}
+export interface RegisterDeviceResponse {
+  token: string;
+  /**
+   * How many devices the user has registered now (at most 10).
+   */
+  devices: number;
+}
+/**
+ * users/{uid}/settings/notifications: how the owner's jobs that pass no `notify` tell them.
+ */
+export interface NotificationDefaults {
+  /**
+   * An https URL (null: no webhook).
+   */
+  webhook?: string | null;
+  /**
+   * Push to the owner's registered devices.
+   */
+  push?: boolean;
+  /**
+   * Email the owner's verified address.
+   */
+  email?: boolean;
+}
+/**
+ * The defaults as stored.
+ */
+export interface NotificationSettingsResponse {
+  webhook: string | null;
+  push: boolean;
+  email: boolean;
+}
 /**
  * `details` of an `internal` callable error: the id to find its log entry by.
  */
@@ -1600,17 +1656,52 @@ export interface JobEndedEvent {
   type: string;
   owner_uid: string;
   status: "completed" | "failed" | "cancelled";
+  /**
+   * The job's result as on its document (its public result), once ended.
+   */
+  result?: {
+    [k: string]: unknown;
+  } | null;
+  /**
+   * Every Storage path the result names (outputs, not inputs).
+   */
+  output_paths?: string[];
+  /**
+   * The job's error, when it failed.
+   */
+  error?: WebhookError | null;
+}
+export interface WebhookError {
+  code: string;
+  message: string;
 }
 /**
- * jobs/{job_id}/deliveries/{n}: one attempt at delivering an event to the job's webhook
- * (n counts the job's attempts from 1). The owner reads them; the functions write them.
+ * `data` of the lifecycle CloudEvent mediajobs.job.v1.started (the start trigger claimed the job).
+ */
+export interface JobStartedEvent {
+  job_id: string;
+  /**
+   * The job type.
+   */
+  type: string;
+  owner_uid: string;
+  status: "processing";
+  result?: null;
+  output_paths?: string[];
+  error?: null;
+}
+/**
+ * jobs/{job_id}/deliveries/{n}: one attempt at delivering an event to the job's webhook, push
+ * devices or email (n counts the job's attempts of every channel from 1). The owner reads them;
+ * the functions write them.
  */
 export interface WebhookDelivery {
+  channel?: Channel;
   event: WebhookEvent;
   /**
-   * `{job_id}-{event}`: the same on every attempt of an event.
+   * Webhook: `{job_id}-{event}`, the same on every attempt of an event; else null.
    */
-  webhook_id: string;
+  webhook_id?: string | null;
   /**
    * Attempt number of this event (1 is the first).
    */
@@ -1633,9 +1724,53 @@ export interface WebhookDelivery {
    */
   next_attempt_at: string | null;
   /**
+   * Push: devices FCM accepted the message for; email: mail documents written.
+   */
+  sent?: number | null;
+  /**
+   * Push: devices deleted because FCM reported their token unregistered.
+   */
+  removed?: number | null;
+  /**
+   * Why nothing was sent and nothing will be (no device, email not verified).
+   */
+  skipped?: string | null;
+  /**
    * When Firestore's TTL policy deletes it.
    */
   expire_at: string;
+}
+/**
+ * users/{uid}/devices/{token}: a device that gets push notifications of the user's jobs
+ * (register_device writes it). The user reads it and may delete it to stop pushes there.
+ */
+export interface Device {
+  /**
+   * The FCM registration token (also the document id).
+   */
+  token: string;
+  platform: DevicePlatform;
+  /**
+   * When it was last registered.
+   */
+  updated_at: string;
+  /**
+   * 270 days after the last registration (TTL).
+   */
+  expire_at: string;
+}
+/**
+ * users/{uid}/settings/notifications: defaults for the user's jobs that pass no `notify`
+ * (set_notification_settings writes it; the user reads it).
+ */
+export interface NotificationSettingsDocument {
+  /**
+   * An https URL, or null for no webhook.
+   */
+  webhook: string | null;
+  push: boolean;
+  email: boolean;
+  updated_at: string;
 }
 /**
  * Body of a signed webhook delivery (Standard Webhooks headers: webhook-id `{job_id}-{event}`,
@@ -1667,8 +1802,4 @@ export interface WebhookBody {
   started_at: string | null;
   finished_at: string | null;
   updated_at: string | null;
-}
-export interface WebhookError {
-  code: string;
-  message: string;
 }

@@ -1,10 +1,11 @@
-"""Lifecycle events for other systems: one CloudEvent per job reaching a terminal status.
+"""Lifecycle events for other systems: one CloudEvent when a job starts and one when it ends.
 
     channel  projects/{project}/locations/{EVENTS_LOCATION or REGION}/channels/firebase  (the default Firebase channel)
-    type     mediajobs.job.v1.completed | mediajobs.job.v1.failed | mediajobs.job.v1.cancelled
+    type     mediajobs.job.v1.started | .completed | .failed | .cancelled
     source   //mediajobs/jobs/{job_id}        subject  jobs/{job_id}
-    data     {job_id, type, owner_uid, status}   (contract/schemas/event.job_ended.schema.json)
-    id       {job_id}-{status}: one job ends once, so a repeated publish is the same event
+    data     {job_id, type, owner_uid, status, result, output_paths, error}
+             (contract/schemas/event.job_ended.schema.json, event.job_started.schema.json)
+    id       {job_id}-{status}, {job_id}-started: fixed by the job, so a repeated publish is the same event
 
 Published through the Eventarc Publishing API (`:publishEvents`), or to the Eventarc emulator
 when CLOUD_EVENTARC_EMULATOR_HOST is set (the Functions emulator sets it for our functions).
@@ -27,6 +28,8 @@ from mediajobs import cloud
 CHANNEL_ID = "firebase"
 EVENT_TYPE_PREFIX = "mediajobs.job.v1."
 ENDED_STATUSES = ("completed", "failed", "cancelled")
+STARTED = "started"
+OUTPUT_FIELDS = ("path", "paths", "outputs", "thumbnails", "poster")  # result fields that hold output paths
 PUBLISH_TIMEOUT_SECONDS = 10
 PUBLISHING_API = "https://eventarcpublishing.googleapis.com/v1"
 EMULATOR_VAR = "CLOUD_EVENTARC_EMULATOR_HOST"
@@ -42,18 +45,90 @@ def channel_name(project_id: str, location: str | None = None) -> str:
     return f"projects/{project_id}/locations/{location or config.events_location()}/channels/{CHANNEL_ID}"
 
 
+def output_paths(result: Any) -> list[str]:
+    """Every Storage path a job's result names (`path`, `paths`, `outputs`, `thumbnails`, `poster`
+    and fields ending in `_path` or `_paths`, but not its inputs' `input_path`/`source_path`),
+    each once, outer fields first."""
+    found: list[str] = []
+    pending: list[tuple[str, Any]] = [("", result)]
+    while pending:
+        name, value = pending.pop(0)
+        if isinstance(value, dict):
+            pending += list(value.items())
+        elif isinstance(value, list):
+            pending += [(name, item) for item in value]
+        elif isinstance(value, str) and value and _names_an_output(name) and value not in found:
+            found.append(value)
+    return found
+
+
+def _names_an_output(name: str) -> bool:
+    named = name in OUTPUT_FIELDS or name.endswith(("_path", "_paths"))
+    return named and not name.startswith(("input", "source"))
+
+
+def job_data(
+    job_id: str, job_type: str, owner_uid: str, status: str, *, result: Any = None, error: Any = None
+) -> dict[str, Any]:
+    """`data` of a lifecycle event: the job's public result and its output paths, so a
+    subscriber needs no Firestore read."""
+    error_view = None
+    if isinstance(error, dict):
+        error_view = {"code": str(error.get("code", "")), "message": str(error.get("message", ""))}
+    return {
+        "job_id": job_id,
+        "type": job_type,
+        "owner_uid": owner_uid,
+        "status": status,
+        "result": result if isinstance(result, dict) else None,
+        "output_paths": output_paths(result),
+        "error": error_view,
+    }
+
+
+def job_started_event(job_id: str, job_type: str, owner_uid: str) -> dict[str, Any]:
+    """mediajobs.job.v1.started, id `{job_id}-started`."""
+    data = job_data(job_id, job_type, owner_uid, "processing")
+    return _cloud_event(job_id, STARTED, data, f"{job_id}-{STARTED}")
+
+
 def job_ended_event(
-    job_id: str, job_type: str, owner_uid: str, status: str, *, event_id: str | None = None
+    job_id: str,
+    job_type: str,
+    owner_uid: str,
+    status: str,
+    *,
+    event_id: str | None = None,
+    result: Any = None,
+    error: Any = None,
 ) -> dict[str, Any]:
     """The CloudEvent in the Publishing API's JSON form (io.cloudevents.v1.CloudEvent)."""
-    data = {"job_id": job_id, "type": job_type, "owner_uid": owner_uid, "status": status}
+    data = job_data(job_id, job_type, owner_uid, status, result=result, error=error)
+    return _cloud_event(job_id, status, data, event_id)
+
+
+def with_job_outcome(event: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
+    """A staged ended event with the job's final result, error and output paths in its data."""
+    data = json.loads(event.get("textData") or "{}")
+    fresh = job_data(
+        str(data.get("job_id", "")),
+        str(data.get("type", "")),
+        str(data.get("owner_uid", "")),
+        str(data.get("status", "")),
+        result=job.get("result"),
+        error=job.get("error"),
+    )
+    return {**event, "textData": json.dumps(fresh, default=str)}
+
+
+def _cloud_event(job_id: str, name: str, data: dict[str, Any], event_id: str | None) -> dict[str, Any]:
     return {
         "@type": "type.googleapis.com/io.cloudevents.v1.CloudEvent",
         "id": event_id or uuid.uuid4().hex,
         "source": f"//mediajobs/jobs/{job_id}",
         "specVersion": "1.0",
-        "type": event_type(status),
-        "textData": json.dumps(data),
+        "type": event_type(name),
+        "textData": json.dumps(data, default=str),
         "attributes": {
             "datacontenttype": {"ceString": "application/json"},
             "subject": {"ceString": f"jobs/{job_id}"},
@@ -63,14 +138,16 @@ def job_ended_event(
     }
 
 
-def publish_job_ended(job_id: str, job_type: str, owner_uid: str, status: str) -> None:
+def publish_job_ended(
+    job_id: str, job_type: str, owner_uid: str, status: str, result: dict[str, Any] | None = None
+) -> None:
     """Publishes mediajobs.job.v1.<status> once, best effort (never raises): for tools and tests;
     the engine's jobs go through the outbox, which retries."""
     try:
         if status not in ENDED_STATUSES:
             logger.warn("job event not published: not a terminal status", job_id=job_id, status=status)
             return
-        publish([job_ended_event(job_id, job_type, owner_uid, status)])
+        publish([job_ended_event(job_id, job_type, owner_uid, status, result=result)])
         logger.info("job ended event published", job_id=job_id, type=event_type(status))
     except Exception as error:  # noqa: BLE001 - an event must never fail the job that ended
         logger.error("job ended event not published", job_id=job_id, status=status, error=repr(error))

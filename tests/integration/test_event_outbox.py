@@ -125,5 +125,25 @@ def test_a_job_ended_by_a_writer_that_staged_nothing_still_has_its_event_publish
 
     got = received(ref.id)
     assert [e["data"] for e in got] == [
-        {"job_id": ref.id, "type": "selftest", "owner_uid": "uid-outbox", "status": "cancelled"}
+        {
+            "job_id": ref.id,
+            "type": "selftest",
+            "owner_uid": "uid-outbox",
+            "status": "cancelled",
+            "result": None,
+            "output_paths": [],
+            "error": None,
+        }
     ]
+
+
+def test_an_ended_event_carries_the_jobs_result_and_output_paths() -> None:
+    ref = cloud.db().collection("jobs").document(f"outbox-{uuid.uuid4().hex[:12]}")
+    result = {"zip_path": f"jobs/{ref.id}/results.zip", "outputs": [{"path": f"jobs/{ref.id}/outputs/a.png"}]}
+    ref.set({"type": "photo_batch", "owner_uid": "uid-outbox", "status": "completed", "result": result})
+
+    assert outbox.publish_staged(ref.id) is True
+
+    [event] = received(ref.id)
+    assert event["data"]["result"] == result
+    assert event["data"]["output_paths"] == [f"jobs/{ref.id}/results.zip", f"jobs/{ref.id}/outputs/a.png"]

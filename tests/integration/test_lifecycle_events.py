@@ -22,12 +22,16 @@ from tests.integration.jobs_helpers import start_selftest
 WAIT_SECONDS = 60
 
 
-def received(job_id: str, timeout: float = WAIT_SECONDS) -> list[dict[str, Any]]:
-    """The events the subscribers recorded for job_id, once at least one arrived."""
+STARTED = "mediajobs.job.v1.started"
+
+
+def received(job_id: str, timeout: float = WAIT_SECONDS, started: bool = False) -> list[dict[str, Any]]:
+    """The events the subscribers recorded for job_id, once at least one arrived: its ended
+    events, or (`started`) its started events."""
     query = cloud.db().collection(events.RECEIVED_COLLECTION).where(filter=FieldFilter("data.job_id", "==", job_id))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = [snap.to_dict() or {} for snap in query.stream()]
+        found = [e for snap in query.stream() if ((e := snap.to_dict() or {})["type"] == STARTED) == started]
         if found:
             return found
         time.sleep(0.25)
@@ -48,22 +52,53 @@ def test_a_published_job_event_reaches_the_subscriber(status: str) -> None:
     assert event["type"] == f"mediajobs.job.v1.{status}"
     assert event["source"] == f"//mediajobs/jobs/{job_id}"
     assert event["subject"] == f"jobs/{job_id}"
-    assert event["data"] == {"job_id": job_id, "type": "photo_batch", "owner_uid": "uid-123", "status": status}
+    assert event["data"] == {
+        "job_id": job_id,
+        "type": "photo_batch",
+        "owner_uid": "uid-123",
+        "status": status,
+        "result": None,
+        "output_paths": [],
+        "error": None,
+    }
 
 
-def test_a_job_that_ends_publishes_its_event(user: client.User) -> None:
+def test_a_job_that_starts_and_ends_publishes_both_events_with_its_result(user: client.User) -> None:
     job_id = start_selftest(user, items=2)
     final, _ = client.watch_job(job_id, timeout=120)
     assert final["status"] == "completed"
     got = received(job_id, timeout=20)
     assert [e["type"] for e in got] == ["mediajobs.job.v1.completed"]
-    assert got[0]["data"] == {"job_id": job_id, "type": "selftest", "owner_uid": user.uid, "status": "completed"}
+    assert got[0]["data"] == {
+        "job_id": job_id,
+        "type": "selftest",
+        "owner_uid": user.uid,
+        "status": "completed",
+        "result": final["result"],
+        "output_paths": [],
+        "error": None,
+    }
+    [started] = received(job_id, timeout=20, started=True)
+    assert started["subject"] == f"jobs/{job_id}"
+    assert started["data"] == {
+        "job_id": job_id,
+        "type": "selftest",
+        "owner_uid": user.uid,
+        "status": "processing",
+        "result": None,
+        "output_paths": [],
+        "error": None,
+    }
+    assert cloud.db().collection(events.RECEIVED_COLLECTION).document(f"{job_id}-started").get().exists
 
 
 def test_a_failed_job_and_a_cancelled_queued_job_publish_their_events(user: client.User) -> None:
     failed = start_selftest(user, items=2, reject_items=[0, 1])
-    assert client.watch_job(failed, timeout=120)[0]["status"] == "failed"
-    assert [e["type"] for e in received(failed, timeout=20)] == ["mediajobs.job.v1.failed"]
+    final = client.watch_job(failed, timeout=120)[0]
+    assert final["status"] == "failed"
+    [event] = received(failed, timeout=20)
+    assert event["type"] == "mediajobs.job.v1.failed"
+    assert event["data"]["error"] == {"code": final["error"]["code"], "message": final["error"]["message"]}
 
     ref = cloud.db().collection("jobs").document()
     ref.create({"type": "selftest", "status": "queued", "owner_uid": user.uid, "input": {}, "cancel_requested": True})

@@ -20,7 +20,15 @@ def test_the_event_is_a_publishing_api_cloud_event_with_the_contract_data() -> N
     assert event["attributes"]["datacontenttype"] == {"ceString": "application/json"}
     assert event["attributes"]["time"]["ceTimestamp"].endswith("Z")
     data = json.loads(event["textData"])
-    assert data == {"job_id": "job-1", "type": "photo_batch", "owner_uid": "uid-1", "status": "failed"}
+    assert data == {
+        "job_id": "job-1",
+        "type": "photo_batch",
+        "owner_uid": "uid-1",
+        "status": "failed",
+        "result": None,
+        "output_paths": [],
+        "error": None,
+    }
     assert validate.problems("event.job_ended.schema.json", data) == []
     assert events.channel_name("demo-x") == "projects/demo-x/locations/us-central1/channels/firebase"
 
@@ -53,3 +61,21 @@ def test_publishing_never_raises(monkeypatch: pytest.MonkeyPatch, capsys: pytest
     logged = capsys.readouterr()
     assert "job ended event not published" in logged.out + logged.err
     assert "not a terminal status" in logged.out + logged.err
+
+
+def test_an_ended_event_carries_the_result_and_a_started_event_has_its_own_type() -> None:
+    result = {"zip_path": "jobs/j/results.zip", "outputs": [{"path": "jobs/j/a.png", "input_path": "users/u/a.png"}]}
+    staged = events.job_ended_event("j", "photo_batch", "uid-1", "failed", event_id="j-failed")
+    published = events.with_job_outcome(staged, {"result": result, "error": {"code": "x", "message": "y", "at": 1}})
+    data = json.loads(published["textData"])
+    assert published["id"] == "j-failed" and published["type"] == "mediajobs.job.v1.failed"
+    assert data["result"] == result and data["output_paths"] == ["jobs/j/results.zip", "jobs/j/a.png"]
+    assert data["error"] == {"code": "x", "message": "y"}
+    assert validate.problems("event.job_ended.schema.json", data) == []
+
+    started = events.job_started_event("j", "photo_batch", "uid-1")
+    assert started["id"] == "j-started" and started["type"] == "mediajobs.job.v1.started"
+    started_data = json.loads(started["textData"])
+    assert started_data["status"] == "processing" and started_data["output_paths"] == []
+    assert validate.problems("event.job_started.schema.json", started_data) == []
+    assert validate.problems("event.job_ended.schema.json", started_data) != []

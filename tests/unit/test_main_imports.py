@@ -28,9 +28,9 @@ def test_main_declares_every_function() -> None:
             "add_scene", "cancel_job", "create_project", "delete_project", "download_url", "exportitems",
             "generate_scene_asset", "generate_storyboard",
             "jobevents", "jobitems", "jobplan", "jobwebhooks", "on_job_created", "photoitems", "replicate_webhook",
-            "on_job_completed_event", "on_job_failed_event", "on_job_cancelled_event",
+            "on_job_started_event", "on_job_completed_event", "on_job_failed_event", "on_job_cancelled_event",
             "sceneitems", "selftestitems", "start_job", "stream", "sweep_jobs", "update_project", "update_scene",
-            "upload", "webhook_secret",
+            "upload", "webhook_secret", "jobnotices", "register_device", "set_notification_settings",
             "delete_video", "set_caption", "update_video", "videoitems",
         ]
     )  # fmt: skip

@@ -23,6 +23,9 @@ import { httpsCallable } from "firebase/functions";
 /** @typedef {import("../../contract/types/mediajobs").GenerateSceneAsset} GenerateSceneAsset */
 /** @typedef {import("../../contract/types/mediajobs").GenerateStoryboard} GenerateStoryboard */
 /** @typedef {import("../../contract/types/mediajobs").HttpError} HttpError */
+/** @typedef {import("../../contract/types/mediajobs").WebhookDelivery} WebhookDelivery */
+/** @typedef {import("../../contract/types/mediajobs").NotificationDefaults} NotificationDefaults */
+/** @typedef {import("../../contract/types/mediajobs").NotificationSettingsDocument} NotificationSettingsDocument */
 /** @typedef {"completed" | "failed" | "cancelled"} TerminalStatus */
 /** @typedef {() => void} Unsubscribe */
 /** @typedef {(error: Error) => void} OnError */
@@ -43,6 +46,9 @@ import { httpsCallable } from "firebase/functions";
  *   generate_scene_asset: [GenerateSceneAsset, Contract["callable.generate_scene_asset.response"]],
  *   generate_storyboard: [GenerateStoryboard, Contract["callable.generate_storyboard.response"]],
  *   download_url: [Contract["callable.download_url.request"], Contract["callable.download_url.response"]],
+ *   webhook_secret: [Contract["callable.webhook_secret.request"], Contract["callable.webhook_secret.response"]],
+ *   register_device: [Contract["callable.register_device.request"], Contract["callable.register_device.response"]],
+ *   set_notification_settings: [NotificationDefaults, Contract["callable.set_notification_settings.response"]],
  * }} Callables
  */
 
@@ -284,6 +290,33 @@ export function createClient({ auth, db, functions, uploadUrl }) {
     /** @param {string} projectId @param {(moods: Doc<Mood>[]) => void} onMoods @param {OnError} [onError] */
     watchMoods(projectId, onMoods, onError) {
       return watchQuery(collection(db, "projects", projectId, "moods"), onMoods, onError);
+    },
+
+    /**
+     * Every attempt to tell the owner about a job (webhook, push, email), in order.
+     * @param {string} jobId @param {(deliveries: Doc<WebhookDelivery>[]) => void} onDeliveries @param {OnError} [onError]
+     */
+    watchDeliveries(jobId, onDeliveries, onError) {
+      return watchQuery(collection(db, "jobs", jobId, "deliveries"), (/** @type {Doc<WebhookDelivery>[]} */ found) =>
+        onDeliveries(found.sort((a, b) => Number(a.id) - Number(b.id))), onError);
+    },
+
+    /**
+     * My notification defaults (undefined until saved once).
+     * @param {(settings: NotificationSettingsDocument | undefined) => void} onSettings @param {OnError} [onError]
+     */
+    watchNotificationSettings(onSettings, onError) {
+      return watchDoc(doc(db, "users", uid(), "settings", "notifications"), onSettings, onError);
+    },
+
+    /** @param {NotificationDefaults} settings  defaults for my jobs started without `notify` */
+    saveNotificationSettings(settings) {
+      return call("set_notification_settings", settings);
+    },
+
+    /** My webhook signing secret (`rotate`: replace it first). @param {boolean} [rotate] @returns {Promise<string>} */
+    async webhookSecret(rotate = false) {
+      return (await call("webhook_secret", { rotate })).secret;
     },
   };
 }

@@ -2,6 +2,7 @@
 // progress, errors, cancel and a download for every result file.
 import type { ItemErrorInfo, TypedJob } from "../../contract/types/mediajobs";
 import { ACTIVE, type ResultFile, TERMINAL, resultFiles, resultPaths } from "./client.js";
+import { deliveriesBlock } from "./deliveries.js";
 import { client, download } from "./firebase.js";
 import { action, copyableId, el, emptyState, errorBanner, formatBytes, pageHead, progressBar, timeAgo } from "./ui.js";
 
@@ -125,6 +126,7 @@ export function jobCard(id: string, job: TypedJob, showOwner = false): HTMLEleme
         el("summary", {}, `Problems with ${plural(errors.length, "item")}`),
         el("ul", { class: "item-errors" }, errors.map((e: ItemErrorInfo) => el("li", {}, el("strong", {}, e.item), `: ${e.message} `,
           el("span", { class: "muted" }, `(code ${e.code}${e.incident_id && !e.message.includes(e.incident_id) ? `, incident ${e.incident_id}` : ""})`))))) : null,
+      job.notify ? deliveriesBlock(id) : null,
       el("div", { class: "actions job-actions" },
         canCancel ? action("Cancel", () => client.cancelJob(id), { class: "cancel danger" }) : null,
         job.type === "video_process" && job.status === "completed" && !location.hash.startsWith("#/video")

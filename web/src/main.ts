@@ -8,10 +8,12 @@ import * as photos from "./photos.js";
 import * as projects from "./projects.js";
 import * as exporter from "./exporter.js";
 import * as video from "./video.js";
+import * as settings from "./settings.js";
+import { stopDeliveries } from "./deliveries.js";
 
 /** A page: mount(page, id) renders into `page` (id: the `#/<page>/<id>` part) and returns its unmount. */
 type Page = { mount: (page: HTMLElement, id: string | null) => (() => void) | void };
-const PAGES: Record<string, Page> = { jobs, photos, projects, export: exporter, video };
+const PAGES: Record<string, Page> = { jobs, photos, projects, export: exporter, video, settings };
 const $ = (id: string): HTMLElement => {
   const node = document.getElementById(id);
   if (!node) throw new Error(`index.html has no #${id}`);
@@ -27,6 +29,7 @@ function setMenu(open: boolean) {
 
 function route() {
   unmount();
+  stopDeliveries();
   unmount = () => {};
   setMenu(false);
   const user = auth.currentUser;

@@ -98,6 +98,11 @@ def demo(args: argparse.Namespace) -> int:
 
     print("\n6. video_process: a 720p clip into thumbnails, renditions, a mobile MP4, HLS and DASH")
     ok &= demo_video(user, lambda job_id: progress_bar(job_id, args.timeout))
+
+    from mediajobs.cli.demo_webhook import demo_webhook
+
+    print("\n7. notify: a job's start and end as signed webhooks (Standard Webhooks) to a local receiver")
+    ok &= demo_webhook(user, lambda job_id: progress_bar(job_id, args.timeout))
     keep_dashboard_open(args.keep_open)
     return 0 if ok else 1
 

@@ -23,7 +23,7 @@ from mediajobs.contract.common import (
     Shape,
     Timestamp,
 )
-from mediajobs.jobs.notify.models import NotifySettings, WebhookEvent
+from mediajobs.jobs.notify.models import Channel, DevicePlatform, NotifySettings, WebhookEvent
 from mediajobs.scenes.models import Storyboard
 
 JOB_FIELDS_ONCE_STARTED = [
@@ -173,11 +173,15 @@ class AnyItem(ItemBase):
 
 
 class WebhookDelivery(Shape):
-    """jobs/{job_id}/deliveries/{n}: one attempt at delivering an event to the job's webhook
-    (n counts the job's attempts from 1). The owner reads them; the functions write them."""
+    """jobs/{job_id}/deliveries/{n}: one attempt at delivering an event to the job's webhook, push
+    devices or email (n counts the job's attempts of every channel from 1). The owner reads them;
+    the functions write them."""
 
+    channel: Channel = pydantic.Field(default=Channel.WEBHOOK, description="webhook, push or email.")
     event: WebhookEvent
-    webhook_id: str = pydantic.Field(description="`{job_id}-{event}`: the same on every attempt of an event.")
+    webhook_id: str | None = pydantic.Field(
+        default=None, description="Webhook: `{job_id}-{event}`, the same on every attempt of an event; else null."
+    )
     attempt: int = pydantic.Field(ge=1, description="Attempt number of this event (1 is the first).")
     attempted_at: Timestamp
     status_code: int | None = pydantic.Field(description="The receiver's HTTP status; null: no answer.")
@@ -186,7 +190,36 @@ class WebhookDelivery(Shape):
     next_attempt_at: Timestamp | None = pydantic.Field(
         description="When the next attempt is due (estimated from the queue's backoff); null: delivered or given up."
     )
+    sent: int | None = pydantic.Field(
+        default=None, ge=0, description="Push: devices FCM accepted the message for; email: mail documents written."
+    )
+    removed: int | None = pydantic.Field(
+        default=None, ge=0, description="Push: devices deleted because FCM reported their token unregistered."
+    )
+    skipped: str | None = pydantic.Field(
+        default=None, description="Why nothing was sent and nothing will be (no device, email not verified)."
+    )
     expire_at: Timestamp = pydantic.Field(description="When Firestore's TTL policy deletes it.")
+
+
+class Device(Shape):
+    """users/{uid}/devices/{token}: a device that gets push notifications of the user's jobs
+    (register_device writes it). The user reads it and may delete it to stop pushes there."""
+
+    token: str = pydantic.Field(description="The FCM registration token (also the document id).")
+    platform: DevicePlatform
+    updated_at: Timestamp = pydantic.Field(description="When it was last registered.")
+    expire_at: Timestamp = pydantic.Field(description="270 days after the last registration (TTL).")
+
+
+class NotificationSettingsDocument(Shape):
+    """users/{uid}/settings/notifications: defaults for the user's jobs that pass no `notify`
+    (set_notification_settings writes it; the user reads it)."""
+
+    webhook: str | None = pydantic.Field(description="An https URL, or null for no webhook.")
+    push: bool
+    email: bool
+    updated_at: Timestamp
 
 
 # ---------------------------------------------------------------- projects

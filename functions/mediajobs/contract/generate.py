@@ -45,7 +45,10 @@ def catalogue() -> dict[str, tuple[type[pydantic.BaseModel], Mode]]:
     entries["http.upload.response"] = (interfaces.JobIdResponse, "serialization")
     entries["http.error"] = (interfaces.HttpError, "serialization")
     entries["event.job_ended"] = (interfaces.JobEndedEvent, "serialization")
+    entries["event.job_started"] = (interfaces.JobStartedEvent, "serialization")
     entries["delivery"] = (documents.WebhookDelivery, "serialization")
+    entries["device"] = (documents.Device, "serialization")
+    entries["settings.notifications"] = (documents.NotificationSettingsDocument, "serialization")
     entries["webhook.body"] = (interfaces.WebhookBody, "serialization")
     return entries
 
@@ -120,6 +123,8 @@ def index(entries: dict[str, tuple[type[pydantic.BaseModel], Mode]]) -> dict[str
             "projects/{project_id}/moods/{mood_id}": "mood.schema.json",
             "videos/{video_id}": "video.schema.json",
             "jobs/{job_id}/deliveries/{n}": "delivery.schema.json",
+            "users/{uid}/devices/{token}": "device.schema.json",
+            "users/{uid}/settings/notifications": "settings.notifications.schema.json",
         },
         "callables": {
             stem.split(".")[1]: {
@@ -131,7 +136,10 @@ def index(entries: dict[str, tuple[type[pydantic.BaseModel], Mode]]) -> dict[str
         },
         "callable_internal_error_details": "callable.internal.details.schema.json",
         "http": {"upload": {"response": "http.upload.response.schema.json", "error": "http.error.schema.json"}},
-        "events": {"mediajobs.job.v1.{completed,failed,cancelled}": "event.job_ended.schema.json"},
+        "events": {
+            "mediajobs.job.v1.started": "event.job_started.schema.json",
+            "mediajobs.job.v1.{completed,failed,cancelled}": "event.job_ended.schema.json",
+        },
         "webhooks": {"body": "webhook.body.schema.json"},
     }
 

@@ -13,7 +13,13 @@ import pydantic
 
 from mediajobs.contract.common import JobStatus, Progress, Shape, Timestamp
 from mediajobs.contract.documents import JobType
-from mediajobs.jobs.notify.models import NotifySettings, WebhookEvent, WebhookSecretRequest
+from mediajobs.jobs.notify.models import (
+    NotificationDefaults,
+    NotifySettings,
+    RegisterDeviceRequest,
+    WebhookEvent,
+    WebhookSecretRequest,
+)
 
 
 class JobIdResponse(Shape):
@@ -70,6 +76,19 @@ class WebhookSecretResponse(Shape):
     secret: str = pydantic.Field(description="`whsec_` + base64 of 32 random bytes (Standard Webhooks).")
 
 
+class RegisterDeviceResponse(Shape):
+    token: str
+    devices: int = pydantic.Field(ge=1, description="How many devices the user has registered now (at most 10).")
+
+
+class NotificationSettingsResponse(Shape):
+    """The defaults as stored."""
+
+    webhook: str | None
+    push: bool
+    email: bool
+
+
 class WebhookBody(Shape):
     """Body of a signed webhook delivery (Standard Webhooks headers: webhook-id `{job_id}-{event}`,
     webhook-timestamp, webhook-signature): the job's public view when the attempt was made."""
@@ -94,6 +113,25 @@ class JobEndedEvent(Shape):
     type: str = pydantic.Field(description="The job type.")
     owner_uid: str
     status: Literal["completed", "failed", "cancelled"]
+    result: dict[str, Any] | None = pydantic.Field(
+        default=None, description="The job's result as on its document (its public result), once ended."
+    )
+    output_paths: list[str] = pydantic.Field(
+        default_factory=list, description="Every Storage path the result names (outputs, not inputs)."
+    )
+    error: WebhookError | None = pydantic.Field(default=None, description="The job's error, when it failed.")
+
+
+class JobStartedEvent(Shape):
+    """`data` of the lifecycle CloudEvent mediajobs.job.v1.started (the start trigger claimed the job)."""
+
+    job_id: str
+    type: str = pydantic.Field(description="The job type.")
+    owner_uid: str
+    status: Literal["processing"]
+    result: None = None
+    output_paths: list[str] = pydantic.Field(default_factory=list, max_length=0)
+    error: None = None
 
 
 def start_job_request(kinds: list[JobType]) -> type[pydantic.BaseModel]:
@@ -154,4 +192,6 @@ def callables(kinds: list[JobType]) -> list[Callable]:
         Callable("delete_video", VideoRef, VideoIdResponse),
         Callable("set_caption", SetCaption, VideoIdResponse),
         Callable("webhook_secret", WebhookSecretRequest, WebhookSecretResponse),
+        Callable("register_device", RegisterDeviceRequest, RegisterDeviceResponse),
+        Callable("set_notification_settings", NotificationDefaults, NotificationSettingsResponse),
     ]

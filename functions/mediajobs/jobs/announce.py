@@ -1,6 +1,6 @@
 """What happens when the engine has written a job: its kind may mirror it elsewhere, and a job
 that reached a terminal status has its staged event dispatched to other systems (Eventarc,
-through jobs/outbox.py; the owner's webhook, through jobs/notify/) and, when it failed, is
+through jobs/outbox.py; the owner's webhook, push and email, through jobs/notify/) and, when it failed, is
 logged for Error Reporting."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from mediajobs import logs
 from mediajobs.jobs import outbox, state, store
 from mediajobs.jobs.kinds import JobKind, get_kind
 from mediajobs.jobs.models import JobStatus
-from mediajobs.jobs.notify import webhooks
+from mediajobs.jobs.notify import announce
 
 
 def notify_change(job_id: str, job_type: str) -> None:
@@ -30,8 +30,8 @@ def notify_change(job_id: str, job_type: str) -> None:
 def notify_ended(job_id: str) -> None:
     """Announces a job that has just reached a terminal status (called once, by whoever ended
     it, after the transaction that staged its event): the lifecycle event is dispatched, the
-    owner's webhook is enqueued if the job asks for it, and a failed job gets an Error
-    Reporting entry."""
+    owner's webhook, push and email are enqueued if the job asks for them, and a failed job
+    gets an Error Reporting entry."""
     data = store.job_ref(job_id).get().to_dict() or {}
     status = state.ended_status(data)
     if status is None:
@@ -42,9 +42,11 @@ def notify_ended(job_id: str) -> None:
         code, message = str(error.get("code", "unknown")), str(error.get("message", ""))
         logs.job_failed(job_id, str(data.get("type", "")), code, message)
     outbox.dispatch(job_id)
-    webhooks.job_event(job_id, status, data)
+    announce.job_event(job_id, status, data)
 
 
 def notify_started(job_id: str) -> None:
-    """Announces a job its start trigger has just claimed: the owner's webhook, if it asks."""
-    webhooks.job_event(job_id, "started")
+    """Announces a job its start trigger has just claimed: the lifecycle event, and the owner's
+    webhook if it asks."""
+    outbox.dispatch_started(job_id)
+    announce.job_event(job_id, "started")

@@ -72,9 +72,10 @@ def create_job(
 ) -> str:
     """Validates and queues a job for `caller`; HttpsError with a clear message otherwise.
     `job_id`: the id of a slot reserved with `reserve_job_slot`, which the job then takes.
-    `notify`: how the owner is told about the job (its webhook URL is checked here)."""
+    `notify`: how the owner is told about the job (its webhook URL is checked here); without
+    it, the owner's notification defaults apply."""
     job_id, document = prepare_job(caller, job_type, input, options, job_id)
-    if (notify_field := checked_notify(notify)) is not None:
+    if (notify_field := checked_notify(notify, caller.uid)) is not None:
         document["notify"] = notify_field
     kind = get_kind(job_type)  # known: prepare_job refused unknown types
     guard = kind.creation_guard(job_id, document["input"]) if kind is not None else None

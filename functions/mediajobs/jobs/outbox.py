@@ -1,5 +1,6 @@
 """The job-ended event, delivered at least once: staged in the transaction that ends the job,
-published by a retried task.
+published by a retried task (with the job's final result and output paths, read then). The
+job-started event goes through the same task queue, unstaged (`dispatch_started`).
 
     jobs/{job_id}/engine/event   {event, status, pending_since, published_at, expire_at}
 
@@ -71,10 +72,30 @@ def publish_staged(job_id: str) -> bool:
     data = snapshot.to_dict() or {}
     if not snapshot.exists or data.get("published_at") is not None or not isinstance(data.get("event"), dict):
         return False
-    events.publish([data["event"]])
+    job = store.docs().get(store.job_path(job_id)).data or {}
+    events.publish([events.with_job_outcome(data["event"], job)])  # the result is final once ended
     store.docs().commit([Write(path, state.event_published())])
     logger.info("job ended event published", job_id=job_id, type=events.event_type(str(data.get("status"))))
     return True
+
+
+def dispatch_started(job_id: str) -> None:
+    """Hands mediajobs.job.v1.started to the publish queue (best effort: it is not staged, so a
+    worker that dies between the claim and this call loses it; the job's document stays the truth)."""
+    try:
+        queues.enqueue(PUBLISH_QUEUE, {"job_id": job_id, "event": events.STARTED}, task_id=f"{job_id}-event-started")
+    except Exception as error:  # noqa: BLE001 - a start must not fail for its event
+        logger.warn("could not enqueue the job started event", job_id=job_id, error=repr(error))
+
+
+def publish_started(job_id: str) -> None:
+    """Publishes the job's started event (id `{job_id}-started`, so a repeat is the same event);
+    raises when Eventarc does not take it, for the task to be retried."""
+    job = store.docs().get(store.job_path(job_id)).data
+    if job is None:
+        return
+    events.publish([events.job_started_event(job_id, str(job.get("type", "")), str(job.get("owner_uid", "")))])
+    logger.info("job started event published", job_id=job_id)
 
 
 def _stage_late(job_id: str) -> Snapshot | None:

@@ -169,6 +169,18 @@ JOB_WEBHOOKS = TaskQueue(
     min_backoff_s=2,
     max_backoff_s=3600,
 )
+JOB_NOTICES = TaskQueue(
+    # One push (FCM) or email (a `mail` document) of a job's event to its owner (jobs/notify/).
+    name="jobnotices",
+    timeout_s=60,
+    dispatch_deadline_s=60,
+    lease_s=60,
+    memory=options.MemoryOption.MB_256,
+    max_dispatches=50,
+    max_attempts=12,  # 5 s doubling to 10 minutes: about an hour; a late push is noise
+    min_backoff_s=5,
+    max_backoff_s=600,
+)
 
 QUEUES: dict[str, TaskQueue] = {
     queue.name: queue
@@ -182,6 +194,7 @@ QUEUES: dict[str, TaskQueue] = {
         SCENE_ITEMS,
         JOB_EVENTS,
         JOB_WEBHOOKS,
+        JOB_NOTICES,
     )
 }
 

@@ -2,6 +2,7 @@
 
     jobs/{job_id}/engine/webhooks      {attempts: {event: n}, count, delivered: {event: time}, expire_at}
     jobs/{job_id}/deliveries/{n}       one attempt: event, webhook_id, attempt, status_code, latency_ms, ...
+                                       (notify/deliveries.py, shared with push and email)
     webhook_secrets/{uid}              the owner's signing secret (functions only; no client rule reads it)
 
 `job_event` enqueues a `jobwebhooks` task (named per job and event, so it is enqueued once);
@@ -26,14 +27,11 @@ from standardwebhooks import Webhook
 
 from mediajobs import cloud, logs
 from mediajobs.jobs import queues, store
-from mediajobs.jobs.docstore import Transaction, Write
-from mediajobs.jobs.notify import guard
+from mediajobs.jobs.notify import deliveries, guard
 from mediajobs.jobs.notify.models import NotifySettings, WebhookEvent
 
 QUEUE = "jobwebhooks"
 SECRETS = "webhook_secrets"
-DELIVERIES = "deliveries"
-STATE = "webhooks"  # the engine document of a job's deliveries
 PUBLIC_FIELDS = ("created_at", "started_at", "finished_at", "updated_at")
 
 
@@ -146,13 +144,14 @@ def deliver(job_id: str, event: str) -> None:
     settings = settings_of(job or {})
     if job is None or settings is None or settings.webhook is None or not settings.wants(event):
         return
-    reserved = _reserve_attempt(job_id, event)
+    reserved = deliveries.reserve_attempt(job_id, event)
     if reserved is None:
         return  # delivered already (a repeated task)
     number, attempt = reserved
     message_id = webhook_id(job_id, event)
     at = store.now()
     record: dict[str, Any] = {
+        "channel": "webhook",
         "event": event,
         "webhook_id": message_id,
         "attempt": attempt,
@@ -168,7 +167,8 @@ def deliver(job_id: str, event: str) -> None:
     except guard.RefusedUrl as refused:  # the URL was checked at start: its name resolves elsewhere now
         retry = str(refused) == guard.UNRESOLVED
         next_at = next_attempt_at(attempt, at) if retry else None
-        _record(job_id, number, {**record, "error": f"The URL {refused}; not delivered.", "next_attempt_at": next_at})
+        refusal = {"error": f"The URL {refused}; not delivered.", "next_attempt_at": next_at}
+        deliveries.record(job_id, number, {**record, **refusal})
         logger.warn("job webhook refused", job_id=job_id, webhook_event=event, reason=str(refused))
         if retry:
             raise DeliveryFailed(f"webhook {message_id}: the URL {refused}") from None
@@ -181,42 +181,16 @@ def deliver(job_id: str, event: str) -> None:
     record.update(status_code=answer.status, latency_ms=answer.latency_ms, error=answer.error)
     if not delivered:
         record["next_attempt_at"] = next_attempt_at(attempt, at)
-    _record(job_id, number, record, delivered_event=event if delivered else None)
+    deliveries.record(job_id, number, record, delivered_key=event if delivered else None)
     logger.info("job webhook attempt", job_id=job_id, webhook_event=event, attempt=attempt, status=answer.status)
     if not delivered:
         raise DeliveryFailed(f"webhook {message_id}: attempt {attempt} got {answer.status or answer.error}")
 
 
-def next_attempt_at(attempt: int, at: dt.datetime) -> dt.datetime | None:
+def next_attempt_at(attempt: int, at: dt.datetime, queue_name: str = QUEUE) -> dt.datetime | None:
     """When Cloud Tasks tries again after failed attempt `attempt` (None after the last)."""
-    queue = queues.queue_named(QUEUE)
+    queue = queues.queue_named(queue_name)
     if attempt >= queue.max_attempts:
         return None
     backoff = min(queue.max_backoff_s, queue.min_backoff_s * 2 ** (attempt - 1))
     return at + dt.timedelta(seconds=backoff)
-
-
-def _reserve_attempt(job_id: str, event: str) -> tuple[int, int] | None:
-    """(delivery number on the job, attempt number of this event), or None when delivered."""
-    path = store.engine_path(job_id, STATE)
-
-    def reserve(transaction: Transaction) -> tuple[int, int] | None:
-        data = transaction.get(path).data or {}
-        delivered = data.get("delivered") or {}
-        if event in delivered:
-            return None
-        attempts = dict(data.get("attempts") or {})
-        attempts[event] = int(attempts.get(event, 0)) + 1
-        number = int(data.get("count", 0)) + 1
-        fields = {"attempts": attempts, "count": number, "expire_at": store.expires_at()}
-        transaction.write(Write(path, fields, "merge"))
-        return number, attempts[event]
-
-    return store.docs().run(reserve)
-
-
-def _record(job_id: str, number: int, record: dict[str, Any], delivered_event: str | None = None) -> None:
-    writes = [Write(f"{store.job_path(job_id)}/{DELIVERIES}/{number}", record, "set")]
-    if delivered_event is not None:
-        writes.append(Write(store.engine_path(job_id, STATE), {"delivered": {delivered_event: store.now()}}, "merge"))
-    store.docs().commit(writes)
