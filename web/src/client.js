@@ -23,6 +23,8 @@ import { httpsCallable } from "firebase/functions";
 /** @typedef {import("../../contract/types/mediajobs").GenerateSceneAsset} GenerateSceneAsset */
 /** @typedef {import("../../contract/types/mediajobs").GenerateStoryboard} GenerateStoryboard */
 /** @typedef {import("../../contract/types/mediajobs").HttpError} HttpError */
+/** @typedef {import("../../contract/types/mediajobs").Take} Take */
+/** @typedef {import("../../contract/types/mediajobs").SelectTake} SelectTake */
 /** @typedef {"completed" | "failed" | "cancelled"} TerminalStatus */
 /** @typedef {() => void} Unsubscribe */
 /** @typedef {(error: Error) => void} OnError */
@@ -43,6 +45,7 @@ import { httpsCallable } from "firebase/functions";
  *   generate_scene_asset: [GenerateSceneAsset, Contract["callable.generate_scene_asset.response"]],
  *   generate_storyboard: [GenerateStoryboard, Contract["callable.generate_storyboard.response"]],
  *   download_url: [Contract["callable.download_url.request"], Contract["callable.download_url.response"]],
+ *   select_take: [SelectTake, Contract["callable.select_take.response"]],
  * }} Callables
  */
 
@@ -279,6 +282,24 @@ export function createClient({ auth, db, functions, uploadUrl }) {
     watchScenes(projectId, onScenes, onError) {
       return watchQuery(query(collection(db, "projects", projectId, "scenes"), orderBy("scene_number")), onScenes,
         onError);
+    },
+
+    /**
+     * A scene's takes live (every asset it was given), oldest first.
+     * @param {string} projectId @param {string} sceneId @param {(takes: Doc<Take>[]) => void} onTakes
+     * @param {OnError} [onError]
+     */
+    watchTakes(projectId, sceneId, onTakes, onError) {
+      const takes = collection(db, "projects", projectId, "scenes", sceneId, "takes");
+      return watchQuery(query(takes, orderBy("created_at")), onTakes, onError);
+    },
+
+    /**
+     * Makes a take the scene's selected asset of its kind (`assets.<kind>_path` follows it).
+     * @param {SelectTake} request @returns {Promise<NonNullable<Contract["callable.select_take.response"]>>}
+     */
+    async selectTake(request) {
+      return call("select_take", request);
     },
 
     /** @param {string} projectId @param {(moods: Doc<Mood>[]) => void} onMoods @param {OnError} [onError] */
