@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 from PIL import Image
 
 from mediajobs import platform
@@ -181,3 +182,11 @@ def test_select_take_is_for_the_owner_and_existing_takes_only(new_user: Callable
         assert raised.value.status == status, (data, raised.value)
     assert scene_doc(project_id, scene_id)["selected_takes"] == {"image": take["take_id"]}
     assert scene_doc(project_id, other_scene).get("selected_takes") is None
+    # A take's objects: its owner may download them, nobody else.
+    urls = client.call("download_url", {"paths": [take["path"]]}, owner.id_token)["urls"]
+    assert (
+        requests.get(urls[take["path"]], timeout=30).content == platform.bucket().blob(take["path"]).download_as_bytes()
+    )
+    with pytest.raises(client.CallableError) as raised:
+        client.call("download_url", {"paths": [take["path"]]}, other.id_token)
+    assert raised.value.status in ("NOT_FOUND", "PERMISSION_DENIED")

@@ -28,7 +28,7 @@ export class TakeSettings {
       ...ratios.map((ratio) => el("option", { value: ratio }, ratio)));
     this.node = el("details", { class: "take-settings" }, el("summary", {}, "Take settings"),
       el("div", { class: "form-grid" },
-        field("Seed", this.seed, "The same seed gives the same take; empty: a new one each time."),
+        field("Seed", this.seed, "The same seed gives the same take again."),
         field("Aspect ratio", this.ratio, "Images and videos only.")));
   }
 
