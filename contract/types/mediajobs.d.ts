@@ -831,7 +831,7 @@ export interface SceneAssetInput {
  */
 export interface GenerationParams {
   /**
-   * Same seed, same take.
+   * A whole number: the same seed, the same take.
    */
   seed?: number | null;
   aspect_ratio?: string | null;
@@ -1599,7 +1599,7 @@ export interface UpdateScene {
 }
 export interface GenerateSceneAsset {
   /**
-   * Same seed, same take.
+   * A whole number: the same seed, the same take.
    */
   seed?: number | null;
   /**
@@ -1618,7 +1618,7 @@ export interface GenerateSceneAsset {
 }
 export interface GenerateStoryboard {
   /**
-   * Same seed, same take.
+   * A whole number: the same seed, the same take.
    */
   seed?: number | null;
   /**

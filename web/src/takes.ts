@@ -83,14 +83,14 @@ export class TakeStrip {
 
   private card(kind: Kind, takeId: string, take: Take, number: number): HTMLElement {
     const chosen = this.selected[kind] === takeId;
-    const name = `${KIND_NAMES[kind].toLowerCase()} take ${number} of ${this.sceneName()}`;
+    const name = `${KIND_NAMES[kind].toLowerCase()} take ${number}, scene ${this.sceneName()}`;
     const settings = [take.params.seed !== undefined && take.params.seed !== null ? `seed ${take.params.seed}` : "",
       take.params.aspect_ratio || ""].filter(Boolean).join(", ");
     const pick = chosen
-      ? el("button", { type: "button", class: "take-pick", "aria-pressed": "true", disabled: true, "aria-label": `Selected: ${name}` }, "Selected")
+      ? el("button", { type: "button", class: "take-pick", "aria-pressed": "true", disabled: true, "aria-label": `Selected (${name})` }, "Selected")
       : action("Use this take", async () => {
         await client.selectTake({ project_id: this.projectId, scene_id: this.sceneId, take_id: takeId });
-      }, { class: "take-pick primary", "aria-pressed": "false", "aria-label": `Use ${name}` });
+      }, { class: "take-pick primary", "aria-pressed": "false", "aria-label": `Use this take (${name})` });
     return el("div", { class: `card take${chosen ? " selected" : ""}`, dataset: { takeId, path: take.path } },
       this.preview(kind, take, name),
       el("div", { class: "card-meta" }, el("span", {}, `Take ${number}`), settings ? el("span", {}, settings) : null,

@@ -126,7 +126,9 @@ class UpdateScene(StrictModel):
 class TakeParams(StrictModel):
     """The generation parameters of a request, as flat fields (see scenes/params.py)."""
 
-    seed: int | None = pydantic.Field(default=None, ge=0, le=MAX_SEED, description="Same seed, same take.")
+    seed: int | None = pydantic.Field(
+        default=None, ge=0, le=MAX_SEED, strict=True, description="A whole number: the same seed, the same take."
+    )
     aspect_ratio: str | None = pydantic.Field(
         default=None, pattern=r"^\d{1,2}:\d{1,2}$", description="One of the kind's ratios (contract)."
     )

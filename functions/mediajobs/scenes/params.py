@@ -36,7 +36,9 @@ ASPECT_RATIOS: dict[str, tuple[str, ...]] = {
 class GenerationParams(StrictModel):
     """What shapes a take beyond the scene's text; unset fields are left to the model."""
 
-    seed: int | None = pydantic.Field(default=None, ge=0, le=MAX_SEED, description="Same seed, same take.")
+    seed: int | None = pydantic.Field(
+        default=None, ge=0, le=MAX_SEED, strict=True, description="A whole number: the same seed, the same take."
+    )
     aspect_ratio: str | None = pydantic.Field(default=None, pattern=r"^\d{1,2}:\d{1,2}$")
     negative_prompt: str | None = pydantic.Field(default=None, min_length=1, max_length=1000)
     version: str | None = pydantic.Field(
