@@ -41,6 +41,8 @@ try {
   for (const [index, seed] of [[1, "11"], [2, "22"]]) {
     await page.fill(`${scene} input.take-seed`, seed);
     await page.selectOption(`${scene} select.take-ratio`, "1:1");
+    if (index === 1) await page.fill(`${scene} input.take-avoid`, "blur");
+    else await page.fill(`${scene} input.take-avoid`, "");
     await page.click(`${scene} button.generate-image`);
     await takeCount(index);
     step(`take ${index} shown`);

@@ -43,7 +43,7 @@ def test_two_takes_side_by_side_and_the_first_selected_in_a_real_browser() -> No
 
     shown = report["takes"]
     assert len(shown) == 2 and [t["selected"] for t in shown] == [False, True]  # the newest was selected
-    assert ["seed 11" in shown[0]["text"], "seed 22" in shown[1]["text"]] == [True, True]
+    assert ["seed 11" in shown[0]["text"], "seed 22" in shown[1]["text"], "blur" in shown[0]["text"]] == [True] * 3
     assert all(t["width"] == t["height"] > 0 for t in shown)  # square thumbnails: 1:1 was asked for
     takes = {
         snap.id: snap.to_dict() or {}
@@ -52,7 +52,7 @@ def test_two_takes_side_by_side_and_the_first_selected_in_a_real_browser() -> No
     assert set(takes) == {t["id"] for t in shown}
     first, second = (takes[t["id"]] for t in shown)
     assert (first["params"], second["params"]) == (
-        {"seed": 11, "aspect_ratio": "1:1"},
+        {"seed": 11, "aspect_ratio": "1:1", "negative_prompt": "blur"},
         {"seed": 22, "aspect_ratio": "1:1"},
     )
     bucket = platform.bucket()

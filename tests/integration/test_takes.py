@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from PIL import Image
 from mediajobs import platform
 from mediajobs.cli import client
 from mediajobs.contract.validate import problems
+from mediajobs.jobs.store import now
 from tests.integration.jobs_helpers import assert_every_document_expires
 from tests.integration.test_scenes import new_project, scene_doc
 
@@ -190,3 +192,23 @@ def test_select_take_is_for_the_owner_and_existing_takes_only(new_user: Callable
     with pytest.raises(client.CallableError) as raised:
         client.call("download_url", {"paths": [take["path"]]}, other.id_token)
     assert raised.value.status in ("NOT_FOUND", "PERMISSION_DENIED")
+
+
+def test_select_take_works_while_a_job_holds_the_scene(user: client.User) -> None:
+    """As the contract says: selecting is not refused while the scene generates (the newest change wins)."""
+    project_id, [scene_id] = new_project(user, 1)
+    first = make_take(user, project_id, scene_id, seed=1)
+    second = make_take(user, project_id, scene_id, seed=2)
+    busy = f"busy-{uuid.uuid4().hex[:12]}"
+    platform.db().document(f"jobs/{busy}").set({"type": "scene_asset", "owner_uid": user.uid, "status": "processing"})
+    platform.db().document(f"projects/{project_id}/scenes/{scene_id}").update(
+        {"active_job": {"job_id": busy, "type": "video", "status": "processing", "progress": 10, "last_update": now()}}
+    )
+
+    client.call("select_take", {"project_id": project_id, "scene_id": scene_id, "take_id": first["take_id"]},
+                user.id_token)  # fmt: skip
+
+    scene = scene_doc(project_id, scene_id)
+    assert scene["selected_takes"]["image"] == first["take_id"] and scene["assets"]["image_path"] == first["path"]
+    assert scene["active_job"]["job_id"] == busy  # the running job is left alone
+    assert second["take_id"] in takes_of(project_id, scene_id)

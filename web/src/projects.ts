@@ -93,7 +93,7 @@ function showProject(container: HTMLElement, projectId: string): () => void {
   const deleteBox = el("div", { class: "actions" });
   const askDelete = () => deleteBox.replaceChildren(el("button", { type: "button", id: "project-delete", class: "danger", onclick: () => {
     deleteBox.replaceChildren(el("p", { class: "banner error compact", role: "alert" },
-      "Delete this project, its scenes, moods and every generated file? Running jobs are cancelled."),
+      "Delete this project, its scenes, moods and every generated file and take? Running jobs are cancelled."),
     action("Yes, delete it", async () => {
       await client.deleteProject(projectId);
       stopAll(); // its listeners would only be refused from now on

@@ -1,6 +1,6 @@
 // Takes: every asset a scene was given is kept; they are shown side by side per kind, the
 // selected one marked, and the owner picks another with select_take. The take settings (seed,
-// aspect ratio) shape the next generation, only for the kinds whose model takes them.
+// aspect ratio, what to avoid) shape the next generation, only for the kinds whose model takes them.
 import type { GenerationParams, SelectedTakes, Take } from "../../contract/types/mediajobs";
 import { client } from "./firebase.js";
 import { action, el, errorBanner, field, timeAgo } from "./ui.js";
@@ -13,12 +13,15 @@ const ASPECT_RATIOS: Partial<Record<Kind, string[]>> = {
   image: ["1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21"],
   video: ["16:9", "9:16", "1:1"],
 };
+const TAKES_NEGATIVE_PROMPT: Kind[] = ["image", "video"];
+type Settings = Pick<GenerationParams, "seed" | "aspect_ratio" | "negative_prompt">;
 
 /** Seed and aspect ratio for the scene's next takes. */
 export class TakeSettings {
   readonly node: HTMLDetailsElement;
   private readonly seed: HTMLInputElement;
   private readonly ratio: HTMLSelectElement;
+  private readonly avoid: HTMLInputElement;
 
   constructor() {
     this.seed = el("input", { name: "seed", type: "number", min: 0, max: 4294967295, step: 1, inputmode: "numeric",
@@ -26,15 +29,17 @@ export class TakeSettings {
     const ratios = [...new Set(Object.values(ASPECT_RATIOS).flat())];
     this.ratio = el("select", { name: "aspect_ratio", class: "take-ratio" }, el("option", { value: "" }, "Model default"),
       ...ratios.map((ratio) => el("option", { value: ratio }, ratio)));
+    this.avoid = el("input", { name: "negative_prompt", maxlength: 1000, autocomplete: "off", class: "take-avoid" });
     this.node = el("details", { class: "take-settings" }, el("summary", {}, "Take settings"),
       el("div", { class: "form-grid" },
         field("Seed", this.seed, "The same seed gives the same take again."),
-        field("Aspect ratio", this.ratio, "Images and videos only.")));
+        field("Aspect ratio", this.ratio, "Images and videos only."),
+        el("div", { class: "wide" }, field("Avoid", this.avoid, "What images and videos should not show (a negative prompt)."))));
   }
 
   /** The parameters for a `kind` asset: only those set and taken by that kind. */
-  paramsFor(kind: Kind): Pick<GenerationParams, "seed" | "aspect_ratio"> {
-    const params: Pick<GenerationParams, "seed" | "aspect_ratio"> = {};
+  paramsFor(kind: Kind): Settings {
+    const params: Settings = {};
     if (this.seed.value !== "") {
       const seed = Number(this.seed.value);
       if (!Number.isInteger(seed) || seed < 0 || seed > 4294967295) {
@@ -43,6 +48,8 @@ export class TakeSettings {
       params.seed = seed;
     }
     if (this.ratio.value && ASPECT_RATIOS[kind]?.includes(this.ratio.value)) params.aspect_ratio = this.ratio.value;
+    const avoid = this.avoid.value.trim();
+    if (avoid && TAKES_NEGATIVE_PROMPT.includes(kind)) params.negative_prompt = avoid;
     return params;
   }
 }
@@ -85,7 +92,8 @@ export class TakeStrip {
     const chosen = this.selected[kind] === takeId;
     const name = `${KIND_NAMES[kind].toLowerCase()} take ${number}, scene ${this.sceneName()}`;
     const settings = [take.params.seed !== undefined && take.params.seed !== null ? `seed ${take.params.seed}` : "",
-      take.params.aspect_ratio || ""].filter(Boolean).join(", ");
+      take.params.aspect_ratio || "", take.params.negative_prompt ? `avoiding “${take.params.negative_prompt}”` : ""]
+      .filter(Boolean).join(", ");
     const pick = chosen
       ? el("button", { type: "button", class: "take-pick", "aria-pressed": "true", disabled: true, "aria-label": `Selected (${name})` }, "Selected")
       : action("Use this take", async () => {

@@ -35,8 +35,10 @@ def demo_takes(
     bucket = platform.bucket()
     for take in scene_ref.collection("takes").order_by("created_at").stream():
         data = take.to_dict() or {}
+        if data.get("kind") != "image":
+            continue
         digest = hashlib.sha256(bucket.blob(data["path"]).download_as_bytes()).hexdigest()[:12]
-        print(f"  take {take.id}: {data['path']} sha256 {digest}... params {data.get('params') or {}}")
+        print(f"  image take {take.id}: {data['path']} sha256 {digest}... params {data.get('params') or {}}")
     first = made[0]["take_id"]
     client.call("select_take", {"project_id": project_id, "scene_id": scene_ref.id, "take_id": first}, user.id_token)
     scene = scene_ref.get().to_dict() or {}
