@@ -209,6 +209,15 @@ def generate_storyboard(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 @https_fn.on_call()
 @incidents.guarded
+def select_take(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    """Makes one of a scene's takes the selected asset of its kind."""
+    from mediajobs.scenes import takes
+
+    return takes.select_take(req)
+
+
+@https_fn.on_call()
+@incidents.guarded
 def download_url(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
     """Short-lived URLs for Storage objects the caller may read (job outputs, assets, exports)."""
     from mediajobs import downloads

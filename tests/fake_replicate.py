@@ -1,6 +1,7 @@
 """A local HTTP server that speaks Replicate's documented predictions API, for tests.
 
-    POST /v1/models/{owner}/{name}/predictions, POST /v1/predictions   create
+    POST /v1/models/{owner}/{name}/predictions, POST /v1/predictions   create (the latter with
+                                                                       `version`: "{owner}/{name}:{version_id}")
     GET  /v1/predictions/{id}                                          get
     POST /v1/predictions/{id}/cancel                                   cancel
     GET  /files/{id}                                                   the output file
@@ -17,6 +18,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
 import uuid
@@ -33,6 +35,7 @@ class Prediction:
     input: dict[str, Any]
     webhook: str | None
     events: list[str]
+    version: str = "v1"  # the version id the prediction runs (a pinned one, or the model's latest)
     status: str = "starting"
     logs: str = ""
     output: Any = None
@@ -41,7 +44,7 @@ class Prediction:
 
     def as_json(self, base: str) -> dict[str, Any]:
         return {
-            "id": self.id, "model": self.model, "version": "v1", "status": self.status, "input": self.input,
+            "id": self.id, "model": self.model, "version": self.version, "status": self.status, "input": self.input,
             "output": self.output, "logs": self.logs, "error": self.error, "metrics": {},
             "created_at": self.created_at, "started_at": self.created_at, "completed_at": None,
             "urls": {"get": f"{base}/v1/predictions/{self.id}", "cancel": f"{base}/v1/predictions/{self.id}/cancel"},
@@ -179,10 +182,17 @@ class FakeReplicate:
                     status = fake.create_errors.pop(0)
                     return self.reply(status, {"title": "Too many requests" if status == 429 else "Server error",
                                                "detail": f"simulated {status}", "status": status})  # fmt: skip
-                model = self.path.removeprefix("/v1/models/").removesuffix("/predictions")
+                model, version = self.path.removeprefix("/v1/models/").removesuffix("/predictions"), "v1"
+                if self.path == "/v1/predictions":  # {version: "owner/name:version_id"} pins a model version
+                    model, _, version = str(body.get("version", "")).partition(":")
+                    if not re.fullmatch(r"[\w.-]+/[\w.-]+", model) or not re.fullmatch(r"[0-9a-f]{64}", version):
+                        return self.reply(422, {"title": "Invalid version", "status": 422,
+                                                "detail": "The specified version does not exist (or perhaps you "
+                                                          "don't have permission to use it?)"})  # fmt: skip
                 prediction = Prediction(
                     id=uuid.uuid4().hex[:20], model=model, input=body.get("input", {}), webhook=body.get("webhook"),
                     events=body.get("webhook_events_filter") or ["start", "output", "logs", "completed"],
+                    version=version,
                 )  # fmt: skip
                 fake.predictions[prediction.id] = prediction
                 threading.Thread(target=fake._run, args=(prediction,), daemon=True).start()

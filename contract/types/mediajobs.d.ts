@@ -44,6 +44,7 @@ export interface MediajobsContract {
   project?: Project;
   scene?: Scene;
   mood?: Mood;
+  take?: Take;
   video?: Video;
   "callable.start_job.request"?: StartJobRequest;
   "callable.start_job.response"?: JobIdResponse;
@@ -63,6 +64,8 @@ export interface MediajobsContract {
   "callable.generate_scene_asset.response"?: JobIdResponse;
   "callable.generate_storyboard.request"?: GenerateStoryboard;
   "callable.generate_storyboard.response"?: JobIdResponse;
+  "callable.select_take.request"?: SelectTake;
+  "callable.select_take.response"?: SelectTakeResponse;
   "callable.download_url.request"?: DownloadUrlRequest;
   "callable.download_url.response"?: DownloadUrlResponse;
   "callable.update_video.request"?: UpdateVideo;
@@ -838,6 +841,22 @@ export interface SceneAssetInput {
   project_id: string;
   scene_id: string;
   kind: "composition" | "image" | "video" | "audio";
+  params?: GenerationParams;
+}
+/**
+ * What shapes a take beyond the scene's text; unset fields are left to the model.
+ */
+export interface GenerationParams {
+  /**
+   * A whole number: the same seed, the same take.
+   */
+  seed?: number | null;
+  aspect_ratio?: string | null;
+  negative_prompt?: string | null;
+  /**
+   * A model version id (64 hex digits) to pin the model to.
+   */
+  version?: string | null;
 }
 export interface NoOptions {}
 export interface SceneAssetResult {
@@ -848,6 +867,10 @@ export interface SceneAssetResult {
   path: string;
   content_type: string;
   size: number;
+  /**
+   * The take it was kept as (absent before takes).
+   */
+  take_id?: string | null;
 }
 /**
  * jobs/{job_id}/items/{item_id} of a `scene_asset` job.
@@ -1035,6 +1058,7 @@ export interface StoryboardAssetsJob {
 export interface StoryboardInput {
   project_id: string;
   kinds?: ("composition" | "image" | "video" | "audio")[];
+  params?: GenerationParams;
 }
 export interface StoryboardResult {
   scenes: number;
@@ -1104,6 +1128,12 @@ export interface StoryboardSceneResult {
    * Storage path per kind made.
    */
   paths: {
+    [k: string]: string;
+  };
+  /**
+   * Take id per kind made (absent before takes).
+   */
+  takes?: {
     [k: string]: string;
   };
 }
@@ -1268,6 +1298,10 @@ export interface Scene {
   assets: SceneAssets;
   composition: Composition | null;
   active_job: ActiveJob | null;
+  /**
+   * The selected take per kind (absent on scenes made before takes).
+   */
+  selected_takes?: SelectedTakes | null;
   created_at: string;
   updated_at: string;
 }
@@ -1309,6 +1343,15 @@ export interface ActiveJob {
   storyboard?: boolean;
 }
 /**
+ * The take shown per asset kind (its paths are the scene's `assets`).
+ */
+export interface SelectedTakes {
+  composition?: string | null;
+  image?: string | null;
+  video?: string | null;
+  audio?: string | null;
+}
+/**
  * projects/{project_id}/moods/{mood_id}.
  */
 export interface Mood {
@@ -1326,6 +1369,54 @@ export interface Mood {
   mood_keywords: string[];
   image_paths: string[];
   created_at: string;
+}
+/**
+ * projects/{project_id}/scenes/{scene_id}/takes/{take_id}: one finished asset of the scene
+ * (take_id = `{job_id}-{kind}`). The owner reads it; only the functions write it.
+ */
+export interface Take {
+  kind: "composition" | "image" | "video" | "audio";
+  /**
+   * The scene_asset or storyboard_assets job that made it.
+   */
+  job_id: string;
+  /**
+   * projects/{project_id}/scenes/{scene_id}/{kind}/{job_id}.<ext>
+   */
+  path: string;
+  /**
+   * A 320 px PNG, for images.
+   */
+  thumbnail_path?: string | null;
+  content_type: string;
+  size: number;
+  /**
+   * The text the model was given (first 4000 characters).
+   */
+  prompt: string;
+  params: GenerationParams;
+  /**
+   * `local` or `replicate`.
+   */
+  provider: string;
+  /**
+   * The model as the provider was asked for it (`owner/name[:version]`).
+   */
+  model?: string | null;
+  /**
+   * The provider's prediction id.
+   */
+  prediction_id?: string | null;
+  /**
+   * For compositions.
+   */
+  composition?: TakeComposition | null;
+  created_at: string;
+}
+export interface TakeComposition {
+  description: string;
+  styling: string;
+  animation: string;
 }
 /**
  * videos/{video_id}: a lasting video of its owner, made by the `video_process` job whose id
@@ -1524,15 +1615,54 @@ export interface UpdateScene {
   scene_number?: number | null;
 }
 export interface GenerateSceneAsset {
+  /**
+   * A whole number: the same seed, the same take.
+   */
+  seed?: number | null;
+  /**
+   * One of the kind's ratios (contract).
+   */
+  aspect_ratio?: string | null;
+  negative_prompt?: string | null;
+  /**
+   * A model version id to pin.
+   */
+  version?: string | null;
   project_id: string;
   scene_id: string;
   kind: "composition" | "image" | "video" | "audio";
   notify?: NotifySettings | null;
 }
 export interface GenerateStoryboard {
+  /**
+   * A whole number: the same seed, the same take.
+   */
+  seed?: number | null;
+  /**
+   * One of the kind's ratios (contract).
+   */
+  aspect_ratio?: string | null;
+  negative_prompt?: string | null;
+  /**
+   * A model version id to pin.
+   */
+  version?: string | null;
   project_id: string;
   kinds?: ("composition" | "image" | "video" | "audio")[] | null;
   notify?: NotifySettings | null;
+}
+export interface SelectTake {
+  project_id: string;
+  scene_id: string;
+  take_id: string;
+}
+export interface SelectTakeResponse {
+  scene_id: string;
+  /**
+   * The asset kind whose selected take changed.
+   */
+  kind: "composition" | "image" | "video" | "audio";
+  take_id: string;
 }
 export interface DownloadUrlRequest {
   paths: string[];

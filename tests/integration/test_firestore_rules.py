@@ -37,6 +37,9 @@ def world() -> dict[str, Any]:
         {"title": "One", "description": "", "duration_seconds": 3, "scene_number": 1, "assets": {}, "active_job": None}
     )
     db.document(f"projects/{ids['project']}/moods/m1").set({"name": "Calm"})
+    db.document(f"projects/{ids['project']}/scenes/{ids['scene']}/takes/t1").set(
+        {"kind": "image", "path": f"projects/{ids['project']}/scenes/{ids['scene']}/image/j1.png", "params": {}}
+    )
     db.document(f"email_users/{owner.uid}").set({"email": owner.email, "imageIds": [ids["image"]]})
     db.document(f"images/{ids['image']}").set({"email": owner.email, "storage_path": "x"})
     db.document(f"voices/{ids['image']}").set({"email": owner.email, "storage_path": "y"})
@@ -103,6 +106,7 @@ def to_value(value: Any) -> dict[str, Any]:
 
 JOB, ITEM, PROJECT = "jobs/{job}", "jobs/{job}/items/item-1", "projects/{project}"
 SCENE, MOOD = "projects/{project}/scenes/{scene}", "projects/{project}/moods/m1"
+TAKE = "projects/{project}/scenes/{scene}/takes/t1"
 LONG = "x" * 201
 MOOD_OBJECT = {"id": "m1", "name": "Calm", "color_palette": ["#112233"], "image": "https://example.com/m.png"}
 CASES: list[Case] = [
@@ -153,6 +157,14 @@ CASES: list[Case] = [
     ("owner", "get", MOOD, None, True),
     ("other", "get", MOOD, None, False),
     ("owner", "update", MOOD, {"name": "Loud"}, False),
+    # takes: the project's owner reads them; only the functions write them (select_take switches)
+    ("owner", "get", TAKE, None, True),
+    ("other", "get", TAKE, None, False),
+    ("nobody", "get", TAKE, None, False),
+    ("owner", "update", TAKE, {"path": "projects/{project}/scenes/{scene}/image/other.png"}, False),
+    ("owner", "create", "projects/{project}/scenes/{scene}/takes/new-{tag}", {"kind": "image", "path": "x"}, False),
+    ("owner", "delete", TAKE, None, False),
+    ("owner", "update", SCENE, {"selected_takes": {"image": "t1"}}, False),
     # the export sources: their owner and admins read, nobody writes
     ("owner", "get", "email_users/{owner}", None, True),
     ("other", "get", "email_users/{owner}", None, False),

@@ -20,13 +20,36 @@ from tests.integration.test_scenes import new_project, scene_doc
 
 
 def left_under(project_id: str) -> tuple[list[str], list[str]]:
-    """Documents and Storage objects still under the project."""
+    """Documents (at any depth: scenes, their takes, moods) and Storage objects still under the project."""
     db = cloud.db()
     project = db.collection("projects").document(project_id)
-    docs = [d.reference.path for c in project.collections() for d in c.stream()]
+    docs, parents = [], [project]
+    while parents:
+        for collection in parents.pop().collections():
+            for snap in collection.list_documents():  # documents that only hold subcollections too
+                parents.append(snap)
+                if snap.get().exists:
+                    docs.append(snap.path)
     if project.get().exists:
         docs.append(project.path)
-    return docs, [b.name for b in cloud.bucket().list_blobs(prefix=f"projects/{project_id}/")]
+    return sorted(docs), [b.name for b in cloud.bucket().list_blobs(prefix=f"projects/{project_id}/")]
+
+
+def test_delete_project_removes_every_take_document_and_object(user: client.User) -> None:
+    project_id, [scene_id] = new_project(user, 1)
+    for seed in (1, 2):
+        request = {"project_id": project_id, "scene_id": scene_id, "kind": "image", "seed": seed}
+        job_id = client.call("generate_scene_asset", request, user.id_token)["job_id"]
+        assert client.watch_job(job_id, timeout=300)[0]["status"] == "completed"
+    docs, objects = left_under(project_id)
+    takes = [d for d in docs if "/takes/" in d]
+    assert len(takes) == 2 and len(objects) == 4, (docs, objects)  # two images and their thumbnails
+
+    client.call("delete_project", {"project_id": project_id}, user.id_token)
+
+    assert left_under(project_id) == ([], [])
+    for path in objects:
+        assert cloud.bucket().get_blob(path) is None
 
 
 def test_delete_project_cancels_its_jobs_first(user: client.User) -> None:

@@ -3,6 +3,7 @@ through our `replicate_webhook` function and real Firestore."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -20,6 +21,7 @@ from PIL import Image
 from mediajobs import cloud
 from mediajobs.jobs.kinds import Item
 from mediajobs.jobs.models import Job
+from mediajobs.scenes.params import GenerationParams
 from mediajobs.scenes.providers import local, replicate_provider
 from mediajobs.scenes.providers.base import ProviderCancelled, ProviderError, ScenePrompt
 from mediajobs.scenes.providers.replicate_provider import ReplicateProvider, ReplicateSettings
@@ -105,6 +107,36 @@ def test_every_asset_kind(fake: FakeReplicate, kind: str) -> None:
     assert (asset.content_type, asset.extension) == expected[kind]
     if kind == "composition":
         assert asset.details == {"description": "A hero shot", "styling": "warm", "animation": "push-in"}
+
+
+def test_take_parameters_and_a_pinned_version_reach_the_prediction(fake: FakeReplicate) -> None:
+    version = "a" * 64
+    params = GenerationParams(seed=42, aspect_ratio="1:1", negative_prompt="blurry, text", version=version)
+    prompt = ScenePrompt(**{**PROMPT.__dict__, "params": params})
+
+    asset = provider(fake, webhooks=False, poll=0.3).generate(prompt, Control())
+    plain = provider(fake, webhooks=False, poll=0.3).generate(PROMPT, Control())
+
+    pinned = fake.predictions[str(asset.prediction_id)]
+    assert (pinned.model, pinned.version) == ("test/image-model", version)
+    assert {k: pinned.input[k] for k in ("seed", "aspect_ratio", "negative_prompt")} == {
+        "seed": 42,
+        "aspect_ratio": "1:1",
+        "negative_prompt": "blurry, text",
+    }
+    assert asset.model == f"test/image-model:{version}" and Image.open(io.BytesIO(asset.data)).format == "PNG"
+    latest = fake.predictions[str(plain.prediction_id)]
+    assert (latest.model, latest.version, plain.model) == ("test/image-model", "v1", "test/image-model")
+    assert "seed" not in latest.input and "negative_prompt" not in latest.input
+    assert latest.input["aspect_ratio"] == "16:9"  # the default when none is asked for
+
+
+def test_a_version_replicate_does_not_know_is_rejected(fake: FakeReplicate) -> None:
+    bad = dataclasses.replace(PROMPT, params=GenerationParams(version="b" * 64))
+    settings = dataclasses.replace(provider(fake).settings, models={**provider(fake).settings.models, "image": "bad"})
+    with pytest.raises(ProviderError) as raised:
+        ReplicateProvider(settings).generate(bad, Control())
+    assert raised.value.code == "provider-rejected" and "422" in raised.value.message
 
 
 def test_rate_limited_creates_are_retried(fake: FakeReplicate) -> None:

@@ -73,6 +73,25 @@ def test_paid_generations_are_counted_per_user_and_day_and_capped(user: client.U
     client.call("start_job", {"type": "selftest", "input": {"items": 1}}, user.id_token)
 
 
+def test_every_take_is_counted_even_of_a_kind_the_scene_already_has(user: client.User) -> None:
+    project_id, [scene_id] = new_project(user, 1)
+    set_used(user, 0)
+    for seed in (1, 2, 3):
+        request = {"project_id": project_id, "scene_id": scene_id, "kind": "image", "seed": seed}
+        job_id = client.call("generate_scene_asset", request, user.id_token)["job_id"]
+        assert client.watch_job(job_id, timeout=300)[0]["status"] == "completed"
+        assert budget_doc(user)["used"] == seed  # one per take
+    takes = cloud.db().document(f"projects/{project_id}/scenes/{scene_id}").collection("takes").get()
+    assert len(takes) == 3
+
+    set_used(user, daily_limit())
+    with pytest.raises(client.CallableError) as raised:
+        client.call("generate_scene_asset", {"project_id": project_id, "scene_id": scene_id, "kind": "image",
+                                             "seed": 4}, user.id_token)  # fmt: skip
+    assert raised.value.status == "RESOURCE_EXHAUSTED"
+    assert len(cloud.db().document(f"projects/{project_id}/scenes/{scene_id}").collection("takes").get()) == 3
+
+
 def test_scene_asset_through_start_job_has_the_one_job_per_scene_guard(user: client.User) -> None:
     project_id, [scene_id] = new_project(user, 1)
     busy = f"busy-{uuid.uuid4().hex[:12]}"

@@ -32,6 +32,7 @@ def test_main_declares_every_function() -> None:
             "sceneitems", "selftestitems", "start_job", "stream", "sweep_jobs", "update_project", "update_scene",
             "upload", "webhook_secret", "jobnotices", "register_device", "set_notification_settings",
             "delete_video", "set_caption", "update_video", "videoitems",
+            "select_take",
         ]
     )  # fmt: skip
 

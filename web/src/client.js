@@ -26,6 +26,8 @@ import { httpsCallable } from "firebase/functions";
 /** @typedef {import("../../contract/types/mediajobs").WebhookDelivery} WebhookDelivery */
 /** @typedef {import("../../contract/types/mediajobs").NotificationDefaults} NotificationDefaults */
 /** @typedef {import("../../contract/types/mediajobs").NotificationSettingsDocument} NotificationSettingsDocument */
+/** @typedef {import("../../contract/types/mediajobs").Take} Take */
+/** @typedef {import("../../contract/types/mediajobs").SelectTake} SelectTake */
 /** @typedef {"completed" | "failed" | "cancelled"} TerminalStatus */
 /** @typedef {() => void} Unsubscribe */
 /** @typedef {(error: Error) => void} OnError */
@@ -49,6 +51,7 @@ import { httpsCallable } from "firebase/functions";
  *   webhook_secret: [Contract["callable.webhook_secret.request"], Contract["callable.webhook_secret.response"]],
  *   register_device: [Contract["callable.register_device.request"], Contract["callable.register_device.response"]],
  *   set_notification_settings: [NotificationDefaults, Contract["callable.set_notification_settings.response"]],
+ *   select_take: [SelectTake, Contract["callable.select_take.response"]],
  * }} Callables
  */
 
@@ -285,6 +288,24 @@ export function createClient({ auth, db, functions, uploadUrl }) {
     watchScenes(projectId, onScenes, onError) {
       return watchQuery(query(collection(db, "projects", projectId, "scenes"), orderBy("scene_number")), onScenes,
         onError);
+    },
+
+    /**
+     * A scene's takes live (every asset it was given), oldest first.
+     * @param {string} projectId @param {string} sceneId @param {(takes: Doc<Take>[]) => void} onTakes
+     * @param {OnError} [onError]
+     */
+    watchTakes(projectId, sceneId, onTakes, onError) {
+      const takes = collection(db, "projects", projectId, "scenes", sceneId, "takes");
+      return watchQuery(query(takes, orderBy("created_at")), onTakes, onError);
+    },
+
+    /**
+     * Makes a take the scene's selected asset of its kind (`assets.<kind>_path` follows it).
+     * @param {SelectTake} request @returns {Promise<NonNullable<Contract["callable.select_take.response"]>>}
+     */
+    async selectTake(request) {
+      return call("select_take", request);
     },
 
     /** @param {string} projectId @param {(moods: Doc<Mood>[]) => void} onMoods @param {OnError} [onError] */

@@ -1,11 +1,13 @@
 // Projects: create a project with a brief, add scenes, generate assets per scene (or the whole
 // storyboard as one server job, on the mood board); each scene shows its active job live, its
-// composition as a shot card, and shows or plays what was generated. `#/projects/<id>` opens one.
+// composition as a shot card, and shows or plays what was generated; every generation is kept as
+// a take, shown side by side per kind, and the owner picks one (takes.ts). `#/projects/<id>` opens one.
 import type { Composition, CreativeBrief, Project, Scene } from "../../contract/types/mediajobs";
 import { client } from "./firebase.js";
 import { action, el, emptyState, errorBanner, field, pageHead, progressBar, timeAgo } from "./ui.js";
 import { jobFinished } from "./jobs.js";
 import { moodBoard } from "./moods.js";
+import { TakeSettings, TakeStrip } from "./takes.js";
 
 type Kind = "composition" | "image" | "video" | "audio";
 type MediaKind = Exclude<Kind, "composition">;
@@ -91,7 +93,7 @@ function showProject(container: HTMLElement, projectId: string): () => void {
   const deleteBox = el("div", { class: "actions" });
   const askDelete = () => deleteBox.replaceChildren(el("button", { type: "button", id: "project-delete", class: "danger", onclick: () => {
     deleteBox.replaceChildren(el("p", { class: "banner error compact", role: "alert" },
-      "Delete this project, its scenes, moods and every generated file? Running jobs are cancelled."),
+      "Delete this project, its scenes, moods and every generated file and take? Running jobs are cancelled."),
     action("Yes, delete it", async () => {
       await client.deleteProject(projectId);
       stopAll(); // its listeners would only be refused from now on
@@ -149,6 +151,7 @@ function showProject(container: HTMLElement, projectId: string): () => void {
     stopProject();
     stopScenes();
     board.stop();
+    for (const view of views.values()) view.stop();
   };
   return stopAll;
 }
@@ -176,10 +179,10 @@ function projectEditor(projectId: string, project: Partial<Project>, done: () =>
     el("div", { class: "form-actions" }, save, el("button", { type: "button", onclick: done }, "Cancel")));
 }
 
-/** One active job per scene: its kinds run one after another. */
-async function generate(projectId: string, sceneId: string, kinds: Kind[]): Promise<void> {
+/** One active job per scene: its kinds run one after another, each with the take settings it takes. */
+async function generate(projectId: string, sceneId: string, kinds: Kind[], settings: TakeSettings): Promise<void> {
   for (const kind of kinds) {
-    const job_id = await client.generateSceneAsset({ project_id: projectId, scene_id: sceneId, kind });
+    const job_id = await client.generateSceneAsset({ project_id: projectId, scene_id: sceneId, kind, ...settings.paramsFor(kind) });
     const job = await jobFinished(job_id);
     if (job.status !== "completed") throw { code: job.error?.code || job.status, message: `${KIND_NAMES[kind]}: ${job.error?.message || job.status}`, incident_id: job.error?.incident_id };
   }
@@ -203,6 +206,8 @@ class SceneView {
   private readonly up: HTMLButtonElement;
   private readonly down: HTMLButtonElement;
   private readonly editBox: HTMLDivElement;
+  private readonly settings = new TakeSettings();
+  private readonly takes: TakeStrip;
   private scene: Scene | null = null;
 
   constructor(private readonly projectId: string, private readonly sceneId: string,
@@ -219,12 +224,18 @@ class SceneView {
     this.active = el("div", { class: "scene-active" });
     this.media = Object.fromEntries(KINDS.map((kind) => [kind, el("div", { class: `asset asset-${kind}` })])) as Record<Kind, HTMLDivElement>;
     const edit = el("button", { type: "button", class: "scene-edit-open", onclick: () => this.openEditor() }, "Edit");
+    this.takes = new TakeStrip(projectId, sceneId, () => this.title.textContent || "the scene");
     this.node = el("div", { class: "card scene", dataset: { sceneId } },
       el("div", { class: "card-head" }, this.title, el("div", { class: "actions" }, edit, this.up, this.down)), this.meta, this.editBox, this.active,
+      this.settings.node,
       el("div", { class: "actions", style: "margin-top: 0.75rem" },
-        ...KINDS.map((kind) => action(`Generate ${kind}`, () => generate(projectId, sceneId, [kind]), { class: `generate-${kind}` })),
-        action("Generate all four", () => generate(projectId, sceneId, KINDS), { class: "generate-all" })),
-      el("div", { class: "scene-assets" }, ...Object.values(this.media)));
+        ...KINDS.map((kind) => action(`Generate ${kind}`, () => generate(projectId, sceneId, [kind], this.settings), { class: `generate-${kind}` })),
+        action("Generate all four", () => generate(projectId, sceneId, KINDS, this.settings), { class: "generate-all" })),
+      el("div", { class: "scene-assets" }, ...Object.values(this.media)), this.takes.node);
+  }
+
+  stop(): void {
+    this.takes.stop();
   }
 
   /** Where the scene sits among `count` (the first cannot move up, the last not down). */
@@ -256,6 +267,7 @@ class SceneView {
   update(scene: Scene): void {
     this.scene = scene;
     this.title.textContent = `${scene.scene_number}. ${scene.title}`;
+    this.takes.showSelected(scene.selected_takes);
     this.meta.replaceChildren(...[scene.description ? el("span", {}, scene.description) : null,
       scene.duration_seconds ? el("span", {}, `${scene.duration_seconds} s`) : null].filter((n): n is HTMLSpanElement => !!n));
     const job = scene.active_job;

@@ -89,7 +89,8 @@ def demo(args: argparse.Namespace) -> int:
     print("\n4. scenes: a project with a brief and 4 scenes, every asset kind for all scenes at once")
     ok &= demo_scenes(user, args.timeout)
 
-    print("\n5. storyboard: a mood board by the provider, one mood picked, the whole storyboard as one job")
+    print("\n5. storyboard: a mood board by the provider, one mood picked, the whole storyboard as one job,")
+    print("   then two more takes of one scene's image (different seeds), the first selected")
     from mediajobs.cli.demo_storyboard import demo_storyboard
 
     ok &= demo_storyboard(user, args.timeout, progress_bar)

@@ -1,5 +1,6 @@
 """The demo's storyboard step: a mood board written and drawn by the provider, one mood picked
-as the storyboard's selected_mood, then every asset of every scene as one storyboard job."""
+as the storyboard's selected_mood, then every asset of every scene as one storyboard job, and
+two more takes of one scene (demo_takes)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from mediajobs import cloud
 from mediajobs.cli import client
+from mediajobs.cli.demo_takes import demo_takes
 from mediajobs.scenes.models import ASSET_KINDS
 
 BRIEF = {"brand_name": "Peak", "product_description": "trail running shoes", "target_audience": "hikers",
@@ -57,4 +59,4 @@ def demo_storyboard(user: client.User, timeout: float, progress_bar: Callable[[s
     for scene in cloud.db().collection(f"projects/{project_id}/scenes").stream():
         assets = (scene.to_dict() or {}).get("assets") or {}
         complete &= all(assets.get(f"{kind}_path") for kind in ASSET_KINDS)
-    return bool(final["status"] == "completed" and complete)
+    return bool(final["status"] == "completed" and complete) and demo_takes(user, project_id, timeout, progress_bar)

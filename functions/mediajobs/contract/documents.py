@@ -25,6 +25,7 @@ from mediajobs.contract.common import (
 )
 from mediajobs.jobs.notify.models import Channel, DevicePlatform, NotifySettings, WebhookEvent
 from mediajobs.scenes.models import Storyboard
+from mediajobs.scenes.params import GenerationParams
 
 JOB_FIELDS_ONCE_STARTED = [
     "progress", "current", "result", "error", "errors", "cancel_requested", "created_at", "updated_at",
@@ -290,6 +291,42 @@ class ActiveJob(Shape):
     )
 
 
+class SelectedTakes(Shape):
+    """The take shown per asset kind (its paths are the scene's `assets`)."""
+
+    composition: str | None = None
+    image: str | None = None
+    video: str | None = None
+    audio: str | None = None
+
+
+class TakeComposition(Shape):
+    description: str
+    styling: str
+    animation: str
+
+
+class Take(Shape):
+    """projects/{project_id}/scenes/{scene_id}/takes/{take_id}: one finished asset of the scene
+    (take_id = `{job_id}-{kind}`). The owner reads it; only the functions write it."""
+
+    kind: AssetKind
+    job_id: str = pydantic.Field(description="The scene_asset or storyboard_assets job that made it.")
+    path: str = pydantic.Field(description="projects/{project_id}/scenes/{scene_id}/{kind}/{job_id}.<ext>")
+    thumbnail_path: str | None = pydantic.Field(default=None, description="A 320 px PNG, for images.")
+    content_type: str
+    size: int = pydantic.Field(ge=0)
+    prompt: str = pydantic.Field(description="The text the model was given (first 4000 characters).")
+    params: GenerationParams = pydantic.Field(description="The parameters asked for (only those set).")
+    provider: str = pydantic.Field(description="`local` or `replicate`.")
+    model: str | None = pydantic.Field(
+        default=None, description="The model as the provider was asked for it (`owner/name[:version]`)."
+    )
+    prediction_id: str | None = pydantic.Field(default=None, description="The provider's prediction id.")
+    composition: TakeComposition | None = pydantic.Field(default=None, description="For compositions.")
+    created_at: Timestamp
+
+
 class Scene(Shape):
     """projects/{project_id}/scenes/{scene_id}."""
 
@@ -300,6 +337,9 @@ class Scene(Shape):
     assets: SceneAssets
     composition: Composition | None
     active_job: ActiveJob | None
+    selected_takes: SelectedTakes | None = pydantic.Field(
+        default=None, description="The selected take per kind (absent on scenes made before takes)."
+    )
     created_at: Timestamp
     updated_at: Timestamp
 

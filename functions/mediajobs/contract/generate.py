@@ -37,6 +37,7 @@ def catalogue() -> dict[str, tuple[type[pydantic.BaseModel], Mode]]:
     entries["project"] = (documents.Project, "serialization")
     entries["scene"] = (documents.Scene, "serialization")
     entries["mood"] = (documents.Mood, "serialization")
+    entries["take"] = (documents.Take, "serialization")
     entries["video"] = (documents.Video, "serialization")
     for call in interfaces.callables(kinds):
         entries[f"callable.{call.name}.request"] = (call.request, "validation")
@@ -121,6 +122,7 @@ def index(entries: dict[str, tuple[type[pydantic.BaseModel], Mode]]) -> dict[str
             "projects/{project_id}": "project.schema.json",
             "projects/{project_id}/scenes/{scene_id}": "scene.schema.json",
             "projects/{project_id}/moods/{mood_id}": "mood.schema.json",
+            "projects/{project_id}/scenes/{scene_id}/takes/{take_id}": "take.schema.json",
             "videos/{video_id}": "video.schema.json",
             "jobs/{job_id}/deliveries/{n}": "delivery.schema.json",
             "users/{uid}/devices/{token}": "device.schema.json",

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Union
 
 import pydantic
 
-from mediajobs.contract.common import JobStatus, Progress, Shape, Timestamp
+from mediajobs.contract.common import AssetKind, JobStatus, Progress, Shape, Timestamp
 from mediajobs.contract.documents import JobType
 from mediajobs.jobs.notify.models import (
     NotificationDefaults,
@@ -39,6 +39,12 @@ class ProjectIdResponse(Shape):
 
 class SceneIdResponse(Shape):
     scene_id: str
+
+
+class SelectTakeResponse(Shape):
+    scene_id: str
+    kind: AssetKind = pydantic.Field(description="The asset kind whose selected take changed.")
+    take_id: str
 
 
 class VideoIdResponse(Shape):
@@ -187,6 +193,7 @@ def callables(kinds: list[JobType]) -> list[Callable]:
         Callable("update_scene", scenes.UpdateScene, SceneIdResponse),
         Callable("generate_scene_asset", scenes.GenerateSceneAsset, JobIdResponse),
         Callable("generate_storyboard", GenerateStoryboard, JobIdResponse),
+        Callable("select_take", scenes.SelectTake, SelectTakeResponse),
         Callable("download_url", DownloadUrlRequest, DownloadUrlResponse),
         Callable("update_video", UpdateVideo, VideoIdResponse),
         Callable("delete_video", VideoRef, VideoIdResponse),

@@ -192,6 +192,7 @@ class SceneAssetResult(Shape):
     path: str = pydantic.Field(description="projects/{project_id}/scenes/{scene_id}/{kind}/{job_id}.<ext>")
     content_type: str
     size: int = pydantic.Field(ge=0)
+    take_id: str | None = pydantic.Field(default=None, description="The take it was kept as (absent before takes).")
 
 
 class MoodItemResult(Shape):
@@ -210,6 +211,7 @@ class StoryboardSceneResult(Shape):
     generated: list[AssetKind] = pydantic.Field(description="Kinds this job made for the scene.")
     already_there: list[AssetKind] = pydantic.Field(description="Kinds the scene had before.")
     paths: dict[str, str] = pydantic.Field(description="Storage path per kind made.")
+    takes: dict[str, str] = pydantic.Field(default={}, description="Take id per kind made (absent before takes).")
 
 
 class StoryboardResult(Shape):

@@ -72,6 +72,8 @@ def schema_for(path: str, data: dict[str, Any]) -> str | None:
         return "scene.schema.json" if parts[2] == "scenes" else "mood.schema.json"
     if len(parts) == 2 and parts[0] == "videos":
         return "video.schema.json"
+    if len(parts) == 6 and parts[0] == "projects" and parts[2] == "scenes" and parts[4] == "takes":
+        return "take.schema.json"
     return None
 
 
@@ -138,6 +140,8 @@ def documents_since(db: Any, since: dt.datetime) -> list[str]:
         for name, schema_file in (("scenes", "scene.schema.json"), ("moods", "mood.schema.json")):
             for child in snap.reference.collection(name).stream():
                 check(f"{path}/{name}/{child.id}", schema_file, child.to_dict() or {})
+                for take in child.reference.collection("takes").stream() if name == "scenes" else ():
+                    check(f"{path}/scenes/{child.id}/takes/{take.id}", "take.schema.json", take.to_dict() or {})
     for snap in db.collection("videos").where(filter=FieldFilter("created_at", ">=", since)).stream():
         check(f"videos/{snap.id}", "video.schema.json", snap.to_dict() or {})
     return found

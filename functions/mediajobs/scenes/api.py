@@ -185,7 +185,9 @@ def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     caller = caller_of(req)
     request = parse(models.GenerateSceneAsset, req.data)
     owned_project(request.project_id, caller.uid)
-    input = {"project_id": request.project_id, "scene_id": request.scene_id, "kind": request.kind}
+    input: dict[str, Any] = {"project_id": request.project_id, "scene_id": request.scene_id, "kind": request.kind}
+    if params := request.params().chosen():
+        input["params"] = params
     job_id = create_job(caller, "scene_asset", input, {}, notify=request.notify)  # scene guard and budget too
     logger.info("scene asset job queued", job_id=job_id, project_id=request.project_id, kind=request.kind)
     return {"job_id": job_id}

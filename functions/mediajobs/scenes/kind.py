@@ -1,7 +1,8 @@
 """`scene_asset` and `mood_board` jobs: generate through a provider, keep every output in Storage.
 
-A scene's `assets.<kind>_path` is set (in a transaction on the scene) only once the asset's
-bytes are in Storage, and before the job completes; a provider URL is never stored.
+A scene's asset is kept as a take (scenes/takes.py), which becomes the selected one: its
+`assets.<kind>_path` is set (in a transaction on the scene) only once the asset's bytes are in
+Storage, and before the job completes; a provider URL is never stored.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from mediajobs.jobs.kinds import (
     Summary,
 )
 from mediajobs.jobs.models import ErrorInfo, Job
-from mediajobs.scenes.models import ASSET_KINDS, DOC_ID, AssetKind
+from mediajobs.scenes import takes
+from mediajobs.scenes.models import DOC_ID, AssetKind
 from mediajobs.scenes.moods import PartOf, selected_mood_of
-from mediajobs.scenes.project_guard import cancellation_wins, kept_only_in_live_project, write_in_live_project
-from mediajobs.scenes.providers import get_provider
+from mediajobs.scenes.params import GenerationParams, refusal
+from mediajobs.scenes.project_guard import cancellation_wins, write_in_live_project
+from mediajobs.scenes.providers import get_provider, get_provider_name
 from mediajobs.scenes.providers.base import GeneratedAsset, ProviderCancelled, ProviderError, ScenePrompt
 from mediajobs.validation import StrictModel
 
@@ -41,6 +44,15 @@ class SceneAssetInput(StrictModel):
     project_id: str = pydantic.Field(pattern=DOC_ID)
     scene_id: str = pydantic.Field(pattern=DOC_ID)
     kind: AssetKind
+    params: GenerationParams = pydantic.Field(
+        default_factory=GenerationParams, description="Seed, aspect ratio, ... where the kind takes them."
+    )
+
+    @pydantic.model_validator(mode="after")
+    def _params_fit_the_kind(self) -> SceneAssetInput:
+        if (problem := refusal(self.kind, self.params)) is not None:
+            raise ValueError(problem)
+        return self
 
 
 class MoodBoardInput(StrictModel):
@@ -159,24 +171,29 @@ class SceneAssetJob(_ProjectJob):
             project_id=input.project_id, scene_id=input.scene_id, kind=input.kind,
             title=str(scene.get("title", "")), description=str(scene.get("description", "")),
             duration_seconds=float(scene.get("duration_seconds") or 5), brief=storyboard.get("creative_brief") or {},
-            mood=mood,
+            mood=mood, params=input.params,
         )  # fmt: skip
         asset = _generate(prompt, ctx, item)
         folder = f"projects/{input.project_id}/scenes/{input.scene_id}/{input.kind}"
-        path = f"{folder}/{ctx.job.id}.{asset.extension}"
+        path = f"{folder}/{ctx.job.id}.{asset.extension}"  # one path per take: takes never overwrite
         bucket = cloud.bucket()
         bucket.blob(path).upload_from_string(asset.data, content_type=asset.content_type)
-        fields: dict[str, Any] = {f"assets.{input.kind}_path": path, "assets.generated_at": SERVER_TIMESTAMP}
-        stored = [path]
+        stored, thumb = [path], None
         if input.kind == "image":
             thumb = f"{folder}/{ctx.job.id}-thumb.png"
             bucket.blob(thumb).upload_from_string(_thumbnail(asset.data), content_type="image/png")
-            fields["assets.thumbnail_path"] = thumb
             stored.append(thumb)
-        if input.kind == "composition":
-            fields["composition"] = {**asset.details, "generated_at": SERVER_TIMESTAMP}
-        _record_asset(input.project_id, scene_ref, input.kind, fields, stored)
-        return {"kind": input.kind, "path": path, "content_type": asset.content_type, "size": len(asset.data)}
+        take_id = takes.take_id_of(ctx.job.id, input.kind)
+        take = {
+            "kind": input.kind, "job_id": ctx.job.id, "path": path, "thumbnail_path": thumb,
+            "content_type": asset.content_type, "size": len(asset.data),
+            "prompt": prompt.text()[: takes.MAX_PROMPT_CHARS], "params": input.params.chosen(),
+            "provider": get_provider_name(), "model": asset.model, "prediction_id": asset.prediction_id,
+            "composition": asset.details if input.kind == "composition" else None,
+        }  # fmt: skip
+        takes.record_take(input.project_id, scene_ref, take_id, take, stored)
+        return {"kind": input.kind, "path": path, "content_type": asset.content_type, "size": len(asset.data),
+                "take_id": take_id}  # fmt: skip
 
     def finalize(self, job: Job, summary: Summary) -> Outcome:
         records = list(summary.items())
@@ -185,25 +202,6 @@ class SceneAssetJob(_ProjectJob):
             error = records[0].error if records else None
             return Outcome(result, error or ErrorInfo(code="failed", message="The asset could not be generated."))
         return Outcome(result)
-
-
-def _record_asset(project_id: str, scene_ref: Any, kind: str, fields: dict[str, Any], stored: list[str]) -> None:
-    """Sets the asset path; counts the scene as completed when it first has every kind (only
-    while the project exists: else the `stored` objects are deleted and the item fails)."""
-    project_ref = cloud.db().collection("projects").document(project_id)
-
-    @gfs.transactional
-    def write(transaction: gfs.Transaction) -> None:
-        before = (scene_ref.get(transaction=transaction).to_dict() or {}).get("assets") or {}
-        had_all = all(before.get(f"{k}_path") for k in ASSET_KINDS)
-        has_all = all(before.get(f"{k}_path") or k == kind for k in ASSET_KINDS)
-        transaction.update(scene_ref, {**fields, "updated_at": SERVER_TIMESTAMP})
-        project_fields: dict[str, Any] = {"stats.last_activity": SERVER_TIMESTAMP}
-        if has_all and not had_all:
-            project_fields["stats.completed_scenes"] = gfs.Increment(1)
-        transaction.update(project_ref, project_fields)
-
-    kept_only_in_live_project(project_id, lambda: write(cloud.db().transaction()), stored)
 
 
 class MoodBoardJob(_ProjectJob):

@@ -8,6 +8,7 @@ import pydantic
 
 from mediajobs import storage_paths
 from mediajobs.jobs.notify.models import NotifySettings
+from mediajobs.scenes.params import MAX_SEED, VERSION_ID, GenerationParams, refusal
 from mediajobs.validation import StrictModel
 
 AssetKind = Literal["composition", "image", "video", "audio"]
@@ -122,8 +123,37 @@ class UpdateScene(StrictModel):
     scene_number: int | None = pydantic.Field(default=None, ge=1, le=1000)
 
 
-class GenerateSceneAsset(StrictModel):
+class TakeParams(StrictModel):
+    """The generation parameters of a request, as flat fields (see scenes/params.py)."""
+
+    seed: int | None = pydantic.Field(
+        default=None, ge=0, le=MAX_SEED, strict=True, description="A whole number: the same seed, the same take."
+    )
+    aspect_ratio: str | None = pydantic.Field(
+        default=None, pattern=r"^\d{1,2}:\d{1,2}$", description="One of the kind's ratios (contract)."
+    )
+    negative_prompt: str | None = pydantic.Field(default=None, min_length=1, max_length=1000)
+    version: str | None = pydantic.Field(default=None, pattern=VERSION_ID, description="A model version id to pin.")
+
+    def params(self) -> GenerationParams:
+        return GenerationParams(seed=self.seed, aspect_ratio=self.aspect_ratio,
+                                negative_prompt=self.negative_prompt, version=self.version)  # fmt: skip
+
+
+class GenerateSceneAsset(TakeParams):
     project_id: str = pydantic.Field(pattern=DOC_ID)
     scene_id: str = pydantic.Field(pattern=DOC_ID)
     kind: AssetKind
     notify: NotifySettings | None = None
+
+    @pydantic.model_validator(mode="after")
+    def _params_fit_the_kind(self) -> GenerateSceneAsset:
+        if (problem := refusal(self.kind, self.params())) is not None:
+            raise ValueError(problem)
+        return self
+
+
+class SelectTake(StrictModel):
+    project_id: str = pydantic.Field(pattern=DOC_ID)
+    scene_id: str = pydantic.Field(pattern=DOC_ID)
+    take_id: str = pydantic.Field(pattern=DOC_ID)

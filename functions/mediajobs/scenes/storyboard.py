@@ -44,7 +44,8 @@ from mediajobs.jobs.models import ErrorInfo, Job
 from mediajobs.jobs.notify.models import NotifySettings
 from mediajobs.jobs.store import now
 from mediajobs.scenes.kind import NoOptions, SceneAssetInput, SceneAssetJob
-from mediajobs.scenes.models import ASSET_KINDS, DOC_ID, AssetKind
+from mediajobs.scenes.models import ASSET_KINDS, DOC_ID, AssetKind, TakeParams
+from mediajobs.scenes.params import GenerationParams, refusal
 from mediajobs.scenes.project_guard import cancellation_wins
 from mediajobs.validation import StrictModel
 
@@ -59,11 +60,29 @@ SCENE_WRITE_SECONDS = 1.0  # Firestore's sustained rate per document
 class StoryboardInput(StrictModel):
     project_id: str = pydantic.Field(pattern=DOC_ID)
     kinds: list[AssetKind] = pydantic.Field(default_factory=lambda: list(ASSET_KINDS), min_length=1, max_length=4)
+    params: GenerationParams = pydantic.Field(
+        default_factory=GenerationParams, description="Applied to every kind made; each kind must take them."
+    )
 
     @pydantic.field_validator("kinds")
     @classmethod
     def in_generation_order(cls, kinds: list[AssetKind]) -> list[AssetKind]:
         return [k for k in ASSET_KINDS if k in kinds]
+
+    @pydantic.model_validator(mode="after")
+    def _params_fit_every_kind(self) -> StoryboardInput:
+        if (problem := _params_refusal(self.kinds, self.params)) is not None:
+            raise ValueError(problem)
+        return self
+
+
+def _params_refusal(kinds: list[AssetKind], params: GenerationParams) -> str | None:
+    if params.version is not None and len(kinds) != 1:
+        return "version pins one model: send it with exactly one kind in kinds"
+    for kind in kinds:
+        if (problem := refusal(kind, params)) is not None:
+            return f"{problem}; leave {kind} out of kinds or drop the parameter"
+    return None
 
 
 def _project_ref(project_id: str) -> Any:
@@ -140,7 +159,8 @@ class StoryboardAssetsJob(JobKind):
             for index, kind in enumerate(missing):
                 scene_ctx = _SceneContext(ctx, scene_ref, kind, index, len(missing))
                 scene_ctx.show("processing", force=True)
-                asset_input = SceneAssetInput(project_id=input.project_id, scene_id=scene_id, kind=kind)
+                asset_input = SceneAssetInput(project_id=input.project_id, scene_id=scene_id, kind=kind,
+                                              params=input.params)  # fmt: skip
                 result = SceneAssetJob().process_item(scene_ctx, item, asset_input, options)
                 generated.append(result)
         except ItemFailed as failure:
@@ -158,6 +178,7 @@ class StoryboardAssetsJob(JobKind):
             "generated": [g["kind"] for g in generated],
             "already_there": [k for k in input.kinds if k not in missing],
             "paths": {g["kind"]: g["path"] for g in generated},
+            "takes": {g["kind"]: g["take_id"] for g in generated},
         }
 
     def finalize(self, job: Job, summary: Summary) -> Outcome:
@@ -339,10 +360,16 @@ def mirror_job_to_project(job_id: str, job: dict[str, Any]) -> None:
     write(cloud.db().transaction())
 
 
-class GenerateStoryboard(StrictModel):
+class GenerateStoryboard(TakeParams):
     project_id: str = pydantic.Field(pattern=DOC_ID)
     kinds: list[AssetKind] | None = pydantic.Field(default=None, min_length=1, max_length=4)
     notify: NotifySettings | None = None
+
+    @pydantic.model_validator(mode="after")
+    def _params_fit_every_kind(self) -> GenerateStoryboard:
+        if (problem := _params_refusal(self.kinds or list(ASSET_KINDS), self.params())) is not None:
+            raise ValueError(problem)
+        return self
 
 
 def generate_storyboard(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
@@ -354,6 +381,8 @@ def generate_storyboard(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     job_input: dict[str, Any] = {"project_id": request.project_id}
     if request.kinds is not None:
         job_input["kinds"] = request.kinds
+    if params := request.params().chosen():
+        job_input["params"] = params
     try:
         return {"job_id": create_job(caller, StoryboardAssetsJob.job_type, job_input, {}, notify=request.notify)}
     except https_fn.HttpsError as error:

@@ -6,10 +6,13 @@ from mediajobs import config
 from mediajobs.scenes.providers.base import Provider
 
 
-def get_provider() -> Provider:
+def get_provider_name() -> str:
     """GENERATION_PROVIDER, or `replicate` when a token is bound and `local` otherwise."""
-    choice = config.GENERATION_PROVIDER.value or ("replicate" if config.replicate_token() else "local")
-    if choice == "replicate":
+    return config.GENERATION_PROVIDER.value or ("replicate" if config.replicate_token() else "local")
+
+
+def get_provider() -> Provider:
+    if get_provider_name() == "replicate":
         from mediajobs.scenes.providers.replicate_provider import ReplicateProvider
 
         return ReplicateProvider.from_config()

@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any, Protocol
 
 from mediajobs.errors import CodedError
+from mediajobs.scenes.params import GenerationParams
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,6 +20,7 @@ class ScenePrompt:
     brief: dict[str, Any]
     mood: dict[str, Any] | None
     purpose: str = "scene"  # "mood": a composition that invents a mood (name, description, palette)
+    params: GenerationParams = dataclasses.field(default_factory=GenerationParams)  # seed, aspect ratio, ...
 
     def text(self) -> str:
         brief = self.brief or {}
@@ -41,6 +43,8 @@ class GeneratedAsset:
     content_type: str
     extension: str
     details: dict[str, Any] = dataclasses.field(default_factory=dict)  # e.g. the composition's fields
+    prediction_id: str | None = None  # the provider's id of the generation (Replicate's prediction)
+    model: str | None = None  # the model (and pinned version) that made it, as the provider names it
 
 
 class Control(Protocol):

@@ -1,9 +1,14 @@
 """The offline provider: real media, made deterministically from the scene's text.
 
 composition  JSON {description, styling, animation}
-image        PNG 1024x576: the palette as bands, the title written on it
+image        PNG 1024x576 (or the `aspect_ratio` asked for, long edge 1024): the palette as
+             bands, the title written on it
 video        MP4 (H.264, a few seconds) of that image slowly fading in, by the bundled ffmpeg
 audio        WAV: a short motif whose notes come from the text
+
+A `seed` is mixed into everything drawn from the text (and an image gets seed-placed marks, so
+a mood's fixed palette cannot hide it): the same seed gives the same bytes, another seed others.
+`negative_prompt` and `version` are recorded with the take but change nothing here.
 """
 
 from __future__ import annotations
@@ -31,6 +36,23 @@ def seed_of(text: str) -> bytes:
     return hashlib.sha256(text.encode()).digest()
 
 
+def seeded_text(prompt: ScenePrompt) -> str:
+    """The prompt's text, with the caller's seed when there is one."""
+    seed = prompt.params.seed
+    return prompt.text() if seed is None else f"{prompt.text()}#seed={seed}"
+
+
+def frame_size(prompt: ScenePrompt, default: tuple[int, int]) -> tuple[int, int]:
+    """`default`, or the prompt's aspect ratio with the same long edge (even sides, for H.264)."""
+    ratio = prompt.params.aspect_ratio
+    if ratio is None:
+        return default
+    width, height = (int(part) for part in ratio.split(":"))
+    long_edge = max(default)
+    short = max(2, round(long_edge * min(width, height) / max(width, height) / 2) * 2)
+    return (long_edge, short) if width >= height else (short, long_edge)
+
+
 def palette_of(prompt: ScenePrompt) -> list[tuple[int, int, int]]:
     colours = [c for c in (prompt.mood or {}).get("color_palette", []) if isinstance(c, str)]
     parsed = []
@@ -43,7 +65,7 @@ def palette_of(prompt: ScenePrompt) -> list[tuple[int, int, int]]:
                 continue
     if parsed:
         return parsed
-    seed = seed_of(prompt.text())
+    seed = seed_of(seeded_text(prompt))
     return [(seed[i], seed[i + 1], seed[i + 2]) for i in range(0, 15, 3)]
 
 
@@ -78,7 +100,7 @@ class LocalProvider:
 def composition(prompt: ScenePrompt) -> GeneratedAsset:
     if prompt.purpose == "mood":
         return mood_composition(prompt)
-    seed = seed_of(prompt.text())
+    seed = seed_of(seeded_text(prompt))
     tone = (prompt.brief or {}).get("tone") or "confident"
     details = {
         "description": f"{prompt.title}: {prompt.description}".strip(": "),
@@ -88,9 +110,10 @@ def composition(prompt: ScenePrompt) -> GeneratedAsset:
     return GeneratedAsset(json.dumps(details, indent=2).encode(), "application/json", "json", details)
 
 
-def image_png(prompt: ScenePrompt, size: tuple[int, int] = (1024, 576)) -> bytes:
+def image_png(prompt: ScenePrompt, default_size: tuple[int, int] = (1024, 576)) -> bytes:
     from PIL import Image, ImageDraw
 
+    size = frame_size(prompt, default_size)
     colours = palette_of(prompt)
     image = Image.new("RGB", size, colours[0])
     draw = ImageDraw.Draw(image)
@@ -100,6 +123,12 @@ def image_png(prompt: ScenePrompt, size: tuple[int, int] = (1024, 576)) -> bytes
     draw.rectangle((40, 40, size[0] - 40, 160), fill=(255, 255, 255))
     draw.text((60, 70), prompt.title[:60], fill=(20, 20, 20), font_size=40)
     draw.text((60, 125), prompt.description[:100], fill=(70, 70, 70), font_size=20)
+    if prompt.params.seed is not None:
+        marks = seed_of(seeded_text(prompt)) + seed_of(f"{seeded_text(prompt)}#marks")
+        room = max(1, int(size[1] * 0.7) - 200)
+        for i in range(0, 60, 5):
+            x, y = marks[i] * (size[0] - 30) // 256, 170 + marks[i + 1] * room // 256
+            draw.ellipse((x, y, x + 24, y + 24), fill=(marks[i + 2], marks[i + 3], marks[i + 4]))
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()
@@ -140,7 +169,7 @@ def mono_wav(samples: Iterable[float], rate: int) -> bytes:
 
 
 def audio_wav(prompt: ScenePrompt, rate: int = 22_050) -> bytes:
-    seed = seed_of(prompt.text())
+    seed = seed_of(seeded_text(prompt))
     seconds = max(1.0, min(prompt.duration_seconds, 8.0))
     notes = [220 * 2 ** ((seed[i] % 12) / 12) for i in range(8)]
     total = int(seconds * rate)

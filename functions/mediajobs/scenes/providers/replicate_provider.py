@@ -155,7 +155,13 @@ class ReplicateProvider:
             raise ProviderError("provider-failed", f"Replicate prediction {prediction_id} failed: {state.get('error')}")
         if state["status"] == "canceled":
             raise ProviderError("provider-canceled", f"Replicate prediction {prediction_id} was cancelled remotely.")
-        return self._output(prompt, state.get("output"))
+        asset = self._output(prompt, state.get("output"))
+        return dataclasses.replace(asset, prediction_id=prediction_id, model=self._model_ref(prompt))
+
+    def _model_ref(self, prompt: ScenePrompt) -> str:
+        """The model as the API is asked for it: `owner/name`, or `owner/name:version` when pinned."""
+        model = self.settings.models[prompt.kind]
+        return f"{model}:{prompt.params.version}" if prompt.params.version else model
 
     def _resumable(self, checkpoint: PredictionCheckpoint | None) -> str | None:
         """The prediction an earlier attempt of this item created, if it can still be waited on."""
@@ -178,9 +184,14 @@ class ReplicateProvider:
         delay = 1.0
         for attempt in range(1, CREATE_ATTEMPTS + 1):
             try:
-                prediction = self.client.predictions.create(
-                    model=self.settings.models[prompt.kind], input=_input_for(prompt), **params
-                )
+                if prompt.params.version:  # POST /v1/predictions {version: "owner/name:version_id"}
+                    prediction = self.client.predictions.create(
+                        version=self._model_ref(prompt), input=_input_for(prompt), **params
+                    )
+                else:
+                    prediction = self.client.predictions.create(
+                        model=self.settings.models[prompt.kind], input=_input_for(prompt), **params
+                    )
                 return str(prediction.id)
             except ReplicateError as error:
                 status = error.status or 0
@@ -310,17 +321,21 @@ def _check_media(kind: str, data: bytes, url: str) -> str:
 
 
 def _input_for(prompt: ScenePrompt) -> dict[str, Any]:
+    """The model's input: the scene's text, plus the creator's parameters under the input
+    names the models declare (seed, aspect_ratio, negative_prompt)."""
     text = prompt.text()
+    chosen = {k: v for k, v in prompt.params.chosen().items() if k != "version"}
     if prompt.kind == "composition":
         return {
             "prompt": "Describe this video scene as JSON with keys description, styling, animation. " + text,
             "max_new_tokens": 400,
+            **chosen,
         }
     if prompt.kind == "video":
-        return {"prompt": text, "duration": round(min(prompt.duration_seconds, 10))}
+        return {"prompt": text, "duration": round(min(prompt.duration_seconds, 10)), **chosen}
     if prompt.kind == "audio":
-        return {"prompt": f"Soundtrack for: {text}", "duration": round(min(prompt.duration_seconds, 30))}
-    return {"prompt": text, "aspect_ratio": "16:9", "output_format": "png"}
+        return {"prompt": f"Soundtrack for: {text}", "duration": round(min(prompt.duration_seconds, 30)), **chosen}
+    return {"prompt": text, "aspect_ratio": "16:9", "output_format": "png", **chosen}
 
 
 def _composition_details(text: str) -> dict[str, str]:
