@@ -69,9 +69,9 @@ def test_two_starts_racing_for_the_last_slot_on_firestore(user: client.User, mon
     db.document(slots.slots_path(user.uid)).set({"active": busy})
     racers = [f"race-{uuid.uuid4().hex[:12]}" for _ in range(2)]
     document = state.queued_job(
-        new_job_document(job_type="selftest", owner_uid=user.uid, input={"items": 1}, options={})
+        new_job_document(job_type="selftest", owner_uid=user.uid, input={"items": 1, "sleep_ms": 5000}, options={})
     )
-    docs = RacingFirestore(2)
+    docs = RacingFirestore(2)  # the winner's job runs 5 s: it still holds its slot when the loser retries
 
     outcomes = race(
         docs, [lambda job_id=job_id: api.create_job_in_slot(user.uid, job_id, document) for job_id in racers]
