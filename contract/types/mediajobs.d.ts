@@ -271,6 +271,7 @@ export interface ExportInput {
 }
 export interface ExportOptions {
   concurrency?: number;
+  archive_max_bytes?: number;
 }
 export interface ExportResult {
   /**
@@ -295,6 +296,21 @@ export interface ExportArchive {
   path: string;
   files: number;
   bytes: number;
+  /**
+   * When the bucket's lifecycle rule deletes the archive.
+   */
+  expires_at: string;
+  /**
+   * Every part of the archive, to download each.
+   */
+  parts: ExportArchivePart[];
+}
+export interface ExportArchivePart {
+  number: number;
+  path: string;
+  archive_bytes: number;
+  sha256: string;
+  expires_at: string;
 }
 /**
  * `{}`: the job ended without a result (cancelled while queued, failed before finishing,
@@ -346,11 +362,11 @@ export interface ExportItemResult {
   user_id: string;
   email: string;
   /**
-   * exports/{job_id}/{safe_email}.zip
+   * exports/{job_id}/{safe_email}.zip, or its first part when split.
    */
   path: string;
   /**
-   * Files in the archive.
+   * Files in the archive (all parts).
    */
   files: number;
   /**
@@ -358,13 +374,21 @@ export interface ExportItemResult {
    */
   bytes: number;
   /**
-   * Size of the ZIP object.
+   * Size of the ZIP objects (all parts).
    */
   archive_bytes: number | null;
   /**
-   * The ZIP object's CRC32C (base64), for resume_from.
+   * The ZIP object's CRC32C (base64); null when split.
    */
   archive_crc32c: string | null;
+  /**
+   * Every part (one when the archive is under `archive_max_bytes`).
+   */
+  parts: ArchivePart[];
+  /**
+   * When the first part is deleted by the lifecycle rule.
+   */
+  expires_at: string;
   /**
    * The first 50 per-file errors.
    */
@@ -378,6 +402,44 @@ export interface ExportItemResult {
    * Set when the archive of that earlier export was reused.
    */
   resumed_from?: string | null;
+}
+export interface ArchivePart {
+  /**
+   * 1, 2, ... in the order of the parts.
+   */
+  number: number;
+  /**
+   * The part's ZIP: `<name>.zip` alone, else `<name>-001.zip`, ...
+   */
+  path: string;
+  /**
+   * Names the files the part holds; a resumed export keeps equal parts.
+   */
+  digest: string;
+  /**
+   * Files in this part.
+   */
+  files: number;
+  /**
+   * Their size before compression.
+   */
+  bytes: number;
+  /**
+   * Size of the part's ZIP object.
+   */
+  archive_bytes: number;
+  /**
+   * sha256 (hex) of the part's ZIP object.
+   */
+  sha256: string;
+  /**
+   * The part's CRC32C (base64), as Storage reports it.
+   */
+  crc32c: string;
+  /**
+   * When the bucket's lifecycle rule deletes the part.
+   */
+  expires_at: string;
 }
 export interface ExportFileError {
   /**

@@ -3,6 +3,7 @@
     python -m mediajobs.cli demo                    every job kind end to end (local stack)
     python -m mediajobs.cli export [--user-id ID]   start a media export and watch it
         [--download DIR]                            ...then unpack it into DIR/{safe_email}/images|voices/
+        [--archive-max-mb N]                        ...splitting a user's archive into parts of N MiB
     python -m mediajobs.cli download JOB_ID DIR     unpack a finished export (resumable)
     python -m mediajobs.cli watch JOB_ID            follow any job's progress
 
@@ -224,8 +225,11 @@ def export(args: argparse.Namespace) -> int:
         job_input["user_ids"] = args.user_id
     if args.resume_from:
         job_input["resume_from"] = args.resume_from
+    options: dict[str, Any] = {}
+    if args.archive_max_mb:
+        options["archive_max_bytes"] = args.archive_max_mb * 1024 * 1024
     ref = platform.db().collection("jobs").document()
-    document = new_job_document(job_type="media_export", owner_uid=args.owner_uid, input=job_input, options={})
+    document = new_job_document(job_type="media_export", owner_uid=args.owner_uid, input=job_input, options=options)
     ref.create({**document, "created_at": gfs.SERVER_TIMESTAMP, "updated_at": gfs.SERVER_TIMESTAMP})
     print(f"media_export job {ref.id} queued")
     if args.no_wait:
@@ -287,6 +291,9 @@ def main(argv: list[str]) -> int:
     export_parser.add_argument("--no-wait", action="store_true", help="print the job id and exit")
     export_parser.add_argument("--timeout", type=float, default=24 * 3600)
     export_parser.add_argument("--download", metavar="DIR", help="then unpack every archive into DIR (resumable)")
+    export_parser.add_argument(
+        "--archive-max-mb", type=int, help="split a user's archive into parts of at most this many MiB (min 64)"
+    )
     download_parser = sub.add_parser("download", help="unpack a media export into DIR/{safe_email}/images|voices/")
     download_parser.add_argument("job_id")
     download_parser.add_argument("dir")
@@ -297,6 +304,8 @@ def main(argv: list[str]) -> int:
     if args.command == "demo":
         return demo(args)
     if args.command == "export":
+        if args.archive_max_mb is not None and not 64 <= args.archive_max_mb <= 50 * 1024:
+            parser.error("--archive-max-mb must be between 64 and 51200 (MiB)")
         return export(args)
     if args.command == "download":
         return download_and_report(args.job_id, args.dir)
