@@ -7,6 +7,7 @@ export type WebhookEvent = "started" | "completed" | "failed" | "cancelled";
  */
 export type StartJobRequest =
   | StartMediaExportJob
+  | StartMyDataJob
   | StartPhotoBatchJob
   | StartVideoProcessJob
   | StartSceneAssetJob
@@ -17,7 +18,14 @@ export type StartJobRequest =
  * jobs/{job_id} of a known type, told apart by `type`.
  */
 export type TypedJob =
-  MediaExportJob | PhotoBatchJob | VideoProcessJob | SceneAssetJob | MoodBoardJob | StoryboardAssetsJob | SelftestJob;
+  | MediaExportJob
+  | MyDataJob
+  | PhotoBatchJob
+  | VideoProcessJob
+  | SceneAssetJob
+  | MoodBoardJob
+  | StoryboardAssetsJob
+  | SelftestJob;
 
 /**
  * Every model of the contract; the per-document schemas are the files beside this one.
@@ -27,6 +35,8 @@ export interface MediajobsContract {
   item?: AnyItem;
   "job.media_export"?: MediaExportJob;
   "item.media_export"?: MediaExportItem;
+  "job.my_data"?: MyDataJob;
+  "item.my_data"?: MyDataItem;
   "job.photo_batch"?: PhotoBatchJob;
   "item.photo_batch"?: PhotoBatchItem;
   "job.video_process"?: VideoProcessJob;
@@ -452,6 +462,156 @@ export interface ExportFileError {
    */
   code: string;
   message: string;
+}
+/**
+ * jobs/{job_id} of a `my_data` job.
+ */
+export interface MyDataJob {
+  /**
+   * uid of whoever asked.
+   */
+  owner_uid: string;
+  status: "queued" | "processing" | "completed" | "failed" | "cancelled";
+  progress?: Progress | null;
+  /**
+   * Label of the item being worked on now.
+   */
+  current?: string | null;
+  /**
+   * Why the job as a whole failed.
+   */
+  error?: ErrorInfo | null;
+  /**
+   * The first item errors: at most 50, and 64 KiB in all.
+   */
+  errors?: ItemErrorInfo[];
+  cancel_requested?: boolean;
+  created_at?: string | null;
+  updated_at?: string | null;
+  started_at?: string | null;
+  finished_at?: string | null;
+  heartbeat_at?: string | null;
+  /**
+   * When Firestore's TTL policy deletes the job (30 days after it was queued).
+   */
+  expire_at?: string | null;
+  /**
+   * How the owner is told about the job, as start_job was asked (webhook, events).
+   */
+  notify?: NotifySettings | null;
+  type: "my_data";
+  input: MyDataInput;
+  options?: MyDataOptions;
+  /**
+   * Set when the job ends.
+   */
+  result?: MyDataResult | EmptyResult | null;
+}
+/**
+ * Nothing to choose: the export holds everything of the user who starts it.
+ */
+export interface MyDataInput {}
+export interface MyDataOptions {
+  archive_max_bytes?: number;
+}
+export interface MyDataResult {
+  /**
+   * jobs/{job_id}/my-data.zip, or its first part when split.
+   */
+  path: string;
+  /**
+   * jobs/{job_id}/my_data.json: every document held for the user.
+   */
+  index_path: string;
+  /**
+   * Files in the archive (all parts).
+   */
+  files: number;
+  /**
+   * Their size before compression.
+   */
+  bytes: number;
+  /**
+   * Size of the ZIP objects (all parts).
+   */
+  archive_bytes: number;
+  /**
+   * Every part, each a complete ZIP.
+   */
+  parts: ArchivePart[];
+  /**
+   * When the first part is deleted by the lifecycle rule.
+   */
+  expires_at: string;
+  counts: MyDataCounts;
+  /**
+   * The first 50.
+   */
+  file_errors: MyDataFileError[];
+  failed_files: number;
+}
+export interface MyDataCounts {
+  /**
+   * Storage objects found (archived or in file_errors).
+   */
+  objects: number;
+  jobs: number;
+  projects: number;
+  scenes: number;
+  moods: number;
+  videos: number;
+}
+export interface MyDataFileError {
+  /**
+   * The object that could not be archived.
+   */
+  path: string;
+  /**
+   * object-missing, object-unreadable, empty-file
+   */
+  code: string;
+  message: string;
+}
+/**
+ * jobs/{job_id}/items/{item_id} of a `my_data` job.
+ */
+export interface MyDataItem {
+  /**
+   * What clients show for this item.
+   */
+  label: string;
+  status: "pending" | "running" | "done" | "failed" | "cancelled";
+  attempts: number;
+  /**
+   * Internal to the engine; do not rely on it.
+   */
+  payload: {
+    [k: string]: unknown;
+  };
+  error?: ErrorInfo | null;
+  /**
+   * Internal to the engine.
+   */
+  attempt_id?: string | null;
+  lease_until?: string | null;
+  created_at: string;
+  started_at?: string | null;
+  finished_at?: string | null;
+  duration_ms?: number | null;
+  /**
+   * Internal to the engine: what an attempt saved for the next one.
+   */
+  checkpoint?: {
+    [k: string]: unknown;
+  };
+  /**
+   * When Firestore's TTL policy deletes it.
+   */
+  expire_at?: string | null;
+  /**
+   * Set when the item is done.
+   */
+  result?: MyDataResult | null;
 }
 /**
  * jobs/{job_id} of a `photo_batch` job.
@@ -1447,6 +1607,12 @@ export interface StartMediaExportJob {
   type: "media_export";
   input?: ExportInput;
   options?: ExportOptions;
+  notify?: NotifySettings | null;
+}
+export interface StartMyDataJob {
+  type: "my_data";
+  input?: MyDataInput;
+  options?: MyDataOptions;
   notify?: NotifySettings | null;
 }
 export interface StartPhotoBatchJob {

@@ -314,8 +314,17 @@ export function resultFiles(result) {
   }
   for (const path of [...listed(fields.thumbnails), fields.poster]) if (typeof path === "string") files.push({ path, main: false });
   for (const archive of listed(fields.archives)) {
-    const { path, bytes } = /** @type {{ path?: string, bytes?: number }} */ (archive);
-    if (path) files.push({ path, bytes, main: false });
+    const { path, bytes, parts } = /** @type {{ path?: string, bytes?: number, parts?: unknown }} */ (archive);
+    const split = listed(parts).length > 1 ? listed(parts) : [];
+    if (path && !split.length) files.push({ path, bytes, main: false });
+    for (const part of split) {
+      const { path: partPath, archive_bytes } = /** @type {{ path?: string, archive_bytes?: number }} */ (part);
+      if (partPath) files.push({ path: partPath, bytes: archive_bytes, main: false });
+    }
+  }
+  for (const part of listed(fields.parts)) {
+    const { path, archive_bytes } = /** @type {{ path?: string, archive_bytes?: number }} */ (part);
+    if (path) files.push({ path, bytes: archive_bytes, main: true });
   }
   return files;
 }

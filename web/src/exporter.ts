@@ -3,7 +3,7 @@
 import type { ExportInput, MediaExportItem, TypedJob } from "../../contract/types/mediajobs";
 import type { Doc } from "./client.js";
 import { client, download } from "./firebase.js";
-import { action, el, emptyState, errorBanner, field, formatBytes, pageHead, progressBar, timeAgo, toDate } from "./ui.js";
+import { action, el, emptyState, errorBanner, field, formatBytes, formatDate, pageHead, progressBar, timeAgo, toDate } from "./ui.js";
 import { jobTitle, watchJob } from "./jobs.js";
 
 const ITEM_STATUS: Record<MediaExportItem["status"], string> = { pending: "Waiting", running: "Archiving", done: "Done", failed: "Failed", cancelled: "Cancelled" };
@@ -27,7 +27,7 @@ export function mount(page: HTMLElement, linkedJob: string | null): () => void {
     current.hidden = false;
     stopFollow = [watchJob(jobView, jobId),
       client.watchItems(jobId, (items) => {
-        perUser.replaceChildren(el("thead", {}, el("tr", {}, ["User", "Status", "Progress", "Files", "Archive"].map((h) => el("th", { scope: "col" }, h)))),
+        perUser.replaceChildren(el("thead", {}, el("tr", {}, ["User", "Status", "Progress", "Files", "Archive", "Available until"].map((h) => el("th", { scope: "col" }, h)))),
           el("tbody", {}, items.map((d) => userRow(d.data as MediaExportItem))));
       }, (error) => perUser.replaceChildren(el("tr", {}, el("td", {}, errorBanner(error, { title: "Per-user progress could not be loaded" })))))];
     renderRecent();
@@ -74,7 +74,6 @@ export function mount(page: HTMLElement, linkedJob: string | null): () => void {
 
 function userRow(item: MediaExportItem): HTMLTableRowElement {
   const result: Partial<NonNullable<MediaExportItem["result"]>> = item.result || {};
-  const archive = result.path;
   const finished = item.status === "done" || item.status === "failed";
   const bar = progressBar(finished ? 100 : 0, `${item.label} progress`);
   if (item.status === "running") bar.classList.add("busy");
@@ -85,6 +84,17 @@ function userRow(item: MediaExportItem): HTMLTableRowElement {
       item.error ? errorBanner(item.error, { title: "Not archived", compact: true }) : null),
     el("td", { "data-label": "Progress" }, bar),
     el("td", { "data-label": "Files" }, result.files !== undefined ? `${result.files} files, ${formatBytes(result.bytes)}` : ""),
-    el("td", { "data-label": "Archive" }, archive
-      ? el("button", { type: "button", class: "download", "data-path": archive, onclick: () => download(archive) }, "Download ZIP") : ""));
+    el("td", { "data-label": "Archive" }, archiveDownloads(result.parts || [], result.path)),
+    el("td", { "data-label": "Available until" }, result.expires_at
+      ? el("time", { class: "expires", datetime: toDate(result.expires_at)?.toISOString() || "", title: "Then the archive is deleted" }, formatDate(result.expires_at)) : ""));
+}
+
+type Part = NonNullable<MediaExportItem["result"]>["parts"][number];
+
+/** One download per part of a split archive ("Part 2 of 3, 128 MB"), or one for a whole ZIP. */
+export function archiveDownloads(parts: Part[], path?: string | null): HTMLElement | string {
+  if (!parts.length) return path ? el("button", { type: "button", class: "download", "data-path": path, onclick: () => download(path) }, "Download ZIP") : "";
+  return el("div", { class: "part-downloads" }, ...parts.map((part) => el("button", {
+    type: "button", class: "download", "data-path": part.path, onclick: () => download(part.path),
+  }, parts.length === 1 ? `Download ZIP (${formatBytes(part.archive_bytes)})` : `Part ${part.number} of ${parts.length} (${formatBytes(part.archive_bytes)})`)));
 }

@@ -94,6 +94,37 @@ class ExportResult(Shape):
     processing_time_seconds: float = pydantic.Field(ge=0)
 
 
+# ---------------------------------------------------------------- my_data
+
+
+class MyDataFileError(Shape):
+    path: str = pydantic.Field(description="The object that could not be archived.")
+    code: str = pydantic.Field(description="object-missing, object-unreadable, empty-file")
+    message: str
+
+
+class MyDataCounts(Shape):
+    objects: int = pydantic.Field(ge=0, description="Storage objects found (archived or in file_errors).")
+    jobs: int = pydantic.Field(ge=0)
+    projects: int = pydantic.Field(ge=0)
+    scenes: int = pydantic.Field(ge=0)
+    moods: int = pydantic.Field(ge=0)
+    videos: int = pydantic.Field(ge=0)
+
+
+class MyDataResult(Shape):
+    path: str = pydantic.Field(description="jobs/{job_id}/my-data.zip, or its first part when split.")
+    index_path: str = pydantic.Field(description="jobs/{job_id}/my_data.json: every document held for the user.")
+    files: int = pydantic.Field(ge=0, description="Files in the archive (all parts).")
+    bytes: int = pydantic.Field(ge=0, description="Their size before compression.")
+    archive_bytes: int = pydantic.Field(ge=0, description="Size of the ZIP objects (all parts).")
+    parts: list[ArchivePart] = pydantic.Field(min_length=1, description="Every part, each a complete ZIP.")
+    expires_at: Timestamp = pydantic.Field(description="When the first part is deleted by the lifecycle rule.")
+    counts: MyDataCounts
+    file_errors: list[MyDataFileError] = pydantic.Field(max_length=50, description="The first 50.")
+    failed_files: int = pydantic.Field(ge=0)
+
+
 # ---------------------------------------------------------------- photo_batch
 
 

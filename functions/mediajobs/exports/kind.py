@@ -224,10 +224,10 @@ def _write_user_archive(
         concurrency=options.concurrency,
     )
     try:
-        return split.write_split_archive(ctx, spec, _open_source, reusable=reusable, look=look)
+        return split.write_split_archive(ctx, spec, open_source, reusable=reusable, look=look)
     except split.NameTaken:
         alone = dataclasses.replace(spec, base=f"{base}-{user.user_id}")  # a name only this user uses
-        return split.write_split_archive(ctx, alone, _open_source, reusable=reusable, look=True)
+        return split.write_split_archive(ctx, alone, open_source, reusable=reusable, look=True)
 
 
 def archive_result(owner_id: str, email: str, archive: split.SplitArchive) -> dict[str, Any]:
@@ -253,20 +253,21 @@ def _error_record(error: FileError) -> dict[str, str]:
     return {"id": error.id, "kind": error.kind, "code": error.code, "message": error.message}
 
 
-def _open_source(source: SourceFile) -> Readable:
+def open_source(source: SourceFile) -> Readable:
+    """A file of the default bucket to archive; missing or forbidden is that file's problem."""
     blob = platform.bucket().blob(source.source_path)
     try:
         if source.expected_size is not None and source.expected_size <= PREFETCH_MAX_BYTES:
             return io.BytesIO(blob.download_as_bytes())  # small: one request
         reader: IO[bytes] = blob.open("rb", chunk_size=4 * 1024 * 1024)
-        return _CheckedReader(reader, source)
+        return CheckedReader(reader, source)
     except gexc.NotFound:
         raise FileProblem("object-missing", f"{source.source_path} is not in Storage.") from None
     except gexc.Forbidden as error:
         raise FileProblem("object-unreadable", f"{source.source_path} cannot be read: {error.message}") from None
 
 
-class _CheckedReader:
+class CheckedReader:
     """Turns "missing"/"forbidden" on first read into a per-file problem."""
 
     def __init__(self, reader: IO[bytes], source: SourceFile) -> None:
@@ -283,7 +284,7 @@ class _CheckedReader:
                 "object-unreadable", f"{self._source.source_path} cannot be read: {error.message}"
             ) from None
 
-    def __enter__(self) -> _CheckedReader:
+    def __enter__(self) -> CheckedReader:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any, /) -> None:
