@@ -55,6 +55,7 @@ def report(final: dict[str, Any]) -> None:
 
 def demo(args: argparse.Namespace) -> int:
     from mediajobs.cli import seed
+    from mediajobs.cli.demo_split_export import demo_split_export
 
     ok = True
     # Known accounts (each run has fresh emulators), so that people can sign in to the dashboard.
@@ -83,6 +84,7 @@ def demo(args: argparse.Namespace) -> int:
     for archive in result.get("archives", []):
         print(f"  {archive['path']}: {archive['files']} files, {archive['bytes']:,} bytes")
     ok &= final["status"] == "completed" and result.get("successful_users") == len(user_ids)
+    ok &= demo_split_export(admin, lambda job_id: progress_bar(job_id, args.timeout))
 
     print("\n3. photo_batch: real photos through the upload endpoint, background removed, faces cropped")
     ok &= demo_photos(user, args.timeout)
