@@ -145,3 +145,18 @@ def test_parts_are_complete_zips_whose_union_is_every_file_once_with_unique_name
     assert len(joined["files"]) == 12 and joined["parts"] == len(zips)
     on_disk = {str(p.relative_to(tmp_path)): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     assert on_disk == seen and summary.written == 12 and not summary.problems
+
+
+def test_a_retry_finds_its_parts_in_the_checkpoint_and_a_resume_in_the_earlier_result() -> None:
+    from mediajobs.exports.split import PartRecord, parts_of
+
+    part = PartRecord(1, "exports/j/a-001.zip", "d1", 3, 300, 400, "ab" * 32, "crc==", "2027-01-01T00:00:00+00:00")
+    other = {**part.public(), "number": 2, "path": "exports/j/a-002.zip", "digest": "d2"}
+    assert parts_of({"status": "running", "checkpoint": {"parts": [part.public()]}}) == [part]
+    assert parts_of({"status": "failed", "checkpoint": {"parts": [part.public(), other]}})[1].digest == "d2"
+    assert parts_of({"status": "done", "result": {"parts": [other]}, "checkpoint": {"parts": [part.public()]}}) == [
+        PartRecord.parse(other)
+    ]
+    # Anything malformed is ignored (the part is then written again), never trusted.
+    assert parts_of({"status": "running", "checkpoint": {"parts": [{"path": "x"}, "junk", None]}}) == []
+    assert parts_of({}) == []

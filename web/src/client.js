@@ -161,6 +161,16 @@ export function createClient({ auth, db, functions, uploadUrl }) {
     },
 
     /**
+     * My own jobs of one type live, e.g. my data exports (unordered: sort on the client).
+     * @param {TypedJob["type"]} type @param {(jobs: Doc<TypedJob>[]) => void} onJobs
+     * @param {OnError} [onError] @param {number} [max]
+     */
+    watchMyJobsOfType(type, onJobs, onError, max = 50) {
+      const mine = query(collection(db, "jobs"), where("owner_uid", "==", uid()), where("type", "==", type), limit(max));
+      return watchQuery(mine, onJobs, onError);
+    },
+
+    /**
      * Resolves with the job's document once it reaches a terminal status.
      * @param {string} jobId @returns {Promise<TypedJob>}
      */
