@@ -160,3 +160,24 @@ def test_my_data_takes_no_input_and_bounded_options(user: client.User) -> None:
         with pytest.raises(client.CallableError) as error:
             client.call("start_job", request, user.id_token)
         assert error.value.status == "INVALID_ARGUMENT" and field in error.value.message, error.value.message
+
+
+def test_an_admins_data_leaves_out_the_exports_they_made_of_other_people(
+    new_user: Callable[..., client.User],
+) -> None:
+    from tests.integration.export_seed import seed_users
+
+    admin = new_user(admin=True)
+    someone = seed_users(1, seed=3)[0]
+    export = client.call("start_job", {"type": "media_export", "input": {"user_ids": [someone.id]}}, admin.id_token)
+    finished(export)
+    platform.bucket().blob(f"users/{admin.uid}/mine.txt").upload_from_string(b"the admin's own note")
+
+    final = finished(client.call("start_job", {"type": "my_data"}, admin.id_token))
+
+    archive = zipfile.ZipFile(io.BytesIO(platform.bucket().blob(final["result"]["path"]).download_as_bytes()))
+    assert archive.read(f"users/{admin.uid}/mine.txt") == b"the admin's own note"
+    everything = b"".join(archive.read(name) for name in archive.namelist())
+    assert someone.id.encode() not in everything and export["job_id"].encode() not in everything
+    assert str(someone.email).encode() not in everything
+    assert final["result"]["counts"]["jobs"] == 0

@@ -18,6 +18,9 @@ from mediajobs.exports.archive import SourceFile
 from mediajobs.names import safe_filename
 
 OWN_EXPORT_TYPE = "my_data"  # earlier data exports are not exported again (archives of archives)
+# Jobs that are not about their owner: an admin's media_export lists other people's emails and
+# archives. They stay out of the owner's data.
+ABOUT_OTHERS = ("media_export",)
 
 
 @dataclasses.dataclass
@@ -33,7 +36,7 @@ def holdings_of(uid: str, *, skip_job: str | None = None) -> Holdings:
     jobs = []
     for snap in db.collection("jobs").where("owner_uid", "==", uid).stream():
         data = snap.to_dict() or {}
-        if snap.id == skip_job or data.get("type") == OWN_EXPORT_TYPE:
+        if snap.id == skip_job or data.get("type") in (OWN_EXPORT_TYPE, *ABOUT_OTHERS):
             continue
         jobs.append({"id": snap.id, **data})
         prefixes.append(f"jobs/{snap.id}/")
