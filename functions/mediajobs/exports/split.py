@@ -9,11 +9,14 @@ file. Names stay unique across the parts of one archive.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import zipfile
 from collections.abc import Callable, Sequence
 from typing import IO, Any, cast
+
+from google.api_core import exceptions as gexc
 
 from mediajobs import platform
 from mediajobs.exports.archive import ArchivedFile, FileError, Opener, SourceFile, write_archive
@@ -91,15 +94,17 @@ def write_split_archive(
     reserve = sum(len(e.message) + 200 for e in spec.known_errors) + sum(len(b) for b in spec.first_part_files.values())
     groups = plan_parts(spec.files, spec.max_bytes, first_part_reserve=reserve)
     count = len(groups)
-    candidates: dict[str, PartRecord] = {p.digest: p for p in reusable}
+    candidates: dict[str, list[PartRecord]] = {}
+    for earlier in reusable:  # this job's own parts first, then an earlier export's
+        candidates.setdefault(earlier.digest, []).append(earlier)
     names = UniqueNames()
     for name in spec.first_part_files:
         names.reserve(name)
     out = SplitArchive([], [], [], [])
     for number, files in enumerate(groups, start=1):
         digest = part_digest(files, number, count)
-        kept = candidates.get(digest)
-        if kept is not None and _intact(kept) and _take_manifest(kept, names, out):
+        kept = next((p for p in candidates.get(digest, []) if _intact(p) and _take_manifest(p, names, out)), None)
+        if kept is not None:
             out.parts.append(kept)
         else:
             path = part_path(spec.base, number, count)
@@ -121,7 +126,20 @@ def write_split_archive(
             )
         if count > 1:
             _checkpoint(ctx, out.parts)
+    _delete_stale_parts(spec, reusable, out.parts)
     return out
+
+
+def _delete_stale_parts(spec: ArchiveSpec, reusable: Sequence[PartRecord], parts: Sequence[PartRecord]) -> None:
+    """Parts an earlier attempt of this job wrote under another cut (the files changed in
+    between) are not part of the archive: they go, so the folder holds each file once."""
+    folder = spec.base.rsplit("/", 1)[0] + "/"
+    current = {p.path for p in parts}
+    for stale in {p.path for p in reusable if p.path.startswith(folder)} - current:
+        blob = platform.bucket().get_blob(stale)
+        if blob is not None and (blob.metadata or {}).get("user_id") == spec.owner_id:
+            with contextlib.suppress(gexc.NotFound):
+                blob.delete()
 
 
 def _generation_for(path: str, owner_id: str) -> int:
