@@ -9,8 +9,11 @@ import io
 import json
 import os
 import random
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -80,7 +83,9 @@ def can_read_job(user: client.User, job_id: str) -> int:
     return response.status_code
 
 
-def test_my_data_holds_all_of_a_users_data_and_no_byte_of_anyone_elses(new_user: Callable[..., client.User]) -> None:
+def test_my_data_holds_all_of_a_users_data_and_no_byte_of_anyone_elses(
+    new_user: Callable[..., client.User], tmp_path: Path
+) -> None:
     owner, other = new_user(), new_user()
     mine = give_data(owner, "astronaut", "Sunrise over the bay", video=True)
     theirs = give_data(other, "coffee", "A cup at midnight", video=False)
@@ -142,6 +147,18 @@ def test_my_data_holds_all_of_a_users_data_and_no_byte_of_anyone_elses(new_user:
     assert platform.bucket().blob(result["index_path"]).download_as_bytes() == archive.read("my_data.json")
     assert items_of(job_id)["my-data"]["result"]["parts"][0]["sha256"] == part["sha256"]
     assert_every_document_expires(job_id)
+
+    # The operator's download unpacks it at the objects' own paths, with the index beside them.
+    run = subprocess.run([sys.executable, "-m", "mediajobs.cli", "download", job_id, str(tmp_path)],
+                         capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    on_disk = {
+        str(p.relative_to(tmp_path)): p.read_bytes()
+        for p in tmp_path.rglob("*")
+        if p.is_file() and p.name not in ("manifest.json", "my_data.json")
+    }
+    assert on_disk == expected
+    assert (tmp_path / "my_data.json").read_bytes() == archive.read("my_data.json")
 
     # Only the owner may read the export (rules and download_url, both ways).
     urls = client.call("download_url", {"paths": [part["path"]]}, owner.id_token)["urls"]

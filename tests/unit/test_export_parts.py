@@ -160,3 +160,15 @@ def test_a_retry_finds_its_parts_in_the_checkpoint_and_a_resume_in_the_earlier_r
     # Anything malformed is ignored (the part is then written again), never trusted.
     assert parts_of({"status": "running", "checkpoint": {"parts": [{"path": "x"}, "junk", None]}}) == []
     assert parts_of({}) == []
+
+
+def test_a_data_export_entry_lands_at_its_path_and_never_outside_the_folder(tmp_path: Path) -> None:
+    from mediajobs.cli.download import local_target
+
+    names = UniqueNames()
+    root = tmp_path.resolve()
+    assert local_target(tmp_path, "users/u1/notes/a.bin", names, any_folder=True) == root / "users/u1/notes/a.bin"
+    for hostile in ("../../etc/passwd", "/abs/x", "a/../../b", "..", "", "\\\\server\\share\\x"):
+        target = local_target(tmp_path, hostile, names, any_folder=True)
+        assert target is None or target.is_relative_to(root), (hostile, target)
+    assert local_target(tmp_path, "users/u1/notes/a.bin", names) is None  # a media export takes images/voices only

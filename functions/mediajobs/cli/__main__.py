@@ -4,7 +4,7 @@
     python -m mediajobs.cli export [--user-id ID]   start a media export and watch it
         [--download DIR]                            ...then unpack it into DIR/{safe_email}/images|voices/
         [--archive-max-mb N]                        ...splitting a user's archive into parts of N MiB
-    python -m mediajobs.cli download JOB_ID DIR     unpack a finished export (resumable)
+    python -m mediajobs.cli download JOB_ID DIR     unpack a finished export or data export (resumable)
     python -m mediajobs.cli watch JOB_ID            follow any job's progress
 
 `export` and `watch` use the Admin SDK: against the local stack through `./dev exec`, or
@@ -249,10 +249,15 @@ def download_and_report(job_id: str, dest: str) -> int:
     from mediajobs.cli.download import download_export
 
     job = platform.db().collection("jobs").document(job_id).get().to_dict() or {}
-    if job.get("type") != "media_export":
-        print(f"{job_id} is not a media_export job", file=sys.stderr)
+    if job.get("type") == "my_data":
+        from mediajobs.cli.download_my_data import download_my_data
+
+        summary = download_my_data(job, Path(dest))
+    elif job.get("type") != "media_export":
+        print(f"{job_id} is not a media_export or my_data job", file=sys.stderr)
         return 2
-    summary = download_export(job_id, job, Path(dest))
+    else:
+        summary = download_export(job_id, job, Path(dest))
     print(
         f"  download: {summary.archives} archives into {dest}: {summary.written} files written "
         f"({summary.bytes_written:,} bytes), {summary.skipped} already there"

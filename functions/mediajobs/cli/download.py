@@ -69,12 +69,17 @@ def part_paths(archive: dict[str, Any]) -> list[str]:
     return [p["path"] for p in parts] or [archive["path"]]
 
 
-def local_target(user_dir: Path, archive_name: object, names: UniqueNames) -> Path | None:
-    """Where an archive entry goes, or None if it is not `images/<name>` or `voices/<name>`."""
+def local_target(user_dir: Path, archive_name: object, names: UniqueNames, *, any_folder: bool = False) -> Path | None:
+    """Where an archive entry goes, or None if it is not `images/<name>` or `voices/<name>`
+    (with `any_folder`, as a data export names its entries: any folders, each made safe)."""
     if not isinstance(archive_name, str):
         return None
-    kind, _, name = archive_name.replace("\\", "/").partition("/")
-    if kind not in KINDS or not name:
+    if any_folder:
+        segments = [safe_filename(p, fallback="folder") for p in archive_name.replace("\\", "/").split("/") if p]
+        kind, name = "/".join(segments[:-1]), (segments[-1] if segments else "")
+    else:
+        kind, _, name = archive_name.replace("\\", "/").partition("/")
+    if (kind not in KINDS and not (any_folder and kind)) or not name:
         return None
     claimed = names.claim(kind, safe_filename(name, fallback="file"))
     target = (user_dir / claimed).resolve()
@@ -101,6 +106,7 @@ def unpack(
     *,
     names: UniqueNames | None = None,
     write_manifest: bool = True,
+    any_folder: bool = False,
 ) -> dict[str, Any] | None:
     """Writes every file the archive's manifest lists into `user_dir`, verified by sha256, and
     returns the manifest. `names` carries what earlier parts of the same archive took."""
@@ -114,7 +120,7 @@ def unpack(
         if not isinstance(entry, dict):
             continue
         archive_name = entry.get("archive_name")
-        target = local_target(user_dir, archive_name, names)
+        target = local_target(user_dir, archive_name, names, any_folder=any_folder)
         expected = entry.get("sha256")
         size = entry["size"] if isinstance(entry.get("size"), int) else 0
         if target is None or not isinstance(expected, str):
