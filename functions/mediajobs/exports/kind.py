@@ -1,7 +1,9 @@
 """`media_export` jobs: one item per user of `email_users`, one ZIP per user in Storage.
 
 input    {} (every user) | {user_ids: [..]}, and optionally {resume_from: <job_id>}
-output   exports/{job_id}/{safe_email}.zip  (images/..., voices/..., manifest.json)
+options  {concurrency, archive_max_bytes}
+output   exports/{job_id}/{safe_email}.zip  (images/..., voices/..., manifest.json), or over
+         archive_max_bytes the numbered parts {safe_email}-001.zip, ... (exports/split.py)
 result   {archives, total_files, total_bytes, successful_users, failed_users,
           failed_files, processing_time_seconds, index_path}
 """
