@@ -7,6 +7,7 @@ export type WebhookEvent = "started" | "completed" | "failed" | "cancelled";
  */
 export type StartJobRequest =
   | StartMediaExportJob
+  | StartMyDataJob
   | StartPhotoBatchJob
   | StartVideoProcessJob
   | StartSceneAssetJob
@@ -19,7 +20,14 @@ export type Channel = "webhook" | "push" | "email";
  * jobs/{job_id} of a known type, told apart by `type`.
  */
 export type TypedJob =
-  MediaExportJob | PhotoBatchJob | VideoProcessJob | SceneAssetJob | MoodBoardJob | StoryboardAssetsJob | SelftestJob;
+  | MediaExportJob
+  | MyDataJob
+  | PhotoBatchJob
+  | VideoProcessJob
+  | SceneAssetJob
+  | MoodBoardJob
+  | StoryboardAssetsJob
+  | SelftestJob;
 
 /**
  * Every model of the contract; the per-document schemas are the files beside this one.
@@ -29,6 +37,8 @@ export interface MediajobsContract {
   item?: AnyItem;
   "job.media_export"?: MediaExportJob;
   "item.media_export"?: MediaExportItem;
+  "job.my_data"?: MyDataJob;
+  "item.my_data"?: MyDataItem;
   "job.photo_batch"?: PhotoBatchJob;
   "item.photo_batch"?: PhotoBatchItem;
   "job.video_process"?: VideoProcessJob;
@@ -291,6 +301,7 @@ export interface ExportInput {
 }
 export interface ExportOptions {
   concurrency?: number;
+  archive_max_bytes?: number;
 }
 export interface ExportResult {
   /**
@@ -315,6 +326,21 @@ export interface ExportArchive {
   path: string;
   files: number;
   bytes: number;
+  /**
+   * When the bucket's lifecycle rule deletes the archive.
+   */
+  expires_at: string;
+  /**
+   * Every part of the archive, to download each.
+   */
+  parts: ExportArchivePart[];
+}
+export interface ExportArchivePart {
+  number: number;
+  path: string;
+  archive_bytes: number;
+  sha256: string;
+  expires_at: string;
 }
 /**
  * `{}`: the job ended without a result (cancelled while queued, failed before finishing,
@@ -366,11 +392,11 @@ export interface ExportItemResult {
   user_id: string;
   email: string;
   /**
-   * exports/{job_id}/{safe_email}.zip
+   * exports/{job_id}/{safe_email}.zip, or its first part when split.
    */
   path: string;
   /**
-   * Files in the archive.
+   * Files in the archive (all parts).
    */
   files: number;
   /**
@@ -378,13 +404,21 @@ export interface ExportItemResult {
    */
   bytes: number;
   /**
-   * Size of the ZIP object.
+   * Size of the ZIP objects (all parts).
    */
   archive_bytes: number | null;
   /**
-   * The ZIP object's CRC32C (base64), for resume_from.
+   * The ZIP object's CRC32C (base64); null when split.
    */
   archive_crc32c: string | null;
+  /**
+   * Every part (one when the archive is under `archive_max_bytes`).
+   */
+  parts: ArchivePart[];
+  /**
+   * When the first part is deleted by the lifecycle rule.
+   */
+  expires_at: string;
   /**
    * The first 50 per-file errors.
    */
@@ -399,6 +433,44 @@ export interface ExportItemResult {
    */
   resumed_from?: string | null;
 }
+export interface ArchivePart {
+  /**
+   * 1, 2, ... in the order of the parts.
+   */
+  number: number;
+  /**
+   * The part's ZIP: `<name>.zip` alone, else `<name>-001.zip`, ...
+   */
+  path: string;
+  /**
+   * Names the files the part holds; a resumed export keeps equal parts.
+   */
+  digest: string;
+  /**
+   * Files in this part.
+   */
+  files: number;
+  /**
+   * Their size before compression.
+   */
+  bytes: number;
+  /**
+   * Size of the part's ZIP object.
+   */
+  archive_bytes: number;
+  /**
+   * sha256 (hex) of the part's ZIP object.
+   */
+  sha256: string;
+  /**
+   * The part's CRC32C (base64), as Storage reports it.
+   */
+  crc32c: string;
+  /**
+   * When the bucket's lifecycle rule deletes the part.
+   */
+  expires_at: string;
+}
 export interface ExportFileError {
   /**
    * The image or voice id (or the id field's name).
@@ -410,6 +482,156 @@ export interface ExportFileError {
    */
   code: string;
   message: string;
+}
+/**
+ * jobs/{job_id} of a `my_data` job.
+ */
+export interface MyDataJob {
+  /**
+   * uid of whoever asked.
+   */
+  owner_uid: string;
+  status: "queued" | "processing" | "completed" | "failed" | "cancelled";
+  progress?: Progress | null;
+  /**
+   * Label of the item being worked on now.
+   */
+  current?: string | null;
+  /**
+   * Why the job as a whole failed.
+   */
+  error?: ErrorInfo | null;
+  /**
+   * The first item errors: at most 50, and 64 KiB in all.
+   */
+  errors?: ItemErrorInfo[];
+  cancel_requested?: boolean;
+  created_at?: string | null;
+  updated_at?: string | null;
+  started_at?: string | null;
+  finished_at?: string | null;
+  heartbeat_at?: string | null;
+  /**
+   * When Firestore's TTL policy deletes the job (30 days after it was queued).
+   */
+  expire_at?: string | null;
+  /**
+   * How the owner is told about the job, as start_job was asked (webhook, events).
+   */
+  notify?: NotifySettings | null;
+  type: "my_data";
+  input: MyDataInput;
+  options?: MyDataOptions;
+  /**
+   * Set when the job ends.
+   */
+  result?: MyDataResult | EmptyResult | null;
+}
+/**
+ * Nothing to choose: the export holds everything of the user who starts it.
+ */
+export interface MyDataInput {}
+export interface MyDataOptions {
+  archive_max_bytes?: number;
+}
+export interface MyDataResult {
+  /**
+   * jobs/{job_id}/my-data.zip, or its first part when split.
+   */
+  path: string;
+  /**
+   * jobs/{job_id}/my_data.json: every document held for the user.
+   */
+  index_path: string;
+  /**
+   * Files in the archive (all parts).
+   */
+  files: number;
+  /**
+   * Their size before compression.
+   */
+  bytes: number;
+  /**
+   * Size of the ZIP objects (all parts).
+   */
+  archive_bytes: number;
+  /**
+   * Every part, each a complete ZIP.
+   */
+  parts: ArchivePart[];
+  /**
+   * When the first part is deleted by the lifecycle rule.
+   */
+  expires_at: string;
+  counts: MyDataCounts;
+  /**
+   * The first 50.
+   */
+  file_errors: MyDataFileError[];
+  failed_files: number;
+}
+export interface MyDataCounts {
+  /**
+   * Storage objects found (archived or in file_errors).
+   */
+  objects: number;
+  jobs: number;
+  projects: number;
+  scenes: number;
+  moods: number;
+  videos: number;
+}
+export interface MyDataFileError {
+  /**
+   * The object that could not be archived.
+   */
+  path: string;
+  /**
+   * object-missing, object-unreadable, empty-file
+   */
+  code: string;
+  message: string;
+}
+/**
+ * jobs/{job_id}/items/{item_id} of a `my_data` job.
+ */
+export interface MyDataItem {
+  /**
+   * What clients show for this item.
+   */
+  label: string;
+  status: "pending" | "running" | "done" | "failed" | "cancelled";
+  attempts: number;
+  /**
+   * Internal to the engine; do not rely on it.
+   */
+  payload: {
+    [k: string]: unknown;
+  };
+  error?: ErrorInfo | null;
+  /**
+   * Internal to the engine.
+   */
+  attempt_id?: string | null;
+  lease_until?: string | null;
+  created_at: string;
+  started_at?: string | null;
+  finished_at?: string | null;
+  duration_ms?: number | null;
+  /**
+   * Internal to the engine: what an attempt saved for the next one.
+   */
+  checkpoint?: {
+    [k: string]: unknown;
+  };
+  /**
+   * When Firestore's TTL policy deletes it.
+   */
+  expire_at?: string | null;
+  /**
+   * Set when the item is done.
+   */
+  result?: MyDataResult | null;
 }
 /**
  * jobs/{job_id} of a `photo_batch` job.
@@ -1493,6 +1715,12 @@ export interface StartMediaExportJob {
   type: "media_export";
   input?: ExportInput;
   options?: ExportOptions;
+  notify?: NotifySettings | null;
+}
+export interface StartMyDataJob {
+  type: "my_data";
+  input?: MyDataInput;
+  options?: MyDataOptions;
   notify?: NotifySettings | null;
 }
 export interface StartPhotoBatchJob {

@@ -51,3 +51,7 @@ class UniqueNames:
             counter += 1
         self._taken.add(candidate.lower())
         return candidate
+
+    def reserve(self, name: str) -> None:
+        """Marks `name` (as `claim` returned it, e.g. in an earlier part of an archive) as taken."""
+        self._taken.add(name.lower())

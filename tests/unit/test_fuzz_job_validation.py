@@ -54,8 +54,9 @@ FIELDS: dict[str, tuple[dict[str, st.SearchStrategy[Any]], dict[str, st.SearchSt
     ),
     "media_export": (
         {"user_ids": st.lists(hostile_text, max_size=6), "resume_from": doc_ids},
-        {"concurrency": st.integers(-5, 40)},
+        {"concurrency": st.integers(-5, 40), "archive_max_bytes": st.integers(-1, 2**40)},
     ),
+    "my_data": ({}, {"archive_max_bytes": st.integers(-1, 2**40)}),
     "photo_batch": (
         {"paths": st.lists(paths, max_size=6)},
         {
@@ -102,6 +103,9 @@ def assert_kind_invariants(job_type: str, input: Any, options: Any) -> None:
         )
         assert input.resume_from is None or re.fullmatch(r"[A-Za-z0-9_-]{1,128}", input.resume_from)
         assert 1 <= options.concurrency <= 16
+        assert 64 * 2**20 <= options.archive_max_bytes <= 50 * 2**30
+    elif job_type == "my_data":
+        assert 64 * 2**20 <= options.archive_max_bytes <= 50 * 2**30
     elif job_type == "photo_batch":
         assert 1 <= len(input.paths) <= 200 and len(set(input.paths)) == len(input.paths)
         assert all(_is_storage_path(p) and "\\" not in p for p in input.paths)

@@ -170,6 +170,16 @@ export function createClient({ auth, db, functions, uploadUrl }) {
     },
 
     /**
+     * My own jobs of one type live, e.g. my data exports (unordered: sort on the client).
+     * @param {TypedJob["type"]} type @param {(jobs: Doc<TypedJob>[]) => void} onJobs
+     * @param {OnError} [onError] @param {number} [max]
+     */
+    watchMyJobsOfType(type, onJobs, onError, max = 50) {
+      const mine = query(collection(db, "jobs"), where("owner_uid", "==", uid()), where("type", "==", type), limit(max));
+      return watchQuery(mine, onJobs, onError);
+    },
+
+    /**
      * Resolves with the job's document once it reaches a terminal status.
      * @param {string} jobId @returns {Promise<TypedJob>}
      */
@@ -368,8 +378,17 @@ export function resultFiles(result) {
   }
   for (const path of [...listed(fields.thumbnails), fields.poster]) if (typeof path === "string") files.push({ path, main: false });
   for (const archive of listed(fields.archives)) {
-    const { path, bytes } = /** @type {{ path?: string, bytes?: number }} */ (archive);
-    if (path) files.push({ path, bytes, main: false });
+    const { path, bytes, parts } = /** @type {{ path?: string, bytes?: number, parts?: unknown }} */ (archive);
+    const split = listed(parts).length > 1 ? listed(parts) : [];
+    if (path && !split.length) files.push({ path, bytes, main: false });
+    for (const part of split) {
+      const { path: partPath, archive_bytes } = /** @type {{ path?: string, archive_bytes?: number }} */ (part);
+      if (partPath) files.push({ path: partPath, bytes: archive_bytes, main: false });
+    }
+  }
+  for (const part of listed(fields.parts)) {
+    const { path, archive_bytes } = /** @type {{ path?: string, archive_bytes?: number }} */ (part);
+    if (path) files.push({ path, bytes: archive_bytes, main: true });
   }
   return files;
 }

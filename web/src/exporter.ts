@@ -1,9 +1,9 @@
 // Export (admins): start a media_export, follow one export per user (its items) and download the
 // archives; earlier exports are listed below, each shown once (the one followed is not repeated).
-import type { ExportInput, MediaExportItem, TypedJob } from "../../contract/types/mediajobs";
+import type { ExportInput, ExportOptions, MediaExportItem, TypedJob } from "../../contract/types/mediajobs";
 import type { Doc } from "./client.js";
 import { client, download } from "./firebase.js";
-import { action, el, emptyState, errorBanner, field, formatBytes, pageHead, progressBar, timeAgo, toDate } from "./ui.js";
+import { action, el, emptyState, errorBanner, field, formatBytes, formatDate, pageHead, progressBar, timeAgo, toDate } from "./ui.js";
 import { jobTitle, watchJob } from "./jobs.js";
 
 const ITEM_STATUS: Record<MediaExportItem["status"], string> = { pending: "Waiting", running: "Archiving", done: "Done", failed: "Failed", cancelled: "Cancelled" };
@@ -15,6 +15,7 @@ export function mount(page: HTMLElement, linkedJob: string | null): () => void {
   const users = el("textarea", { name: "user_ids", id: "export-users", rows: 2, placeholder: "Leave empty to export every user" });
   const resume = el("input", { name: "resume_from", id: "export-resume", placeholder: "Job ID of an earlier export" });
   const concurrency = el("input", { name: "concurrency", id: "export-concurrency", type: "number", min: 1, max: 64, placeholder: "default" });
+  const partMb = el("input", { name: "archive_max_mb", id: "export-part-mb", type: "number", min: 64, max: 51200, placeholder: "2048" });
   const jobView = el("div", { id: "export-job" });
   const perUser = el("table", { id: "export-users-table", class: "stacked" });
   const current = el("section", { class: "section", "aria-label": "Current export", hidden: true },
@@ -27,7 +28,7 @@ export function mount(page: HTMLElement, linkedJob: string | null): () => void {
     current.hidden = false;
     stopFollow = [watchJob(jobView, jobId),
       client.watchItems(jobId, (items) => {
-        perUser.replaceChildren(el("thead", {}, el("tr", {}, ["User", "Status", "Progress", "Files", "Archive"].map((h) => el("th", { scope: "col" }, h)))),
+        perUser.replaceChildren(el("thead", {}, el("tr", {}, ["User", "Status", "Progress", "Files", "Archive", "Available until"].map((h) => el("th", { scope: "col" }, h)))),
           el("tbody", {}, items.map((d) => userRow(d.data as MediaExportItem))));
       }, (error) => perUser.replaceChildren(el("tr", {}, el("td", {}, errorBanner(error, { title: "Per-user progress could not be loaded" })))))];
     renderRecent();
@@ -38,8 +39,10 @@ export function mount(page: HTMLElement, linkedJob: string | null): () => void {
     const input: ExportInput = {};
     if (ids.length) input.user_ids = ids;
     if (resume.value.trim()) input.resume_from = resume.value.trim();
-    const options = concurrency.value ? { concurrency: Number(concurrency.value) } : undefined;
-    follow(await client.startJob({ type: "media_export", input, ...(options ? { options } : {}) }));
+    const options: ExportOptions = {};
+    if (concurrency.value) options.concurrency = Number(concurrency.value);
+    if (partMb.value) options.archive_max_bytes = Number(partMb.value) * 1024 * 1024;
+    follow(await client.startJob({ type: "media_export", input, ...(Object.keys(options).length ? { options } : {}) }));
   }, { id: "export-start", class: "primary" });
 
   function renderRecent() {
@@ -65,7 +68,8 @@ export function mount(page: HTMLElement, linkedJob: string | null): () => void {
     el("section", { class: "card", "aria-label": "New export" }, el("form", { class: "form-grid", onsubmit: (e: Event) => e.preventDefault() },
       el("div", { class: "wide" }, field("Users", users, "User IDs separated by commas or spaces; empty exports everyone.")),
       field("Resume from", resume, "Reuses archives that are still valid."),
-      field("Users in parallel", concurrency)),
+      field("Users in parallel", concurrency),
+      field("Split archives over (MB)", partMb, "Bigger archives come as numbered parts, each a complete ZIP (at least 64).")),
     el("div", { class: "form-actions" }, start)),
     firstRun, current,
     el("section", { class: "section" }, el("h3", { class: "section-title" }, "Earlier exports"), recent));
@@ -74,7 +78,6 @@ export function mount(page: HTMLElement, linkedJob: string | null): () => void {
 
 function userRow(item: MediaExportItem): HTMLTableRowElement {
   const result: Partial<NonNullable<MediaExportItem["result"]>> = item.result || {};
-  const archive = result.path;
   const finished = item.status === "done" || item.status === "failed";
   const bar = progressBar(finished ? 100 : 0, `${item.label} progress`);
   if (item.status === "running") bar.classList.add("busy");
@@ -85,6 +88,17 @@ function userRow(item: MediaExportItem): HTMLTableRowElement {
       item.error ? errorBanner(item.error, { title: "Not archived", compact: true }) : null),
     el("td", { "data-label": "Progress" }, bar),
     el("td", { "data-label": "Files" }, result.files !== undefined ? `${result.files} files, ${formatBytes(result.bytes)}` : ""),
-    el("td", { "data-label": "Archive" }, archive
-      ? el("button", { type: "button", class: "download", "data-path": archive, onclick: () => download(archive) }, "Download ZIP") : ""));
+    el("td", { "data-label": "Archive" }, archiveDownloads(result.parts || [], result.path)),
+    el("td", { "data-label": "Available until" }, result.expires_at
+      ? el("time", { class: "expires", datetime: toDate(result.expires_at)?.toISOString() || "", title: "Then the archive is deleted" }, formatDate(result.expires_at)) : ""));
+}
+
+type Part = NonNullable<MediaExportItem["result"]>["parts"][number];
+
+/** One download per part of a split archive ("Part 2 of 3, 128 MB"), or one for a whole ZIP. */
+export function archiveDownloads(parts: Part[], path?: string | null): HTMLElement | string {
+  if (!parts.length) return path ? el("button", { type: "button", class: "download", "data-path": path, onclick: () => download(path) }, "Download ZIP") : "";
+  return el("div", { class: "part-downloads" }, ...parts.map((part) => el("button", {
+    type: "button", class: "download", "data-path": part.path, onclick: () => download(part.path),
+  }, parts.length === 1 ? `Download ZIP (${formatBytes(part.archive_bytes)})` : `Part ${part.number} of ${parts.length} (${formatBytes(part.archive_bytes)})`)));
 }

@@ -16,6 +16,7 @@ export const KIND_NAMES: Record<TypedJob["type"], string> = {
   photo_batch: "Photo batch",
   video_process: "Video",
   media_export: "Media export",
+  my_data: "Data export",
   scene_asset: "Scene asset",
   mood_board: "Mood board",
   storyboard_assets: "Storyboard",
@@ -50,6 +51,7 @@ export function jobTitle(job: TypedJob): string {
       const ids = job.input?.user_ids || [];
       return ids.length ? `Export of ${plural(ids.length, "user")}` : "Export of all users";
     }
+    case "my_data": return "Your data";
     case "scene_asset": return `Scene ${job.input?.kind || "asset"}`;
     case "mood_board": return `Mood board: ${plural(job.input?.count || 4, "mood")}`;
     case "storyboard_assets": return "Whole storyboard";

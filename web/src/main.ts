@@ -7,13 +7,14 @@ import * as jobs from "./jobs.js";
 import * as photos from "./photos.js";
 import * as projects from "./projects.js";
 import * as exporter from "./exporter.js";
+import * as mydata from "./mydata.js";
 import * as video from "./video.js";
 import * as settings from "./settings.js";
 import { stopDeliveries } from "./deliveries.js";
 
 /** A page: mount(page, id) renders into `page` (id: the `#/<page>/<id>` part) and returns its unmount. */
 type Page = { mount: (page: HTMLElement, id: string | null) => (() => void) | void };
-const PAGES: Record<string, Page> = { jobs, photos, projects, export: exporter, video, settings };
+const PAGES: Record<string, Page> = { jobs, photos, projects, export: exporter, video, settings, data: mydata };
 const $ = (id: string): HTMLElement => {
   const node = document.getElementById(id);
   if (!node) throw new Error(`index.html has no #${id}`);

@@ -3,7 +3,8 @@
     python -m mediajobs.cli demo                    every job kind end to end (local stack)
     python -m mediajobs.cli export [--user-id ID]   start a media export and watch it
         [--download DIR]                            ...then unpack it into DIR/{safe_email}/images|voices/
-    python -m mediajobs.cli download JOB_ID DIR     unpack a finished export (resumable)
+        [--archive-max-mb N]                        ...splitting a user's archive into parts of N MiB
+    python -m mediajobs.cli download JOB_ID DIR     unpack a finished export or data export (resumable)
     python -m mediajobs.cli watch JOB_ID            follow any job's progress
 
 `export` and `watch` use the Admin SDK: against the local stack through `./dev exec`, or
@@ -54,6 +55,7 @@ def report(final: dict[str, Any]) -> None:
 
 def demo(args: argparse.Namespace) -> int:
     from mediajobs.cli import seed
+    from mediajobs.cli.demo_split_export import demo_split_export
 
     ok = True
     # Known accounts (each run has fresh emulators), so that people can sign in to the dashboard.
@@ -82,6 +84,7 @@ def demo(args: argparse.Namespace) -> int:
     for archive in result.get("archives", []):
         print(f"  {archive['path']}: {archive['files']} files, {archive['bytes']:,} bytes")
     ok &= final["status"] == "completed" and result.get("successful_users") == len(user_ids)
+    ok &= demo_split_export(admin, lambda job_id: progress_bar(job_id, args.timeout))
 
     print("\n3. photo_batch: real photos through the upload endpoint, background removed, faces cropped")
     ok &= demo_photos(user, args.timeout)
@@ -230,8 +233,11 @@ def export(args: argparse.Namespace) -> int:
         job_input["user_ids"] = args.user_id
     if args.resume_from:
         job_input["resume_from"] = args.resume_from
+    options: dict[str, Any] = {}
+    if args.archive_max_mb:
+        options["archive_max_bytes"] = args.archive_max_mb * 1024 * 1024
     ref = cloud.db().collection("jobs").document()
-    document = new_job_document(job_type="media_export", owner_uid=args.owner_uid, input=job_input, options={})
+    document = new_job_document(job_type="media_export", owner_uid=args.owner_uid, input=job_input, options=options)
     ref.create({**document, "created_at": gfs.SERVER_TIMESTAMP, "updated_at": gfs.SERVER_TIMESTAMP})
     print(f"media_export job {ref.id} queued")
     if args.no_wait:
@@ -249,10 +255,15 @@ def download_and_report(job_id: str, dest: str) -> int:
     from mediajobs.cli.download import download_export
 
     job = cloud.db().collection("jobs").document(job_id).get().to_dict() or {}
-    if job.get("type") != "media_export":
-        print(f"{job_id} is not a media_export job", file=sys.stderr)
+    if job.get("type") == "my_data":
+        from mediajobs.cli.download_my_data import download_my_data
+
+        summary = download_my_data(job, Path(dest))
+    elif job.get("type") != "media_export":
+        print(f"{job_id} is not a media_export or my_data job", file=sys.stderr)
         return 2
-    summary = download_export(job_id, job, Path(dest))
+    else:
+        summary = download_export(job_id, job, Path(dest))
     print(
         f"  download: {summary.archives} archives into {dest}: {summary.written} files written "
         f"({summary.bytes_written:,} bytes), {summary.skipped} already there"
@@ -293,6 +304,9 @@ def main(argv: list[str]) -> int:
     export_parser.add_argument("--no-wait", action="store_true", help="print the job id and exit")
     export_parser.add_argument("--timeout", type=float, default=24 * 3600)
     export_parser.add_argument("--download", metavar="DIR", help="then unpack every archive into DIR (resumable)")
+    export_parser.add_argument(
+        "--archive-max-mb", type=int, help="split a user's archive into parts of at most this many MiB (min 64)"
+    )
     download_parser = sub.add_parser("download", help="unpack a media export into DIR/{safe_email}/images|voices/")
     download_parser.add_argument("job_id")
     download_parser.add_argument("dir")
@@ -303,6 +317,8 @@ def main(argv: list[str]) -> int:
     if args.command == "demo":
         return demo(args)
     if args.command == "export":
+        if args.archive_max_mb is not None and not 64 <= args.archive_max_mb <= 50 * 1024:
+            parser.error("--archive-max-mb must be between 64 and 51200 (MiB)")
         return export(args)
     if args.command == "download":
         return download_and_report(args.job_id, args.dir)

@@ -1,5 +1,6 @@
 """Unpacks a media export onto a local disk in the original layout:
-`DIR/{safe_email}/images/...` and `DIR/{safe_email}/voices/...`, one folder per archive.
+`DIR/{safe_email}/images/...` and `DIR/{safe_email}/voices/...`, one folder per user; the
+numbered parts of a split archive are joined into that one folder, with one manifest.json.
 
 Resumable: a file already on disk with the sha256 its archive's manifest records is skipped
 (and its bytes are not even fetched: archives are read from Storage with range requests, so
@@ -16,6 +17,7 @@ import hashlib
 import json
 import os
 import posixpath
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,20 +51,35 @@ def archives_of(job_id: str, job: dict[str, Any]) -> list[dict[str, Any]]:
     return [a for a in archives if isinstance(a, dict) and isinstance(a.get("path"), str)]
 
 
-def user_folder(archive_path: str) -> str:
-    """`exports/{job}/{safe_email}.zip` -> `{safe_email}` (made safe again: it names a folder)."""
+def user_folder(archive_path: str, *, split: bool = False) -> str:
+    """`exports/{job}/{safe_email}.zip` (or, split, `{safe_email}-001.zip`) -> `{safe_email}`
+    (made safe again: it names a folder)."""
     stem = posixpath.basename(archive_path)
     if stem.lower().endswith(".zip"):
         stem = stem[:-4]
+    if split:
+        stem = re.sub(r"-\d{3,}$", "", stem)
     return safe_filename(stem, fallback="unknown-user")
 
 
-def local_target(user_dir: Path, archive_name: object, names: UniqueNames) -> Path | None:
-    """Where an archive entry goes, or None if it is not `images/<name>` or `voices/<name>`."""
+def part_paths(archive: dict[str, Any]) -> list[str]:
+    """The ZIPs of one archive in order: its parts, or (an export from before parts) its path."""
+    parts = [p for p in archive.get("parts") or [] if isinstance(p, dict) and isinstance(p.get("path"), str)]
+    parts.sort(key=lambda p: int(p.get("number") or 0))
+    return [p["path"] for p in parts] or [archive["path"]]
+
+
+def local_target(user_dir: Path, archive_name: object, names: UniqueNames, *, any_folder: bool = False) -> Path | None:
+    """Where an archive entry goes, or None if it is not `images/<name>` or `voices/<name>`
+    (with `any_folder`, as a data export names its entries: any folders, each made safe)."""
     if not isinstance(archive_name, str):
         return None
-    kind, _, name = archive_name.replace("\\", "/").partition("/")
-    if kind not in KINDS or not name:
+    if any_folder:
+        segments = [safe_filename(p, fallback="folder") for p in archive_name.replace("\\", "/").split("/") if p]
+        kind, name = "/".join(segments[:-1]), (segments[-1] if segments else "")
+    else:
+        kind, _, name = archive_name.replace("\\", "/").partition("/")
+    if (kind not in KINDS and not (any_folder and kind)) or not name:
         return None
     claimed = names.claim(kind, safe_filename(name, fallback="file"))
     target = (user_dir / claimed).resolve()
@@ -81,19 +98,29 @@ def sha256_of(path: Path) -> str | None:
     return digest.hexdigest()
 
 
-def unpack(archive: zipfile.ZipFile, user_dir: Path, summary: DownloadSummary, on_bytes: Callable[[int], None]) -> None:
-    """Writes every file the archive's manifest lists into `user_dir`, verified by sha256."""
+def unpack(
+    archive: zipfile.ZipFile,
+    user_dir: Path,
+    summary: DownloadSummary,
+    on_bytes: Callable[[int], None],
+    *,
+    names: UniqueNames | None = None,
+    write_manifest: bool = True,
+    any_folder: bool = False,
+) -> dict[str, Any] | None:
+    """Writes every file the archive's manifest lists into `user_dir`, verified by sha256, and
+    returns the manifest. `names` carries what earlier parts of the same archive took."""
     try:
-        manifest = json.loads(archive.read("manifest.json"))
+        manifest: dict[str, Any] = json.loads(archive.read("manifest.json"))
     except (KeyError, ValueError) as error:
         summary.problems.append(f"{user_dir.name}: no readable manifest.json ({error}); skipped.")
-        return
-    names = UniqueNames()
+        return None
+    names = names if names is not None else UniqueNames()
     for entry in manifest.get("files") or []:
         if not isinstance(entry, dict):
             continue
         archive_name = entry.get("archive_name")
-        target = local_target(user_dir, archive_name, names)
+        target = local_target(user_dir, archive_name, names, any_folder=any_folder)
         expected = entry.get("sha256")
         size = entry["size"] if isinstance(entry.get("size"), int) else 0
         if target is None or not isinstance(expected, str):
@@ -110,7 +137,22 @@ def unpack(archive: zipfile.ZipFile, user_dir: Path, summary: DownloadSummary, o
             continue
         summary.written += 1
         summary.bytes_written += written
+    if write_manifest:
+        write_manifest_file(user_dir, manifest)
+    return manifest
+
+
+def write_manifest_file(user_dir: Path, manifest: dict[str, Any]) -> None:
     (user_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def joined_manifest(manifests: list[dict[str, Any]]) -> dict[str, Any]:
+    """One manifest for the parts of a split archive: their files, errors and warnings together."""
+    joined = {k: v for k, v in manifests[0].items() if k not in ("part", "parts")}
+    for key in ("files", "errors", "warnings"):
+        joined[key] = [entry for m in manifests for entry in m.get(key) or []]
+    joined["parts"] = len(manifests)
+    return joined
 
 
 def _extract(archive: zipfile.ZipFile, name: str, target: Path, expected: str, on_bytes: Callable[[int], None]) -> int:
@@ -147,7 +189,7 @@ def open_remote_zip(path: str) -> Iterator[zipfile.ZipFile]:
 
 
 def download_export(job_id: str, job: dict[str, Any], dest: Path, show_progress: bool = True) -> DownloadSummary:
-    """Unpacks every archive of the export `job_id` under `dest`."""
+    """Unpacks every archive of the export `job_id` under `dest`, joining split ones."""
     from tqdm import tqdm
 
     archives = archives_of(job_id, job)
@@ -156,17 +198,32 @@ def download_export(job_id: str, job: dict[str, Any], dest: Path, show_progress:
     total = sum(int(a.get("bytes") or 0) for a in archives)
     with tqdm(total=total, unit="B", unit_scale=True, desc="download", disable=not show_progress) as bar:
         for archive_info in archives:
-            user_dir = dest / user_folder(archive_info["path"])
+            paths = part_paths(archive_info)
+            user_dir = dest / user_folder(archive_info["path"], split=len(paths) > 1)
             user_dir.mkdir(exist_ok=True)
             bar.set_postfix_str(user_dir.name[:40])
-            try:
-                with open_remote_zip(archive_info["path"]) as archive:
-                    unpack(archive, user_dir, summary, bar.update)
-            except (zipfile.BadZipFile, OSError) as error:
-                summary.problems.append(f"{archive_info['path']}: {error}")
-                continue
-            except Exception as error:  # noqa: BLE001 - a Storage error on one archive must not stop the rest
-                summary.problems.append(f"{archive_info['path']}: {type(error).__name__}: {error}")
-                continue
-            summary.archives += 1
+            names = UniqueNames()
+            manifests: list[dict[str, Any]] = []
+            for path in paths:
+                manifest = _unpack_remote(path, user_dir, summary, bar.update, names)
+                if manifest is None:
+                    break
+                manifests.append(manifest)
+            else:
+                write_manifest_file(user_dir, joined_manifest(manifests) if len(paths) > 1 else manifests[0])
+                summary.archives += 1
     return summary
+
+
+def _unpack_remote(
+    path: str, user_dir: Path, summary: DownloadSummary, on_bytes: Callable[[int], None], names: UniqueNames
+) -> dict[str, Any] | None:
+    """One ZIP (an archive or one of its parts) from Storage; None (with the problem noted) if unreadable."""
+    try:
+        with open_remote_zip(path) as archive:
+            return unpack(archive, user_dir, summary, on_bytes, names=names, write_manifest=False)
+    except (zipfile.BadZipFile, OSError) as error:
+        summary.problems.append(f"{path}: {error}")
+    except Exception as error:  # noqa: BLE001 - a Storage error on one archive must not stop the rest
+        summary.problems.append(f"{path}: {type(error).__name__}: {error}")
+    return None

@@ -106,6 +106,7 @@ class JobType:
 def job_types() -> list[JobType]:
     """Every job type with its models (imports the kinds' modules)."""
     from mediajobs.exports.kind import ExportInput, ExportOptions
+    from mediajobs.exports.my_data import MyDataInput, MyDataOptions
     from mediajobs.photos.kind import PhotoInput, PhotoOptions
     from mediajobs.scenes.kind import MoodBoardInput, NoOptions, SceneAssetInput
     from mediajobs.scenes.storyboard import StoryboardInput
@@ -115,6 +116,7 @@ def job_types() -> list[JobType]:
     r = results
     return [
         JobType("media_export", "MediaExport", ExportInput, ExportOptions, r.ExportItemResult, r.ExportResult),
+        JobType("my_data", "MyData", MyDataInput, MyDataOptions, r.MyDataResult, r.MyDataResult),
         JobType("photo_batch", "PhotoBatch", PhotoInput, PhotoOptions, r.PhotoItemResult, r.PhotoResult),
         JobType("video_process", "VideoProcess", VideoInput, VideoOptions, r.VideoItemResult, r.VideoResult),
         JobType("scene_asset", "SceneAsset", SceneAssetInput, NoOptions, r.SceneAssetResult, r.SceneAssetResult),

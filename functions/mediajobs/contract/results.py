@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import pydantic
 
-from mediajobs.contract.common import AssetKind, Shape
+from mediajobs.contract.common import AssetKind, Shape, Timestamp
 
 # ---------------------------------------------------------------- media_export
 
@@ -28,14 +28,30 @@ class ExportFileError(Shape):
     message: str
 
 
+class ArchivePart(Shape):
+    number: int = pydantic.Field(ge=1, description="1, 2, ... in the order of the parts.")
+    path: str = pydantic.Field(description="The part's ZIP: `<name>.zip` alone, else `<name>-001.zip`, ...")
+    digest: str = pydantic.Field(description="Names the files the part holds; a resumed export keeps equal parts.")
+    files: int = pydantic.Field(ge=0, description="Files in this part.")
+    bytes: int = pydantic.Field(ge=0, description="Their size before compression.")
+    archive_bytes: int = pydantic.Field(ge=0, description="Size of the part's ZIP object.")
+    sha256: str = pydantic.Field(description="sha256 (hex) of the part's ZIP object.")
+    crc32c: str = pydantic.Field(description="The part's CRC32C (base64), as Storage reports it.")
+    expires_at: Timestamp = pydantic.Field(description="When the bucket's lifecycle rule deletes the part.")
+
+
 class ExportItemResult(Shape):
     user_id: str
     email: str
-    path: str = pydantic.Field(description="exports/{job_id}/{safe_email}.zip")
-    files: int = pydantic.Field(ge=0, description="Files in the archive.")
+    path: str = pydantic.Field(description="exports/{job_id}/{safe_email}.zip, or its first part when split.")
+    files: int = pydantic.Field(ge=0, description="Files in the archive (all parts).")
     bytes: int = pydantic.Field(ge=0, description="Their size before compression.")
-    archive_bytes: int | None = pydantic.Field(ge=0, description="Size of the ZIP object.")
-    archive_crc32c: str | None = pydantic.Field(description="The ZIP object's CRC32C (base64), for resume_from.")
+    archive_bytes: int | None = pydantic.Field(ge=0, description="Size of the ZIP objects (all parts).")
+    archive_crc32c: str | None = pydantic.Field(description="The ZIP object's CRC32C (base64); null when split.")
+    parts: list[ArchivePart] = pydantic.Field(
+        min_length=1, description="Every part (one when the archive is under `archive_max_bytes`)."
+    )
+    expires_at: Timestamp = pydantic.Field(description="When the first part is deleted by the lifecycle rule.")
     file_errors: list[ExportFileError] = pydantic.Field(max_length=50, description="The first 50 per-file errors.")
     failed_files: int = pydantic.Field(ge=0)
     warnings: list[ExportFileError] = pydantic.Field(
@@ -48,12 +64,22 @@ class ExportItemResult(Shape):
     )
 
 
+class ExportArchivePart(Shape):
+    number: int = pydantic.Field(ge=1)
+    path: str
+    archive_bytes: int = pydantic.Field(ge=0)
+    sha256: str
+    expires_at: Timestamp
+
+
 class ExportArchive(Shape):
     user_id: str
     email: str
     path: str
     files: int = pydantic.Field(ge=0)
     bytes: int = pydantic.Field(ge=0)
+    expires_at: Timestamp = pydantic.Field(description="When the bucket's lifecycle rule deletes the archive.")
+    parts: list[ExportArchivePart] = pydantic.Field(description="Every part of the archive, to download each.")
 
 
 class ExportResult(Shape):
@@ -66,6 +92,37 @@ class ExportResult(Shape):
     successful_users: int = pydantic.Field(ge=0)
     failed_users: int = pydantic.Field(ge=0)
     processing_time_seconds: float = pydantic.Field(ge=0)
+
+
+# ---------------------------------------------------------------- my_data
+
+
+class MyDataFileError(Shape):
+    path: str = pydantic.Field(description="The object that could not be archived.")
+    code: str = pydantic.Field(description="object-missing, object-unreadable, empty-file")
+    message: str
+
+
+class MyDataCounts(Shape):
+    objects: int = pydantic.Field(ge=0, description="Storage objects found (archived or in file_errors).")
+    jobs: int = pydantic.Field(ge=0)
+    projects: int = pydantic.Field(ge=0)
+    scenes: int = pydantic.Field(ge=0)
+    moods: int = pydantic.Field(ge=0)
+    videos: int = pydantic.Field(ge=0)
+
+
+class MyDataResult(Shape):
+    path: str = pydantic.Field(description="jobs/{job_id}/my-data.zip, or its first part when split.")
+    index_path: str = pydantic.Field(description="jobs/{job_id}/my_data.json: every document held for the user.")
+    files: int = pydantic.Field(ge=0, description="Files in the archive (all parts).")
+    bytes: int = pydantic.Field(ge=0, description="Their size before compression.")
+    archive_bytes: int = pydantic.Field(ge=0, description="Size of the ZIP objects (all parts).")
+    parts: list[ArchivePart] = pydantic.Field(min_length=1, description="Every part, each a complete ZIP.")
+    expires_at: Timestamp = pydantic.Field(description="When the first part is deleted by the lifecycle rule.")
+    counts: MyDataCounts
+    file_errors: list[MyDataFileError] = pydantic.Field(max_length=50, description="The first 50.")
+    failed_files: int = pydantic.Field(ge=0)
 
 
 # ---------------------------------------------------------------- photo_batch

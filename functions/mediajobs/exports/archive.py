@@ -104,20 +104,26 @@ def write_archive(
     concurrency: int = 4,
     on_file: Callable[[], None] | None = None,
     warnings: list[FileError] | None = None,
+    names: UniqueNames | None = None,
+    extra_entries: dict[str, bytes] | None = None,
 ) -> tuple[list[ArchivedFile], list[FileError]]:
     """Writes every readable file and a manifest.json into a ZIP on `out` (which may be a
     non-seekable upload stream). Small files are fetched `concurrency` at a time ahead of
     the writer; large ones are streamed in chunks, so memory stays bounded. Returns what was
     archived and every error (`known_errors` first), as the manifest lists them. A file whose
     byte count differs from its metadata `size` is archived as read and listed under the
-    manifest's `warnings` (also appended to `warnings` when given)."""
-    names = UniqueNames()
+    manifest's `warnings` (also appended to `warnings` when given). `names` carries the names
+    taken by earlier parts of the same export, so names stay unique across its parts;
+    `extra_entries` (name: bytes, names already reserved in `names`) go in first, deflated."""
+    names = names if names is not None else UniqueNames()
     found_warnings: list[FileError] = []
     archived: list[ArchivedFile] = []
     errors: list[FileError] = list(known_errors)
     sources = list(files)
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool, zipfile.ZipFile(out, "w") as archive:
         ahead: dict[int, Future[bytes]] = {}
+        for extra_name, data in (extra_entries or {}).items():
+            archive.writestr(extra_name, data, compress_type=zipfile.ZIP_DEFLATED)
 
         def schedule(upto: int) -> None:
             for index in range(upto, min(len(sources), upto + concurrency * 2)):

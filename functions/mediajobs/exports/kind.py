@@ -1,7 +1,9 @@
 """`media_export` jobs: one item per user of `email_users`, one ZIP per user in Storage.
 
 input    {} (every user) | {user_ids: [..]}, and optionally {resume_from: <job_id>}
-output   exports/{job_id}/{safe_email}.zip  (images/..., voices/..., manifest.json)
+options  {concurrency, archive_max_bytes}
+output   exports/{job_id}/{safe_email}.zip  (images/..., voices/..., manifest.json), or over
+         archive_max_bytes the numbered parts {safe_email}-001.zip, ... (exports/split.py)
 result   {archives, total_files, total_bytes, successful_users, failed_users,
           failed_files, processing_time_seconds, index_path}
 """
@@ -9,34 +11,35 @@ result   {archives, total_files, total_bytes, successful_users, failed_users,
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 from collections.abc import Iterable
-from typing import IO, Any, ClassVar, cast
+from typing import IO, Any, ClassVar
 
 import pydantic
 from google.api_core import exceptions as gexc
 
 from mediajobs import cloud
-from mediajobs.exports import sources
+from mediajobs.exports import sources, split
 from mediajobs.exports.archive import (
     PREFETCH_MAX_BYTES,
     FileError,
     FileProblem,
     Readable,
     SourceFile,
-    write_archive,
 )
+from mediajobs.exports.parts import DEFAULT_ARCHIVE_MAX_BYTES, MAX_ARCHIVE_MAX_BYTES, MIN_ARCHIVE_MAX_BYTES
 from mediajobs.jobs.kinds import Item, ItemContext, ItemFailed, ItemSpec, JobFailed, JobKind, Outcome, Summary
 from mediajobs.jobs.models import ErrorInfo, Job
 from mediajobs.jobs.store import now, paged
 from mediajobs.names import safe_email
-from mediajobs.storage_io import SpillingUpload
 from mediajobs.validation import StrictModel
 
 MAX_USER_IDS = 10_000
 QUICK_PLAN_MAX_USERS = 500  # a listed export this small is planned by its start trigger
 MAX_ARCHIVES_IN_RESULT = 500  # the job document must stay far below Firestore's 1 MiB
+MAX_ARCHIVE_LIST_BYTES = 160 * 1024  # result.archives, parts included (a result holds at most 256 KiB)
 
 
 class ExportInput(StrictModel):
@@ -57,6 +60,11 @@ class ExportInput(StrictModel):
 class ExportOptions(StrictModel):
     concurrency: int = pydantic.Field(default=4, ge=1, le=16)
     """How many files of one user are fetched at once."""
+    archive_max_bytes: int = pydantic.Field(
+        default=DEFAULT_ARCHIVE_MAX_BYTES, ge=MIN_ARCHIVE_MAX_BYTES, le=MAX_ARCHIVE_MAX_BYTES
+    )
+    """A user's archive bigger than this is split into numbered parts, each a complete ZIP
+    (64 MiB to 50 GiB; 2 GiB by default)."""
 
 
 class MediaExportJob(JobKind):
@@ -87,8 +95,12 @@ class MediaExportJob(JobKind):
 
     def process_item(self, ctx: ItemContext, item: Item, input: ExportInput, options: ExportOptions) -> dict[str, Any]:
         user_id = str(item.payload["user_id"])
-        if input.resume_from and (kept := _verified_previous_archive(input.resume_from, user_id)):
-            return kept
+        earlier: list[split.PartRecord] = []
+        if input.resume_from:
+            previous = _previous_item(input.resume_from, user_id)
+            if kept := _verified_previous_archive(previous, input.resume_from):
+                return kept
+            earlier = split.parts_of(previous)  # parts of a user the earlier export was cut off in
         db = cloud.db()
         try:
             user_snap = db.collection("email_users").document(user_id).get()
@@ -97,33 +109,18 @@ class MediaExportJob(JobKind):
             user = _collect(user_id, email, wanted, id_errors)
         except sources.UserProblem as problem:
             raise ItemFailed(problem.code, problem.message) from None
-        warnings: list[FileError] = []
+        reusable = [*split.parts_of({"checkpoint": item.checkpoint}), *earlier]
         try:
             # A first attempt writes blind (only if the name is free): one Storage round trip
             # less per user. A retry, or a name another user took, looks at what is there.
-            look = item.attempt > 1
-            path, archived, file_errors, blob = _write_user_archive(ctx, user, options, warnings, look=look)
+            archive = _write_user_archive(ctx, user, options, reusable, look=item.attempt > 1)
         except gexc.PreconditionFailed:  # the name is taken: by an earlier attempt or another user
-            warnings.clear()
-            path, archived, file_errors, blob = _write_user_archive(ctx, user, options, warnings, look=True)
-        result = {
-            "user_id": user_id,
-            "email": user.email,
-            "path": path,
-            "files": len(archived),
-            "bytes": sum(f.size for f in archived),
-            "archive_bytes": blob.size,
-            "archive_crc32c": blob.crc32c,
-            "file_errors": [
-                {"id": e.id, "kind": e.kind, "code": e.code, "message": e.message} for e in file_errors[:50]
-            ],
-            "failed_files": len(file_errors),
-            "warnings": [{"id": w.id, "kind": w.kind, "code": w.code, "message": w.message} for w in warnings[:50]],
-        }
-        if not archived and file_errors:
-            summary = "; ".join(f"{e.code}: {e.message}" for e in file_errors[:3])
+            archive = _write_user_archive(ctx, user, options, reusable, look=True)
+        result = archive_result(user_id, user.email, archive)
+        if not archive.archived and archive.errors:
+            summary = "; ".join(f"{e.code}: {e.message}" for e in archive.errors[:3])
             raise ItemFailed(
-                "no-readable-files", f"None of the user's {len(file_errors)} files could be archived ({summary})."
+                "no-readable-files", f"None of the user's {len(archive.errors)} files could be archived ({summary})."
             )
         return result
 
@@ -134,7 +131,7 @@ class MediaExportJob(JobKind):
             if record.status != "done" or not record.result:
                 continue
             r = record.result
-            archives.append({k: r.get(k) for k in ("user_id", "email", "path", "files", "bytes")})
+            archives.append(archive_entry(r))
             totals["total_files"] += int(r.get("files", 0))
             totals["total_bytes"] += int(r.get("bytes", 0))
             totals["failed_files"] += int(r.get("failed_files", 0))
@@ -142,10 +139,11 @@ class MediaExportJob(JobKind):
         cloud.bucket().blob(index_path).upload_from_string(
             json.dumps({"job_id": job.id, "archives": archives}, ensure_ascii=False), content_type="application/json"
         )
+        listed = archives_within(archives, MAX_ARCHIVES_IN_RESULT, MAX_ARCHIVE_LIST_BYTES)
         started = job.started_at or now()
         result = {
-            "archives": archives[:MAX_ARCHIVES_IN_RESULT],
-            "archives_truncated": len(archives) > MAX_ARCHIVES_IN_RESULT,
+            "archives": listed,
+            "archives_truncated": len(listed) < len(archives),
             "index_path": index_path,
             **totals,
             "successful_users": summary.done,
@@ -155,6 +153,30 @@ class MediaExportJob(JobKind):
         if summary.total and not summary.done:
             return Outcome(result, ErrorInfo(code="nothing-exported", message="No user could be exported; see errors."))
         return Outcome(result)
+
+
+def archive_entry(item_result: dict[str, Any]) -> dict[str, Any]:
+    """An archive as the job's result and index.json list it: the user, the files, the parts."""
+    entry = {k: item_result.get(k) for k in ("user_id", "email", "path", "files", "bytes", "expires_at")}
+    parts = item_result.get("parts") or []
+    entry["parts"] = [
+        {k: p.get(k) for k in ("number", "path", "archive_bytes", "sha256", "expires_at")}
+        for p in parts
+        if isinstance(p, dict)
+    ]
+    return entry
+
+
+def archives_within(archives: list[dict[str, Any]], count: int, max_bytes: int) -> list[dict[str, Any]]:
+    """The first archives that fit in `count` entries and about `max_bytes` of JSON."""
+    listed: list[dict[str, Any]] = []
+    used = 0
+    for archive in archives[:count]:
+        used += len(json.dumps(archive, ensure_ascii=False).encode())
+        if used > max_bytes:
+            break
+        listed.append(archive)
+    return listed
 
 
 def _collect(user_id: str, email: str, wanted: dict[str, list[str]], errors: list[Any]) -> sources.UserFiles:
@@ -177,41 +199,77 @@ def _collect(user_id: str, email: str, wanted: dict[str, list[str]], errors: lis
 
 
 def _write_user_archive(
-    ctx: ItemContext, user: sources.UserFiles, options: ExportOptions, warnings: list[FileError], *, look: bool
-) -> tuple[str, list[Any], list[Any], Any]:
-    """exports/{job_id}/{safe_email}.zip; a second user with the same email gets its id appended.
+    ctx: ItemContext,
+    user: sources.UserFiles,
+    options: ExportOptions,
+    reusable: list[split.PartRecord],
+    *,
+    look: bool,
+) -> split.SplitArchive:
+    """exports/{job_id}/{safe_email}.zip (or -001.zip, -002.zip, ... when split); a second
+    user with the same email gets its id appended. Writes are conditional on what was seen at
+    each name (nothing, or this user's part from an earlier attempt; without `look`, assumed
+    nothing), so two users of one email exported at once cannot overwrite each other."""
+    base = f"exports/{ctx.job.id}/{safe_email(user.email)}"
+    spec = split.ArchiveSpec(
+        base=base,
+        owner_id=user.user_id,
+        files=user.files,
+        known_errors=user.errors,
+        manifest_extra={
+            "job_id": ctx.job.id,
+            "user_id": user.user_id,
+            "email": user.email,
+            "exported_at": now().isoformat(),
+        },
+        max_bytes=options.archive_max_bytes,
+        concurrency=options.concurrency,
+    )
+    try:
+        return split.write_split_archive(ctx, spec, open_source, reusable=reusable, look=look)
+    except split.NameTaken:
+        alone = dataclasses.replace(spec, base=f"{base}-{user.user_id}")  # a name only this user uses
+        return split.write_split_archive(ctx, alone, open_source, reusable=reusable, look=True)
 
-    The write is conditional on what was seen at that name (nothing, or this user's archive
-    from an earlier attempt; without `look`, assumed nothing), so two users of one email
-    exported at the same moment cannot overwrite each other: the loser gets PreconditionFailed
-    and is written again, looking first."""
-    path = f"exports/{ctx.job.id}/{safe_email(user.email)}.zip"
-    existing = cloud.bucket().get_blob(path) if look else None
-    generation: int | None = 0  # only if nothing is there
-    if existing is not None:
-        if (existing.metadata or {}).get("user_id") in (None, user.user_id):
-            generation = existing.generation  # our own, from an earlier attempt: replace it
-        else:
-            path = f"exports/{ctx.job.id}/{safe_email(user.email)}-{user.user_id}.zip"
-            generation = None  # a name only this user uses
-    archived, file_errors, blob = _upload_archive(ctx, path, user, options, generation, warnings=warnings)
-    return path, archived, file_errors, blob
+
+def archive_result(owner_id: str, email: str, archive: split.SplitArchive) -> dict[str, Any]:
+    """An item's result for one owner's (maybe split) archive."""
+    parts = archive.parts
+    return {
+        "user_id": owner_id,
+        "email": email,
+        "path": parts[0].path,
+        "files": len(archive.archived),
+        "bytes": sum(f.size for f in archive.archived),
+        "archive_bytes": sum(p.archive_bytes for p in parts),
+        "archive_crc32c": parts[0].crc32c if len(parts) == 1 else None,
+        "parts": [p.public() for p in parts],
+        "expires_at": min(p.expires_at for p in parts),
+        "file_errors": [_error_record(e) for e in archive.errors[:50]],
+        "failed_files": len(archive.errors),
+        "warnings": [_error_record(w) for w in archive.warnings[:50]],
+    }
 
 
-def _open_source(source: SourceFile) -> Readable:
+def _error_record(error: FileError) -> dict[str, str]:
+    return {"id": error.id, "kind": error.kind, "code": error.code, "message": error.message}
+
+
+def open_source(source: SourceFile) -> Readable:
+    """A file of the default bucket to archive; missing or forbidden is that file's problem."""
     blob = cloud.bucket().blob(source.source_path)
     try:
         if source.expected_size is not None and source.expected_size <= PREFETCH_MAX_BYTES:
             return io.BytesIO(blob.download_as_bytes())  # small: one request
         reader: IO[bytes] = blob.open("rb", chunk_size=4 * 1024 * 1024)
-        return _CheckedReader(reader, source)
+        return CheckedReader(reader, source)
     except gexc.NotFound:
         raise FileProblem("object-missing", f"{source.source_path} is not in Storage.") from None
     except gexc.Forbidden as error:
         raise FileProblem("object-unreadable", f"{source.source_path} cannot be read: {error.message}") from None
 
 
-class _CheckedReader:
+class CheckedReader:
     """Turns "missing"/"forbidden" on first read into a per-file problem."""
 
     def __init__(self, reader: IO[bytes], source: SourceFile) -> None:
@@ -228,7 +286,7 @@ class _CheckedReader:
                 "object-unreadable", f"{self._source.source_path} cannot be read: {error.message}"
             ) from None
 
-    def __enter__(self) -> _CheckedReader:
+    def __enter__(self) -> CheckedReader:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any, /) -> None:
@@ -236,47 +294,15 @@ class _CheckedReader:
             self._reader.close()
 
 
-def _upload_archive(
-    ctx: ItemContext,
-    path: str,
-    user: sources.UserFiles,
-    options: ExportOptions,
-    if_generation_match: int | None,
-    *,
-    warnings: list[FileError],
-) -> tuple[list[Any], list[Any], Any]:
-    """Streams the ZIP into Storage; a failure part-way leaves no object behind."""
-    blob = cloud.bucket().blob(path)
-    blob.metadata = {"user_id": user.user_id, "job_id": ctx.job.id}
-    upload = SpillingUpload(blob, content_type="application/zip", if_generation_match=if_generation_match)
-    manifest_extra = {
-        "job_id": ctx.job.id,
-        "user_id": user.user_id,
-        "email": user.email,
-        "exported_at": now().isoformat(),
-    }
-    archived, file_errors = write_archive(
-        cast(IO[bytes], upload),
-        user.files,
-        _open_source,
-        manifest_extra,
-        known_errors=user.errors,
-        concurrency=options.concurrency,
-        on_file=ctx.heartbeat,
-        warnings=warnings,
-    )
-    upload.finish()  # not a `with`: an exception above must never complete a partial upload
-    return archived, file_errors, blob
-
-
-def _verified_previous_archive(previous_job: str, user_id: str) -> dict[str, Any] | None:
-    """The earlier export's result for this user if its archive is still there and intact."""
+def _previous_item(previous_job: str, user_id: str) -> dict[str, Any]:
     item = cloud.db().collection("jobs").document(previous_job).collection("items").document(user_id).get()
-    data = item.to_dict() or {}
-    result = data.get("result") or {}
-    if data.get("status") != "done" or not result.get("path"):
-        return None
-    blob = cloud.bucket().get_blob(result["path"])
-    if blob is None or blob.size != result.get("archive_bytes") or blob.crc32c != result.get("archive_crc32c"):
+    return item.to_dict() or {}
+
+
+def _verified_previous_archive(previous: dict[str, Any], previous_job: str) -> dict[str, Any] | None:
+    """The earlier export's result for this user if every part of it is still there and intact.
+    (A result from before archives were split names no parts: that user is exported again.)"""
+    result = previous.get("result") or {}
+    if previous.get("status") != "done" or not split.all_intact(split.parts_of(previous)):
         return None
     return {**result, "resumed_from": previous_job}

@@ -168,6 +168,7 @@ class JobKind(abc.ABC):
 REGISTRY: dict[str, str] = {
     "selftest": "mediajobs.selftest.kind:SelftestJob",
     "media_export": "mediajobs.exports.kind:MediaExportJob",
+    "my_data": "mediajobs.exports.my_data:MyDataJob",
     "photo_batch": "mediajobs.photos.kind:PhotoBatchJob",
     "scene_asset": "mediajobs.scenes.kind:SceneAssetJob",
     "mood_board": "mediajobs.scenes.kind:MoodBoardJob",
