@@ -443,6 +443,9 @@ export interface PhotoOptions {
   crop_face?: boolean;
   crop?: "none" | "face" | "subject";
   crop_margin?: number | null;
+  /**
+   * Default: the param PHOTO_DEFAULT_MODEL (u2netp unless set). start_job refuses a model not installed in the deployment (failed-precondition).
+   */
   model?:
     | "u2netp"
     | "u2net"
@@ -1528,7 +1531,7 @@ export interface DownloadUrlResponse {
     [k: string]: string;
   };
   /**
-   * Seconds the URLs stay valid.
+   * Seconds every URL of the answer stays valid at least: the shortest lifetime among them (object URLs 30 minutes; `stream` URLs of playlists, manifests and tracks 6 hours).
    */
   expires_in: number;
 }
