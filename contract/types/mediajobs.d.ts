@@ -217,6 +217,14 @@ export interface AnyItem {
    * When Firestore's TTL policy deletes it.
    */
   expire_at?: string | null;
+  /**
+   * How far the running item is (0..1): written from about a second into it, at most about once a second (an export user's bytes, a video output's encode time). Absent for short items; stays as last written once the item settles (read `status` first).
+   */
+  fraction?: number | null;
+  /**
+   * What the running item is doing, with `fraction` (e.g. "12.0 MB of 40.0 MB").
+   */
+  current?: string | null;
   result?: {
     [k: string]: unknown;
   } | null;
@@ -337,6 +345,14 @@ export interface MediaExportItem {
    * When Firestore's TTL policy deletes it.
    */
   expire_at?: string | null;
+  /**
+   * How far the running item is (0..1): written from about a second into it, at most about once a second (an export user's bytes, a video output's encode time). Absent for short items; stays as last written once the item settles (read `status` first).
+   */
+  fraction?: number | null;
+  /**
+   * What the running item is doing, with `fraction` (e.g. "12.0 MB of 40.0 MB").
+   */
+  current?: string | null;
   /**
    * Set when the item is done.
    */
@@ -550,6 +566,14 @@ export interface PhotoBatchItem {
    */
   expire_at?: string | null;
   /**
+   * How far the running item is (0..1): written from about a second into it, at most about once a second (an export user's bytes, a video output's encode time). Absent for short items; stays as last written once the item settles (read `status` first).
+   */
+  fraction?: number | null;
+  /**
+   * What the running item is doing, with `fraction` (e.g. "12.0 MB of 40.0 MB").
+   */
+  current?: string | null;
+  /**
    * Set when the item is done.
    */
   result?: PhotoItemResult | null;
@@ -748,6 +772,14 @@ export interface VideoProcessItem {
    */
   expire_at?: string | null;
   /**
+   * How far the running item is (0..1): written from about a second into it, at most about once a second (an export user's bytes, a video output's encode time). Absent for short items; stays as last written once the item settles (read `status` first).
+   */
+  fraction?: number | null;
+  /**
+   * What the running item is doing, with `fraction` (e.g. "12.0 MB of 40.0 MB").
+   */
+  current?: string | null;
+  /**
    * Set when the item is done.
    */
   result?: VideoItemResult | null;
@@ -872,6 +904,14 @@ export interface SceneAssetItem {
    */
   expire_at?: string | null;
   /**
+   * How far the running item is (0..1): written from about a second into it, at most about once a second (an export user's bytes, a video output's encode time). Absent for short items; stays as last written once the item settles (read `status` first).
+   */
+  fraction?: number | null;
+  /**
+   * What the running item is doing, with `fraction` (e.g. "12.0 MB of 40.0 MB").
+   */
+  current?: string | null;
+  /**
    * Set when the item is done.
    */
   result?: SceneAssetResult | null;
@@ -969,6 +1009,14 @@ export interface MoodBoardItem {
    * When Firestore's TTL policy deletes it.
    */
   expire_at?: string | null;
+  /**
+   * How far the running item is (0..1): written from about a second into it, at most about once a second (an export user's bytes, a video output's encode time). Absent for short items; stays as last written once the item settles (read `status` first).
+   */
+  fraction?: number | null;
+  /**
+   * What the running item is doing, with `fraction` (e.g. "12.0 MB of 40.0 MB").
+   */
+  current?: string | null;
   /**
    * Set when the item is done.
    */
@@ -1071,6 +1119,14 @@ export interface StoryboardAssetsItem {
    * When Firestore's TTL policy deletes it.
    */
   expire_at?: string | null;
+  /**
+   * How far the running item is (0..1): written from about a second into it, at most about once a second (an export user's bytes, a video output's encode time). Absent for short items; stays as last written once the item settles (read `status` first).
+   */
+  fraction?: number | null;
+  /**
+   * What the running item is doing, with `fraction` (e.g. "12.0 MB of 40.0 MB").
+   */
+  current?: string | null;
   /**
    * Set when the item is done.
    */
@@ -1190,6 +1246,14 @@ export interface SelftestItem {
    * When Firestore's TTL policy deletes it.
    */
   expire_at?: string | null;
+  /**
+   * How far the running item is (0..1): written from about a second into it, at most about once a second (an export user's bytes, a video output's encode time). Absent for short items; stays as last written once the item settles (read `status` first).
+   */
+  fraction?: number | null;
+  /**
+   * What the running item is doing, with `fraction` (e.g. "12.0 MB of 40.0 MB").
+   */
+  current?: string | null;
   /**
    * Set when the item is done.
    */

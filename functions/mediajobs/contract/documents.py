@@ -90,6 +90,17 @@ class ItemBase(Shape):
         default={}, description="Internal to the engine: what an attempt saved for the next one."
     )
     expire_at: Timestamp | None = pydantic.Field(default=None, description="When Firestore's TTL policy deletes it.")
+    fraction: float | None = pydantic.Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="How far the running item is (0..1): written from about a second into it, at most "
+        "about once a second (an export user's bytes, a video output's encode time). Absent for short "
+        "items; stays as last written once the item settles (read `status` first).",
+    )
+    current: str | None = pydantic.Field(
+        default=None, description='What the running item is doing, with `fraction` (e.g. "12.0 MB of 40.0 MB").'
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -29,6 +29,7 @@ from mediajobs.exports.archive import (
 )
 from mediajobs.jobs.kinds import Item, ItemContext, ItemFailed, ItemSpec, JobFailed, JobKind, Outcome, Summary
 from mediajobs.jobs.models import ErrorInfo, Job
+from mediajobs.jobs.progress import ByteProgress
 from mediajobs.jobs.store import now, paged
 from mediajobs.names import safe_email
 from mediajobs.storage_io import SpillingUpload
@@ -262,7 +263,7 @@ def _upload_archive(
         manifest_extra,
         known_errors=user.errors,
         concurrency=options.concurrency,
-        on_file=ctx.heartbeat,
+        on_file=ByteProgress(ctx, [source.expected_size for source in user.files]).file_done,  # the user's bar
         warnings=warnings,
     )
     upload.finish()  # not a `with`: an exception above must never complete a partial upload
