@@ -57,6 +57,8 @@ export interface MediajobsContract {
   "callable.add_scene.response"?: SceneIdResponse;
   "callable.update_scene.request"?: UpdateScene;
   "callable.update_scene.response"?: SceneIdResponse;
+  "callable.delete_scene.request"?: DeleteScene;
+  "callable.delete_scene.response"?: SceneIdResponse;
   "callable.generate_scene_asset.request"?: GenerateSceneAsset;
   "callable.generate_scene_asset.response"?: JobIdResponse;
   "callable.generate_storyboard.request"?: GenerateStoryboard;
@@ -1572,6 +1574,10 @@ export interface UpdateScene {
   description?: string | null;
   duration_seconds?: number | null;
   scene_number?: number | null;
+}
+export interface DeleteScene {
+  project_id: string;
+  scene_id: string;
 }
 export interface GenerateSceneAsset {
   project_id: string;

@@ -20,7 +20,8 @@ FILES = 160
 FILE_BYTES = 250_000  # 40 MB in all: archiving them takes seconds, so progress is written meanwhile
 
 
-def _big_user() -> SeededUser:
+def big_export_user() -> SeededUser:
+    """One user of 160 files, 40 MB in all: archiving them takes seconds."""
     prefix = uuid.uuid4().hex[:8]
     user = SeededUser(id=f"{prefix}-big", email=f"big+{prefix}@example.com")
     rng = random.Random(29)
@@ -45,7 +46,7 @@ def _watch(path: str, stop: threading.Event, seen: list[dict[str, Any]]) -> None
 
 def test_an_export_item_reports_its_bytes_while_it_runs(new_user: Callable[..., client.User]) -> None:
     admin = new_user(admin=True)
-    user = _big_user()
+    user = big_export_user()
     started = client.call(
         "start_job",
         {"type": "media_export", "input": {"user_ids": [user.id]}, "options": {"concurrency": 1}},

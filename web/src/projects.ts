@@ -219,8 +219,10 @@ class SceneView {
     this.active = el("div", { class: "scene-active" });
     this.media = Object.fromEntries(KINDS.map((kind) => [kind, el("div", { class: `asset asset-${kind}` })])) as Record<Kind, HTMLDivElement>;
     const edit = el("button", { type: "button", class: "scene-edit-open", onclick: () => this.openEditor() }, "Edit");
+    const remove = el("button", { type: "button", class: "scene-delete danger", "aria-label": "Delete scene",
+      onclick: () => this.askDelete() }, "Delete");
     this.node = el("div", { class: "card scene", dataset: { sceneId } },
-      el("div", { class: "card-head" }, this.title, el("div", { class: "actions" }, edit, this.up, this.down)), this.meta, this.editBox, this.active,
+      el("div", { class: "card-head" }, this.title, el("div", { class: "actions" }, edit, this.up, this.down, remove)), this.meta, this.editBox, this.active,
       el("div", { class: "actions", style: "margin-top: 0.75rem" },
         ...KINDS.map((kind) => action(`Generate ${kind}`, () => generate(projectId, sceneId, [kind]), { class: `generate-${kind}` })),
         action("Generate all four", () => generate(projectId, sceneId, KINDS), { class: "generate-all" })),
@@ -231,6 +233,17 @@ class SceneView {
   place(index: number, count: number): void {
     this.up.disabled = index === 0;
     this.down.disabled = index === count - 1;
+  }
+
+  /** delete_scene after a confirmation next to the scene (its running job is cancelled). */
+  private askDelete(): void {
+    const close = () => this.editBox.replaceChildren();
+    this.editBox.replaceChildren(el("div", { class: "shot", style: "margin-top: 0.75rem" },
+      el("p", { class: "banner error compact", role: "alert" },
+        "Delete this scene and its generated files? A job generating it is cancelled."),
+      el("div", { class: "form-actions" },
+        action("Yes, delete scene", () => client.deleteScene(this.projectId, this.sceneId), { class: "danger scene-delete-confirm" }),
+        el("button", { type: "button", onclick: close }, "Keep it"))));
   }
 
   private openEditor(): void {

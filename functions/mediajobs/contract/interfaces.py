@@ -141,6 +141,7 @@ def callables(kinds: list[JobType]) -> list[Callable]:
     from mediajobs.downloads import DownloadUrlRequest
     from mediajobs.jobs.api import CancelJobRequest
     from mediajobs.scenes import models as scenes
+    from mediajobs.scenes.scene_deletion import DeleteScene
     from mediajobs.scenes.storyboard import GenerateStoryboard
     from mediajobs.video.captions import SetCaption
     from mediajobs.video.library import UpdateVideo, VideoRef
@@ -163,6 +164,9 @@ def callables(kinds: list[JobType]) -> list[Callable]:
         Callable("delete_project", scenes.ProjectRef, ProjectIdResponse, (("not-found", not_yours),)),
         Callable("add_scene", scenes.AddScene, SceneIdResponse, (("not-found", not_yours),)),
         Callable("update_scene", scenes.UpdateScene, SceneIdResponse, (
+            ("not-found", f"project or scene {not_yours}"),
+        )),
+        Callable("delete_scene", DeleteScene, SceneIdResponse, (
             ("not-found", f"project or scene {not_yours}"),
         )),
         Callable("generate_scene_asset", scenes.GenerateSceneAsset, JobIdResponse, (
