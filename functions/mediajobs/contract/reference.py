@@ -15,6 +15,7 @@ callable (interfaces.callables), deployed function (functions/main.py) or error 
 from __future__ import annotations
 
 import ast
+import json
 import pathlib
 import re
 import typing
@@ -22,6 +23,7 @@ from collections.abc import Callable
 
 from mediajobs import error_codes
 from mediajobs.contract import common, documents, interfaces
+from mediajobs.contract.examples import EXAMPLES
 from mediajobs.contract.markdown import braces, cell, model_tables, table
 from mediajobs.error_codes import Scope
 from mediajobs.jobs.notify.models import NotifySettings
@@ -160,6 +162,17 @@ def webhooks_section() -> str:
     )
 
 
+def examples_section() -> str:
+    """Every callable's example, in the order the test runs them."""
+    rows = []
+    for example in EXAMPLES:
+        answer = f"error `{example.error}`" if example.error else f"`{json.dumps(example.response)}`"
+        if example.wait:
+            answer += f"; then `{example.wait}` ends `{example.final_status}`"
+        rows.append([f"`{example.callable}`", example.title, f"`{json.dumps(example.request)}`", answer])
+    return table(["callable", "example", "request", "answer"], rows)
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
     "job-types": job_types_table,
     "job-document": job_document,
@@ -177,6 +190,7 @@ SECTIONS: dict[str, Callable[[], str]] = {
     "warnings": lambda: errors_table(Scope.WARNING),
     "events": events_section,
     "webhooks": webhooks_section,
+    "examples": examples_section,
 }
 
 
