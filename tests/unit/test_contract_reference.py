@@ -147,3 +147,12 @@ def test_every_catalogued_code_is_in_the_contract(generated: dict[str, str]) -> 
     for entry in error_codes.CATALOGUE:
         section = {Scope.WARNING: "warnings", Scope.SKIP: "errors-skip"}.get(entry.scope, f"errors-{entry.scope}")
         assert _row(generated[section], f"`{entry.code}`")
+
+
+def test_every_document_of_the_index_has_its_fields_in_the_contract(generated: dict[str, str]) -> None:
+    from mediajobs.contract import generate
+
+    every = "\n".join(generated.values())
+    for path, schema in generate.index(generate.catalogue())["documents"].items():
+        name = schema if isinstance(schema, str) else schema["any"]
+        assert f"`{path}`" in every or name.startswith(("job.", "item.", "delivery.")), path

@@ -79,19 +79,36 @@ def item_document() -> str:
     return f"`status` one of {statuses}.\n\n" + model_tables(documents.AnyItem)
 
 
-def creative_documents() -> str:
+def _documents(covered: Callable[[str], bool]) -> str:
+    """Tables of the documents the schemas' index lists (generate.index) whose path `covered`
+    accepts: a document added to the index lands here without editing this module."""
+    from mediajobs.contract import generate
+
+    models = generate.catalogue()
     out = []
-    for path, model in (
-        ("projects/{project_id}", documents.Project),
-        ("projects/{project_id}/scenes/{scene_id}", documents.Scene),
-        ("projects/{project_id}/moods/{mood_id}", documents.Mood),
-    ):
-        out.append(f"`{path}` (`{model.__name__}`):\n\n{model_tables(model)}")
-    return "\n".join(out)
+    for path, schema in generate.index(models)["documents"].items():
+        if not isinstance(schema, str) or not covered(path):
+            continue
+        model, mode = models[schema.removesuffix(".schema.json")]
+        out.append(f"`{path}` (`{model.__name__}`, `{schema}`):\n\n{model_tables(model, mode)}")
+    return "\n".join(out) or "None.\n"
+
+
+def _elsewhere(path: str) -> bool:
+    """Documents with a section of their own (jobs and items, deliveries under webhooks)."""
+    return path.startswith(("jobs/", "projects/", "videos/"))
+
+
+def creative_documents() -> str:
+    return _documents(lambda path: path.startswith("projects/"))
 
 
 def video_document() -> str:
-    return f"`videos/{{video_id}}` (`Video`):\n\n{model_tables(documents.Video)}"
+    return _documents(lambda path: path.startswith("videos/"))
+
+
+def other_documents() -> str:
+    return _documents(lambda path: not _elsewhere(path))
 
 
 def callables_table() -> str:
@@ -180,6 +197,7 @@ SECTIONS: dict[str, Callable[[], str]] = {
     "job-type-details": job_type_details,
     "creative-documents": creative_documents,
     "video-document": video_document,
+    "other-documents": other_documents,
     "callables": callables_table,
     "functions": functions_table,
     "errors-callable": lambda: errors_table(Scope.CALLABLE),
