@@ -1,5 +1,5 @@
-"""Writes contract/schemas/*.schema.json (JSON Schema 2020-12) from the contract's models, and
-the generated reference sections of contract/CONTRACT.md (contract/reference.py).
+"""Writes contract/schemas/*.schema.json (JSON Schema 2020-12) from the contract's models
+(`make contract` also rewrites CONTRACT.md's reference sections: contract/reference.py).
 
     python -m mediajobs.contract [--check] [ROOT]     (make contract: also the TypeScript types)
 
@@ -17,7 +17,7 @@ from typing import Any, Literal
 import pydantic
 from pydantic.json_schema import models_json_schema
 
-from mediajobs.contract import documents, interfaces, reference
+from mediajobs.contract import documents, interfaces
 from mediajobs.contract.common import Shape
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -183,7 +183,7 @@ def write(root: pathlib.Path) -> list[str]:
     types = root / TYPES_FILE
     types.parent.mkdir(parents=True, exist_ok=True)
     types.write_text(render_types(root, files["contract.schema.json"]), encoding="utf-8")
-    return [*sorted(files), str(TYPES_FILE), reference.write(root)]
+    return [*sorted(files), str(TYPES_FILE)]
 
 
 __all__ = ["Shape", "catalogue", "render", "write"]

@@ -22,7 +22,7 @@ import typing
 from collections.abc import Callable
 
 from mediajobs import error_codes
-from mediajobs.contract import common, documents, interfaces
+from mediajobs.contract import common, documents, generate, interfaces
 from mediajobs.contract.examples import EXAMPLES
 from mediajobs.contract.markdown import braces, cell, model_tables, table
 from mediajobs.error_codes import Scope
@@ -82,8 +82,6 @@ def item_document() -> str:
 def _documents(covered: Callable[[str], bool]) -> str:
     """Tables of the documents the schemas' index lists (generate.index) whose path `covered`
     accepts: a document added to the index lands here without editing this module."""
-    from mediajobs.contract import generate
-
     models = generate.catalogue()
     out = []
     for path, schema in generate.index(models)["documents"].items():
