@@ -14,6 +14,7 @@ lint: setup
 	$(VENV)/bin/mypy
 	node_modules/.bin/tsc --noEmit -p contract/tsconfig.json
 	node_modules/.bin/tsc --noEmit -p web/tsconfig.json
+	node_modules/.bin/tsc --noEmit -p tests/contract_client/tsconfig.json
 
 # Every test (unit, integration, the stack itself) against the real local emulator suite.
 test: lint

@@ -192,6 +192,15 @@ def update_scene(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
 
 @https_fn.on_call()
 @incidents.guarded
+def delete_scene(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    """Cancels the scene's jobs, then deletes the scene (out of the project's order) and its files."""
+    from mediajobs.scenes import scene_deletion
+
+    return scene_deletion.delete_scene(req)
+
+
+@https_fn.on_call()
+@incidents.guarded
 def generate_scene_asset(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     from mediajobs.scenes import api
 

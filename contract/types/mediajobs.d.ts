@@ -70,6 +70,8 @@ export interface MediajobsContract {
   "callable.add_scene.response"?: SceneIdResponse;
   "callable.update_scene.request"?: UpdateScene;
   "callable.update_scene.response"?: SceneIdResponse;
+  "callable.delete_scene.request"?: DeleteScene;
+  "callable.delete_scene.response"?: SceneIdResponse;
   "callable.generate_scene_asset.request"?: GenerateSceneAsset;
   "callable.generate_scene_asset.response"?: JobIdResponse;
   "callable.generate_storyboard.request"?: GenerateStoryboard;
@@ -247,6 +249,14 @@ export interface AnyItem {
    * When Firestore's TTL policy deletes it.
    */
   expire_at?: string | null;
+  /**
+   * How far the running item is (0..1): written from about a second into it, at most about once a second (an export user's bytes, a video output's encode time). Absent for short items; stays as last written once the item settles (read `status` first).
+   */
+  fraction?: number | null;
+  /**
+   * What the running item is doing, with `fraction` (e.g. "12.0 MB of 40.0 MB").
+   */
+  current?: string | null;
   result?: {
     [k: string]: unknown;
   } | null;
@@ -383,6 +393,14 @@ export interface MediaExportItem {
    * When Firestore's TTL policy deletes it.
    */
   expire_at?: string | null;
+  /**
+   * How far the running item is (0..1): written from about a second into it, at most about once a second (an export user's bytes, a video output's encode time). Absent for short items; stays as last written once the item settles (read `status` first).
+   */
+  fraction?: number | null;
+  /**
+   * What the running item is doing, with `fraction` (e.g. "12.0 MB of 40.0 MB").
+   */
+  current?: string | null;
   /**
    * Set when the item is done.
    */
@@ -629,6 +647,14 @@ export interface MyDataItem {
    */
   expire_at?: string | null;
   /**
+   * How far the running item is (0..1): written from about a second into it, at most about once a second (an export user's bytes, a video output's encode time). Absent for short items; stays as last written once the item settles (read `status` first).
+   */
+  fraction?: number | null;
+  /**
+   * What the running item is doing, with `fraction` (e.g. "12.0 MB of 40.0 MB").
+   */
+  current?: string | null;
+  /**
    * Set when the item is done.
    */
   result?: MyDataResult | null;
@@ -685,6 +711,9 @@ export interface PhotoOptions {
   crop_face?: boolean;
   crop?: "none" | "face" | "subject";
   crop_margin?: number | null;
+  /**
+   * Default: the param PHOTO_DEFAULT_MODEL (u2netp unless set). start_job refuses a model not installed in the deployment (failed-precondition).
+   */
   model?:
     | "u2netp"
     | "u2net"
@@ -788,6 +817,14 @@ export interface PhotoBatchItem {
    * When Firestore's TTL policy deletes it.
    */
   expire_at?: string | null;
+  /**
+   * How far the running item is (0..1): written from about a second into it, at most about once a second (an export user's bytes, a video output's encode time). Absent for short items; stays as last written once the item settles (read `status` first).
+   */
+  fraction?: number | null;
+  /**
+   * What the running item is doing, with `fraction` (e.g. "12.0 MB of 40.0 MB").
+   */
+  current?: string | null;
   /**
    * Set when the item is done.
    */
@@ -987,6 +1024,14 @@ export interface VideoProcessItem {
    */
   expire_at?: string | null;
   /**
+   * How far the running item is (0..1): written from about a second into it, at most about once a second (an export user's bytes, a video output's encode time). Absent for short items; stays as last written once the item settles (read `status` first).
+   */
+  fraction?: number | null;
+  /**
+   * What the running item is doing, with `fraction` (e.g. "12.0 MB of 40.0 MB").
+   */
+  current?: string | null;
+  /**
    * Set when the item is done.
    */
   result?: VideoItemResult | null;
@@ -1131,6 +1176,14 @@ export interface SceneAssetItem {
    */
   expire_at?: string | null;
   /**
+   * How far the running item is (0..1): written from about a second into it, at most about once a second (an export user's bytes, a video output's encode time). Absent for short items; stays as last written once the item settles (read `status` first).
+   */
+  fraction?: number | null;
+  /**
+   * What the running item is doing, with `fraction` (e.g. "12.0 MB of 40.0 MB").
+   */
+  current?: string | null;
+  /**
    * Set when the item is done.
    */
   result?: SceneAssetResult | null;
@@ -1228,6 +1281,14 @@ export interface MoodBoardItem {
    * When Firestore's TTL policy deletes it.
    */
   expire_at?: string | null;
+  /**
+   * How far the running item is (0..1): written from about a second into it, at most about once a second (an export user's bytes, a video output's encode time). Absent for short items; stays as last written once the item settles (read `status` first).
+   */
+  fraction?: number | null;
+  /**
+   * What the running item is doing, with `fraction` (e.g. "12.0 MB of 40.0 MB").
+   */
+  current?: string | null;
   /**
    * Set when the item is done.
    */
@@ -1331,6 +1392,14 @@ export interface StoryboardAssetsItem {
    * When Firestore's TTL policy deletes it.
    */
   expire_at?: string | null;
+  /**
+   * How far the running item is (0..1): written from about a second into it, at most about once a second (an export user's bytes, a video output's encode time). Absent for short items; stays as last written once the item settles (read `status` first).
+   */
+  fraction?: number | null;
+  /**
+   * What the running item is doing, with `fraction` (e.g. "12.0 MB of 40.0 MB").
+   */
+  current?: string | null;
   /**
    * Set when the item is done.
    */
@@ -1456,6 +1525,14 @@ export interface SelftestItem {
    * When Firestore's TTL policy deletes it.
    */
   expire_at?: string | null;
+  /**
+   * How far the running item is (0..1): written from about a second into it, at most about once a second (an export user's bytes, a video output's encode time). Absent for short items; stays as last written once the item settles (read `status` first).
+   */
+  fraction?: number | null;
+  /**
+   * What the running item is doing, with `fraction` (e.g. "12.0 MB of 40.0 MB").
+   */
+  current?: string | null;
   /**
    * Set when the item is done.
    */
@@ -1842,6 +1919,10 @@ export interface UpdateScene {
   duration_seconds?: number | null;
   scene_number?: number | null;
 }
+export interface DeleteScene {
+  project_id: string;
+  scene_id: string;
+}
 export interface GenerateSceneAsset {
   /**
    * A whole number: the same seed, the same take.
@@ -1903,7 +1984,7 @@ export interface DownloadUrlResponse {
     [k: string]: string;
   };
   /**
-   * Seconds the URLs stay valid.
+   * Seconds every URL of the answer stays valid at least: the shortest lifetime among them (object URLs 30 minutes; `stream` URLs of playlists, manifests and tracks 6 hours).
    */
   expires_in: number;
 }

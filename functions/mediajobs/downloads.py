@@ -69,7 +69,8 @@ def download_url(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
             urls[path] = stream.url(stream.base_url(_request_url(req)), tokens[folder], path)
         else:
             urls[path] = url_for(blob, disposition=disposition_for(blob.content_type))
-    return {"urls": urls, "expires_in": int(URL_LIFETIME.total_seconds())}
+    lifetimes = [URL_LIFETIME] + ([stream.STREAM_LIFETIME] if tokens else [])
+    return {"urls": urls, "expires_in": int(min(lifetimes).total_seconds())}  # every URL lives that long
 
 
 def _request_url(req: https_fn.CallableRequest[Any]) -> str | None:

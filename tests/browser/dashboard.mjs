@@ -207,6 +207,15 @@ try {
     === "1. Finale|2. Sunrise sprint", null, { timeout: 30_000 }).catch(() => {}); // the test says what it saw
   report.scene_titles = await page.$$eval("#scenes .scene h4", (titles) => titles.map((t) => t.textContent));
   step("project edited, scene renamed and reordered");
+  // The last scene deleted (delete_scene, confirmed next to the scene).
+  const doomedScene = await page.$eval("#scenes .scene:last-child", (scene) => scene.dataset.sceneId);
+  await page.click("#scenes .scene:last-child button.scene-delete");
+  await page.click("#scenes .scene:last-child button.scene-delete-confirm");
+  await page.waitForFunction((id) => !document.querySelector(`#scenes .scene[data-scene-id="${id}"]`), doomedScene,
+    { timeout: 60_000 });
+  report.deleted_scene = doomedScene;
+  report.scene_titles_after_delete = await page.$$eval("#scenes .scene h4", (titles) => titles.map((t) => t.textContent));
+  step("scene deleted");
   await page.click("#project-delete");
   await page.click("#project-delete-confirm");
   await page.waitForSelector("[data-open-project]", { state: "detached", timeout: 60_000 });
@@ -235,6 +244,11 @@ try {
   await admin.click("#nav a[data-page=export]");
   await admin.fill("#export-users", process.env.EXPORT_USER_IDS);
   await admin.click("#export-start");
+  // A big user's row shows its bytes while it is archived (item.fraction, written about once a second).
+  report.export_partial_bar = await admin.waitForFunction(() => [...document.querySelectorAll(
+    "#export-users-table tr[data-status=running] [role=progressbar]")].map((bar) => Number(bar.getAttribute("aria-valuenow")))
+    .find((value) => value > 0 && value < 100), null, { timeout: 120_000, polling: 50 }).then((handle) => handle.jsonValue())
+    .catch(() => null);
   await admin.waitForSelector("#export-job .job[data-status=completed]", { timeout: 240_000 });
   await admin.waitForFunction((count) => document.querySelectorAll("#export-users-table tr[data-status=done] button").length === count,
     process.env.EXPORT_USER_IDS.split(",").length, { timeout: 30_000 });

@@ -29,6 +29,7 @@ from mediajobs import cloud
 from mediajobs.cli import client, seed
 from tests import photo_fixtures as fx
 from tests.integration.jobs_helpers import start_selftest
+from tests.integration.test_item_progress import big_export_user
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -101,6 +102,7 @@ def test_dashboard_end_to_end_in_a_real_browser(tmp_path: Path) -> None:
     user = client.sign_up(f"browser-{uuid.uuid4().hex[:8]}@example.com")
     admin = client.sign_up(f"browser-admin-{uuid.uuid4().hex[:8]}@example.com", admin=True)
     export_user_ids = seed.seed_demo_users(2, prefix=f"browser-{uuid.uuid4().hex[:6]}")
+    export_user_ids.append(big_export_user().id)  # archived for seconds: its row's bar moves
     # Cancelled from the Jobs page: long enough (two chunks of five 20 s items) to outlast a cold
     # browser start, with items still pending when the cancel lands (so it ends `cancelled`).
     long_job_id = start_selftest(user, items=10, sleep_ms=20_000)
@@ -159,6 +161,9 @@ def test_dashboard_end_to_end_in_a_real_browser(tmp_path: Path) -> None:
     assert "Keep it under 10 seconds" in report["project_brief"], report["project_brief"]
     assert [title.split(". ", 1)[1] for title in report["scene_titles"]] == ["Finale", "Sunrise sprint"], report
     assert [title.split(". ", 1)[0] for title in report["scene_titles"]] == ["1", "2"], report
+    assert len(report["scene_titles_after_delete"]) == 1, report
+    project_scenes = cloud.db().collection("projects").document(report["project_id"]).collection("scenes")
+    assert not project_scenes.document(report["deleted_scene"]).get().exists
     project_ref = cloud.db().collection("projects").document(report["project_id"])
     assert not project_ref.get().exists and not list(project_ref.collection("scenes").stream())
 
@@ -172,6 +177,7 @@ def test_dashboard_end_to_end_in_a_real_browser(tmp_path: Path) -> None:
 
     # The admin's export: every user archived, and the archive the browser downloaded is a ZIP.
     assert report["export_rows"] == ["done"] * len(export_user_ids)
+    assert 0 < (report["export_partial_bar"] or 0) < 100, "the big user's bar showed its bytes while running"
     with zipfile.ZipFile(report["export_download_path"]) as archive:
         assert archive.testzip() is None and "manifest.json" in archive.namelist()
 

@@ -154,6 +154,8 @@ CASES: list[Case] = [
     ("owner", "update", SCENE, {"active_job": {"status": "completed"}}, False),
     ("other", "update", SCENE, {"title": "Mine"}, False),
     ("owner", "create", "projects/{project}/scenes/new-{tag}", {"title": "x"}, False),
+    ("owner", "delete", SCENE, None, False),  # through delete_scene, which cancels its jobs and files
+    ("other", "delete", SCENE, None, False),
     ("owner", "get", MOOD, None, True),
     ("other", "get", MOOD, None, False),
     ("owner", "update", MOOD, {"name": "Loud"}, False),

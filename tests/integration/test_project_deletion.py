@@ -116,7 +116,7 @@ class DeletesTheProject:
             api.delete_project_data(self.project_id)
         return False
 
-    def heartbeat(self, fraction: float | None = None) -> None:
+    def heartbeat(self, fraction: float | None = None, current: str | None = None) -> None:
         pass
 
     def save_checkpoint(self, checkpoint: dict[str, object]) -> None:

@@ -33,6 +33,7 @@ def test_main_declares_every_function() -> None:
             "upload", "webhook_secret", "jobnotices", "register_device", "set_notification_settings",
             "delete_video", "set_caption", "update_video", "videoitems",
             "select_take",
+            "delete_scene",
         ]
     )  # fmt: skip
 

@@ -103,7 +103,7 @@ class Context:
     def cancelled(self) -> bool:
         return False
 
-    def heartbeat(self, fraction: float | None = None) -> None:
+    def heartbeat(self, fraction: float | None = None, current: str | None = None) -> None:
         pass
 
     def save_checkpoint(self, checkpoint: dict[str, Any]) -> None:

@@ -45,6 +45,7 @@ import { httpsCallable } from "firebase/functions";
  *   delete_project: [Contract["callable.delete_project.request"], Contract["callable.delete_project.response"]],
  *   add_scene: [AddScene, Contract["callable.add_scene.response"]],
  *   update_scene: [UpdateScene, Contract["callable.update_scene.response"]],
+ *   delete_scene: [Contract["callable.delete_scene.request"], Contract["callable.delete_scene.response"]],
  *   generate_scene_asset: [GenerateSceneAsset, Contract["callable.generate_scene_asset.response"]],
  *   generate_storyboard: [GenerateStoryboard, Contract["callable.generate_storyboard.response"]],
  *   download_url: [Contract["callable.download_url.request"], Contract["callable.download_url.response"]],
@@ -245,6 +246,14 @@ export function createClient({ auth, db, functions, uploadUrl }) {
     /** @param {UpdateScene} request */
     async updateScene(request) {
       await call("update_scene", request);
+    },
+
+    /**
+     * Deletes a scene: cancels its jobs, takes it out of the project, deletes its files.
+     * @param {string} projectId @param {string} sceneId
+     */
+    async deleteScene(projectId, sceneId) {
+      await call("delete_scene", { project_id: projectId, scene_id: sceneId });
     },
 
     /** @param {GenerateSceneAsset} request @returns {Promise<string>} the scene_asset job's id */

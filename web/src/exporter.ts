@@ -79,14 +79,17 @@ export function mount(page: HTMLElement, linkedJob: string | null): () => void {
 function userRow(item: MediaExportItem): HTMLTableRowElement {
   const result: Partial<NonNullable<MediaExportItem["result"]>> = item.result || {};
   const finished = item.status === "done" || item.status === "failed";
-  const bar = progressBar(finished ? 100 : 0, `${item.label} progress`);
+  // item.fraction: the running user's bytes archived so far (written about once a second).
+  const running = item.status === "running" ? Math.round((item.fraction ?? 0) * 100) : 0;
+  const bar = progressBar(finished ? 100 : running, `${item.label} progress`);
   if (item.status === "running") bar.classList.add("busy");
   if (item.status === "done") bar.classList.add("done");
   return el("tr", { dataset: { status: item.status } },
     el("td", { "data-label": "User" }, item.label),
     el("td", { "data-label": "Status" }, el("span", { class: `badge status-${item.status}` }, ITEM_STATUS[item.status] || item.status),
       item.error ? errorBanner(item.error, { title: "Not archived", compact: true }) : null),
-    el("td", { "data-label": "Progress" }, bar),
+    el("td", { "data-label": "Progress" }, bar,
+      item.status === "running" && item.current ? el("div", { class: "progress-line item-progress" }, item.current) : null),
     el("td", { "data-label": "Files" }, result.files !== undefined ? `${result.files} files, ${formatBytes(result.bytes)}` : ""),
     el("td", { "data-label": "Archive" }, archiveDownloads(result.parts || [], result.path)),
     el("td", { "data-label": "Available until" }, result.expires_at

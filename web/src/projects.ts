@@ -225,8 +225,10 @@ class SceneView {
     this.media = Object.fromEntries(KINDS.map((kind) => [kind, el("div", { class: `asset asset-${kind}` })])) as Record<Kind, HTMLDivElement>;
     const edit = el("button", { type: "button", class: "scene-edit-open", onclick: () => this.openEditor() }, "Edit");
     this.takes = new TakeStrip(projectId, sceneId, () => this.title.textContent || "the scene");
+    const remove = el("button", { type: "button", class: "scene-delete danger", "aria-label": "Delete scene",
+      onclick: () => this.askDelete() }, "Delete");
     this.node = el("div", { class: "card scene", dataset: { sceneId } },
-      el("div", { class: "card-head" }, this.title, el("div", { class: "actions" }, edit, this.up, this.down)), this.meta, this.editBox, this.active,
+      el("div", { class: "card-head" }, this.title, el("div", { class: "actions" }, edit, this.up, this.down, remove)), this.meta, this.editBox, this.active,
       this.settings.node,
       el("div", { class: "actions", style: "margin-top: 0.75rem" },
         ...KINDS.map((kind) => action(`Generate ${kind}`, () => generate(projectId, sceneId, [kind], this.settings), { class: `generate-${kind}` })),
@@ -242,6 +244,17 @@ class SceneView {
   place(index: number, count: number): void {
     this.up.disabled = index === 0;
     this.down.disabled = index === count - 1;
+  }
+
+  /** delete_scene after a confirmation next to the scene (its running job is cancelled). */
+  private askDelete(): void {
+    const close = () => this.editBox.replaceChildren();
+    this.editBox.replaceChildren(el("div", { class: "shot", style: "margin-top: 0.75rem" },
+      el("p", { class: "banner error compact", role: "alert" },
+        "Delete this scene and its generated files? A job generating it is cancelled."),
+      el("div", { class: "form-actions" },
+        action("Yes, delete scene", () => client.deleteScene(this.projectId, this.sceneId), { class: "danger scene-delete-confirm" }),
+        el("button", { type: "button", onclick: close }, "Keep it"))));
   }
 
   private openEditor(): void {

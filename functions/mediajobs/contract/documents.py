@@ -91,6 +91,17 @@ class ItemBase(Shape):
         default={}, description="Internal to the engine: what an attempt saved for the next one."
     )
     expire_at: Timestamp | None = pydantic.Field(default=None, description="When Firestore's TTL policy deletes it.")
+    fraction: float | None = pydantic.Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="How far the running item is (0..1): written from about a second into it, at most "
+        "about once a second (an export user's bytes, a video output's encode time). Absent for short "
+        "items; stays as last written once the item settles (read `status` first).",
+    )
+    current: str | None = pydantic.Field(
+        default=None, description='What the running item is doing, with `fraction` (e.g. "12.0 MB of 40.0 MB").'
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,6 +112,10 @@ class JobType:
     options: type[pydantic.BaseModel]
     item_result: type[pydantic.BaseModel]
     result: type[pydantic.BaseModel]
+    # For the contract's reference tables (contract/reference.py); optional for new kinds.
+    who: str = ""  # who may start it, and how
+    items: str = ""  # one item per ...: its id and label
+    outputs: tuple[str, ...] = ()  # Storage paths it writes (patterns)
 
 
 def job_types() -> list[JobType]:
@@ -115,22 +130,73 @@ def job_types() -> list[JobType]:
 
     r = results
     return [
-        JobType("media_export", "MediaExport", ExportInput, ExportOptions, r.ExportItemResult, r.ExportResult),
-        JobType("my_data", "MyData", MyDataInput, MyDataOptions, r.MyDataResult, r.MyDataResult),
-        JobType("photo_batch", "PhotoBatch", PhotoInput, PhotoOptions, r.PhotoItemResult, r.PhotoResult),
-        JobType("video_process", "VideoProcess", VideoInput, VideoOptions, r.VideoItemResult, r.VideoResult),
-        JobType("scene_asset", "SceneAsset", SceneAssetInput, NoOptions, r.SceneAssetResult, r.SceneAssetResult),
-        JobType("mood_board", "MoodBoard", MoodBoardInput, NoOptions, r.MoodItemResult, r.MoodBoardResult),
         JobType(
-            "storyboard_assets",
-            "StoryboardAssets",
-            StoryboardInput,
-            NoOptions,
-            r.StoryboardSceneResult,
-            r.StoryboardResult,
+            "media_export", "MediaExport", ExportInput, ExportOptions, r.ExportItemResult, r.ExportResult,
+            who="admins (`admin: true` claim), through `start_job`",
+            items="user: id = the user id; label = the user's email when all users are exported, "
+            "the user id when `user_ids` are given",
+            outputs=(
+                "exports/{job_id}/{safe_email}.zip", "exports/{job_id}/{safe_email}-{nnn}.zip (split parts)",
+                "exports/{job_id}/index.json",
+            ),
         ),
-        JobType("selftest", "Selftest", SelftestInput, SelftestOptions, r.SelftestItemResult, r.SelftestResult),
-    ]
+        JobType(
+            "my_data", "MyData", MyDataInput, MyDataOptions, r.MyDataResult, r.MyDataResult,
+            who="any signed-in user, for their own data, through `start_job`",
+            items="one item: id = `my-data`; label = `your data`",
+            outputs=(
+                "jobs/{job_id}/my-data.zip", "jobs/{job_id}/my-data-{nnn}.zip (split parts)",
+                "jobs/{job_id}/my_data.json",
+            ),
+        ),
+        JobType(
+            "photo_batch", "PhotoBatch", PhotoInput, PhotoOptions, r.PhotoItemResult, r.PhotoResult,
+            who="signed-in users, own files under `users/{uid}/` or `uploads/{uid}/` (`start_job`, `POST /upload`)",
+            items="image (ZIPs expanded at planning): id = `img-NNNNN`; label = the file (or ZIP entry) name",
+            outputs=("jobs/{job_id}/outputs/{name}.{png|webp|jpg}", "jobs/{job_id}/results.zip"),
+        ),
+        JobType(
+            "video_process", "VideoProcess", VideoInput, VideoOptions, r.VideoItemResult, r.VideoResult,
+            who="signed-in users, own uploads (`start_job`)",
+            items="output: ids `thumbnails`, `r{hhhh}` (a rendition, e.g. `r0720`), `audio`, `mobile`; "
+            "label = `{file}: {what}`; each item's result is a `VideoItemResult`",
+            outputs=(
+                "videos/{video_id}/thumb_{n}.jpg", "videos/{video_id}/poster.jpg",
+                "videos/{video_id}/previews.jpg", "videos/{video_id}/previews.vtt",
+                "videos/{video_id}/{h}p.mp4", "videos/{video_id}/mobile.mp4",
+                "videos/{video_id}/stream/master.m3u8", "videos/{video_id}/stream/manifest.mpd",
+                "videos/{video_id}/stream/{h}p/...", "videos/{video_id}/stream/audio/...",
+                "videos/{video_id}/stream/captions/{language}.vtt",
+            ),
+        ),
+        JobType(
+            "scene_asset", "SceneAsset", SceneAssetInput, NoOptions, r.SceneAssetResult, r.SceneAssetResult,
+            who="the project's owner, through `generate_scene_asset`",
+            items="one item `asset`; label = `{kind} of scene {scene_id}`",
+            outputs=(
+                "projects/{project_id}/scenes/{scene_id}/{kind}/{job_id}.{json|png|mp4|wav}",
+                "projects/{project_id}/scenes/{scene_id}/image/{job_id}-thumb.png",
+            ),
+        ),
+        JobType(
+            "mood_board", "MoodBoard", MoodBoardInput, NoOptions, r.MoodItemResult, r.MoodBoardResult,
+            who="the project's owner, through `start_job`",
+            items="mood: id = `mood-{n}`; label = `mood {n} of {count}`",
+            outputs=("projects/{project_id}/moods/{mood_id}/{job_id}-{n}.png",),
+        ),
+        JobType(
+            "storyboard_assets", "StoryboardAssets", StoryboardInput, NoOptions, r.StoryboardSceneResult,
+            r.StoryboardResult,
+            who="the project's owner, through `generate_storyboard`",
+            items="scene: id = the scene id; label = `scene {title}`",
+            outputs=("projects/{project_id}/scenes/{scene_id}/{kind}/{job_id}.{json|png|mp4|wav}",),
+        ),
+        JobType(
+            "selftest", "Selftest", SelftestInput, SelftestOptions, r.SelftestItemResult, r.SelftestResult,
+            who="anyone signed in, only when the param `SELFTEST_JOBS_ENABLED` is on (engine tests)",
+            items="`item-NNNNN`",
+        ),
+    ]  # fmt: skip
 
 
 def job_model(kind: JobType) -> type[pydantic.BaseModel]:

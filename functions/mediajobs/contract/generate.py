@@ -1,4 +1,5 @@
-"""Writes contract/schemas/*.schema.json (JSON Schema 2020-12) from the contract's models.
+"""Writes contract/schemas/*.schema.json (JSON Schema 2020-12) from the contract's models
+(`make contract` also rewrites CONTRACT.md's reference sections: contract/reference.py).
 
     python -m mediajobs.contract [--check] [ROOT]     (make contract: also the TypeScript types)
 

@@ -53,7 +53,10 @@ class VideoIdResponse(Shape):
 
 class DownloadUrlResponse(Shape):
     urls: dict[str, str] = pydantic.Field(description="Storage path -> URL to GET.")
-    expires_in: int = pydantic.Field(description="Seconds the URLs stay valid.")
+    expires_in: int = pydantic.Field(
+        description="Seconds every URL of the answer stays valid at least: the shortest lifetime among them "
+        "(object URLs 30 minutes; `stream` URLs of playlists, manifests and tracks 6 hours)."
+    )
 
 
 class HttpErrorDetail(Shape):
@@ -173,32 +176,68 @@ class Callable:
     name: str
     request: type[pydantic.BaseModel]
     response: type[pydantic.BaseModel]
+    # (code, when) besides unauthenticated, invalid-argument and internal, which every callable
+    # may answer; codes from mediajobs/error_codes.py (scope callable). For the contract's table.
+    errors: tuple[tuple[str, str], ...] = ()
 
 
 def callables(kinds: list[JobType]) -> list[Callable]:
     from mediajobs.downloads import DownloadUrlRequest
     from mediajobs.jobs.api import CancelJobRequest
     from mediajobs.scenes import models as scenes
+    from mediajobs.scenes.scene_deletion import DeleteScene
     from mediajobs.scenes.storyboard import GenerateStoryboard
     from mediajobs.video.captions import SetCaption
     from mediajobs.video.library import UpdateVideo, VideoRef
 
+    not_yours = "missing or not yours (both answer alike)"
     return [
-        Callable("start_job", start_job_request(kinds), JobIdResponse),
-        Callable("cancel_job", CancelJobRequest, CancelJobResponse),
+        Callable("start_job", start_job_request(kinds), JobIdResponse, (
+            ("permission-denied", "an admin-only type, someone else's files, selftest disabled"),
+            ("failed-precondition", "a photo `model` not installed in this deployment (the message lists "
+             "the installed ones)"),
+            ("resource-exhausted", "`MAX_ACTIVE_JOBS_PER_USER` active jobs, a list over its limit, "
+             "a paid type over the daily generation budget"),
+            ("aborted", "too many starts at once: retry"),
+        )),
+        Callable("cancel_job", CancelJobRequest, CancelJobResponse, (
+            ("permission-denied", "no such job, or not yours and you are not an admin"),
+        )),
         Callable("create_project", scenes.CreateProject, ProjectIdResponse),
-        Callable("update_project", scenes.UpdateProject, ProjectIdResponse),
-        Callable("delete_project", scenes.ProjectRef, ProjectIdResponse),
-        Callable("add_scene", scenes.AddScene, SceneIdResponse),
-        Callable("update_scene", scenes.UpdateScene, SceneIdResponse),
-        Callable("generate_scene_asset", scenes.GenerateSceneAsset, JobIdResponse),
-        Callable("generate_storyboard", GenerateStoryboard, JobIdResponse),
-        Callable("select_take", scenes.SelectTake, SelectTakeResponse),
-        Callable("download_url", DownloadUrlRequest, DownloadUrlResponse),
-        Callable("update_video", UpdateVideo, VideoIdResponse),
-        Callable("delete_video", VideoRef, VideoIdResponse),
-        Callable("set_caption", SetCaption, VideoIdResponse),
+        Callable("update_project", scenes.UpdateProject, ProjectIdResponse, (("not-found", not_yours),)),
+        Callable("delete_project", scenes.ProjectRef, ProjectIdResponse, (("not-found", not_yours),)),
+        Callable("add_scene", scenes.AddScene, SceneIdResponse, (("not-found", not_yours),)),
+        Callable("update_scene", scenes.UpdateScene, SceneIdResponse, (
+            ("not-found", f"project or scene {not_yours}"),
+        )),
+        Callable("delete_scene", DeleteScene, SceneIdResponse, (
+            ("not-found", f"project or scene {not_yours}"),
+        )),
+        Callable("generate_scene_asset", scenes.GenerateSceneAsset, JobIdResponse, (
+            ("not-found", f"project or scene {not_yours}"),
+            ("failed-precondition", "the scene already has an active job: wait for it or cancel it"),
+            ("resource-exhausted", "daily generation budget, active jobs"),
+            ("aborted", "too many starts at once: retry"),
+        )),
+        Callable("generate_storyboard", GenerateStoryboard, JobIdResponse, (
+            ("not-found", not_yours),
+            ("failed-precondition", "the project has no scenes"),
+            ("resource-exhausted", "daily generation budget (scenes x missing kinds), active jobs, too many scenes"),
+        )),
+        Callable("select_take", scenes.SelectTake, SelectTakeResponse, (
+            ("not-found", f"project, scene or take {not_yours} (a take of another scene too)"),
+        )),
+        Callable("download_url", DownloadUrlRequest, DownloadUrlResponse, (
+            ("not-found", "an object missing, or a job, project or video that is not yours"),
+            ("permission-denied", "someone else's uploads, exports for non-admins, any other prefix"),
+        )),
+        Callable("update_video", UpdateVideo, VideoIdResponse, (("not-found", not_yours),)),
+        Callable("delete_video", VideoRef, VideoIdResponse, (("not-found", not_yours),)),
+        Callable("set_caption", SetCaption, VideoIdResponse, (
+            ("not-found", not_yours),
+            ("failed-precondition", "the video is not ready or has no HLS stream"),
+        )),
         Callable("webhook_secret", WebhookSecretRequest, WebhookSecretResponse),
         Callable("register_device", RegisterDeviceRequest, RegisterDeviceResponse),
         Callable("set_notification_settings", NotificationDefaults, NotificationSettingsResponse),
-    ]
+    ]  # fmt: skip

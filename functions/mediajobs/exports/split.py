@@ -22,6 +22,7 @@ from mediajobs import cloud
 from mediajobs.exports.archive import ArchivedFile, FileError, Opener, SourceFile, write_archive
 from mediajobs.exports.parts import HashingWriter, expires_at, part_digest, part_path, plan_parts
 from mediajobs.jobs.kinds import ItemContext
+from mediajobs.jobs.progress import ByteProgress
 from mediajobs.jobs.store import now
 from mediajobs.names import UniqueNames
 from mediajobs.storage_io import SpillingUpload
@@ -101,11 +102,14 @@ def write_split_archive(
     for name in spec.first_part_files:
         names.reserve(name)
     out = SplitArchive([], [], [], [])
+    progress = ByteProgress(ctx, [f.expected_size for files in groups for f in files])  # the user's bar
     for number, files in enumerate(groups, start=1):
         digest = part_digest(files, number, count)
         kept = next((p for p in candidates.get(digest, []) if _intact(p) and _take_manifest(p, names, out)), None)
         if kept is not None:
             out.parts.append(kept)
+            for _ in files:
+                progress.file_done()
         else:
             path = part_path(spec.base, number, count)
             generation = _generation_for(path, spec.owner_id) if look else 0
@@ -122,6 +126,7 @@ def write_split_archive(
                     digest=digest,
                     names=names,
                     out=out,
+                    on_file=progress.file_done,
                 )
             )
         if count > 1:
@@ -164,6 +169,7 @@ def _write_part(
     digest: str,
     names: UniqueNames,
     out: SplitArchive,
+    on_file: Callable[[], None],
 ) -> PartRecord:
     """Streams one part into Storage; a failure part-way leaves no object behind."""
     blob = cloud.bucket().blob(path)
@@ -180,7 +186,7 @@ def _write_part(
         extra,
         known_errors=spec.known_errors if first else (),
         concurrency=spec.concurrency,
-        on_file=ctx.heartbeat,
+        on_file=on_file,
         warnings=warnings,
         names=names,
         extra_entries=spec.first_part_files if first else None,

@@ -28,7 +28,7 @@ from mediajobs.jobs.leases import (
     settle_counted,
 )
 from mediajobs.jobs.models import MAX_RESULT_BYTES, ErrorInfo, ItemStatus, Job, PlanState, json_bytes
-from mediajobs.jobs.progress import PROGRESS_INTERVAL, update_progress
+from mediajobs.jobs.progress import PROGRESS_INTERVAL, ItemProgress, update_progress
 from mediajobs.jobs.queues import queue_named
 from mediajobs.jobs.state import Shard
 from mediajobs.jobs.transient import TRANSIENT_ERRORS
@@ -48,6 +48,7 @@ class _Context:
         self._checked_at = time.monotonic()
         self._cancelled = job.cancel_requested
         self._beat_at = 0.0
+        self._own_progress = ItemProgress(job.id, claim)
 
     def cancelled(self) -> bool:
         if not self._cancelled and time.monotonic() - self._checked_at > 2:
@@ -56,7 +57,8 @@ class _Context:
             self._cancelled = latest is None or latest.cancel_requested or latest.terminal
         return self._cancelled
 
-    def heartbeat(self, fraction: float | None = None) -> None:
+    def heartbeat(self, fraction: float | None = None, current: str | None = None) -> None:
+        self._own_progress.report(fraction, current)  # the item's bar (throttled on its own)
         if time.monotonic() - self._beat_at >= PROGRESS_INTERVAL.total_seconds():
             self._beat_at = time.monotonic()
             update_progress(self.job.id, current=self._label, partial=fraction)

@@ -85,8 +85,9 @@ class ItemContext(Protocol):
         """True once cancellation was asked for (cheap: re-reads the job at most every few s)."""
         ...
 
-    def heartbeat(self, fraction: float | None = None) -> None:
-        """Tells the engine this item is alive (and how far along it is, 0..1)."""
+    def heartbeat(self, fraction: float | None = None, current: str | None = None) -> None:
+        """Tells the engine this item is alive, and how far along it is (0..1) and what it is
+        doing (`current`, e.g. "12.0 MB of 40.0 MB"): both shown on the item's document."""
         ...
 
     def save_checkpoint(self, checkpoint: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from typing import Any
 
 from firebase_functions import logger
 from google.cloud import firestore as gfs
@@ -14,11 +15,13 @@ from mediajobs.jobs.announce import notify_change
 from mediajobs.jobs.docstore import Conflict, TooLarge, Write
 from mediajobs.jobs.models import (
     MAX_ERRORS_ON_JOB,
+    MAX_LABEL_BYTES,
     ItemErrorInfo,
     ItemStatus,
     Job,
     JobStatus,
     bounded_errors,
+    clip,
     percent_of,
 )
 from mediajobs.jobs.store import now
@@ -148,3 +151,60 @@ def first_item_errors(job_id: str) -> list[ItemErrorInfo]:
             )
         )
     return errors
+
+
+# ---------------------------------------------------------------- a running item's own progress
+
+
+class ItemProgress:
+    """`fraction` (0..1) and `current` on a running item's document, for per-item bars.
+
+    Written through the item's claim (so only while the item is ours), never in the item's first
+    PROGRESS_INTERVAL (an item that short writes nothing extra: exports of small users cost what
+    they did) and then at most once per PROGRESS_INTERVAL (Firestore's ~1 write/s per document)."""
+
+    def __init__(self, job_id: str, claim: Any) -> None:
+        self._job_id = job_id
+        self._claim = claim
+        self._last = time.monotonic()  # the item's start counts as a write: the first waits
+
+    def report(self, fraction: float | None, current: str | None) -> bool:
+        """Writes what the item says if due; True when it did."""
+        if fraction is None and current is None:
+            return False
+        at = time.monotonic()
+        if at - self._last < PROGRESS_INTERVAL.total_seconds():
+            return False
+        self._last = at
+        fields: dict[str, Any] = {}
+        if fraction is not None:
+            fields["fraction"] = round(max(0.0, min(1.0, fraction)), 4)
+        if current is not None:
+            fields["current"] = clip(current, MAX_LABEL_BYTES)
+        return bool(self._claim.write(self._job_id, fields))  # False: no longer ours; nothing to do
+
+
+class ByteProgress:
+    """For a kind that works through files of known sizes: call `file_done()` after each file
+    (in order); the item reports the bytes done so far, e.g. "12.0 MB of 40.0 MB"."""
+
+    def __init__(self, ctx: Any, sizes: list[int | None]) -> None:
+        self._ctx = ctx
+        self._sizes = [max(0, size or 0) for size in sizes]
+        self._total = sum(self._sizes)
+        self._files = 0
+        self._bytes = 0
+
+    def file_done(self) -> None:
+        if self._files < len(self._sizes):
+            self._bytes += self._sizes[self._files]
+            self._files += 1
+        if self._total <= 0:
+            self._ctx.heartbeat()
+            return
+        shown = f"{_megabytes(self._bytes)} of {_megabytes(self._total)}"
+        self._ctx.heartbeat(self._bytes / self._total, f"{shown} ({self._files} of {len(self._sizes)} files)")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"

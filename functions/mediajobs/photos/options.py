@@ -66,7 +66,12 @@ class PhotoOptions(StrictModel):
     crop_face: bool = False  # the older name of crop: "face"
     crop: CropMode = "none"
     crop_margin: float | None = pydantic.Field(default=None, ge=0.0, le=2.0)
-    model: ModelName = pydantic.Field(default_factory=default_model, validate_default=True)
+    model: ModelName = pydantic.Field(
+        default_factory=default_model,
+        validate_default=True,
+        description="Default: the param PHOTO_DEFAULT_MODEL (u2netp unless set). start_job refuses a model "
+        "not installed in the deployment (failed-precondition).",
+    )
     output_format: OutputFormat = "png"
     face_size: int = pydantic.Field(default=512, ge=64, le=4096)
     face_margin: float = pydantic.Field(default=0.4, ge=0.0, le=2.0)

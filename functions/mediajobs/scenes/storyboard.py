@@ -224,11 +224,11 @@ class _SceneContext:
     def save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self._ctx.save_checkpoint(checkpoint)  # one per item: the provider keys it by asset kind
 
-    def heartbeat(self, fraction: float | None = None) -> None:
+    def heartbeat(self, fraction: float | None = None, current: str | None = None) -> None:
         if fraction is not None:
             self._fraction = max(0.0, min(1.0, fraction))
         overall = (self._index + self._fraction) / self._count
-        self._ctx.heartbeat(overall)
+        self._ctx.heartbeat(overall, current)
         self.show("processing")
 
     def show(self, status: str, force: bool = False) -> None:
