@@ -30,7 +30,7 @@ from mediajobs.jobs.leases import (
 from mediajobs.jobs.models import MAX_RESULT_BYTES, ErrorInfo, ItemStatus, Job, PlanState, json_bytes
 from mediajobs.jobs.progress import PROGRESS_INTERVAL, ItemProgress, update_progress
 from mediajobs.jobs.queues import queue_named
-from mediajobs.jobs.state import Shard
+from mediajobs.jobs.state import Shard, checkpoint_saved
 from mediajobs.jobs.transient import TRANSIENT_ERRORS
 from mediajobs.jobs.validate import validated
 
@@ -66,7 +66,7 @@ class _Context:
     def save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         if json_bytes(checkpoint) > MAX_CHECKPOINT_BYTES:
             raise ValueError(f"A checkpoint is limited to {MAX_CHECKPOINT_BYTES} bytes.")
-        if not self._claim.write(self.job.id, {"checkpoint": checkpoint}):
+        if not self._claim.write(self.job.id, checkpoint_saved(checkpoint)):
             raise ItemBusy(self._claim.item.id)  # the item is no longer ours: stop here
 
 

@@ -139,6 +139,11 @@ def released_item(doc: ItemDoc | None, attempt_id: str) -> dict[str, Any] | None
     return {"status": ItemStatus.PENDING.value, "lease_until": None}
 
 
+def checkpoint_saved(checkpoint: dict[str, Any]) -> dict[str, Any]:
+    """A running item's checkpoint (what a retry resumes from), written under its lease."""
+    return {"checkpoint": checkpoint}
+
+
 # ---- Counter shards -------------------------------------------------------------------------
 
 

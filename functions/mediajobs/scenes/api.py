@@ -19,12 +19,13 @@ from mediajobs import cloud
 from mediajobs.jobs.api import CallerInfo, Code, caller_of, create_job, parse, request_cancel
 from mediajobs.jobs.docstore import DocStore, Guard, Write
 from mediajobs.jobs.kinds import get_kind
+from mediajobs.jobs.models import ACTIVE_STATUSES
 from mediajobs.jobs.store import now
 from mediajobs.scenes import models
 
 SERVER_TIMESTAMP: Any = gfs.SERVER_TIMESTAMP
 STALE_ACTIVE_JOB = dt.timedelta(minutes=15)  # an active job without news for this long may be replaced
-ACTIVE = ("queued", "processing")
+ACTIVE = tuple(sorted(ACTIVE_STATUSES))  # the engine's: queued, processing
 
 
 def project_ref(project_id: str) -> Any:

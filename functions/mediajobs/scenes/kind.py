@@ -27,7 +27,7 @@ from mediajobs.jobs.kinds import (
     Outcome,
     Summary,
 )
-from mediajobs.jobs.models import ErrorInfo, Job
+from mediajobs.jobs.models import ErrorInfo, ItemStatus, Job
 from mediajobs.scenes import takes
 from mediajobs.scenes.models import DOC_ID, AssetKind
 from mediajobs.scenes.moods import PartOf, selected_mood_of
@@ -197,7 +197,7 @@ class SceneAssetJob(_ProjectJob):
 
     def finalize(self, job: Job, summary: Summary) -> Outcome:
         records = list(summary.items())
-        result = dict(records[0].result or {}) if records and records[0].status == "done" else {}
+        result = dict(records[0].result or {}) if records and records[0].status == ItemStatus.DONE else {}
         if summary.failed:
             error = records[0].error if records else None
             return Outcome(result, error or ErrorInfo(code="failed", message="The asset could not be generated."))
@@ -244,6 +244,6 @@ class MoodBoardJob(_ProjectJob):
         return {"mood_id": mood_id, "image_path": image_path}
 
     def finalize(self, job: Job, summary: Summary) -> Outcome:
-        moods = [r.result for r in summary.items() if r.status == "done" and r.result]
+        moods = [r.result for r in summary.items() if r.status == ItemStatus.DONE and r.result]
         outcome = super().finalize(job, summary)
         return Outcome({**outcome.result, "moods": moods}, outcome.error)

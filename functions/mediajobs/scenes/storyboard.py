@@ -40,7 +40,7 @@ from mediajobs.jobs.kinds import (
     Summary,
     TransientError,
 )
-from mediajobs.jobs.models import ErrorInfo, Job
+from mediajobs.jobs.models import ACTIVE_STATUSES, ErrorInfo, Job
 from mediajobs.jobs.notify.models import NotifySettings
 from mediajobs.jobs.store import now
 from mediajobs.scenes.kind import NoOptions, SceneAssetInput, SceneAssetJob
@@ -51,7 +51,7 @@ from mediajobs.validation import StrictModel
 
 SERVER_TIMESTAMP: Any = gfs.SERVER_TIMESTAMP
 MAX_SCENES = 200
-ACTIVE = ("queued", "processing")
+ACTIVE = tuple(sorted(ACTIVE_STATUSES))  # the engine's: queued, processing
 STALE_SECONDS = 15 * 60  # as generate_scene_asset: an active job without news this long may be replaced
 BUSY_WAIT_SECONDS = 60  # then the task is retried later, freeing its queue slot
 SCENE_WRITE_SECONDS = 1.0  # Firestore's sustained rate per document

@@ -27,6 +27,7 @@ from standardwebhooks import Webhook
 
 from mediajobs import cloud, logs
 from mediajobs.jobs import queues, store
+from mediajobs.jobs.models import JobStatus
 from mediajobs.jobs.notify import deliveries, guard
 from mediajobs.jobs.notify.models import NotifySettings, WebhookEvent
 
@@ -61,7 +62,7 @@ def job_event(job_id: str, event: str, job: dict[str, Any] | None = None) -> Non
         settings = settings_of(data)
         if settings is None or not settings.wants(event):
             return
-        if event == WebhookEvent.STARTED and data.get("status") != "processing":
+        if event == WebhookEvent.STARTED and data.get("status") != JobStatus.PROCESSING:
             return
         queues.enqueue(QUEUE, {"job_id": job_id, "event": event}, task_id=f"{job_id}-webhook-{event}")
     except Exception as error:  # noqa: BLE001 - the job goes on; the failure is logged
