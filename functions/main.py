@@ -13,12 +13,10 @@ from flask import Request, Response
 
 from mediajobs import cloud, config, incidents, logs
 from mediajobs.jobs import queues
-from mediajobs.photos import warmup
 
 # REGION is a param: firebase-tools resolves "{{ params.REGION }}" from functions/.env* at deploy.
 options.set_global_options(region=str(config.REGION), max_instances=100)
 cloud.app()  # before any SDK helper can initialise the default app without our credential
-warmup.start_if_photo_worker()  # a photo worker instance loads its model before its first task
 
 
 def _run_items(req: https_fn.CallableRequest[Any]) -> None:

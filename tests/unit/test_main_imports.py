@@ -36,31 +36,3 @@ def test_main_declares_every_function() -> None:
             "delete_scene",
         ]
     )  # fmt: skip
-
-
-WARM = (
-    "import threading, time, main; started = time.perf_counter(); "
-    "warm = [t for t in threading.enumerate() if t.name == 'photo-model-warmup']; "
-    "[t.join(300) for t in warm]; "
-    "from mediajobs.photos import processing; print(len(warm), ' '.join(sorted(processing._sessions)))"
-)
-
-
-def warm_instance(env: dict[str, str]) -> list[str]:
-    """How many warm-up threads importing main started, and the sessions they loaded."""
-    command = [sys.executable, "-c", WARM]
-    run = subprocess.run(command, cwd=FUNCTIONS, env=env, capture_output=True, text=True, check=False)
-    assert run.returncode == 0, run.stderr
-    return run.stdout.split()
-
-
-def test_a_photo_worker_instance_loads_its_model_before_its_first_task() -> None:
-    """FUNCTION_TARGET=photoitems (as Cloud Run and the emulator set it): the default model's
-    session is loaded by a background thread started at import, before any item asks for it."""
-    env = {"PATH": "/usr/bin:/bin", "FUNCTION_TARGET": "photoitems", "PHOTO_DEFAULT_MODEL": "u2netp"}
-    assert warm_instance(env) == ["1", "u2netp"]
-
-
-def test_other_instances_load_no_model() -> None:
-    env = {"PATH": "/usr/bin:/bin", "FUNCTION_TARGET": "exportitems"}
-    assert warm_instance(env) == ["0"]
