@@ -203,6 +203,15 @@ def set_caption(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     return captions.set_caption(req)
 
 
+@https_fn.on_call(memory=options.MemoryOption.MB_512, timeout_sec=120)
+@incidents.guarded
+def video_thumbnail(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
+    """A still of a library video at a chosen time and width, cached under videos/{id}/stills/."""
+    from mediajobs.video import stills
+
+    return stills.video_thumbnail(req)
+
+
 @https_fn.on_call(timeout_sec=300)
 @incidents.guarded
 def delete_video(req: https_fn.CallableRequest[Any]) -> dict[str, str]:

@@ -69,6 +69,8 @@ export interface MediajobsContract {
   "callable.delete_video.response"?: VideoIdResponse;
   "callable.set_caption.request"?: SetCaption;
   "callable.set_caption.response"?: VideoIdResponse;
+  "callable.video_thumbnail.request"?: VideoThumbnail;
+  "callable.video_thumbnail.response"?: VideoThumbnailResponse;
   "callable.webhook_secret.request"?: WebhookSecretRequest;
   "callable.webhook_secret.response"?: WebhookSecretResponse;
   "callable.internal.details"?: IncidentDetails;
@@ -1557,6 +1559,43 @@ export interface SetCaption {
    * The WebVTT text (at most 256 KiB as UTF-8); null removes the language's captions.
    */
   vtt?: string | null;
+}
+export interface VideoThumbnail {
+  video_id: string;
+  /**
+   * Time of the frame, within the video.
+   */
+  at_seconds: number;
+  /**
+   * Pixels; a still is never wider than the video (then its width).
+   */
+  width: number;
+}
+export interface VideoThumbnailResponse {
+  /**
+   * videos/{video_id}/stills/{milliseconds}ms-{width}w.jpg
+   */
+  path: string;
+  /**
+   * A URL to GET the JPEG (like download_url's).
+   */
+  url: string;
+  /**
+   * The still's width: as asked, or the video's when it is narrower.
+   */
+  width: number;
+  /**
+   * The time taken, to the millisecond.
+   */
+  at_seconds: number;
+  /**
+   * Seconds the URL stays valid.
+   */
+  expires_in: number;
+  /**
+   * The still was already stored (no frame was drawn).
+   */
+  cached: boolean;
 }
 export interface WebhookSecretRequest {
   /**

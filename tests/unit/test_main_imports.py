@@ -32,5 +32,6 @@ def test_main_declares_every_function() -> None:
             "sceneitems", "selftestitems", "start_job", "stream", "sweep_jobs", "update_project", "update_scene",
             "upload", "webhook_secret",
             "delete_video", "set_caption", "update_video", "videoitems",
+            "video_thumbnail",
         ]
     )  # fmt: skip

@@ -39,6 +39,15 @@ class VideoIdResponse(Shape):
     video_id: str
 
 
+class VideoThumbnailResponse(Shape):
+    path: str = pydantic.Field(description="videos/{video_id}/stills/{milliseconds}ms-{width}w.jpg")
+    url: str = pydantic.Field(description="A URL to GET the JPEG (like download_url's).")
+    width: int = pydantic.Field(description="The still's width: as asked, or the video's when it is narrower.")
+    at_seconds: float = pydantic.Field(description="The time taken, to the millisecond.")
+    expires_in: int = pydantic.Field(description="Seconds the URL stays valid.")
+    cached: bool = pydantic.Field(description="The still was already stored (no frame was drawn).")
+
+
 class DownloadUrlResponse(Shape):
     urls: dict[str, str] = pydantic.Field(description="Storage path -> URL to GET.")
     expires_in: int = pydantic.Field(description="Seconds the URLs stay valid.")
@@ -138,6 +147,7 @@ def callables(kinds: list[JobType]) -> list[Callable]:
     from mediajobs.scenes.storyboard import GenerateStoryboard
     from mediajobs.video.captions import SetCaption
     from mediajobs.video.library import UpdateVideo, VideoRef
+    from mediajobs.video.stills import VideoThumbnail
 
     return [
         Callable("start_job", start_job_request(kinds), JobIdResponse),
@@ -153,5 +163,6 @@ def callables(kinds: list[JobType]) -> list[Callable]:
         Callable("update_video", UpdateVideo, VideoIdResponse),
         Callable("delete_video", VideoRef, VideoIdResponse),
         Callable("set_caption", SetCaption, VideoIdResponse),
+        Callable("video_thumbnail", VideoThumbnail, VideoThumbnailResponse),
         Callable("webhook_secret", WebhookSecretRequest, WebhookSecretResponse),
     ]
