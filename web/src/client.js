@@ -23,6 +23,7 @@ import { httpsCallable } from "firebase/functions";
 /** @typedef {import("../../contract/types/mediajobs").GenerateSceneAsset} GenerateSceneAsset */
 /** @typedef {import("../../contract/types/mediajobs").GenerateStoryboard} GenerateStoryboard */
 /** @typedef {import("../../contract/types/mediajobs").HttpError} HttpError */
+/** @typedef {import("../../contract/types/mediajobs").Video} Video */
 /** @typedef {"completed" | "failed" | "cancelled"} TerminalStatus */
 /** @typedef {() => void} Unsubscribe */
 /** @typedef {(error: Error) => void} OnError */
@@ -43,6 +44,10 @@ import { httpsCallable } from "firebase/functions";
  *   generate_scene_asset: [GenerateSceneAsset, Contract["callable.generate_scene_asset.response"]],
  *   generate_storyboard: [GenerateStoryboard, Contract["callable.generate_storyboard.response"]],
  *   download_url: [Contract["callable.download_url.request"], Contract["callable.download_url.response"]],
+ *   update_video: [Contract["callable.update_video.request"], Contract["callable.update_video.response"]],
+ *   delete_video: [Contract["callable.delete_video.request"], Contract["callable.delete_video.response"]],
+ *   set_caption: [Contract["callable.set_caption.request"], Contract["callable.set_caption.response"]],
+ *   video_thumbnail: [Contract["callable.video_thumbnail.request"], Contract["callable.video_thumbnail.response"]],
  * }} Callables
  */
 
@@ -284,6 +289,30 @@ export function createClient({ auth, db, functions, uploadUrl }) {
     /** @param {string} projectId @param {(moods: Doc<Mood>[]) => void} onMoods @param {OnError} [onError] */
     watchMoods(projectId, onMoods, onError) {
       return watchQuery(collection(db, "projects", projectId, "moods"), onMoods, onError);
+    },
+
+    /**
+     * My library videos live, newest first (videos where owner_uid == me).
+     * @param {(videos: Doc<Video>[]) => void} onVideos @param {OnError} [onError] @param {number} [max]
+     */
+    watchMyVideos(onVideos, onError, max = 50) {
+      const mine = query(collection(db, "videos"), where("owner_uid", "==", uid()), orderBy("created_at", "desc"),
+        limit(max));
+      return watchQuery(mine, onVideos, onError);
+    },
+
+    /** Deletes a library video: its record and every object (cancels its job if still running). @param {string} videoId */
+    async deleteVideo(videoId) {
+      await call("delete_video", { video_id: videoId });
+    },
+
+    /**
+     * A still of a library video at `atSeconds`, `width` px wide (cached by the function).
+     * @param {string} videoId @param {number} atSeconds @param {number} width
+     * @returns {Promise<Contract["callable.video_thumbnail.response"]>}
+     */
+    async videoThumbnail(videoId, atSeconds, width) {
+      return call("video_thumbnail", { video_id: videoId, at_seconds: atSeconds, width });
     },
   };
 }

@@ -8,10 +8,11 @@ import * as photos from "./photos.js";
 import * as projects from "./projects.js";
 import * as exporter from "./exporter.js";
 import * as video from "./video.js";
+import * as library from "./library.js";
 
 /** A page: mount(page, id) renders into `page` (id: the `#/<page>/<id>` part) and returns its unmount. */
 type Page = { mount: (page: HTMLElement, id: string | null) => (() => void) | void };
-const PAGES: Record<string, Page> = { jobs, photos, projects, export: exporter, video };
+const PAGES: Record<string, Page> = { jobs, photos, projects, export: exporter, video, library };
 const $ = (id: string): HTMLElement => {
   const node = document.getElementById(id);
   if (!node) throw new Error(`index.html has no #${id}`);
