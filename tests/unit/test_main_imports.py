@@ -33,5 +33,6 @@ def test_main_declares_every_function() -> None:
             "upload", "webhook_secret",
             "delete_video", "set_caption", "update_video", "videoitems",
             "video_thumbnail",
+            "on_auto_upload", "on_auto_job_completed", "auto_backfill",
         ]
     )  # fmt: skip

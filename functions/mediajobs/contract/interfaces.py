@@ -48,6 +48,15 @@ class VideoThumbnailResponse(Shape):
     cached: bool = pydantic.Field(description="The still was already stored (no frame was drawn).")
 
 
+class AutoBackfillResponse(Shape):
+    scanned: int = pydantic.Field(description="Objects looked at (at most max_objects).")
+    started: int = pydantic.Field(description="Jobs started (new versions, and starts a cap had refused).")
+    already: int = pydantic.Field(description="Versions that have their job already.")
+    refused: int = pydantic.Field(description="Starts a cap refused again (recorded on auto_uploads).")
+    skipped: int = pydantic.Field(description="Objects the filters leave alone (not an image, outputs, ...).")
+    truncated: bool = pydantic.Field(description="More objects were there than max_objects.")
+
+
 class DownloadUrlResponse(Shape):
     urls: dict[str, str] = pydantic.Field(description="Storage path -> URL to GET.")
     expires_in: int = pydantic.Field(description="Seconds the URLs stay valid.")
@@ -143,6 +152,7 @@ class Callable:
 def callables(kinds: list[JobType]) -> list[Callable]:
     from mediajobs.downloads import DownloadUrlRequest
     from mediajobs.jobs.api import CancelJobRequest
+    from mediajobs.photos.auto.backfill import AutoBackfill
     from mediajobs.scenes import models as scenes
     from mediajobs.scenes.storyboard import GenerateStoryboard
     from mediajobs.video.captions import SetCaption
@@ -164,5 +174,6 @@ def callables(kinds: list[JobType]) -> list[Callable]:
         Callable("delete_video", VideoRef, VideoIdResponse),
         Callable("set_caption", SetCaption, VideoIdResponse),
         Callable("video_thumbnail", VideoThumbnail, VideoThumbnailResponse),
+        Callable("auto_backfill", AutoBackfill, AutoBackfillResponse),
         Callable("webhook_secret", WebhookSecretRequest, WebhookSecretResponse),
     ]

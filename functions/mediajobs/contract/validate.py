@@ -72,6 +72,8 @@ def schema_for(path: str, data: dict[str, Any]) -> str | None:
         return "scene.schema.json" if parts[2] == "scenes" else "mood.schema.json"
     if len(parts) == 2 and parts[0] == "videos":
         return "video.schema.json"
+    if len(parts) == 2 and parts[0] == "auto_uploads":
+        return "auto_upload.schema.json"
     return None
 
 
@@ -140,6 +142,8 @@ def documents_since(db: Any, since: dt.datetime) -> list[str]:
                 check(f"{path}/{name}/{child.id}", schema_file, child.to_dict() or {})
     for snap in db.collection("videos").where(filter=FieldFilter("created_at", ">=", since)).stream():
         check(f"videos/{snap.id}", "video.schema.json", snap.to_dict() or {})
+    for snap in db.collection("auto_uploads").where(filter=FieldFilter("created_at", ">=", since)).stream():
+        check(f"auto_uploads/{snap.id}", "auto_upload.schema.json", snap.to_dict() or {})
     return found
 
 
