@@ -98,6 +98,10 @@ def demo(args: argparse.Namespace) -> int:
 
     print("\n6. video_process: a 720p clip into thumbnails, renditions, a mobile MP4, HLS and DASH")
     ok &= demo_video(user, lambda job_id: progress_bar(job_id, args.timeout))
+    from mediajobs.cli.demo_library import demo_library
+
+    print("\n7. library: captions and a still on that video, a white-background JPG, an image processed on upload")
+    ok &= demo_library(user, lambda job_id: progress_bar(job_id, args.timeout))
     keep_dashboard_open(args.keep_open)
     return 0 if ok else 1
 
