@@ -110,7 +110,8 @@ def cloud_event(data: bytes, attributes: dict[str, str]) -> dict[str, Any] | Non
         "type": event_type,
         "source": f"//storage.googleapis.com/projects/_/buckets/{bucket}",
         "subject": f"objects/{name}",
-        "time": resource.get("updated") or dt.datetime.now(dt.UTC).isoformat(),
+        # Microseconds always: firebase-functions parses exactly "%Y-%m-%dT%H:%M:%S.%f%z".
+        "time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "datacontenttype": "application/json",
         "data": resource,
     }

@@ -1421,6 +1421,10 @@ export interface AutoUpload {
    * users/{uid}/auto-out/{preset}/...: what it made.
    */
   outputs?: string[];
+  /**
+   * Further deliveries of the same upload's event (each started nothing).
+   */
+  duplicate_events?: number;
   created_at: string;
   updated_at: string;
   /**

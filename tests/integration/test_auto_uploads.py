@@ -117,12 +117,12 @@ def test_a_duplicated_event_starts_one_job(user: client.User) -> None:
     for _ in range(2):  # on top of the notification's own delivery
         event = {"specversion": "1.0", "id": uuid.uuid4().hex, "type": "google.cloud.storage.object.v1.finalized",
                  "source": f"//storage.googleapis.com/projects/_/buckets/{blob.bucket.name}",
-                 "subject": f"objects/{blob.name}", "time": "2026-01-01T00:00:00Z", "data": data}  # fmt: skip
+                 "subject": f"objects/{blob.name}", "time": "2026-01-01T00:00:00.000000Z", "data": data}  # fmt: skip
         reply = requests.post(route, data=json.dumps(event), timeout=30,
                               headers={"Content-Type": "application/cloudevents+json; charset=UTF-8"})  # fmt: skip
         assert reply.status_code == 200, reply.text
+    wait_for(lambda: (r := record_of(blob)) and r.get("duplicate_events") == 2, what="all three deliveries")
     wait_for(lambda: (r := record_of(blob)) and r["status"] == "completed", what="the job")
-    time.sleep(5)
     assert len(jobs_of(user.uid)) == 1 and len(records_of(user.uid)) == 1
 
 

@@ -3,6 +3,8 @@ filters take images under users/{uid}/auto/{preset}/ and nothing else (outputs a
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from mediajobs.photos.auto import filters
@@ -66,5 +68,6 @@ def test_the_relay_turns_a_pubsub_publish_into_the_storage_cloud_event() -> None
     assert event is not None and event["type"] == "google.cloud.storage.object.v1.finalized"
     assert event["data"]["generation"] == "7" and event["data"]["metageneration"] == "1"
     assert event["subject"] == "objects/users/u/auto/web-512/a.png"
+    dt.datetime.strptime(event["time"], "%Y-%m-%dT%H:%M:%S.%f%z")  # the form firebase-functions parses
     assert storage_events.cloud_event(payload, {**attrs, "eventType": "OBJECT_DELETE"}) is None
     assert list(storage_events.fields(storage_events.publish_response(2)))[1][0] == 1

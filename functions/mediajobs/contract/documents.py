@@ -341,6 +341,9 @@ class AutoUpload(Shape):
     )
     error: ErrorInfo | None = pydantic.Field(default=None, description="Why the start was refused.")
     outputs: list[str] = pydantic.Field(default=[], description="users/{uid}/auto-out/{preset}/...: what it made.")
+    duplicate_events: int = pydantic.Field(
+        default=0, ge=0, description="Further deliveries of the same upload's event (each started nothing)."
+    )
     created_at: Timestamp
     updated_at: Timestamp
     expire_at: Timestamp = pydantic.Field(description="Firestore TTL: the record goes after 30 days.")

@@ -65,6 +65,8 @@ def on_object(
     if not _claim(key, found, name, str(generation), retry_refused=retry_refused):
         if retry_refused:
             _finish_if_missed(key)
+        else:  # another delivery of the same event: counted, so duplicates show
+            record_ref(key).update({"duplicate_events": gfs.Increment(1)})
         return "already"
     options = dict(PRESETS[found.preset].options)
     try:
