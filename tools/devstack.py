@@ -410,7 +410,7 @@ def exec_command(command: list[str]) -> int:
     signal.signal(signal.SIGHUP, on_signal)
     firebase_status = 1
     try:
-        log(f"ports {ports['auth']}..{ports['storage']} (MEDIAJOBS_PORT_BASE to choose)")
+        log(f"ports {ports['auth']}..{ports['storage_events']} (MEDIAJOBS_PORT_BASE to choose)")
         groups.append(start_storage_events(stack))
         groups.append(start_storage(stack))
         if latency_ms := os.environ.get("MEDIAJOBS_STORAGE_LATENCY_MS"):
