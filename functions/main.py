@@ -7,12 +7,13 @@ what its own function needs (heavy libraries load deeper still, inside the code 
 
 from typing import Any
 
-from firebase_functions import eventarc_fn, firestore_fn, https_fn, options, scheduler_fn, tasks_fn
+from firebase_functions import eventarc_fn, firestore_fn, https_fn, options, scheduler_fn, storage_fn, tasks_fn
 from firebase_functions.core import CloudEvent
 from flask import Request, Response
 
 from mediajobs import cloud, config, incidents, logs
 from mediajobs.jobs import queues
+from mediajobs.photos.auto.bucket import watched_bucket
 
 # REGION is a param: firebase-tools resolves "{{ params.REGION }}" from functions/.env* at deploy.
 options.set_global_options(region=str(config.REGION), max_instances=100)
@@ -148,6 +149,32 @@ def upload(req: Request) -> Response:
     return upload.handle_upload(req)
 
 
+@storage_fn.on_object_finalized(bucket=watched_bucket(), memory=options.MemoryOption.MB_256, timeout_sec=60)
+def on_auto_upload(event: CloudEvent[storage_fn.StorageObjectData]) -> None:
+    """An image under users/{uid}/auto/{preset}/ starts a photo job of that preset (once per version)."""
+    from mediajobs.photos.auto import uploads
+
+    uploads.on_finalized(event.data)
+
+
+@eventarc_fn.on_custom_event_published(event_type="mediajobs.job.v1.completed")
+def on_auto_job_completed(event: CloudEvent[Any]) -> None:
+    """A completed auto-upload job: its outputs go to users/{uid}/auto-out/{preset}/."""
+    from mediajobs.photos.auto import uploads
+
+    if isinstance(event.data, dict) and event.data.get("type") == "photo_batch":
+        uploads.copy_outputs(str(event.data["job_id"]))
+
+
+@https_fn.on_call(timeout_sec=540)
+@incidents.guarded
+def auto_backfill(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
+    """Admins: starts the jobs of images already under users/{uid}/auto/{preset}/."""
+    from mediajobs.photos.auto import backfill
+
+    return backfill.auto_backfill(req)
+
+
 @https_fn.on_call()
 @incidents.guarded
 def create_project(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
@@ -248,6 +275,15 @@ def set_caption(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
     from mediajobs.video import captions
 
     return captions.set_caption(req)
+
+
+@https_fn.on_call(memory=options.MemoryOption.MB_512, timeout_sec=120)
+@incidents.guarded
+def video_thumbnail(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
+    """A still of a library video at a chosen time and width, cached under videos/{id}/stills/."""
+    from mediajobs.video import stills
+
+    return stills.video_thumbnail(req)
 
 
 @https_fn.on_call(timeout_sec=300)

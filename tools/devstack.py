@@ -58,8 +58,9 @@ PORT_OFFSETS = {
     "logging": 8,
     "storage": 9,
     "fcm": 10,  # kept free for a test's fake FCM endpoint (FCM_EMULATOR_HOST; tests/fake_fcm.py)
+    "storage_events": 11,
 }
-PORT_BLOCK = 11
+PORT_BLOCK = 12
 
 
 def log(message: str) -> None:
@@ -205,12 +206,31 @@ def storage_command(stack: Stack) -> list[str]:
         f"http://127.0.0.1:{port}",
         "-log-level",
         "error",
+        # Finalized objects are announced to Pub/Sub, i.e. to tools/storage_events.py (see there).
+        "-event.pubsub-project-id",
+        PROJECT_ID,
+        "-event.pubsub-topic",
+        "storage-events",
     ]
 
 
 def start_storage(stack: Stack) -> subprocess.Popen[bytes]:
     (stack.storage_dir / stack.bucket).mkdir(parents=True)  # a folder per bucket
     return run_storage(storage_command(stack), stack.env)
+
+
+def start_storage_events(stack: Stack) -> subprocess.Popen[bytes]:
+    """tools/storage_events.py: fake-gcs-server's finalize notifications (Pub/Sub publishes) to
+    the Functions emulator's Storage trigger route, so `storage_fn` triggers fire locally."""
+    return subprocess.Popen(
+        [str(VENV / "bin" / "python"), str(ROOT / "tools" / "storage_events.py"),
+         "--port", str(stack.ports["storage_events"]),
+         "--functions-origin", f"http://127.0.0.1:{stack.ports['functions']}", "--project", PROJECT_ID],
+        env=stack.env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=open(stack.storage_dir.parent / "storage-events.log", "ab"),
+    )  # fmt: skip
 
 
 def run_storage(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -303,6 +323,8 @@ def stack_environment(ports: dict[str, int], marker: str, storage_dir: Path) -> 
             "CLOUD_TASKS_EMULATOR_HOST": f"127.0.0.1:{ports['tasks']}",
             "CLOUD_EVENTARC_EMULATOR_HOST": f"http://127.0.0.1:{ports['eventarc']}",
             "STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{ports['storage']}",
+            # Only fake-gcs-server publishes to "Pub/Sub": tools/storage_events.py (no Pub/Sub emulator runs).
+            "PUBSUB_EMULATOR_HOST": f"127.0.0.1:{ports['storage_events']}",
             "STORAGE_BUCKET": f"{PROJECT_ID}.appspot.com",
             "FCM_EMULATOR_HOST": f"127.0.0.1:{ports['fcm']}",
             "FUNCTIONS_ORIGIN": f"http://127.0.0.1:{ports['functions']}/{PROJECT_ID}/{REGION}",
@@ -391,6 +413,7 @@ def exec_command(command: list[str]) -> int:
     firebase_status = 1
     try:
         log(f"ports {ports['auth']}..{max(ports.values())} (MEDIAJOBS_PORT_BASE to choose)")
+        groups.append(start_storage_events(stack))
         groups.append(start_storage(stack))
         if latency_ms := os.environ.get("MEDIAJOBS_STORAGE_LATENCY_MS"):
             groups.append(start_storage_latency_proxy(stack, latency_ms))

@@ -56,6 +56,7 @@ export interface MediajobsContract {
   mood?: Mood;
   take?: Take;
   video?: Video;
+  auto_upload?: AutoUpload;
   "callable.start_job.request"?: StartJobRequest;
   "callable.start_job.response"?: JobIdResponse;
   "callable.cancel_job.request"?: CancelJobRequest;
@@ -86,6 +87,10 @@ export interface MediajobsContract {
   "callable.delete_video.response"?: VideoIdResponse;
   "callable.set_caption.request"?: SetCaption;
   "callable.set_caption.response"?: VideoIdResponse;
+  "callable.video_thumbnail.request"?: VideoThumbnail;
+  "callable.video_thumbnail.response"?: VideoThumbnailResponse;
+  "callable.auto_backfill.request"?: AutoBackfill;
+  "callable.auto_backfill.response"?: AutoBackfillResponse;
   "callable.webhook_secret.request"?: WebhookSecretRequest;
   "callable.webhook_secret.response"?: WebhookSecretResponse;
   "callable.register_device.request"?: RegisterDeviceRequest;
@@ -1788,6 +1793,52 @@ export interface VideoCaption {
    */
   label: string;
 }
+/**
+ * auto_uploads/{key}: one uploaded version of an image under users/{uid}/auto/{preset}/ and the
+ * photo_batch job it started (key = that job's id). Written by the Storage trigger, the job's
+ * completion and auto_backfill; its owner and admins read it.
+ */
+export interface AutoUpload {
+  owner_uid: string;
+  /**
+   * users/{uid}/auto/{preset}/...: the uploaded image.
+   */
+  source: string;
+  /**
+   * The Storage generation of the version processed.
+   */
+  generation: string;
+  /**
+   * The preset (the folder under auto/).
+   */
+  preset: string;
+  /**
+   * The photo_batch job (its id is this document's).
+   */
+  job_id: string;
+  /**
+   * refused: a cap (active jobs) refused the start; auto_backfill retries it.
+   */
+  status: "started" | "refused" | "completed";
+  /**
+   * Why the start was refused.
+   */
+  error?: ErrorInfo | null;
+  /**
+   * users/{uid}/auto-out/{preset}/...: what it made.
+   */
+  outputs?: string[];
+  /**
+   * Further deliveries of the same upload's event (each started nothing).
+   */
+  duplicate_events?: number;
+  created_at: string;
+  updated_at: string;
+  /**
+   * Firestore TTL: the record goes after 30 days.
+   */
+  expire_at: string;
+}
 export interface StartMediaExportJob {
   type: "media_export";
   input?: ExportInput;
@@ -2013,6 +2064,83 @@ export interface SetCaption {
    * The WebVTT text (at most 256 KiB as UTF-8); null removes the language's captions.
    */
   vtt?: string | null;
+}
+export interface VideoThumbnail {
+  video_id: string;
+  /**
+   * Time of the frame, within the video.
+   */
+  at_seconds: number;
+  /**
+   * Pixels; a still is never wider than the video (then its width).
+   */
+  width: number;
+}
+export interface VideoThumbnailResponse {
+  /**
+   * videos/{video_id}/stills/{milliseconds}ms-{width}w.jpg
+   */
+  path: string;
+  /**
+   * A URL to GET the JPEG (like download_url's).
+   */
+  url: string;
+  /**
+   * The still's width: as asked, or the video's when it is narrower.
+   */
+  width: number;
+  /**
+   * The time taken, to the millisecond.
+   */
+  at_seconds: number;
+  /**
+   * Seconds the URL stays valid.
+   */
+  expires_in: number;
+  /**
+   * The still was already stored (no frame was drawn).
+   */
+  cached: boolean;
+}
+export interface AutoBackfill {
+  /**
+   * One user's images only.
+   */
+  uid?: string | null;
+  /**
+   * One preset's folder only (needs uid).
+   */
+  preset?: string | null;
+  /**
+   * Objects looked at, at most.
+   */
+  max_objects?: number;
+}
+export interface AutoBackfillResponse {
+  /**
+   * Objects looked at (at most max_objects).
+   */
+  scanned: number;
+  /**
+   * Jobs started (new versions, and starts a cap had refused).
+   */
+  started: number;
+  /**
+   * Versions that have their job already.
+   */
+  already: number;
+  /**
+   * Starts a cap refused again (recorded on auto_uploads).
+   */
+  refused: number;
+  /**
+   * Objects the filters leave alone (not an image, outputs, ...).
+   */
+  skipped: number;
+  /**
+   * More objects were there than max_objects.
+   */
+  truncated: boolean;
 }
 export interface WebhookSecretRequest {
   /**

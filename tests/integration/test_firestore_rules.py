@@ -49,6 +49,7 @@ def world() -> dict[str, Any]:
     video = {"owner_uid": owner.uid, "job_id": f"vid-{tag}", "title": "Clip", "status": "ready"}
     db.document(f"videos/vid-{tag}").set({**video, "public": False})
     db.document(f"videos/pub-{tag}").set({**video, "public": True})
+    db.document(f"auto_uploads/au-{tag}").set({"owner_uid": owner.uid, "status": "started", "job_id": "j"})
     db.document("replicate_predictions/p1").set({"status": "succeeded"})
     db.document(f"elsewhere/{tag}").set({"x": 1})
     users = {"owner": owner, "other": other, "admin": admin, "impostor": impostor, "nobody": None}
@@ -195,6 +196,13 @@ CASES: list[Case] = [
     ("other", "update", "videos/pub-{tag}", {"title": "Mine"}, False),
     ("owner", "create", "videos/new-{tag}", {"owner_uid": "{owner}", "public": True}, False),
     ("owner", "delete", "videos/vid-{tag}", None, False),
+    # auto-upload records: the owner and admins read; nobody writes
+    ("owner", "get", "auto_uploads/au-{tag}", None, True),
+    ("admin", "get", "auto_uploads/au-{tag}", None, True),
+    ("other", "get", "auto_uploads/au-{tag}", None, False),
+    ("nobody", "get", "auto_uploads/au-{tag}", None, False),
+    ("owner", "update", "auto_uploads/au-{tag}", {"status": "completed"}, False),
+    ("owner", "create", "auto_uploads/new-{tag}", {"owner_uid": "{owner}"}, False),
     # everything else is closed
     ("admin", "get", "replicate_predictions/p1", None, False),
     ("owner", "get", "elsewhere/{tag}", None, False),

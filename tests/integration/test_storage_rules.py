@@ -125,3 +125,29 @@ def test_uploads_of_script_capable_types_are_refused(
 
     assert upload_allowed(user, f"users/{user.uid}/uploads/{tag}", content_type, size) is allowed
     assert not upload_allowed(user, f"users/someone-else/uploads/{tag}", "image/png", 1000)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("auto/web-512/shots", "image/png", 1000, True),
+        ("auto/white-jpg/shots", "image/jpeg", 24 * 1024 * 1024, True),
+        ("auto/cutout/shots", "image/webp", 1000, True),
+        ("auto/web-512/shots", "image/png", 26 * 1024 * 1024, False),  # over the 25 MB cap
+        ("auto/web-512/shots", "video/mp4", 1000, False),  # images only
+        ("auto/web-512/shots", "application/zip", 1000, False),
+        ("auto/web-512/shots", "image/gif", 1000, False),
+        ("auto/web-512/shots", "image/svg+xml", 1000, False),
+        ("auto-out/web-512/shots", "image/png", 1000, False),  # the functions' outputs
+    ],
+)
+def test_auto_uploads_take_own_images_under_the_cap_only(
+    compile_rules: Any, user: client.User, case: tuple[str, str, int, bool]
+) -> None:
+    folder, content_type, size, allowed = case
+    reply = compile_rules.evaluable((ROOT / "storage.rules").read_text())
+    assert reply.status_code == 200, reply.text
+    tag = uuid.uuid4().hex[:8]
+
+    assert upload_allowed(user, f"users/{user.uid}/{folder}/{tag}", content_type, size) is allowed
+    assert not upload_allowed(user, f"users/someone-else/{folder}/{tag}", "image/png", 1000)

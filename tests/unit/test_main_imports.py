@@ -34,5 +34,7 @@ def test_main_declares_every_function() -> None:
             "delete_video", "set_caption", "update_video", "videoitems",
             "select_take",
             "delete_scene",
+            "video_thumbnail",
+            "on_auto_upload", "on_auto_job_completed", "auto_backfill",
         ]
     )  # fmt: skip

@@ -28,6 +28,7 @@ import { httpsCallable } from "firebase/functions";
 /** @typedef {import("../../contract/types/mediajobs").NotificationSettingsDocument} NotificationSettingsDocument */
 /** @typedef {import("../../contract/types/mediajobs").Take} Take */
 /** @typedef {import("../../contract/types/mediajobs").SelectTake} SelectTake */
+/** @typedef {import("../../contract/types/mediajobs").Video} Video */
 /** @typedef {"completed" | "failed" | "cancelled"} TerminalStatus */
 /** @typedef {() => void} Unsubscribe */
 /** @typedef {(error: Error) => void} OnError */
@@ -53,6 +54,10 @@ import { httpsCallable } from "firebase/functions";
  *   register_device: [Contract["callable.register_device.request"], Contract["callable.register_device.response"]],
  *   set_notification_settings: [NotificationDefaults, Contract["callable.set_notification_settings.response"]],
  *   select_take: [SelectTake, Contract["callable.select_take.response"]],
+ *   update_video: [Contract["callable.update_video.request"], Contract["callable.update_video.response"]],
+ *   delete_video: [Contract["callable.delete_video.request"], Contract["callable.delete_video.response"]],
+ *   set_caption: [Contract["callable.set_caption.request"], Contract["callable.set_caption.response"]],
+ *   video_thumbnail: [Contract["callable.video_thumbnail.request"], Contract["callable.video_thumbnail.response"]],
  * }} Callables
  */
 
@@ -357,6 +362,30 @@ export function createClient({ auth, db, functions, uploadUrl }) {
     /** My webhook signing secret (`rotate`: replace it first). @param {boolean} [rotate] @returns {Promise<string>} */
     async webhookSecret(rotate = false) {
       return (await call("webhook_secret", { rotate })).secret;
+    },
+
+    /**
+     * My library videos live, newest first (videos where owner_uid == me).
+     * @param {(videos: Doc<Video>[]) => void} onVideos @param {OnError} [onError] @param {number} [max]
+     */
+    watchMyVideos(onVideos, onError, max = 50) {
+      const mine = query(collection(db, "videos"), where("owner_uid", "==", uid()), orderBy("created_at", "desc"),
+        limit(max));
+      return watchQuery(mine, onVideos, onError);
+    },
+
+    /** Deletes a library video: its record and every object (cancels its job if still running). @param {string} videoId */
+    async deleteVideo(videoId) {
+      await call("delete_video", { video_id: videoId });
+    },
+
+    /**
+     * A still of a library video at `atSeconds`, `width` px wide (cached by the function).
+     * @param {string} videoId @param {number} atSeconds @param {number} width
+     * @returns {Promise<Contract["callable.video_thumbnail.response"]>}
+     */
+    async videoThumbnail(videoId, atSeconds, width) {
+      return call("video_thumbnail", { video_id: videoId, at_seconds: atSeconds, width });
     },
   };
 }

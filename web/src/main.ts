@@ -10,11 +10,12 @@ import * as exporter from "./exporter.js";
 import * as mydata from "./mydata.js";
 import * as video from "./video.js";
 import * as settings from "./settings.js";
+import * as library from "./library.js";
 import { stopDeliveries } from "./deliveries.js";
 
 /** A page: mount(page, id) renders into `page` (id: the `#/<page>/<id>` part) and returns its unmount. */
 type Page = { mount: (page: HTMLElement, id: string | null) => (() => void) | void };
-const PAGES: Record<string, Page> = { jobs, photos, projects, export: exporter, video, settings, data: mydata };
+const PAGES: Record<string, Page> = { jobs, photos, projects, export: exporter, video, settings, data: mydata, library };
 const $ = (id: string): HTMLElement => {
   const node = document.getElementById(id);
   if (!node) throw new Error(`index.html has no #${id}`);

@@ -55,25 +55,62 @@ async function uploadToEmulator(file: File, path: string, onProgress: OnProgress
   return path;
 }
 
-let player: { engine: Engine; destroy: () => void } | null = null;
+let player: { engine: Engine; destroy: () => void; captions?: (language: string | null) => void } | null = null;
 
 declare global {
   interface Window { __videoPlayer?: { engine: Engine; url: string } }
 }
 
-/** Plays `url` in `video` with hls.js or dash.js; window.__videoPlayer tells tests which. */
-export async function play(video: HTMLVideoElement, engine: Engine, url: string): Promise<void> {
+/** Stops and forgets the player (a page leaving). */
+export function stopPlaying(): void {
+  player?.destroy();
+  player = null;
+}
+
+/** Shows the playing HLS stream's captions in `language` (null: none); false if it has none such. */
+export function showCaptions(language: string | null): boolean {
+  if (!player?.captions) return false;
+  player.captions(language);
+  return true;
+}
+
+/** Plays `url` in `video` with hls.js or dash.js; window.__videoPlayer tells tests which.
+ * `captions`: the language of the HLS subtitle rendition to show once the stream is parsed. */
+export async function play(video: HTMLVideoElement, engine: Engine, url: string, captions: string | null = null): Promise<void> {
   const [{ default: Hls }, { MediaPlayer }] = await Promise.all([import("hls.js"), import("dashjs")]);
   player?.destroy();
   video.muted = true; // autoplay without a gesture
   if (engine === "hls") {
     if (Hls.isSupported()) {
-      const hls = new Hls();
+      // A playlist that answers slowly (e.g. a subtitle one from a cold stream function) is waited for and
+      // retried, not given up after 10 s: captions lost that way would never come back.
+      const patient = { maxTimeToFirstByteMs: 30_000, maxLoadTimeMs: 60_000,
+        timeoutRetry: { maxNumRetry: 4, retryDelayMs: 0, maxRetryDelayMs: 0 },
+        errorRetry: { maxNumRetry: 4, retryDelayMs: 1000, maxRetryDelayMs: 8000 } };
+      const hls = new Hls({ playlistLoadPolicy: { default: patient } });
+      // The wanted language is applied to hls.js and to the text tracks it adds to the element
+      // (they appear after the manifest, one by one), whichever comes last.
+      let wanted = captions;
+      const applyCaptions = () => {
+        const index = wanted === null ? -1 : hls.subtitleTracks.findIndex((track) => track.lang === wanted);
+        hls.subtitleDisplay = index >= 0;
+        if (hls.subtitleTrack !== index) hls.subtitleTrack = index;
+        for (const track of Array.from(video.textTracks)) {
+          if (track.kind !== "subtitles" && track.kind !== "captions") continue;
+          track.mode = index >= 0 && track.language === wanted ? "showing" : "disabled";
+        }
+      };
+      video.textTracks.addEventListener("addtrack", applyCaptions);
       hls.loadSource(url);
       hls.attachMedia(video);
-      hls.on(Hls.Events.MANIFEST_PARSED, () => video.play().catch(() => {}));
+      hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, applyCaptions);
+      hls.on(Hls.Events.MANIFEST_PARSED, () => {
+        applyCaptions();
+        video.play().catch(() => {});
+      });
       hls.on(Hls.Events.ERROR, (_, data) => data.fatal && console.error(`hls.js: ${data.type} ${data.details}`));
-      player = { engine, destroy: () => hls.destroy() };
+      player = { engine, destroy: () => { video.textTracks.removeEventListener("addtrack", applyCaptions); hls.destroy(); },
+        captions: (language) => { wanted = language; applyCaptions(); } };
     } else {
       video.src = url; // Safari plays HLS itself
       video.play().catch(() => {});

@@ -107,6 +107,11 @@ def demo(args: argparse.Namespace) -> int:
 
     print("\n7. notify: a job's start and end as signed webhooks (Standard Webhooks) to a local receiver")
     ok &= demo_webhook(user, lambda job_id: progress_bar(job_id, args.timeout))
+
+    from mediajobs.cli.demo_library import demo_library
+
+    print("\n8. library: captions and a still on that video, a white-background JPG, an image processed on upload")
+    ok &= demo_library(user, lambda job_id: progress_bar(job_id, args.timeout))
     keep_dashboard_open(args.keep_open)
     return 0 if ok else 1
 

@@ -462,3 +462,29 @@ class Video(Shape):
     )
     created_at: Timestamp
     updated_at: Timestamp
+
+
+# ---------------------------------------------------------------- processing on upload
+
+
+class AutoUpload(Shape):
+    """auto_uploads/{key}: one uploaded version of an image under users/{uid}/auto/{preset}/ and the
+    photo_batch job it started (key = that job's id). Written by the Storage trigger, the job's
+    completion and auto_backfill; its owner and admins read it."""
+
+    owner_uid: str
+    source: str = pydantic.Field(description="users/{uid}/auto/{preset}/...: the uploaded image.")
+    generation: str = pydantic.Field(description="The Storage generation of the version processed.")
+    preset: str = pydantic.Field(description="The preset (the folder under auto/).")
+    job_id: str = pydantic.Field(description="The photo_batch job (its id is this document's).")
+    status: Literal["started", "refused", "completed"] = pydantic.Field(
+        description="refused: a cap (active jobs) refused the start; auto_backfill retries it."
+    )
+    error: ErrorInfo | None = pydantic.Field(default=None, description="Why the start was refused.")
+    outputs: list[str] = pydantic.Field(default=[], description="users/{uid}/auto-out/{preset}/...: what it made.")
+    duplicate_events: int = pydantic.Field(
+        default=0, ge=0, description="Further deliveries of the same upload's event (each started nothing)."
+    )
+    created_at: Timestamp
+    updated_at: Timestamp
+    expire_at: Timestamp = pydantic.Field(description="Firestore TTL: the record goes after 30 days.")

@@ -40,6 +40,7 @@ def catalogue() -> dict[str, tuple[type[pydantic.BaseModel], Mode]]:
     entries["mood"] = (documents.Mood, "serialization")
     entries["take"] = (documents.Take, "serialization")
     entries["video"] = (documents.Video, "serialization")
+    entries["auto_upload"] = (documents.AutoUpload, "serialization")
     for call in interfaces.callables(kinds):
         entries[f"callable.{call.name}.request"] = (call.request, "validation")
         entries[f"callable.{call.name}.response"] = (call.response, "serialization")
@@ -125,6 +126,7 @@ def index(entries: dict[str, tuple[type[pydantic.BaseModel], Mode]]) -> dict[str
             "projects/{project_id}/moods/{mood_id}": "mood.schema.json",
             "projects/{project_id}/scenes/{scene_id}/takes/{take_id}": "take.schema.json",
             "videos/{video_id}": "video.schema.json",
+            "auto_uploads/{key}": "auto_upload.schema.json",
             "jobs/{job_id}/deliveries/{n}": "delivery.schema.json",
             "users/{uid}/devices/{token}": "device.schema.json",
             "users/{uid}/settings/notifications": "settings.notifications.schema.json",

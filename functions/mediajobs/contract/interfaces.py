@@ -51,6 +51,24 @@ class VideoIdResponse(Shape):
     video_id: str
 
 
+class VideoThumbnailResponse(Shape):
+    path: str = pydantic.Field(description="videos/{video_id}/stills/{milliseconds}ms-{width}w.jpg")
+    url: str = pydantic.Field(description="A URL to GET the JPEG (like download_url's).")
+    width: int = pydantic.Field(description="The still's width: as asked, or the video's when it is narrower.")
+    at_seconds: float = pydantic.Field(description="The time taken, to the millisecond.")
+    expires_in: int = pydantic.Field(description="Seconds the URL stays valid.")
+    cached: bool = pydantic.Field(description="The still was already stored (no frame was drawn).")
+
+
+class AutoBackfillResponse(Shape):
+    scanned: int = pydantic.Field(description="Objects looked at (at most max_objects).")
+    started: int = pydantic.Field(description="Jobs started (new versions, and starts a cap had refused).")
+    already: int = pydantic.Field(description="Versions that have their job already.")
+    refused: int = pydantic.Field(description="Starts a cap refused again (recorded on auto_uploads).")
+    skipped: int = pydantic.Field(description="Objects the filters leave alone (not an image, outputs, ...).")
+    truncated: bool = pydantic.Field(description="More objects were there than max_objects.")
+
+
 class DownloadUrlResponse(Shape):
     urls: dict[str, str] = pydantic.Field(description="Storage path -> URL to GET.")
     expires_in: int = pydantic.Field(
@@ -184,11 +202,13 @@ class Callable:
 def callables(kinds: list[JobType]) -> list[Callable]:
     from mediajobs.downloads import DownloadUrlRequest
     from mediajobs.jobs.api import CancelJobRequest
+    from mediajobs.photos.auto.backfill import AutoBackfill
     from mediajobs.scenes import models as scenes
     from mediajobs.scenes.scene_deletion import DeleteScene
     from mediajobs.scenes.storyboard import GenerateStoryboard
     from mediajobs.video.captions import SetCaption
     from mediajobs.video.library import UpdateVideo, VideoRef
+    from mediajobs.video.stills import VideoThumbnail
 
     not_yours = "missing or not yours (both answer alike)"
     return [
@@ -236,6 +256,13 @@ def callables(kinds: list[JobType]) -> list[Callable]:
         Callable("set_caption", SetCaption, VideoIdResponse, (
             ("not-found", not_yours),
             ("failed-precondition", "the video is not ready or has no HLS stream"),
+        )),
+        Callable("video_thumbnail", VideoThumbnail, VideoThumbnailResponse, (
+            ("not-found", "the video is missing, or not yours and not public"),
+            ("failed-precondition", "the video is not ready"),
+        )),
+        Callable("auto_backfill", AutoBackfill, AutoBackfillResponse, (
+            ("permission-denied", "not an admin"),
         )),
         Callable("webhook_secret", WebhookSecretRequest, WebhookSecretResponse),
         Callable("register_device", RegisterDeviceRequest, RegisterDeviceResponse),

@@ -74,6 +74,8 @@ def schema_for(path: str, data: dict[str, Any]) -> str | None:
         return "video.schema.json"
     if len(parts) == 6 and parts[0] == "projects" and parts[2] == "scenes" and parts[4] == "takes":
         return "take.schema.json"
+    if len(parts) == 2 and parts[0] == "auto_uploads":
+        return "auto_upload.schema.json"
     return None
 
 
@@ -144,6 +146,8 @@ def documents_since(db: Any, since: dt.datetime) -> list[str]:
                     check(f"{path}/scenes/{child.id}/takes/{take.id}", "take.schema.json", take.to_dict() or {})
     for snap in db.collection("videos").where(filter=FieldFilter("created_at", ">=", since)).stream():
         check(f"videos/{snap.id}", "video.schema.json", snap.to_dict() or {})
+    for snap in db.collection("auto_uploads").where(filter=FieldFilter("created_at", ">=", since)).stream():
+        check(f"auto_uploads/{snap.id}", "auto_upload.schema.json", snap.to_dict() or {})
     return found
 
 

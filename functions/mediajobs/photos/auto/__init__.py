@@ -1,0 +1,1 @@
+"""Processing on upload: images a user puts under users/{uid}/auto/{preset}/ become photo jobs."""
