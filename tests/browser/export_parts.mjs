@@ -30,8 +30,13 @@ try {
   await page.click("#nav a[data-page=export]");
   await page.fill("#export-users", process.env.EXPORT_USER_ID);
   await page.fill("#export-part-mb", "64");
+  // The page may first show an earlier export (another test's, in a shared stack): wait for ours.
+  const earlier = await page.$eval("#export-job .job", (job) => job.dataset.jobId).catch(() => null);
   await page.click("#export-start");
-  await page.waitForSelector("#export-job .job[data-status=completed]", { timeout: 300_000 });
+  await page.waitForFunction((before) => {
+    const job = document.querySelector("#export-job .job");
+    return job && job.dataset.jobId !== before && job.dataset.status === "completed";
+  }, earlier, { timeout: 300_000 });
   await page.waitForSelector(`${row} .part-downloads button`, { timeout: 30_000 });
   step("split export done");
   report.job_id = await page.$eval("#export-job .job", (job) => job.dataset.jobId);
