@@ -177,6 +177,7 @@ def test_decoding_arbitrary_bytes_gives_an_image_or_a_photo_error(data: bytes) -
     st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=4),
     st.integers(0, 200),
 )
+@example("TIFF", [(72, 2)], 0)  # a tile offset that is not a number: Pillow raises TypeError
 def test_decoding_damaged_or_truncated_images_gives_an_image_or_a_photo_error(
     fmt: str, flips: list[tuple[int, int]], cut: int
 ) -> None:

@@ -75,7 +75,7 @@ def decode(data: bytes, name: str) -> PILImage.Image:
         ) from None
     except UnidentifiedImageError:
         raise PhotoError("unsupported-format", f"{name} is not an image format we can read.") from None
-    except (OSError, SyntaxError, ValueError) as error:
+    except (OSError, SyntaxError, ValueError, TypeError) as error:  # TypeError: Pillow on some damaged TIFF tags
         message = str(error)
         if "truncated" in message or "broken data stream" in message or "image file is truncated" in message:
             raise PhotoError("truncated-image", f"{name} is truncated or damaged ({message}).") from None
