@@ -16,12 +16,13 @@ from mediajobs.cli import client
 from tests.integration.export_seed import SeededUser, add_file, save_user
 from tests.integration.test_media_export import check_archive
 
-FILES = 160
-FILE_BYTES = 250_000  # 40 MB in all: archiving them takes seconds, so progress is written meanwhile
+FILES = 320
+FILE_BYTES = 250_000  # 80 MB in all: archiving them takes seconds even on a warm, quiet stack (an item
+# writes its progress from its second second on), so progress is written meanwhile
 
 
 def big_export_user() -> SeededUser:
-    """One user of 160 files, 40 MB in all: archiving them takes seconds."""
+    """One user of 320 files, 80 MB in all: archiving them takes seconds."""
     prefix = uuid.uuid4().hex[:8]
     user = SeededUser(id=f"{prefix}-big", email=f"big+{prefix}@example.com")
     rng = random.Random(29)
@@ -63,7 +64,7 @@ def test_an_export_item_reports_its_bytes_while_it_runs(new_user: Callable[..., 
     assert job["status"] == "completed", job
     partial = [s for s in seen if s["status"] == "running" and s["fraction"] is not None and 0 < s["fraction"] < 1]
     assert partial, f"no partial fraction seen while running: {seen[-5:]}"
-    assert all("MB of 40.0 MB" in str(s["current"]) for s in partial), partial[:3]
+    assert all("MB of 80.0 MB" in str(s["current"]) for s in partial), partial[:3]
     fractions = [s["fraction"] for s in partial]
     assert fractions == sorted(fractions), "an item's fraction never goes down"
     item = cloud.db().document(f"jobs/{job_id}/items/{user.id}").get().to_dict() or {}
