@@ -10,6 +10,7 @@ while all of them share the job's numbering.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from mediajobs.jobs import store
@@ -42,6 +43,23 @@ def reserve_attempt(job_id: str, key: str) -> tuple[int, int] | None:
         return number, attempts[key]
 
     return store.docs().run(reserve)
+
+
+def new_attempt(channel: str, event: str, attempt: int, at: dt.datetime, **fields: Any) -> dict[str, Any]:
+    """An attempt's record before its outcome is known (the fields every channel writes),
+    plus the channel's own `fields`."""
+    return {
+        "channel": channel,
+        "event": event,
+        "attempt": attempt,
+        "attempted_at": at,
+        "status_code": None,
+        "latency_ms": None,
+        "error": None,
+        "next_attempt_at": None,
+        **fields,
+        "expire_at": store.expires_at(),
+    }
 
 
 def record(

@@ -63,20 +63,7 @@ def deliver(job_id: str, event: str) -> None:
         return
     number, attempt = reserved
     at = store.now()
-    record: dict[str, Any] = {
-        "channel": Channel.EMAIL.value,
-        "event": event,
-        "attempt": attempt,
-        "attempted_at": at,
-        "status_code": None,
-        "latency_ms": None,
-        "error": None,
-        "next_attempt_at": None,
-        "sent": 0,
-        "removed": 0,
-        "skipped": None,
-        "expire_at": store.expires_at(),
-    }
+    record = deliveries.new_attempt(Channel.EMAIL.value, event, attempt, at, sent=0, removed=0, skipped=None)
     try:
         address, why_not = verified_email(str(job.get("owner_uid", "")))
         if address is not None:

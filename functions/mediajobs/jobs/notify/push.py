@@ -82,20 +82,7 @@ def deliver(job_id: str, event: str) -> None:
     reached = set((deliveries.state_of(job_id).get("pushed") or {}).get(key) or [])
     tokens = [str(d.id) for d in devices_ref(owner).limit(MAX_DEVICES).stream()]
     targets = [t for t in tokens if token_digest(t) not in reached]
-    record: dict[str, Any] = {
-        "channel": Channel.PUSH.value,
-        "event": event,
-        "attempt": attempt,
-        "attempted_at": at,
-        "status_code": None,
-        "latency_ms": None,
-        "error": None,
-        "next_attempt_at": None,
-        "sent": 0,
-        "removed": 0,
-        "skipped": None,
-        "expire_at": store.expires_at(),
-    }
+    record = deliveries.new_attempt(Channel.PUSH.value, event, attempt, at, sent=0, removed=0, skipped=None)
     if not targets:
         skipped = "no registered device" if not tokens else None
         deliveries.record(job_id, number, {**record, "skipped": skipped}, delivered_key=key)

@@ -29,7 +29,7 @@ from mediajobs import cloud, logs
 from mediajobs.jobs import queues, store
 from mediajobs.jobs.models import JobStatus
 from mediajobs.jobs.notify import deliveries, guard
-from mediajobs.jobs.notify.models import NotifySettings, WebhookEvent
+from mediajobs.jobs.notify.models import Channel, NotifySettings, WebhookEvent
 
 QUEUE = "jobwebhooks"
 SECRETS = "webhook_secrets"
@@ -151,18 +151,7 @@ def deliver(job_id: str, event: str) -> None:
     number, attempt = reserved
     message_id = webhook_id(job_id, event)
     at = store.now()
-    record: dict[str, Any] = {
-        "channel": "webhook",
-        "event": event,
-        "webhook_id": message_id,
-        "attempt": attempt,
-        "attempted_at": at,
-        "status_code": None,
-        "latency_ms": None,
-        "error": None,
-        "next_attempt_at": None,
-        "expire_at": store.expires_at(),
-    }
+    record = deliveries.new_attempt(Channel.WEBHOOK.value, event, attempt, at, webhook_id=message_id)
     try:
         target = guard.check(settings.webhook)
     except guard.RefusedUrl as refused:  # the URL was checked at start: its name resolves elsewhere now
