@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from firebase_functions import https_fn
 
-from mediajobs.jobs import api, budget, slots, state, store
+from mediajobs.jobs import admission, api, budget, slots, store
 from mediajobs.jobs.docstore import Committed, Conflict, MemoryStore, Write
 from mediajobs.jobs.models import DailyBudget, JobSlots, JobStatus, new_job_document
 
@@ -165,8 +165,8 @@ def test_racing_paid_starts_never_charge_beyond_the_daily_budget(clock: list[dt.
 def test_the_transitions_themselves() -> None:
     slots_doc = JobSlots.model_validate({"active": ["a", 7, "", "r"], "reserved": {"r": T0, "x": "soon"}})
     assert slots_doc.active == ["a", "r"] and slots_doc.reserved == {"r": T0}  # odd entries dropped
-    fields = state.admit_slot(slots_doc, {"a": "queued", "r": None}, "a", limit=1, at=T0 - dt.timedelta(seconds=1))
+    fields = admission.admit_slot(slots_doc, {"a": "queued", "r": None}, "a", limit=1, at=T0 - dt.timedelta(seconds=1))
     assert fields["active"] == ["a", "r"]  # already held: admitted even at the cap
-    assert state.release_slot(slots_doc, "nope") is None
-    with pytest.raises(state.OverBudget):
-        state.charge_budget(DailyBudget(used=5), uid=UID, day=T0.date(), cost=1, limit=5, expire_at=T0)
+    assert admission.release_slot(slots_doc, "nope") is None
+    with pytest.raises(admission.OverBudget):
+        admission.charge_budget(DailyBudget(used=5), uid=UID, day=T0.date(), cost=1, limit=5, expire_at=T0)

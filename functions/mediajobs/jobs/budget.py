@@ -17,7 +17,7 @@ from typing import Any
 from firebase_functions import https_fn
 
 from mediajobs import config
-from mediajobs.jobs import state, store
+from mediajobs.jobs import admission, store
 from mediajobs.jobs.docstore import DocStore, Guard, Write, unless_changed
 from mediajobs.jobs.kinds import get_kind
 from mediajobs.jobs.models import DailyBudget
@@ -51,7 +51,7 @@ def budget_guard(uid: str, job_type: str, input: dict[str, Any]) -> Guard | None
         snapshot = docs.get(budget_path(uid, today))
         midnight = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)
         try:
-            fields = state.charge_budget(
+            fields = admission.charge_budget(
                 DailyBudget.model_validate(snapshot.data or {}),
                 uid=uid,
                 day=today,
@@ -59,7 +59,7 @@ def budget_guard(uid: str, job_type: str, input: dict[str, Any]) -> Guard | None
                 limit=config.DAILY_GENERATIONS_PER_USER.value,
                 expire_at=midnight + KEPT_FOR,
             )
-        except state.OverBudget as refused:
+        except admission.OverBudget as refused:
             raise https_fn.HttpsError(https_fn.FunctionsErrorCode.RESOURCE_EXHAUSTED, str(refused)) from None
         return [unless_changed(snapshot, fields)]
 

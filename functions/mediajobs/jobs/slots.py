@@ -4,7 +4,7 @@ Optimistic and exact: the slots document and the job's own writes (its creation,
 charge, its kind's guard) are committed together, conditional on the slots document being
 unchanged since it was read, so racing starts of one user are serialised without holding locks
 (which, on the emulator as on Firestore, make bursts of transactions on one document abort);
-the losers read again. The decisions are state.admit_slot and state.release_slot.
+the losers read again. The decisions are admission.admit_slot and admission.release_slot.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from firebase_functions import https_fn
 
 from mediajobs import config
-from mediajobs.jobs import state, store
+from mediajobs.jobs import admission, store
 from mediajobs.jobs.docstore import Conflict, DocStore, Guard, unless_changed
 from mediajobs.jobs.models import JobSlots
 
@@ -54,7 +54,7 @@ def admit(
         slots = JobSlots.model_validate(snapshot.data or {})
         at = store.now()
         try:
-            fields = state.admit_slot(
+            fields = admission.admit_slot(
                 slots,
                 _statuses(docs, slots.active),
                 job_id,
@@ -62,7 +62,7 @@ def admit(
                 at=at,
                 reserve_until=at + RESERVATION if reserve else None,
             )
-        except state.SlotsFull as full:
+        except admission.SlotsFull as full:
             raise https_fn.HttpsError(Code.RESOURCE_EXHAUSTED, str(full)) from None
         writes = [*(also(docs) if also is not None else ()), unless_changed(snapshot, fields)]
         try:
@@ -78,7 +78,7 @@ def release(docs: DocStore, uid: str, job_id: str, *, pause: Callable[[], None] 
     path = slots_path(uid)
     for _ in range(ATTEMPTS):
         snapshot = docs.get(path)
-        fields = state.release_slot(JobSlots.model_validate(snapshot.data or {}), job_id)
+        fields = admission.release_slot(JobSlots.model_validate(snapshot.data or {}), job_id)
         if fields is None:
             return
         try:
