@@ -174,3 +174,21 @@ def test_a_checkpoint_is_kept_for_the_next_attempt_without_losing_the_lease(user
     assert again is not None and again.item.attempt == 2
     assert again.item.checkpoint == {"prediction_id": "p-1"}
     assert leases.settle(job_id, item_id, again, "done", result={})
+
+
+def test_a_job_whose_finalizer_died_is_still_ended_once_its_lease_runs_out(user: client.User) -> None:
+    """A worker took the finalize lease and died (the marker says `running` until its lease
+    runs out). The chunk whose settle completes the job meets that lease: its task is retried
+    until the lease is over, and then it ends the job. (Before, it took the lease for a sign
+    that the job was being ended and returned: the job stayed `processing` until a sweep.)"""
+    job_id = start_selftest(user, items=1, sleep_ms=3000)
+    finalize = cloud.db().collection("jobs").document(job_id).collection("engine").document("finalize")
+    finalize.set({"state": "running", "lease_until": store.now() + dt.timedelta(seconds=12)})
+
+    final, _ = client.watch_job(job_id, timeout=150)
+
+    assert final["status"] == "completed", final
+    assert final["progress"]["done"] == 1
+    assert final["finished_at"] > store.now() - dt.timedelta(minutes=3)
+    assert (finalize.get().to_dict() or {})["state"] == "done"
+    assert runs_of(job_id) == {"item-00000": 1}

@@ -220,7 +220,11 @@ def test_many_workers_settle_many_items_with_exact_counters(memory: MemoryStore)
 
 def test_a_finalize_that_fails_is_retried_and_then_done_once(memory: MemoryStore, clock: Clock) -> None:
     assert leases.claim_finalize(JOB) is True
-    assert leases.claim_finalize(JOB) is False  # another worker finalizes: not twice at once
+    with pytest.raises(leases.FinalizeBusy):  # another worker finalizes: not twice at once,
+        leases.claim_finalize(JOB)  # and the task that met it is retried (that worker may die)
+    clock.advance(leases.FINALIZE_LEASE - dt.timedelta(seconds=1))
+    with pytest.raises(leases.FinalizeBusy):
+        leases.claim_finalize(JOB)
     leases.release_finalize(JOB)  # the kind failed transiently: the retry need not wait
     assert leases.claim_finalize(JOB) is True
     clock.advance(leases.FINALIZE_LEASE * 2)  # that worker died

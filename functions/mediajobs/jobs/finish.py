@@ -48,11 +48,29 @@ def fail_job(job_id: str, error: ErrorInfo) -> None:
 
 
 def finalize_job(job_id: str, stalled: ErrorInfo | None = None) -> bool:
-    """Sums the job up and ends it, exactly once. `stalled` ends it as failed with that error."""
+    """Sums the job up and ends it, exactly once. `stalled` ends it as failed with that error.
+
+    False when it was already finalized; FinalizeBusy while another worker is at it (the
+    caller's task is retried, so the job ends even if that worker dies). A failure here gives
+    the lease up at once, so the retry need not wait for it."""
     if not claim_finalize(job_id):
         return False
+    try:
+        return _finalize_claimed(job_id, stalled)
+    except BaseException:
+        try:
+            release_finalize(job_id)
+        except Exception as error:  # noqa: BLE001 - the lease then runs out by itself
+            logger.warn("could not release the finalize lease", job_id=job_id, error=repr(error))
+        raise
+
+
+def _finalize_claimed(job_id: str, stalled: ErrorInfo | None) -> bool:
     job = store.load_job(job_id)
-    if job is None or job.terminal:
+    if job is None:
+        return False
+    if job.terminal:  # ended by fail_job: nothing to sum up, and no later caller need wait
+        store.docs().commit([Write(store.engine_path(job_id, "finalize"), state.finalize_done(store.expires_at()))])
         return False
     counts = store.read_counts(job_id)
     plan = PlanState.model_validate(store.engine_ref(job_id, "plan").get().to_dict() or {})
@@ -70,7 +88,6 @@ def finalize_job(job_id: str, stalled: ErrorInfo | None = None) -> bool:
     except JobFailed as failure:
         outcome = Outcome({}, ErrorInfo(code=failure.code, message=failure.message))
     except TRANSIENT_ERRORS:
-        release_finalize(job_id)
         raise
     except Exception as error:  # noqa: BLE001 - the job must still end
         incident_id = incidents.new_incident_id()

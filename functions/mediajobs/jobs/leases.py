@@ -19,13 +19,14 @@ from mediajobs.jobs.docstore import Conflict, Transaction, Write
 from mediajobs.jobs.kinds import Item
 from mediajobs.jobs.models import ErrorInfo, ItemDoc, ItemStatus
 from mediajobs.jobs.queues import TaskQueue
-from mediajobs.jobs.state import FinalizeMarker, ItemBusy, Lease
+from mediajobs.jobs.state import FinalizeBusy, FinalizeMarker, ItemBusy, Lease
 from mediajobs.jobs.store import now
 
 FINALIZE_LEASE = dt.timedelta(minutes=2)  # renewed every 40 s while the kind sums up
 
 __all__ = [
     "Claim",
+    "FinalizeBusy",
     "ItemBusy",
     "LeaseKeeper",
     "Settled",
@@ -221,7 +222,8 @@ def settle_counted(
 
 
 def claim_finalize(job_id: str) -> bool:
-    """Takes the job's finalize lease; False when finalize is done or another worker is at it."""
+    """Takes the job's finalize lease; False when finalize is done, FinalizeBusy while another
+    worker's lease runs."""
     path = store.engine_path(job_id, "finalize")
 
     def claim(transaction: Transaction) -> bool:

@@ -56,12 +56,11 @@ def plan_job(job_id: str, *, inline: bool = False) -> None:
         return
     plan_ref = store.engine_ref(job_id, "plan")
     plan_state = PlanState.model_validate(plan_ref.get().to_dict() or {})
-    if plan_state.enqueued_all:
-        return
-    if not inline and lease_held(plan_state.inline_until, now()):
+    if not inline and not plan_state.enqueued_all and lease_held(plan_state.inline_until, now()):
         plan_state = _wait_for_inline_plan(job_id)
-        if plan_state.enqueued_all:
-            return
+    if plan_state.enqueued_all:
+        _last_word(job_id, plan_state.total)  # a retry of the plan, or the start trigger's safety net
+        return
     if job.cancel_requested:
         store.docs().commit([Write(store.engine_path(job_id, "plan"), state.nothing_to_plan(), "merge")])
         finalize_job(job_id)
@@ -106,8 +105,14 @@ def _plan(job: Job, plan_state: PlanState) -> None:
         return  # out of time: a continuation task enqueues the rest
     store.docs().commit([Write(plan_path, state.enqueued())])
     logger.info("job planned", job_id=job_id, items=total)
-    # Items may all have settled before `enqueued_all` was written (the chunks that saw them
-    # did not know the plan was complete): then this is the last word on the job.
+    _last_word(job_id, total)
+
+
+def _last_word(job_id: str, total: int) -> None:
+    """Finalizes the job if all its items settled. Items may all have settled before
+    `enqueued_all` was written (the chunks that saw them did not know the plan was complete);
+    and a finalize that failed or met another worker's lease here is tried again by the plan
+    task's retry (or, after the start trigger planned, by its safety-net plan task)."""
     if total == 0 or store.read_counts(job_id).settled >= total:
         finalize_job(job_id)
 

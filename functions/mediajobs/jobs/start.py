@@ -78,6 +78,8 @@ def _plan_inline(job_id: str) -> None:
     (and if even that cannot be enqueued, the delayed safety-net task does, after the lease)."""
     try:
         plan_job(job_id, inline=True)
+    except state.FinalizeBusy:  # an item's worker is ending the job; the safety net checks it did
+        logger.info("planned inline; another worker finalizes the job", job_id=job_id)
     except Exception as error:  # noqa: BLE001 - the plan task retries whatever this was
         logger.warn("inline planning failed; the plan task takes over", job_id=job_id, error=repr(error))
         _mark_inline_planning(job_id, None)

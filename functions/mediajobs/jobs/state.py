@@ -44,6 +44,11 @@ class PlanBusy(Exception):
     is retried until that planner is done or its lease runs out."""
 
 
+class FinalizeBusy(Exception):
+    """Another worker holds the job's finalize lease. The task that met it is retried, so the
+    job still ends if that worker dies before it is done (its lease runs out)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Lease:
     """A claim on a record until a time, by a holder (plan, item and finalize leases alike)."""
@@ -185,11 +190,12 @@ class FinalizeMarker(pydantic.BaseModel):
 def claim_finalize(
     marker: FinalizeMarker, *, at: dt.datetime, lease: dt.timedelta, expire_at: dt.datetime
 ) -> dict[str, Any] | None:
-    """Takes the finalize lease; None when finalize is done or another worker is at it."""
+    """Takes the finalize lease; None when finalize is done, FinalizeBusy while another worker's
+    lease on it runs."""
     if marker.state == FinalizeState.DONE:
         return None
     if marker.state == FinalizeState.RUNNING and Lease(marker.lease_until).held(at):
-        return None
+        raise FinalizeBusy("the job is being summed up by another worker")
     return {"state": FinalizeState.RUNNING.value, "lease_until": at + lease, "expire_at": expire_at}
 
 

@@ -37,7 +37,7 @@ def sweep_stale_jobs(at: dt.datetime | None = None, limit: int = 200) -> list[st
         .limit(limit)
     )
     for snap in stale.stream():
-        if _isolated(snap.id, "end", _end_stale):
+        if _isolated(snap.id, "end", _end_stale_unless_busy):
             acted.append(snap.id)
     queued = (
         jobs.where(filter=gfs.FieldFilter("status", "==", JobStatus.QUEUED.value))
@@ -51,6 +51,15 @@ def sweep_stale_jobs(at: dt.datetime | None = None, limit: int = 200) -> list[st
     for job_id in outbox.redispatch_stale(at, limit):
         logger.warn("dispatched again a job event that was not published", job_id=job_id)
     return acted
+
+
+def _end_stale_unless_busy(job_id: str) -> bool:
+    """A job another worker is summing up right now is left to it (or to the next sweep)."""
+    try:
+        return _end_stale(job_id)
+    except state.FinalizeBusy:
+        logger.info("a stale job is being finalized by another worker", job_id=job_id)
+        return False
 
 
 def _end_stale(job_id: str) -> bool:
