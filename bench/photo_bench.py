@@ -185,13 +185,15 @@ def run(quick: bool = False) -> list[Row]:
     stack_vs_bare, bare_seconds = median_pair([(s[0], b[0]) for s, b in zip(stack, bare, strict=True)])
     stack_vs_peer, peer_seconds = median_pair([(s[0], p) for s, p in zip(stack, peer, strict=True)])
     worker_cpu = sorted(s[2] for s in stack)[passes // 2] / count
+    first_warm = sorted(s[1] for s in stack)[passes // 2]  # the model already loaded in both workers
     bare_cpu = sorted(b[1] for b in bare)[passes // 2] / count
     return [
         Row(f"photo batch {count}x{side}px vs bare rembg loop", count / stack_vs_bare, "img/s",
-            count / bare_seconds, "bare remove() loop", ">= 0.95"),
+            count / bare_seconds, "bare remove() loop", ">= 1.1"),
         Row(f"photo batch {count}x{side}px vs rembg s, {clients} clients", count / stack_vs_peer, "img/s",
-            count / peer_seconds, "rembg s server", ">= 1.0"),
+            count / peer_seconds, "rembg s server", ">= 1.5"),
         Row("photo CPU per photo, workers vs bare loop", worker_cpu, "CPU-s", bare_cpu, "CPU-s bare loop"),
         Row("photo CPU per photo, rembg s server", peer_cpu / passes / count, "CPU-s"),
-        Row("photo job created -> first item done", first_item, "s"),
+        Row("photo job created -> first item done, warm stack", first_warm, "s", target="<= 2.0"),
+        Row("photo job created -> first item done, cold worker", first_item, "s"),
     ]  # fmt: skip
