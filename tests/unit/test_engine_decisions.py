@@ -54,6 +54,7 @@ def test_progress_is_written_at_most_once_an_interval_except_when_forced_or_firs
     assert heartbeat_due(None, AT)
     assert heartbeat_due(just_now, AT, force=True)
     assert heartbeat_due(just_now, AT, first_current=True)
+    assert heartbeat_due(just_now, AT, first_result=True)
 
 
 def test_a_lease_holds_until_its_time_and_a_missing_lease_holds_nothing() -> None:

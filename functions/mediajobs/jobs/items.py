@@ -123,7 +123,7 @@ def _attempt(job_id: str, item_id: str) -> str | BaseException:
         return error
     if settled is None:
         return _UNCHANGED
-    update_progress(job_id)
+    update_progress(job_id, settled=True)
     return _COMPLETED_SHARD if _completes_shard(job_id, item_id, settled) else _SETTLED
 
 

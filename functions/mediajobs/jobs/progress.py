@@ -29,17 +29,23 @@ from mediajobs.jobs.store import now
 _progress_checked: dict[str, float] = {}
 _errors_full: set[str] = set()  # jobs whose `errors` already fill their byte budget
 _counts_read: dict[str, tuple[float, store.Counts]] = {}
+_first_result_seen: set[str] = set()  # jobs whose first settled item this process has reported
 
 
 PROGRESS_INTERVAL = dt.timedelta(seconds=1)  # at most about one job write per second
 
 
 def heartbeat_due(
-    last: dt.datetime | None, at: dt.datetime, *, force: bool = False, first_current: bool = False
+    last: dt.datetime | None,
+    at: dt.datetime,
+    *,
+    force: bool = False,
+    first_current: bool = False,
+    first_result: bool = False,
 ) -> bool:
     """Whether a progress write is due: at most one about every PROGRESS_INTERVAL, except a
-    forced one and the first `current` of a job (shown at once)."""
-    return force or first_current or last is None or at - last >= PROGRESS_INTERVAL
+    forced one, the first `current` of a job and its first settled item (both shown at once)."""
+    return force or first_current or first_result or last is None or at - last >= PROGRESS_INTERVAL
 
 
 def update_progress(
@@ -49,19 +55,28 @@ def update_progress(
     current: str | None = None,
     partial: float | None = None,
     force: bool = False,
+    settled: bool = False,
 ) -> None:
     """Writes progress, current item and heartbeat to the job, at most about once a second.
+
+    `settled`: the caller has just settled an item. The job's first settled item is shown at
+    once (a user waits for the first result more than for any other), for jobs small enough
+    that reading their counts is a few documents.
 
     The write is conditional on the document not having changed since it was read, so
     concurrent workers never move `percent` backwards.
     """
+    first_result = settled and job_id not in _first_result_seen
     checked = _progress_checked.get(job_id, 0.0)
-    if not force and time.monotonic() - checked < PROGRESS_INTERVAL.total_seconds():
+    if not force and not first_result and time.monotonic() - checked < PROGRESS_INTERVAL.total_seconds():
         return  # this process looked less than a second ago: not even a read
     if len(_progress_checked) > 1000:
         _progress_checked.clear()
         _errors_full.clear()
+        _first_result_seen.clear()
     _progress_checked[job_id] = time.monotonic()
+    if first_result:
+        _first_result_seen.add(job_id)
     docs = store.docs()
     path = store.job_path(job_id)
     snapshot = docs.get(path)
@@ -71,9 +86,14 @@ def update_progress(
     if job.status != JobStatus.PROCESSING:
         return
     first_current = current is not None and job.current is None
-    if not heartbeat_due(job.heartbeat_at, now(), force=force, first_current=first_current):
+    first_result = (
+        first_result
+        and job.progress.done + job.progress.failed == 0
+        and store.shards_for(job.progress.total) <= store.COUNTER_SHARDS
+    )
+    if not heartbeat_due(job.heartbeat_at, now(), force=force, first_current=first_current, first_result=first_result):
         return
-    counts = counts or _recent_counts(job_id)
+    counts = counts or _recent_counts(job_id, fresh=first_result)
     errors = None
     if counts.failed > len(job.errors) and len(job.errors) < MAX_ERRORS_ON_JOB and job_id not in _errors_full:
         fetched = first_item_errors(job_id)
@@ -114,10 +134,10 @@ def counts_interval(shards: int) -> dt.timedelta:
     return max(PROGRESS_INTERVAL, SHARD_READ_SPACING * shards)
 
 
-def _recent_counts(job_id: str) -> store.Counts:
-    """The job's counts for a progress write, read again after `counts_interval`."""
+def _recent_counts(job_id: str, *, fresh: bool = False) -> store.Counts:
+    """The job's counts for a progress write, read again after `counts_interval` (or now)."""
     cached = _counts_read.get(job_id)
-    if cached is not None:
+    if cached is not None and not fresh:
         read_at, counts = cached
         if time.monotonic() - read_at < counts_interval(counts.shards).total_seconds():
             return counts
