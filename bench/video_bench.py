@@ -50,8 +50,10 @@ def run(quick: bool = False) -> list[Row]:
         source = source_video(Path(folder), seconds)
         path = f"users/{user.uid}/bench/source.mp4"
         cloud.bucket().blob(path).upload_from_filename(str(source), content_type="video/mp4")
-        # One rendition and nothing else that competes for the cores (the poster takes 0.2 s).
-        options = {"renditions": [480], "hls": False, "dash": False, "thumbnails": 0, "mobile": False}
+        # One rendition and nothing else that competes for the cores (the poster takes 0.2 s; the
+        # scrubbing sprite, on by default since 2026-12-03, decodes the whole video once more).
+        options = {"renditions": [480], "hls": False, "dash": False, "thumbnails": 0, "mobile": False,
+                   "previews": False}  # fmt: skip
         warm = client.call("start_job", {"type": "video_process", "input": {"path": path}, "options": options},
                            user.id_token)  # fmt: skip
         client.watch_job(warm["job_id"], timeout=900)  # cold worker start is not transcode speed
