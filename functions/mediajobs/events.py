@@ -121,6 +121,9 @@ def with_job_outcome(event: dict[str, Any], job: dict[str, Any]) -> dict[str, An
     return {**event, "textData": json.dumps(fresh, default=str)}
 
 
+JOB_TYPE_ATTRIBUTE = "jobtype"
+
+
 def _cloud_event(job_id: str, name: str, data: dict[str, Any], event_id: str | None) -> dict[str, Any]:
     return {
         "@type": "type.googleapis.com/io.cloudevents.v1.CloudEvent",
@@ -132,6 +135,9 @@ def _cloud_event(job_id: str, name: str, data: dict[str, Any], event_id: str | N
         "attributes": {
             "datacontenttype": {"ceString": "application/json"},
             "subject": {"ceString": f"jobs/{job_id}"},
+            # An extension attribute, so that a subscriber to one job type filters on it
+            # (Eventarc filters on attributes, not on data) instead of being invoked for all.
+            JOB_TYPE_ATTRIBUTE: {"ceString": str(data.get("type", ""))},
             # Microseconds always: the Python SDK's receiver parses exactly this form.
             "time": {"ceTimestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")},
         },

@@ -19,6 +19,7 @@ def test_the_event_is_a_publishing_api_cloud_event_with_the_contract_data() -> N
     assert event["attributes"]["subject"] == {"ceString": "jobs/job-1"}
     assert event["attributes"]["datacontenttype"] == {"ceString": "application/json"}
     assert event["attributes"]["time"]["ceTimestamp"].endswith("Z")
+    assert event["attributes"][events.JOB_TYPE_ATTRIBUTE] == {"ceString": "photo_batch"}
     data = json.loads(event["textData"])
     assert data == {
         "job_id": "job-1",
@@ -79,3 +80,15 @@ def test_an_ended_event_carries_the_result_and_a_started_event_has_its_own_type(
     assert started_data["status"] == "processing" and started_data["output_paths"] == []
     assert validate.problems("event.job_started.schema.json", started_data) == []
     assert validate.problems("event.job_ended.schema.json", started_data) != []
+
+
+def test_the_auto_upload_subscriber_is_invoked_for_photo_jobs_only() -> None:
+    """Eventarc filters on the attribute the publisher sets: other jobs' endings (every scene
+    asset, every export) no longer invoke a function that has nothing to do for them."""
+    import importlib
+
+    main = importlib.import_module("main")
+    trigger = main.on_auto_job_completed.__firebase_endpoint__.eventTrigger
+    assert trigger["eventFilters"] == {events.JOB_TYPE_ATTRIBUTE: "photo_batch"}
+    started = events.job_started_event("job-2", "scene_asset", "uid-1")
+    assert started["attributes"][events.JOB_TYPE_ATTRIBUTE] == {"ceString": "scene_asset"}
