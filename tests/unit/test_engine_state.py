@@ -342,6 +342,11 @@ def test_settles_that_complete_their_shards_are_the_only_ones_that_must_look_fur
     assert counters(memory)["done"] == 40
 
 
+def test_a_job_has_no_more_counter_shards_than_items_and_big_jobs_have_more() -> None:
+    assert [store.shards_for(n) for n in (0, 1, 3, 10, 11, 5_000)] == [1, 1, 3, 10, 10, 10]
+    assert store.shards_for(20_000) == 40 and store.shards_for(1_000_000) == store.MAX_COUNTER_SHARDS
+
+
 def test_progress_rereads_the_counts_every_second_unless_a_big_job_has_many_shards() -> None:
     from mediajobs.jobs import progress
 

@@ -89,6 +89,7 @@ def update_progress(
     first_result = (
         first_result
         and job.progress.done + job.progress.failed == 0
+        and job.progress.total > 1  # a one-item job's first result is its end, written by finalize
         and store.shards_for(job.progress.total) <= store.COUNTER_SHARDS
     )
     if not heartbeat_due(job.heartbeat_at, now(), force=force, first_current=first_current, first_result=first_result):

@@ -109,8 +109,10 @@ def kind_ref(job_id: str, name: str) -> DocumentReference:
 def shards_for(total_items: int) -> int:
     """Counter shards for a job: each shard document takes about one sustained write a second,
     so big jobs (which run with many concurrent workers) get more of them; small jobs keep
-    reading few documents."""
-    return max(COUNTER_SHARDS, min(MAX_COUNTER_SHARDS, total_items // ITEMS_PER_SHARD))
+    reading few documents, and never more shards than items (a one-asset job had ten: ten
+    documents written at its plan and read at every count, for one settle)."""
+    wanted = max(COUNTER_SHARDS, min(MAX_COUNTER_SHARDS, total_items // ITEMS_PER_SHARD))
+    return max(1, min(total_items, wanted))
 
 
 def counter_ref(job_id: str, item_id: str, shards: int = COUNTER_SHARDS) -> DocumentReference:
