@@ -159,8 +159,9 @@ def on_auto_upload(event: CloudEvent[storage_fn.StorageObjectData]) -> None:
 
 @eventarc_fn.on_custom_event_published(event_type="mediajobs.job.v1.completed", filters={"jobtype": "photo_batch"})
 def on_auto_job_completed(event: CloudEvent[Any]) -> None:
-    """A completed auto-upload job: its outputs go to users/{uid}/auto-out/{preset}/ (only
-    photo jobs invoke it: the event's `jobtype` attribute is filtered by Eventarc)."""
+    """A completed auto-upload job: its outputs go to users/{uid}/auto-out/{preset}/.
+
+    Only photo jobs invoke it: Eventarc filters on the event's `jobtype` attribute."""
     from mediajobs.photos.auto import uploads
 
     if isinstance(event.data, dict) and event.data.get("type") == "photo_batch":
