@@ -17,7 +17,7 @@ from typing import Any, Literal
 import pydantic
 from pydantic.json_schema import models_json_schema
 
-from mediajobs.contract import documents, interfaces
+from mediajobs.contract import documents, interfaces, owned_documents
 from mediajobs.contract.common import Shape
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -35,12 +35,12 @@ def catalogue() -> dict[str, tuple[type[pydantic.BaseModel], Mode]]:
     for kind in kinds:
         entries[f"job.{kind.name}"] = (documents.job_model(kind), "serialization")
         entries[f"item.{kind.name}"] = (documents.item_model(kind), "serialization")
-    entries["project"] = (documents.Project, "serialization")
-    entries["scene"] = (documents.Scene, "serialization")
-    entries["mood"] = (documents.Mood, "serialization")
-    entries["take"] = (documents.Take, "serialization")
-    entries["video"] = (documents.Video, "serialization")
-    entries["auto_upload"] = (documents.AutoUpload, "serialization")
+    entries["project"] = (owned_documents.Project, "serialization")
+    entries["scene"] = (owned_documents.Scene, "serialization")
+    entries["mood"] = (owned_documents.Mood, "serialization")
+    entries["take"] = (owned_documents.Take, "serialization")
+    entries["video"] = (owned_documents.Video, "serialization")
+    entries["auto_upload"] = (owned_documents.AutoUpload, "serialization")
     for call in interfaces.callables(kinds):
         entries[f"callable.{call.name}.request"] = (call.request, "validation")
         entries[f"callable.{call.name}.response"] = (call.response, "serialization")
