@@ -16,6 +16,7 @@ transaction that ends the job and published by a retried task, so it is delivere
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import uuid
@@ -159,8 +160,8 @@ def publish_job_ended(
         logger.error("job ended event not published", job_id=job_id, status=status, error=repr(error))
 
 
-def publish(events: list[dict[str, Any]]) -> None:
-    """Posts the events to the channel; raises when Eventarc does not take them."""
+def publish(events: list[dict[str, Any]], timeout: float = PUBLISH_TIMEOUT_SECONDS) -> None:
+    """Posts the events to the channel; raises when Eventarc does not take them within `timeout` seconds."""
     import requests
 
     channel = channel_name(_project_id())
@@ -168,16 +169,24 @@ def publish(events: list[dict[str, Any]]) -> None:
     emulator = os.environ.get(EMULATOR_VAR)
     if emulator:
         origin = emulator if "://" in emulator else f"http://{emulator}"
-        response = requests.post(f"{origin}/{channel}:publishEvents", json=body, timeout=PUBLISH_TIMEOUT_SECONDS)
+        response = requests.post(f"{origin}/{channel}:publishEvents", json=body, timeout=timeout)
     else:
-        import google.auth
         from google.auth.transport.requests import AuthorizedSession
 
-        credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
-        session = AuthorizedSession(credentials)  # type: ignore[no-untyped-call]
-        response = session.post(f"{PUBLISHING_API}/{channel}:publishEvents", json=body, timeout=PUBLISH_TIMEOUT_SECONDS)
+        session = AuthorizedSession(_credentials())  # type: ignore[no-untyped-call]
+        response = session.post(f"{PUBLISHING_API}/{channel}:publishEvents", json=body, timeout=timeout)
     if response.status_code >= 300:
         raise RuntimeError(f"Eventarc answered {response.status_code}: {response.text[:300]}")
+
+
+@functools.cache
+def _credentials() -> Any:
+    """The instance's credentials, once per process (they refresh their own token): every job's
+    end publishes from its worker, so each publish must not fetch them again."""
+    import google.auth
+
+    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    return credentials
 
 
 def _project_id() -> str:

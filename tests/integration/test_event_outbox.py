@@ -1,5 +1,5 @@
-"""Lifecycle events are delivered at least once: staged with the job's end, published by a
-retried task, one fixed id per job (mediajobs/jobs/outbox.py)."""
+"""Lifecycle events are delivered at least once: staged with the job's end, published by the
+worker that ended it or else by a retried task, one fixed id per job (mediajobs/jobs/outbox.py)."""
 
 from __future__ import annotations
 
@@ -100,6 +100,42 @@ def test_a_publish_that_fails_is_retried_and_the_event_arrives_once(flaky_eventa
     assert [(e["type"], e["data"]["status"]) for e in got] == [("mediajobs.job.v1.failed", "failed")]
     assert cloud.db().collection(events.RECEIVED_COLLECTION).document(f"{job_id}-failed").get().exists
     assert flaky_eventarc.posts == 2
+
+
+def test_the_worker_that_ends_a_job_publishes_its_event_itself() -> None:
+    job_id = f"outbox-{uuid.uuid4().hex[:12]}"
+    _stage(job_id, "completed")
+
+    outbox.dispatch(job_id)
+
+    # Published before dispatch returned: no jobevents task (and its invocation) was needed.
+    staged = store.engine_ref(job_id, outbox.OUTBOX).get().to_dict() or {}
+    assert staged["published_at"] is not None and "pending_since" not in staged
+    assert [e["type"] for e in received(job_id)] == ["mediajobs.job.v1.completed"]
+
+
+def test_an_event_eventarc_refuses_at_the_end_is_published_by_the_queue(flaky_eventarc: _FlakyEventarc) -> None:
+    job_id = f"outbox-{uuid.uuid4().hex[:12]}"
+    _stage(job_id, "failed")
+
+    outbox.dispatch(job_id)  # the direct attempt meets the 503; the jobevents task takes over
+
+    assert flaky_eventarc.posts == 1
+    got = received(job_id)  # published by the task in the functions emulator
+    assert [e["type"] for e in got] == ["mediajobs.job.v1.failed"]
+    assert (store.engine_ref(job_id, outbox.OUTBOX).get().to_dict() or {})["published_at"] is not None
+
+
+def test_a_started_event_eventarc_refuses_is_published_by_the_queue(flaky_eventarc: _FlakyEventarc) -> None:
+    job_id = f"outbox-{uuid.uuid4().hex[:12]}"
+    job = {"type": "selftest", "owner_uid": "uid-outbox", "status": "processing"}  # the start trigger ignores it
+    cloud.db().collection("jobs").document(job_id).set(job)
+
+    outbox.dispatch_started(job_id)
+
+    assert flaky_eventarc.posts == 1
+    [started] = received(job_id, started=True)
+    assert started["data"]["type"] == "selftest" and started["data"]["owner_uid"] == "uid-outbox"
 
 
 def test_an_event_whose_dispatch_was_lost_is_dispatched_again_by_the_sweeper() -> None:

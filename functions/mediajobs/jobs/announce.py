@@ -41,12 +41,15 @@ def notify_ended(job_id: str) -> None:
         error = error if isinstance(error, dict) else {}
         code, message = str(error.get("code", "unknown")), str(error.get("message", ""))
         logs.job_failed(job_id, str(data.get("type", "")), code, message)
-    outbox.dispatch(job_id)
+    outbox.dispatch(job_id, data)
     announce.job_event(job_id, status, data)
 
 
 def notify_started(job_id: str) -> None:
     """Announces a job its start trigger has just claimed: the lifecycle event, and the owner's
     webhook if it asks."""
-    outbox.dispatch_started(job_id)
-    announce.job_event(job_id, "started")
+    data = store.job_ref(job_id).get().to_dict()
+    if not data:
+        return
+    outbox.dispatch_started(job_id, data)
+    announce.job_event(job_id, "started", data)

@@ -1,13 +1,16 @@
 """The job-ended event, delivered at least once: staged in the transaction that ends the job,
-published by a retried task (with the job's final result and output paths, read then). The
-job-started event goes through the same task queue, unstaged (`dispatch_started`).
+published with the job's final result and output paths by the worker that ended it, or, when
+Eventarc does not take it then, by a retried task. The job-started event is published the same
+way, unstaged (`dispatch_started`).
 
     jobs/{job_id}/engine/event   {event, status, pending_since, published_at, expire_at}
 
 Whoever ends a job calls `stage` inside the transaction that writes the terminal status, so a
 job never ends without its event on record, and calls `dispatch` once that transaction has
-committed. The `jobevents` task publishes the staged event and marks it published; a publish
-Eventarc refuses raises, and Cloud Tasks retries with backoff for more than a day. The event's
+committed. `dispatch` publishes the staged event at once and marks it published (no task to pay
+for in the common case); when Eventarc refuses or does not answer within
+DIRECT_PUBLISH_TIMEOUT_SECONDS, it hands the event to the `jobevents` task, which Cloud Tasks
+retries with backoff for more than a day. The event's
 id is fixed by the job (`{job_id}-{status}`), so a publish repeated after a lost answer is the
 same event to every subscriber. A worker that died between the commit and the dispatch leaves
 `pending_since` behind, and the sweeper dispatches that event again (`redispatch_stale`).
@@ -29,6 +32,7 @@ from mediajobs.jobs.models import JobStatus
 OUTBOX = "event"  # the engine document holding a job's staged event
 PUBLISH_QUEUE = "jobevents"
 REDISPATCH_AFTER = dt.timedelta(minutes=10)
+DIRECT_PUBLISH_TIMEOUT_SECONDS = 3  # the ending worker's own attempt; the queue waits longer
 
 
 def event_id(job_id: str, status: str) -> str:
@@ -48,23 +52,32 @@ def stage(transaction: Transaction, job_id: str, job: dict[str, Any], status: Jo
     transaction.write(Write(store.engine_path(job_id, OUTBOX), fields, "set"))
 
 
-def dispatch(job_id: str, task_id: str | None = None) -> None:
-    """Hands the staged event to the publish queue; if even that fails, publishes it here (and if
-    that fails too, the sweeper dispatches it again later)."""
+def dispatch(job_id: str, job: dict[str, Any] | None = None) -> None:
+    """Publishes the staged event from the worker that ended the job (`job`: its document, read
+    after the end); when that fails, hands it to the publish queue, and if even that fails, the
+    sweeper dispatches it again later."""
+    try:
+        publish_staged(job_id, job=job, timeout=DIRECT_PUBLISH_TIMEOUT_SECONDS)
+        return
+    except Exception as error:  # noqa: BLE001 - the event is on record; the queue retries it
+        logger.warn("job event not published at once; the publish queue retries it", job_id=job_id, error=repr(error))
+    enqueue_publish(job_id)
+
+
+def enqueue_publish(job_id: str, task_id: str | None = None) -> None:
+    """Hands the staged event to the `jobevents` queue (the sweeper dispatches it again if this fails)."""
     try:
         queues.enqueue(PUBLISH_QUEUE, {"job_id": job_id}, task_id=task_id or f"{job_id}-event")
-        return
-    except Exception as error:  # noqa: BLE001 - the event is on record; publish it another way
-        logger.warn("could not enqueue the job event; publishing it now", job_id=job_id, error=repr(error))
-    try:
-        publish_staged(job_id)
     except Exception as error:  # noqa: BLE001 - the sweeper tries again
         logger.error("job event not published yet; the sweeper retries it", job_id=job_id, error=repr(error))
 
 
-def publish_staged(job_id: str) -> bool:
+def publish_staged(
+    job_id: str, job: dict[str, Any] | None = None, timeout: float = events.PUBLISH_TIMEOUT_SECONDS
+) -> bool:
     """Publishes the job's staged event unless it was published already (True when this call
-    published it); raises when Eventarc does not take it, for the task to be retried."""
+    published it); raises when Eventarc does not take it, for the task to be retried. `job` is
+    the ended job's document when the caller has just read it."""
     path = store.engine_path(job_id, OUTBOX)
     snapshot = store.docs().get(path)
     if not snapshot.exists:
@@ -72,29 +85,41 @@ def publish_staged(job_id: str) -> bool:
     data = snapshot.to_dict() or {}
     if not snapshot.exists or data.get("published_at") is not None or not isinstance(data.get("event"), dict):
         return False
-    job = store.docs().get(store.job_path(job_id)).data or {}
-    events.publish([events.with_job_outcome(data["event"], job)])  # the result is final once ended
+    if job is None or state.ended_status(job) is None:
+        job = store.docs().get(store.job_path(job_id)).data or {}
+    events.publish([events.with_job_outcome(data["event"], job)], timeout=timeout)  # final once ended
     store.docs().commit([Write(path, state.event_published())])
     logger.info("job ended event published", job_id=job_id, type=events.event_type(str(data.get("status"))))
     return True
 
 
-def dispatch_started(job_id: str) -> None:
-    """Hands mediajobs.job.v1.started to the publish queue (best effort: it is not staged, so a
-    worker that dies between the claim and this call loses it; the job's document stays the truth)."""
+def dispatch_started(job_id: str, job: dict[str, Any] | None = None) -> None:
+    """Publishes mediajobs.job.v1.started at once, or hands it to the publish queue when that
+    fails (best effort: it is not staged, so a worker that dies before either loses it; the job's
+    document stays the truth)."""
+    try:
+        publish_started(job_id, job=job, timeout=DIRECT_PUBLISH_TIMEOUT_SECONDS)
+        return
+    except Exception as error:  # noqa: BLE001 - the queue retries it
+        logger.warn("job started event not published at once; the publish queue retries it", job_id=job_id,
+                    error=repr(error))  # fmt: skip
     try:
         queues.enqueue(PUBLISH_QUEUE, {"job_id": job_id, "event": events.STARTED}, task_id=f"{job_id}-event-started")
     except Exception as error:  # noqa: BLE001 - a start must not fail for its event
         logger.warn("could not enqueue the job started event", job_id=job_id, error=repr(error))
 
 
-def publish_started(job_id: str) -> None:
+def publish_started(
+    job_id: str, job: dict[str, Any] | None = None, timeout: float = events.PUBLISH_TIMEOUT_SECONDS
+) -> None:
     """Publishes the job's started event (id `{job_id}-started`, so a repeat is the same event);
     raises when Eventarc does not take it, for the task to be retried."""
-    job = store.docs().get(store.job_path(job_id)).data
+    if job is None:
+        job = store.docs().get(store.job_path(job_id)).data
     if job is None:
         return
-    events.publish([events.job_started_event(job_id, str(job.get("type", "")), str(job.get("owner_uid", "")))])
+    event = events.job_started_event(job_id, str(job.get("type", "")), str(job.get("owner_uid", "")))
+    events.publish([event], timeout=timeout)
     logger.info("job started event published", job_id=job_id)
 
 
@@ -132,6 +157,6 @@ def redispatch_stale(at: dt.datetime | None = None, limit: int = 200) -> list[st
         if snap.id != OUTBOX or job_ref is None:
             continue
         round_ = int(at.timestamp() // REDISPATCH_AFTER.total_seconds())  # a task id per sweep round
-        dispatch(job_ref.id, task_id=f"{job_ref.id}-event-{round_}")
+        enqueue_publish(job_ref.id, task_id=f"{job_ref.id}-event-{round_}")
         job_ids.append(job_ref.id)
     return job_ids
