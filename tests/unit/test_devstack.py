@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,9 @@ def test_marked_processes_are_found_and_ended() -> None:
     # A child that detaches into its own session, like a leaked functions-framework worker.
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], env=env, start_new_session=True)
     try:
+        deadline = time.monotonic() + 10  # between fork and exec the child still has our environment
+        while proc.pid not in devstack.marked_pids(marker) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert proc.pid in devstack.marked_pids(marker)
         assert devstack.end_processes([], marker) == []
         assert proc.wait(timeout=10) != 0

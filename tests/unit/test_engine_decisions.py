@@ -21,6 +21,7 @@ from mediajobs.jobs.models import (
 )
 from mediajobs.jobs.plan import hand_over_due
 from mediajobs.jobs.progress import PROGRESS_INTERVAL, heartbeat_due
+from mediajobs.jobs.store import paged
 
 AT = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
 BROKEN = ErrorInfo(code="all-items-failed", message="Every item failed; see errors.")
@@ -92,3 +93,40 @@ def test_the_jobs_errors_are_bounded_in_count_and_in_bytes() -> None:
     kept = bounded_errors(hostile, max_bytes=10_000)
     assert 0 < len(kept) < 40
     assert json_bytes([e.model_dump() for e in kept]) <= 10_000
+
+
+class _CountingQuery:
+    """A query over `names` that counts its requests, as Firestore bills them."""
+
+    def __init__(self, names: list[str], requests: list[int], after: str | None = None, size: int = 0) -> None:
+        self.names, self.requests, self.after, self.size = names, requests, after, size
+
+    def order_by(self, field: str) -> _CountingQuery:
+        return self
+
+    def start_after(self, last: str) -> _CountingQuery:
+        return _CountingQuery(self.names, self.requests, last, self.size)
+
+    def limit(self, size: int) -> _CountingQuery:
+        return _CountingQuery(self.names, self.requests, self.after, size)
+
+    def get(self) -> list[str]:
+        self.requests.append(1)
+        rest = [n for n in self.names if self.after is None or n > self.after]
+        return rest[: self.size]
+
+
+def test_paging_reads_every_document_and_stops_at_a_short_page() -> None:
+    requests: list[int] = []
+    names = [f"item-{n:03d}" for n in range(7)]
+
+    assert list(paged(_CountingQuery(names, requests), page_size=3)) == names
+    assert len(requests) == 3  # 3 + 3 + 1: the short page says nothing follows
+
+    requests.clear()
+    assert list(paged(_CountingQuery(names[:1], requests), page_size=500)) == names[:1]
+    assert len(requests) == 1  # a one-item job's items: one query, not two
+
+    requests.clear()
+    assert list(paged(_CountingQuery(names[:6], requests), page_size=3)) == names[:6]
+    assert len(requests) == 3  # a full last page needs one more query to see the end

@@ -170,9 +170,10 @@ def request_cancel(job_id: str, caller: CallerInfo) -> str:
         return str(status), str(data.get("type", "")), ended
 
     status, job_type, ended = store.docs().run(cancel)
-    from mediajobs.jobs.announce import notify_change, notify_ended
+    from mediajobs.jobs.announce import announce_end, notify_change
 
-    notify_change(job_id, job_type)
     if ended:
-        notify_ended(job_id)
+        announce_end(job_id, job_type)
+    else:
+        notify_change(job_id, job_type)
     return status

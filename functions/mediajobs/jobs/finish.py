@@ -10,7 +10,7 @@ from firebase_functions import logger
 
 from mediajobs import incidents, logs
 from mediajobs.jobs import outbox, state, store
-from mediajobs.jobs.announce import notify_change, notify_ended
+from mediajobs.jobs.announce import announce_end
 from mediajobs.jobs.docstore import TooLarge, Transaction, Write
 from mediajobs.jobs.kinds import ItemRecord, JobFailed, Outcome, Summary, kind_of
 from mediajobs.jobs.leases import claim_finalize, finalize_lease_keeper, release_finalize
@@ -43,8 +43,7 @@ def fail_job(job_id: str, error: ErrorInfo) -> None:
 
     job_type = store.docs().run(end)
     if job_type is not None:
-        notify_change(job_id, job_type)
-        notify_ended(job_id)
+        announce_end(job_id, job_type)
 
 
 def finalize_job(job_id: str, stalled: ErrorInfo | None = None) -> bool:
@@ -114,8 +113,7 @@ def _finalize_claimed(job_id: str, stalled: ErrorInfo | None) -> bool:
     )
     ended = _end(job_id, status, fields)
     if ended:
-        notify_change(job_id, job.type)
-        notify_ended(job_id)
+        announce_end(job_id, job.type)
     logger.info("job finished", job_id=job_id, status=status.value, done=counts.done, failed=counts.failed)
     return ended
 

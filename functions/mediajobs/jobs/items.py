@@ -123,8 +123,10 @@ def _attempt(job_id: str, item_id: str) -> str | BaseException:
         return error
     if settled is None:
         return _UNCHANGED
-    update_progress(job_id, settled=True)
-    return _COMPLETED_SHARD if _completes_shard(job_id, item_id, settled) else _SETTLED
+    completes_shard = _completes_shard(job_id, item_id, settled)
+    if not (completes_shard and _counter_shards(job_id) == 1):  # else the job ends next: finalize writes it
+        update_progress(job_id, settled=True)
+    return _COMPLETED_SHARD if completes_shard else _SETTLED
 
 
 def _completes_shard(job_id: str, item_id: str, settled: Settled) -> bool:
@@ -211,7 +213,8 @@ def _run_one(job: Job, kind: JobKind, item_id: str) -> Settled | None:
         message = f"Gave up after {MAX_ITEM_ATTEMPTS} attempts (the worker kept dying or timing out)."
         gave_up = ErrorInfo(code="too-many-attempts", message=message)
         return settle_counted(job.id, item_id, claim, ItemStatus.FAILED, error=gave_up, shards=shards)
-    update_progress(job.id, current=item.label)
+    if shards > 1:  # a one-item job's item is the job: its claim already shows it running
+        update_progress(job.id, current=item.label)
     started = time.monotonic()
     input, options = validated(kind, job)
     ctx = _Context(job, item.label, claim)

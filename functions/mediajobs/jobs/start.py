@@ -10,7 +10,7 @@ from firebase_functions import logger
 
 from mediajobs import incidents, logs
 from mediajobs.jobs import outbox, queues, state, store
-from mediajobs.jobs.announce import notify_change, notify_ended, notify_started
+from mediajobs.jobs.announce import announce_end, notify_started
 from mediajobs.jobs.docstore import Transaction, Write
 from mediajobs.jobs.finish import fail_job
 from mediajobs.jobs.kinds import JobFailed, get_kind
@@ -29,7 +29,7 @@ def start_job(job_id: str) -> bool:
         message = f"The job document is malformed: {describe(error)}"
         if _claim_queued(job_id, failed=ErrorInfo(code="invalid-argument", message=message)):
             logger.warn("job rejected", job_id=job_id, code="invalid-argument", message=message)
-            notify_ended(job_id)
+            announce_end(job_id, "")
         return False
     if job is None or job.status != JobStatus.QUEUED:
         return False
@@ -49,13 +49,13 @@ def start_job(job_id: str) -> bool:
     if not _claim_queued(job_id, failed=problem):
         logger.info("job already claimed", job_id=job_id)
         return False
-    notify_change(job_id, job.type)
     if problem is not None or job.cancel_requested:  # it ended right here
-        notify_ended(job_id)
+        announce_end(job_id, job.type)
     if problem is not None:
         logger.warn("job rejected", job_id=job_id, code=problem.code, message=problem.message)
         return True
-    notify_started(job_id)
+    if not job.cancel_requested:
+        notify_started(job_id, job.type)
     try:
         if inline:  # the plan task below is then only a safety net, in case this worker dies
             _mark_inline_planning(job_id, now() + INLINE_PLAN_LEASE)

@@ -164,7 +164,7 @@ def paged(query: Any, page_size: int = 1000) -> Iterator[Any]:
     last = None
     while True:
         page = (ordered.start_after(last) if last else ordered).limit(page_size).get()
-        if not page:
-            return
         yield from page
+        if len(page) < page_size:  # the last page: no query more to learn that nothing follows
+            return
         last = page[-1]
