@@ -10,7 +10,8 @@
 Published through the Eventarc Publishing API (`:publishEvents`), or to the Eventarc emulator
 when CLOUD_EVENTARC_EMULATOR_HOST is set (the Functions emulator sets it for our functions).
 The engine publishes through an outbox (mediajobs/jobs/outbox.py): the event is staged in the
-transaction that ends the job and published by a retried task, so it is delivered at least once.
+transaction that ends the job and published by the worker that ended it, or by a retried task
+when that fails, so it is delivered at least once.
 """
 
 from __future__ import annotations

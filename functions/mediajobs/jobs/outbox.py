@@ -10,9 +10,9 @@ job never ends without its event on record, and calls `dispatch` once that trans
 committed. `dispatch` publishes the staged event at once and marks it published (no task to pay
 for in the common case); when Eventarc refuses or does not answer within
 DIRECT_PUBLISH_TIMEOUT_SECONDS, it hands the event to the `jobevents` task, which Cloud Tasks
-retries with backoff for more than a day. The event's
-id is fixed by the job (`{job_id}-{status}`), so a publish repeated after a lost answer is the
-same event to every subscriber. A worker that died between the commit and the dispatch leaves
+retries with backoff for more than a day. The event's id is fixed by the job
+(`{job_id}-{status}`), so a publish repeated after a lost answer is the same event to every
+subscriber. A worker that died between the commit and the dispatch leaves
 `pending_since` behind, and the sweeper dispatches that event again (`redispatch_stale`).
 """
 
