@@ -39,6 +39,22 @@ def test_callable_job_of_200_items_ends_with_exact_counters(user: client.User) -
     assert runs_of(job_id) == {item_id: 1 for item_id in items}
 
 
+def test_the_first_result_is_on_the_job_before_the_next_item_settles(user: client.User) -> None:
+    """A user waits for the first result more than for any other: the job shows its first
+    settled item at once, not at its next once-a-second progress write. Three items of 0.4 s in
+    one chunk run one after the other, so the second cannot settle before that write is made."""
+    job_id = start_selftest(user, items=3, sleep_ms=400)
+
+    final, snapshots = client.watch_job(job_id, timeout=120)
+
+    assert final["status"] == "completed", final
+    shown = [s for s in snapshots if s["status"] == "processing" and s["progress"]["done"] >= 1]
+    assert shown, f"no snapshot of the running job showed a result: {[s['progress'] for s in snapshots]}"
+    assert shown[0]["progress"]["done"] == 1
+    settled_at = sorted(item["finished_at"] for item in items_of(job_id).values())
+    assert settled_at[0] <= shown[0]["updated_at"] < settled_at[1]
+
+
 def test_admin_sdk_write_starts_the_job(user: client.User) -> None:
     ref = cloud.db().collection("jobs").document()
     ref.create({"type": "selftest", "status": "queued", "owner_uid": user.uid, "input": {"items": 7}, "options": {}})
