@@ -11,7 +11,7 @@ from firebase_functions import eventarc_fn, firestore_fn, https_fn, options, sch
 from firebase_functions.core import CloudEvent
 from flask import Request, Response
 
-from mediajobs import cloud, config, incidents, logs
+from mediajobs import cloud, config, event_probes, incidents, logs
 from mediajobs.jobs import queues
 from mediajobs.photos.auto.bucket import watched_bucket
 
@@ -328,31 +328,12 @@ def sweep_jobs(event: scheduler_fn.ScheduledEvent) -> None:
     sweeper.sweep_stale_jobs()
 
 
-# Lifecycle events (contract/CONTRACT.md): the project's own subscribers log them and, where
-# selftest jobs are enabled (the emulator), record them in job_events/ for the tests.
-@eventarc_fn.on_custom_event_published(event_type="mediajobs.job.v1.started")
-def on_job_started_event(event: CloudEvent[Any]) -> None:
-    from mediajobs import events
-
-    events.record_received(event)
-
-
-@eventarc_fn.on_custom_event_published(event_type="mediajobs.job.v1.completed")
-def on_job_completed_event(event: CloudEvent[Any]) -> None:
-    from mediajobs import events
-
-    events.record_received(event)
-
-
-@eventarc_fn.on_custom_event_published(event_type="mediajobs.job.v1.failed")
-def on_job_failed_event(event: CloudEvent[Any]) -> None:
-    from mediajobs import events
-
-    events.record_received(event)
-
-
-@eventarc_fn.on_custom_event_published(event_type="mediajobs.job.v1.cancelled")
-def on_job_cancelled_event(event: CloudEvent[Any]) -> None:
-    from mediajobs import events
-
-    events.record_received(event)
+# Lifecycle events (contract/CONTRACT.md) have no subscriber of the project's own when deployed.
+# The local test project declares probes that record what Eventarc delivered (mediajobs/event_probes.py).
+if event_probes.wanted():
+    from mediajobs.event_probes import (  # noqa: F401 - declared for discovery
+        on_job_cancelled_event,
+        on_job_completed_event,
+        on_job_failed_event,
+        on_job_started_event,
+    )

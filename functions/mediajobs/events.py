@@ -199,14 +199,10 @@ RECEIVED_COLLECTION = "job_events"
 
 
 def record_received(event: Any) -> None:
-    """What the project's own subscriber does with a job event: logs it and, where selftest
-    jobs are enabled (the emulator, tests), keeps it in job_events/{event_id} for the tests."""
-    from mediajobs import config
-
+    """What a test probe (mediajobs/event_probes.py) does with a job event: logs it and keeps it
+    in job_events/{event_id} for the tests."""
     data = event.data if isinstance(event.data, dict) else {"raw": event.data}
     logger.info("job event received", type=event.type, source=event.source, data=data)
-    if not config.SELFTEST_JOBS_ENABLED.value:
-        return
     cloud.db().collection(RECEIVED_COLLECTION).document(str(event.id)).set(
         {
             "type": event.type,

@@ -226,3 +226,15 @@ def test_params_that_move_the_urls_and_the_channel_are_followed(tmp_path: Path) 
 
     local = deploy_check.Target("acme", config_dir_with(tmp_path, "acme", "GENERATION_PROVIDER=local\n"))
     assert "webhook URL     none" in "\n".join(local.endpoints())
+
+
+def test_a_deploy_has_no_event_probes_and_the_local_test_project_has_them(manifest: dict[str, Any]) -> None:
+    """The tests' lifecycle-event probes would cost a deployed project two invocations per job."""
+    probes = {"on_job_started_event", "on_job_completed_event", "on_job_failed_event", "on_job_cancelled_event"}
+    assert probes.isdisjoint(manifest["endpoints"])
+    local = deploy_manifest.discover("demo-mediajobs", envfiles.project_params("demo-mediajobs", emulator=True))
+    assert probes <= set(local["endpoints"])
+    bench = deploy_manifest.discover(
+        "demo-mediajobs-bench", envfiles.project_params("demo-mediajobs-bench", emulator=True)
+    )
+    assert probes.isdisjoint(bench["endpoints"])  # the benchmarks run what a deploy runs
