@@ -1,5 +1,5 @@
 // Preloaded into the Firebase emulators' node process by tools/devstack.py (NODE_OPTIONS).
-// Two fixes to emulator behaviour that Firebase itself does not have.
+// Fixes to emulator behaviour that Firebase itself does not have.
 "use strict";
 const http = require("http");
 const path = require("path");
@@ -55,5 +55,49 @@ if (/firebase/.test(process.argv[1] || "")) {
     };
   } catch (error) {
     process.emitWarning(`emulators_preload: worker ports left as they are (${error.message})`);
+  }
+}
+
+// 4. A task with a scheduleTime waits for it, as on Cloud Tasks.
+// The Tasks emulator queues every task for dispatch at once, whatever its scheduleTime: each
+// job's safety-net plan task (delayed 90 s on Cloud Tasks, by when the job has ended and the
+// task reads it and returns) ran beside the start trigger's own planning and waited for it, a
+// Python invocation and a few reads per job that a deployed project does not pay then. A task
+// scheduled later is now held until its time; its name is taken at once (a duplicate is
+// refused, as Cloud Tasks refuses it) and deleting it before then drops it.
+if (/firebase/.test(process.argv[1] || "")) {
+  try {
+    const modulePath = path.join(__dirname, "..", "node_modules", "firebase-tools", "lib", "emulator", "taskQueue.js");
+    const { TaskQueue } = require(modulePath);
+    const enqueueNow = TaskQueue.prototype.enqueue;
+    const removeNow = TaskQueue.prototype.delete;
+    if (typeof enqueueNow !== "function" || typeof removeNow !== "function") throw new Error("no enqueue/delete");
+    const held = new WeakMap(); // queue -> Map(task name -> timer)
+    const heldBy = (queue) => held.get(queue) || held.set(queue, new Map()).get(queue);
+    TaskQueue.prototype.enqueue = function (task) {
+      const wait = Date.parse(task.scheduleTime || "") - Date.now();
+      if (!(wait > 0)) return enqueueNow.call(this, task);
+      if (this.queuedIds.has(task.name)) throw new Error(`A task has already been queued with id ${task.name}`);
+      this.queuedIds.add(task.name);
+      const timers = heldBy(this);
+      const timer = setTimeout(() => {
+        timers.delete(task.name);
+        this.queuedIds.delete(task.name); // enqueueNow takes the name again
+        try {
+          enqueueNow.call(this, task);
+        } catch (error) {
+          process.emitWarning(`emulators_preload: scheduled task ${task.name} not queued (${error.message})`);
+        }
+      }, wait);
+      timers.set(task.name, timer);
+    };
+    TaskQueue.prototype.delete = function (taskId) {
+      const timers = heldBy(this);
+      if (!timers.has(taskId)) return removeNow.call(this, taskId);
+      clearTimeout(timers.get(taskId));
+      timers.delete(taskId);
+    };
+  } catch (error) {
+    process.emitWarning(`emulators_preload: scheduled tasks still run at once (${error.message})`);
   }
 }

@@ -95,7 +95,7 @@ def enqueue(
 ) -> None:
     """Adds a task for the task-queue function `queue` (jobs/queues.enqueue gives its row's
     dispatch deadline); a task id already used is a no-op. `delay_seconds` defers its
-    dispatch (Cloud Tasks does; the Tasks emulator ignores it)."""
+    dispatch (on Cloud Tasks, and on the local stack's Tasks emulator through tools/emulators_preload.cjs)."""
     from firebase_admin import functions
 
     from mediajobs import config

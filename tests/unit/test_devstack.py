@@ -77,3 +77,42 @@ def test_the_preload_turns_keep_alive_off_and_shortens_the_tasks_emulators_poll(
     )
     assert json.loads(out.stdout) == {"keepAlive": False, "poll": 50}
     assert "left as is" not in out.stderr
+
+
+SCHEDULE_PROBE = """
+const { TaskQueue } = require(process.argv[2]);
+const config = { rateLimits: { maxDispatchesPerSecond: 100, maxConcurrentDispatches: 10 }, defaultUri: "http://x" };
+const queue = new TaskQueue("queue:probe", config);
+const task = (name, scheduleTime) => ({ name, scheduleTime, httpRequest: { url: "", body: {}, headers: {} } });
+const later = new Date(Date.now() + 400).toISOString().replace("Z", "123Z");  // as the Admin SDK writes it
+queue.enqueue(task("now", undefined));
+queue.enqueue(task("later", later));
+queue.enqueue(task("dropped", later));
+let duplicate = false;
+try { queue.enqueue(task("later", undefined)); } catch (error) { duplicate = true; }
+queue.delete("dropped");
+const seen = { atOnce: queue.queue.size(), duplicate };
+setTimeout(() => {
+  seen.after = queue.queue.size();
+  queue.queue.dequeue();
+  seen.next = queue.queue.dequeue().task.name;
+  console.log(JSON.stringify(seen));
+}, 700);
+"""
+
+
+@pytest.mark.skipif(not (devstack.ROOT / "node_modules" / "firebase-tools").is_dir(), reason="needs npm ci (setup)")
+def test_the_preload_holds_a_scheduled_task_until_its_time(tmp_path: Path) -> None:
+    """Cloud Tasks delivers a task at its scheduleTime (the safety-net plan task, 90 s after
+    the job started); the pinned Tasks emulator queued it at once."""
+    probe = tmp_path / "firebase-probe.js"
+    probe.write_text(SCHEDULE_PROBE)
+    queue = devstack.ROOT / "node_modules" / "firebase-tools" / "lib" / "emulator" / "taskQueue.js"
+    preload = devstack.ROOT / "tools" / "emulators_preload.cjs"
+    out = subprocess.run(
+        ["node", "--require", str(preload), str(probe), str(queue)], capture_output=True, text=True, check=True
+    )
+    # Queued at once: only the unscheduled task; the name of a held one is taken; a deleted
+    # held task never arrives, the other one does at its time.
+    assert json.loads(out.stdout) == {"atOnce": 1, "duplicate": True, "after": 2, "next": "later"}
+    assert "still run at once" not in out.stderr

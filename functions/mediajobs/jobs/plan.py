@@ -157,9 +157,10 @@ def _release_plan_lease(job_id: str, planner: str) -> None:
 def _wait_for_inline_plan(job_id: str) -> PlanState:
     """The plan document once the start trigger's planning ended or its lease ran out.
 
-    Cloud Tasks delivers the safety-net plan task after the lease; the Tasks emulator ignores
-    the delay and delivers it at once, so it waits here (a small plan takes a second or two)
-    rather than failing into a retry. PlanBusy if the trigger is still at it after a while."""
+    Cloud Tasks delivers the safety-net plan task after the lease, but a plan task may come
+    while the trigger still plans (an emulator without scheduled delivery, a lease renewed by a
+    slow trigger): it waits here (a small plan takes a second or two) rather than failing into a
+    retry. PlanBusy if the trigger is still at it after a while."""
     plan_ref = store.engine_ref(job_id, "plan")
     waited_until = time.monotonic() + INLINE_PLAN_WAIT.total_seconds()
     while time.monotonic() < waited_until:
