@@ -449,7 +449,10 @@ def exec_command(command: list[str]) -> int:
     finally:
         leftovers = end_processes(groups, marker)
         config.unlink(missing_ok=True)
-        shutil.rmtree(workdir / "hosting", ignore_errors=True)
+        # The Storage emulator's objects (gigabytes after make test) are never read again; the
+        # logs beside them are kept when something failed, and everything goes when all went well.
+        for bulky in ("hosting", storage_dir.name):
+            shutil.rmtree(workdir / bulky, ignore_errors=True)
         if leftovers:
             log(f"ERROR: processes survived teardown: {leftovers}")
     if leftovers:
@@ -458,6 +461,8 @@ def exec_command(command: list[str]) -> int:
         status = int(status_file.read_text())
         if status != 0:
             log(f"command exited with {status}; emulator log: {workdir / 'emulators.log'}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
         return status
     log(f"the stack failed before the command ran (exit {firebase_status}); see {workdir}/emulators.log")
     try:
