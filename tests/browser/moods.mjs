@@ -31,8 +31,11 @@ try {
   step("project open");
 
   await page.click("#moods-generate");
-  await page.waitForFunction(() => document.querySelectorAll("#mood-board .mood .mood-image img").length === 4,
-    null, { timeout: TIMEOUT });
+  // Four cards with their images loaded (or failed): an <img> in the page is not yet a picture.
+  await page.waitForFunction(() => {
+    const images = [...document.querySelectorAll("#mood-board .mood .mood-image img")];
+    return images.length === 4 && images.every((img) => img.complete);
+  }, null, { timeout: TIMEOUT });
   report.moods = await page.$$eval("#mood-board .mood", (cards) => cards.map((card) => ({
     id: card.dataset.moodId, swatches: card.querySelectorAll(".swatch").length,
     image: card.querySelector(".mood-image img")?.naturalWidth || 0 })));
