@@ -14,7 +14,7 @@ from typing import Any
 import pydantic
 import pytest
 
-from mediajobs.jobs import docstore, leases, plan, state, store
+from mediajobs.jobs import docstore, item_state, leases, plan, planning_state, state, store
 from mediajobs.jobs.docstore import SERVER_TIME, Conflict, Increment, MemoryStore, TooLarge, Write
 from mediajobs.jobs.models import ErrorInfo, ItemStatus, Job, JobStatus, PlanState, new_job_document
 from mediajobs.jobs.queues import PLAN, SELFTEST_ITEMS
@@ -130,7 +130,7 @@ def test_two_workers_claiming_one_item_get_it_once(memory: MemoryStore) -> None:
         barrier.wait()
         try:
             outcomes.append(leases.claim_item(JOB, "i1", SELFTEST_ITEMS))
-        except state.ItemBusy:
+        except item_state.ItemBusy:
             outcomes.append("busy")
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
@@ -149,7 +149,7 @@ def test_a_redelivered_task_meets_the_live_lease_and_takes_over_once_it_ran_out(
     pending_item(memory)
     first = leases.claim_item(JOB, "i1", SELFTEST_ITEMS)
     assert first is not None
-    with pytest.raises(state.ItemBusy):
+    with pytest.raises(item_state.ItemBusy):
         leases.claim_item(JOB, "i1", SELFTEST_ITEMS)  # the worker is alive: leave it
     clock.advance(SELFTEST_ITEMS.lease + dt.timedelta(seconds=1))  # it died: its lease ran out
     second = leases.claim_item(JOB, "i1", SELFTEST_ITEMS)
@@ -164,7 +164,7 @@ def test_a_lease_lost_mid_item_lets_only_the_new_holder_settle(memory: MemorySto
     taker = leases.claim_item(JOB, "i1", SELFTEST_ITEMS)
     assert taker is not None
 
-    assert slow.write(JOB, state.renew_item(clock.at, SELFTEST_ITEMS.lease)) is False  # renewal notices
+    assert slow.write(JOB, item_state.renew_item(clock.at, SELFTEST_ITEMS.lease)) is False  # renewal notices
     assert leases.settle(JOB, "i1", slow, ItemStatus.DONE, result={"by": "slow"}) is False
     assert leases.settle(JOB, "i1", taker, ItemStatus.DONE, result={"by": "taker"}) is True
     assert leases.settle(JOB, "i1", taker, ItemStatus.DONE, result={"again": True}) is False  # a duplicate
@@ -178,7 +178,7 @@ def test_cancelling_a_running_item_waits_for_its_worker_and_a_pending_one_is_set
     pending_item(memory, "running")
     pending_item(memory, "waiting")
     claim = leases.claim_item(JOB, "running", SELFTEST_ITEMS)
-    with pytest.raises(state.ItemBusy):
+    with pytest.raises(item_state.ItemBusy):
         leases.settle(JOB, "running", None, ItemStatus.CANCELLED)  # its worker settles it itself
     assert leases.settle(JOB, "waiting", None, ItemStatus.CANCELLED) is True
     assert leases.settle(JOB, "running", claim, ItemStatus.DONE, result={}) is True
@@ -229,7 +229,7 @@ def test_a_finalize_that_fails_is_retried_and_then_done_once(memory: MemoryStore
     assert leases.claim_finalize(JOB) is True
     clock.advance(leases.FINALIZE_LEASE * 2)  # that worker died
     assert leases.claim_finalize(JOB) is True
-    memory.commit([Write(store.engine_path(JOB, "finalize"), state.finalize_done(clock.at), "merge")])
+    memory.commit([Write(store.engine_path(JOB, "finalize"), item_state.finalize_done(clock.at), "merge")])
     assert leases.claim_finalize(JOB) is False
     assert memory.get(store.engine_path(JOB, "finalize")).to_dict()["expire_at"] == clock.at
 
@@ -237,7 +237,7 @@ def test_a_finalize_that_fails_is_retried_and_then_done_once(memory: MemoryStore
 def test_one_planner_at_a_time(memory: MemoryStore, clock: Clock) -> None:
     memory.commit([Write(store.job_path(JOB), {"status": "processing"}, "create")])
     plan._take_plan_lease(JOB, "first")
-    with pytest.raises(state.PlanBusy):
+    with pytest.raises(planning_state.PlanBusy):
         plan._take_plan_lease(JOB, "second")
     plan._take_plan_lease(JOB, "first")  # its own retry
     clock.advance(PLAN.lease * 2)
@@ -318,10 +318,10 @@ def test_a_commit_reports_the_counters_it_incremented(memory: MemoryStore) -> No
 
 
 def test_a_shard_is_complete_once_it_counted_every_item_it_owns() -> None:
-    assert not state.Shard(done=3).complete  # planned by an older engine: it does not know
-    assert not state.Shard(done=2, failed=1, owned=4).complete
-    assert state.Shard(done=2, failed=1, cancelled=1, owned=4).complete
-    assert state.Shard(owned=0).complete  # no item hashed to it
+    assert not item_state.Shard(done=3).complete  # planned by an older engine: it does not know
+    assert not item_state.Shard(done=2, failed=1, owned=4).complete
+    assert item_state.Shard(done=2, failed=1, cancelled=1, owned=4).complete
+    assert item_state.Shard(owned=0).complete  # no item hashed to it
 
 
 def test_settles_that_complete_their_shards_are_the_only_ones_that_must_look_further(memory: MemoryStore) -> None:
@@ -335,7 +335,7 @@ def test_settles_that_complete_their_shards_are_the_only_ones_that_must_look_fur
         claim = leases.claim_item(JOB, item_id, SELFTEST_ITEMS)
         assert leases.settle(JOB, item_id, claim, ItemStatus.DONE, shards=shards)
         path = store.counter_path(JOB, item_id, shards)
-        if state.Shard.model_validate(memory.get(path).to_dict()).complete:
+        if item_state.Shard.model_validate(memory.get(path).to_dict()).complete:
             completing.append(item_id)
     # One settle per shard (its last) sees it complete: only those few read every shard.
     assert len(completing) == shards and {store.shard_of(i, shards) for i in completing} == set(range(shards))

@@ -9,7 +9,7 @@ from typing import Any
 from firebase_functions import logger
 
 from mediajobs import incidents, logs
-from mediajobs.jobs import outbox, state, store
+from mediajobs.jobs import item_state, outbox, state, store
 from mediajobs.jobs.announce import announce_end
 from mediajobs.jobs.docstore import TooLarge, Transaction, Write
 from mediajobs.jobs.kinds import ItemRecord, JobFailed, Outcome, Summary, kind_of
@@ -69,7 +69,9 @@ def _finalize_claimed(job_id: str, stalled: ErrorInfo | None) -> bool:
     if job is None:
         return False
     if job.terminal:  # ended by fail_job: nothing to sum up, and no later caller need wait
-        store.docs().commit([Write(store.engine_path(job_id, "finalize"), state.finalize_done(store.expires_at()))])
+        store.docs().commit(
+            [Write(store.engine_path(job_id, "finalize"), item_state.finalize_done(store.expires_at()))]
+        )
         return False
     counts = store.read_counts(job_id)
     plan = PlanState.model_validate(store.engine_ref(job_id, "plan").get().to_dict() or {})
@@ -151,7 +153,7 @@ def _end(job_id: str, status: JobStatus, fields: dict[str, Any]) -> bool:
             return False
         outbox.stage(transaction, job_id, data, status)
         transaction.write(Write(path, fields))
-        done = state.finalize_done(store.expires_at())
+        done = item_state.finalize_done(store.expires_at())
         transaction.write(Write(store.engine_path(job_id, "finalize"), done, "merge"))
         return True
 

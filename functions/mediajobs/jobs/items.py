@@ -17,6 +17,7 @@ from mediajobs import incidents, logs
 from mediajobs.jobs import store
 from mediajobs.jobs.docstore import TooLarge
 from mediajobs.jobs.finish import finalize_job
+from mediajobs.jobs.item_state import Shard, checkpoint_saved
 from mediajobs.jobs.kinds import ItemCancelled, ItemFailed, JobKind, TransientError, kind_of
 from mediajobs.jobs.leases import (
     Claim,
@@ -30,7 +31,6 @@ from mediajobs.jobs.leases import (
 from mediajobs.jobs.models import MAX_RESULT_BYTES, ErrorInfo, ItemStatus, Job, PlanState, json_bytes
 from mediajobs.jobs.progress import PROGRESS_INTERVAL, ItemProgress, update_progress
 from mediajobs.jobs.queues import queue_named
-from mediajobs.jobs.state import Shard, checkpoint_saved
 from mediajobs.jobs.transient import TRANSIENT_ERRORS
 from mediajobs.jobs.validate import validated
 

@@ -14,12 +14,13 @@ from typing import Any
 
 from firebase_functions import logger
 
-from mediajobs.jobs import state, store
+from mediajobs.jobs import item_state, store
 from mediajobs.jobs.docstore import Conflict, Transaction, Write
+from mediajobs.jobs.item_state import FinalizeBusy, FinalizeMarker, ItemBusy
 from mediajobs.jobs.kinds import Item
 from mediajobs.jobs.models import ErrorInfo, ItemDoc, ItemStatus
 from mediajobs.jobs.queues import TaskQueue
-from mediajobs.jobs.state import FinalizeBusy, FinalizeMarker, ItemBusy, Lease
+from mediajobs.jobs.state import Lease
 from mediajobs.jobs.store import now
 
 FINALIZE_LEASE = dt.timedelta(minutes=2)  # renewed every 40 s while the kind sums up
@@ -79,7 +80,7 @@ def claim_item(job_id: str, item_id: str, queue: TaskQueue) -> Claim | None:
             logger.warn("task names an unknown item", job_id=job_id, item_id=item_id)
             return None
         doc = ItemDoc.model_validate(snapshot.to_dict())
-        claimed = state.claim_item(doc, attempt_id=attempt_id, at=now(), lease=queue.lease)
+        claimed = item_state.claim_item(doc, attempt_id=attempt_id, at=now(), lease=queue.lease)
         if claimed is None:
             return None  # a duplicate delivery: the work is done
         try:
@@ -131,7 +132,7 @@ def item_lease_keeper(job_id: str, claim: Claim, queue: TaskQueue, beat: Callabl
     """Keeps `claim`'s item lease alive (and calls `beat`, the job's heartbeat) while it runs."""
 
     def renew() -> bool:
-        if not claim.write(job_id, state.renew_item(now(), queue.lease)):
+        if not claim.write(job_id, item_state.renew_item(now(), queue.lease)):
             logger.warn("item lease lost", job_id=job_id, item_id=claim.item.id)
             return False  # someone else wrote the item: it is no longer ours
         beat()
@@ -147,7 +148,7 @@ def release_item(job_id: str, item_id: str, attempt_id: str) -> None:
     def release(transaction: Transaction) -> None:
         snapshot = transaction.get(path)
         doc = ItemDoc.model_validate(snapshot.to_dict()) if snapshot.exists else None
-        fields = state.released_item(doc, attempt_id)
+        fields = item_state.released_item(doc, attempt_id)
         if fields is not None:
             transaction.write(Write(path, fields))
 
@@ -197,13 +198,15 @@ def settle_counted(
     path = store.item_path(job_id, item_id)
     duration_ms = round((time.monotonic() - started) * 1000) if started is not None else None
     outcome = ItemStatus(status)
-    fields = state.settled_item(outcome, result=result, error=error, duration_ms=duration_ms)
-    counter = Write(store.counter_path(job_id, item_id, shards), state.counted(outcome, store.expires_at()), "merge")
+    fields = item_state.settled_item(outcome, result=result, error=error, duration_ms=duration_ms)
+    counter = Write(
+        store.counter_path(job_id, item_id, shards), item_state.counted(outcome, store.expires_at()), "merge"
+    )
     docs = store.docs()
     if claim is not None:
         try:
             _, counted = docs.commit([Write(path, fields, "update", if_unchanged_since=claim.written_at), counter])
-            total = counted.increments.get(state.SETTLED_FIELD)
+            total = counted.increments.get(item_state.SETTLED_FIELD)
             return Settled(int(total) if isinstance(total, int) else None)
         except Conflict:
             pass  # the item changed since our claim: look at it properly
@@ -212,7 +215,7 @@ def settle_counted(
     def decide(transaction: Transaction) -> bool:
         snapshot = transaction.get(path)
         doc = ItemDoc.model_validate(snapshot.to_dict()) if snapshot.exists else None
-        if not state.may_settle(doc, attempt_id=attempt_id, at=now()):
+        if not item_state.may_settle(doc, attempt_id=attempt_id, at=now()):
             return False
         transaction.write(Write(path, fields))
         transaction.write(counter)
@@ -228,7 +231,7 @@ def claim_finalize(job_id: str) -> bool:
 
     def claim(transaction: Transaction) -> bool:
         marker = FinalizeMarker.model_validate(transaction.get(path).to_dict())
-        fields = state.claim_finalize(marker, at=now(), lease=FINALIZE_LEASE, expire_at=store.expires_at())
+        fields = item_state.claim_finalize(marker, at=now(), lease=FINALIZE_LEASE, expire_at=store.expires_at())
         if fields is None:
             return False
         transaction.write(Write(path, fields, "set"))
@@ -239,7 +242,7 @@ def claim_finalize(job_id: str) -> bool:
 
 def release_finalize(job_id: str) -> None:
     """Ends our finalize lease at once (a transient failure): the retry need not wait for it."""
-    store.docs().commit([Write(store.engine_path(job_id, "finalize"), state.finalize_released(now()))])
+    store.docs().commit([Write(store.engine_path(job_id, "finalize"), item_state.finalize_released(now()))])
 
 
 def finalize_lease_keeper(job_id: str) -> LeaseKeeper:
@@ -247,7 +250,7 @@ def finalize_lease_keeper(job_id: str) -> LeaseKeeper:
     path = store.engine_path(job_id, "finalize")
 
     def renew() -> bool:
-        store.docs().commit([Write(path, state.renew_finalize(now(), FINALIZE_LEASE))])
+        store.docs().commit([Write(path, item_state.renew_finalize(now(), FINALIZE_LEASE))])
         return True
 
     return LeaseKeeper(FINALIZE_LEASE / 3, renew, name=f"finalize:{job_id}")

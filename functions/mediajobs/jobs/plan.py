@@ -16,13 +16,13 @@ from typing import Any, TypeVar
 
 from firebase_functions import logger
 
-from mediajobs.jobs import queues, state, store
+from mediajobs.jobs import planning_state, queues, store
 from mediajobs.jobs.docstore import Conflict, Transaction, Write
 from mediajobs.jobs.finish import fail_job, finalize_job
 from mediajobs.jobs.kinds import JobFailed, JobKind, kind_of
 from mediajobs.jobs.leases import LeaseKeeper, lease_held
 from mediajobs.jobs.models import ErrorInfo, Job, JobStatus, PlanState
-from mediajobs.jobs.state import PlanBusy
+from mediajobs.jobs.planning_state import PlanBusy
 from mediajobs.jobs.store import now
 from mediajobs.jobs.validate import validated
 
@@ -62,7 +62,7 @@ def plan_job(job_id: str, *, inline: bool = False) -> None:
         _last_word(job_id, plan_state.total)  # a retry of the plan, or the start trigger's safety net
         return
     if job.cancel_requested:
-        store.docs().commit([Write(store.engine_path(job_id, "plan"), state.nothing_to_plan(), "merge")])
+        store.docs().commit([Write(store.engine_path(job_id, "plan"), planning_state.nothing_to_plan(), "merge")])
         finalize_job(job_id)
         return
     if inline:
@@ -97,13 +97,13 @@ def _plan(job: Job, plan_state: PlanState) -> None:
         _write_owned(job_id, shards, hashes)
         store.docs().commit(
             [
-                Write(store.job_path(job_id), state.job_planned(total)),
-                Write(plan_path, state.items_written(total, shards, store.expires_at()), "merge"),
+                Write(store.job_path(job_id), planning_state.job_planned(total)),
+                Write(plan_path, planning_state.items_written(total, shards, store.expires_at()), "merge"),
             ]
         )
     if not _enqueue_chunks(job_id, kind, item_ids, first_chunk=plan_state.enqueued_chunks):
         return  # out of time: a continuation task enqueues the rest
-    store.docs().commit([Write(plan_path, state.enqueued())])
+    store.docs().commit([Write(plan_path, planning_state.enqueued())])
     logger.info("job planned", job_id=job_id, items=total)
     _last_word(job_id, total)
 
@@ -123,9 +123,9 @@ def _take_plan_lease(job_id: str, planner: str) -> None:
 
     def take(transaction: Transaction) -> None:
         plan = PlanState.model_validate(transaction.get(path).to_dict())
-        fields = state.take_plan_lease(plan, planner=planner, at=now(), lease=queues.PLAN.lease)
+        fields = planning_state.take_plan_lease(plan, planner=planner, at=now(), lease=queues.PLAN.lease)
         transaction.write(Write(path, fields, "merge"))
-        transaction.write(Write(store.job_path(job_id), state.beat()))
+        transaction.write(Write(store.job_path(job_id), planning_state.beat()))
 
     store.docs().run(take)
 
@@ -137,10 +137,10 @@ def _plan_lease_keeper(job_id: str, planner: str) -> LeaseKeeper:
         docs = store.docs()
         snapshot = docs.get(path)
         plan = PlanState.model_validate(snapshot.to_dict())
-        fields = state.renew_plan_lease(plan, planner=planner, at=now(), lease=queues.PLAN.lease)
+        fields = planning_state.renew_plan_lease(plan, planner=planner, at=now(), lease=queues.PLAN.lease)
         if fields is None:
             return False
-        docs.commit([Write(path, fields), Write(store.job_path(job_id), state.beat())])
+        docs.commit([Write(path, fields), Write(store.job_path(job_id), planning_state.beat())])
         return True
 
     return LeaseKeeper(queues.PLAN.renew_every, renew, name=f"plan:{job_id}")
@@ -149,7 +149,7 @@ def _plan_lease_keeper(job_id: str, planner: str) -> LeaseKeeper:
 def _release_plan_lease(job_id: str, planner: str) -> None:
     docs = store.docs()
     path = store.engine_path(job_id, "plan")
-    fields = state.release_plan_lease(PlanState.model_validate(docs.get(path).to_dict()), planner=planner)
+    fields = planning_state.release_plan_lease(PlanState.model_validate(docs.get(path).to_dict()), planner=planner)
     if fields is not None:
         docs.commit([Write(path, fields)])
 
@@ -197,12 +197,14 @@ def _enqueue_chunks(job_id: str, kind: JobKind, item_ids: list[str] | None, firs
             list(pool.map(enqueue, [chunk for chunk in window if chunk[0] >= first_chunk]))
             following = window[-1][0] + 1
             if hand_over_due(time.monotonic() - started, PLAN_TIME_BUDGET):
-                store.docs().commit([Write(plan_path, state.enqueued(following))])
+                store.docs().commit([Write(plan_path, planning_state.enqueued(following))])
                 queues.enqueue(PLAN_QUEUE, {"job_id": job_id}, task_id=f"{job_id}-plan-{following}")
                 logger.info("plan continues in another task", job_id=job_id, enqueued_chunks=following)
                 return False
             if time.monotonic() - saved > PLAN_SAVE_INTERVAL.total_seconds():
-                store.docs().commit([Write(plan_path, state.enqueued(following))])  # a killed run's retry skips these
+                store.docs().commit(
+                    [Write(plan_path, planning_state.enqueued(following))]
+                )  # a killed run's retry skips these
                 saved = time.monotonic()
     return True
 
@@ -213,7 +215,7 @@ def _write_owned(job_id: str, shards: int, hashes: array.array[int]) -> None:
     owned = collections.Counter(value % shards for value in hashes)
     expires = store.expires_at()
     for numbers in batched(range(shards), WRITE_BATCH):
-        writes = [Write(store.shard_path(job_id, n), state.shard_owns(owned.get(n, 0), expires), "merge")
+        writes = [Write(store.shard_path(job_id, n), planning_state.shard_owns(owned.get(n, 0), expires), "merge")
                   for n in numbers]  # fmt: skip
         store.docs().commit(writes)
 
@@ -233,7 +235,10 @@ def _write_items(job_id: str, specs: Any) -> list[str]:
                 raise JobFailed("internal", f"Item id {spec.id!r} is planned twice.")
             seen.add(spec.id)
             item_ids.append(spec.id)
-        items = {store.item_path(job_id, spec.id): state.new_item(spec.label, spec.payload, expires) for spec in chunk}
+        items = {
+            store.item_path(job_id, spec.id): planning_state.new_item(spec.label, spec.payload, expires)
+            for spec in chunk
+        }
         try:
             docs.commit([Write(path, fields, "create") for path, fields in items.items()])
         except Conflict:

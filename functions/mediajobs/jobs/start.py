@@ -9,7 +9,7 @@ import pydantic
 from firebase_functions import logger
 
 from mediajobs import incidents, logs
-from mediajobs.jobs import outbox, queues, state, store
+from mediajobs.jobs import item_state, outbox, planning_state, queues, state, store
 from mediajobs.jobs.announce import announce_end, notify_started
 from mediajobs.jobs.docstore import Transaction, Write
 from mediajobs.jobs.finish import fail_job
@@ -78,7 +78,7 @@ def _plan_inline(job_id: str) -> None:
     (and if even that cannot be enqueued, the delayed safety-net task does, after the lease)."""
     try:
         plan_job(job_id, inline=True)
-    except state.FinalizeBusy:  # an item's worker is ending the job; the safety net checks it did
+    except item_state.FinalizeBusy:  # an item's worker is ending the job; the safety net checks it did
         logger.info("planned inline; another worker finalizes the job", job_id=job_id)
     except Exception as error:  # noqa: BLE001 - the plan task retries whatever this was
         logger.warn("inline planning failed; the plan task takes over", job_id=job_id, error=repr(error))
@@ -87,7 +87,7 @@ def _plan_inline(job_id: str) -> None:
 
 
 def _mark_inline_planning(job_id: str, until: dt.datetime | None) -> None:
-    store.docs().commit([Write(store.engine_path(job_id, "plan"), state.inline_planning(until), "merge")])
+    store.docs().commit([Write(store.engine_path(job_id, "plan"), planning_state.inline_planning(until), "merge")])
 
 
 def _claim_queued(job_id: str, failed: ErrorInfo | None) -> bool:

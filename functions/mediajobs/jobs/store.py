@@ -21,8 +21,8 @@ from google.cloud import firestore as gfs
 
 from mediajobs import cloud
 from mediajobs.jobs.docstore import DocStore, FirestoreStore
+from mediajobs.jobs.item_state import Shard
 from mediajobs.jobs.models import JOB_RETENTION, Job
-from mediajobs.jobs.state import Shard
 
 if TYPE_CHECKING:
     from google.cloud.firestore import CollectionReference, DocumentReference

@@ -17,7 +17,7 @@ from firebase_functions import logger
 from google.cloud import firestore as gfs
 
 from mediajobs import cloud, incidents, logs
-from mediajobs.jobs import outbox, state, store
+from mediajobs.jobs import item_state, outbox, state, store
 from mediajobs.jobs.finish import fail_job, finalize_job
 from mediajobs.jobs.models import ErrorInfo, JobStatus, PlanState
 from mediajobs.jobs.start import start_job
@@ -57,7 +57,7 @@ def _end_stale_unless_busy(job_id: str) -> bool:
     """A job another worker is summing up right now is left to it (or to the next sweep)."""
     try:
         return _end_stale(job_id)
-    except state.FinalizeBusy:
+    except item_state.FinalizeBusy:
         logger.info("a stale job is being finalized by another worker", job_id=job_id)
         return False
 
