@@ -109,6 +109,8 @@ def test_an_item_that_raises_fails_alone(user: client.User) -> None:
     assert items["item-00005"]["status"] == "failed" and items["item-00005"]["result"] is None
     assert items["item-00006"]["status"] == "done" and items["item-00006"]["result"] == {"index": 6, "square": 36}
     assert final["result"]["sum_of_squares"] == sum(i * i for i in range(12) if i not in (2, 5, 7))
+    plan = store.engine_ref(job_id, "plan").get().to_dict() or {}
+    assert plan["item_ids"] == [f"item-{i:05d}" for i in range(12)]  # what finalize read the results from, by id
     assert_every_document_expires(job_id)
 
 
@@ -421,6 +423,7 @@ def test_each_counter_shard_knows_its_items_and_counted_every_one(user: client.U
     assert final["status"] == "completed" and final["progress"]["done"] == 300
     plan = store.engine_ref(job_id, "plan").get().to_dict() or {}
     assert plan["shards_own_items"] is True
+    assert "item_ids" not in plan  # too many to list: finalize pages through them with a query
     shards = [snap.to_dict() or {} for snap in store.job_ref(job_id).collection("counters").stream()]
     assert len(shards) == plan["shards"]
     assert sum(s["owned"] for s in shards) == 300

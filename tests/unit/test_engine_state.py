@@ -14,7 +14,7 @@ from typing import Any
 import pydantic
 import pytest
 
-from mediajobs.jobs import docstore, item_state, leases, plan, planning_state, state, store
+from mediajobs.jobs import docstore, finish, item_state, leases, plan, planning_state, state, store
 from mediajobs.jobs.docstore import SERVER_TIME, Conflict, Increment, MemoryStore, TooLarge, Write
 from mediajobs.jobs.models import ErrorInfo, ItemStatus, Job, JobStatus, PlanState, new_job_document
 from mediajobs.jobs.queues import PLAN, SELFTEST_ITEMS
@@ -345,6 +345,38 @@ def test_settles_that_complete_their_shards_are_the_only_ones_that_must_look_fur
 def test_a_job_has_no_more_counter_shards_than_items_and_big_jobs_have_more() -> None:
     assert [store.shards_for(n) for n in (0, 1, 3, 10, 11, 5_000)] == [1, 1, 3, 10, 10, 10]
     assert store.shards_for(20_000) == 40 and store.shards_for(1_000_000) == store.MAX_COUNTER_SHARDS
+
+
+def test_counts_are_read_by_id_from_the_shards_the_plan_wrote(memory: MemoryStore) -> None:
+    for index in range(20):
+        pending_item(memory, f"i{index}")
+        claim = leases.claim_item(JOB, f"i{index}", SELFTEST_ITEMS)
+        leases.settle(JOB, f"i{index}", claim, ItemStatus.FAILED if index % 4 == 0 else ItemStatus.DONE, shards=3)
+
+    counts = store.read_counts(JOB, 3)  # one batch get on this store, which answers no queries
+
+    assert (counts.done, counts.failed, counts.cancelled) == (15, 5, 0)
+    assert counts.shards == len(memory.paths(f"jobs/{JOB}/counters/")) <= 3
+    assert PlanState(shards=3).known_shards is None  # an older plan did not write every shard: a query
+    assert PlanState(shards=3, shards_own_items=True).known_shards == 3
+
+
+def test_a_small_plan_lists_its_items_and_finalize_reads_them_by_id_in_order(memory: MemoryStore) -> None:
+    expires = T0 + dt.timedelta(days=30)
+    assert planning_state.items_written(["b", "a"], 2, expires)["item_ids"] == ["b", "a"]
+    assert "item_ids" not in planning_state.items_written([f"i{n}" for n in range(101)], 10, expires)
+    assert "item_ids" not in planning_state.items_written(["x" * 1500] * 11, 10, expires)  # 16 KiB of ids at most
+    for item_id in ("b", "a", "c"):
+        pending_item(memory, item_id)
+    memory.commit([Write(store.item_path(JOB, "a"), {"status": "done", "result": {"n": 1}})])
+
+    records = list(finish._settled_items(JOB, ["c", "gone", "a", "b"]))  # an id without a document is left out
+
+    assert [(r.id, r.status, r.result) for r in records] == [
+        ("a", ItemStatus.DONE, {"n": 1}),
+        ("b", ItemStatus.PENDING, None),
+        ("c", ItemStatus.PENDING, None),
+    ]
 
 
 def test_progress_rereads_the_counts_every_second_unless_a_big_job_has_many_shards() -> None:

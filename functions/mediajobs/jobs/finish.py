@@ -3,7 +3,7 @@ and sets the final status; fail_job ends a job that cannot go on."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from firebase_functions import logger
@@ -73,15 +73,15 @@ def _finalize_claimed(job_id: str, stalled: ErrorInfo | None) -> bool:
             [Write(store.engine_path(job_id, "finalize"), item_state.finalize_done(store.expires_at()))]
         )
         return False
-    counts = store.read_counts(job_id)
     plan = PlanState.model_validate(store.engine_ref(job_id, "plan").get().to_dict() or {})
+    counts = store.read_counts(job_id, plan.known_shards)
     total = max(job.progress.total, plan.total)
     summary = Summary(
         total=total,
         done=counts.done,
         failed=counts.failed,
         cancelled=counts.cancelled,
-        items=lambda: _settled_items(job_id),
+        items=lambda: _settled_items(job_id, plan.item_ids),
     )
     try:
         with finalize_lease_keeper(job_id):
@@ -168,9 +168,17 @@ def _end(job_id: str, status: JobStatus, fields: dict[str, Any]) -> bool:
             fields = smaller
 
 
-def _settled_items(job_id: str) -> Iterator[ItemRecord]:
-    for snap in store.paged(store.items_ref(job_id), page_size=500):
-        item = ItemDoc.model_validate(snap.to_dict() or {})
+def _settled_items(job_id: str, item_ids: list[str] | None) -> Iterator[ItemRecord]:
+    """Every item of the job in id order: by id when the plan listed them (a small job), else a
+    page of 500 at a time."""
+    found: Iterable[tuple[str, dict[str, Any]]]
+    if item_ids is None:
+        found = ((snap.id, snap.to_dict() or {}) for snap in store.paged(store.items_ref(job_id), page_size=500))
+    else:
+        snapshots = store.docs().get_many([store.item_path(job_id, item_id) for item_id in item_ids])
+        found = sorted(((s.path.rsplit("/", 1)[-1], s.to_dict()) for s in snapshots if s.exists), key=lambda f: f[0])
+    for item_id, data in found:
+        item = ItemDoc.model_validate(data)
         yield ItemRecord(
-            id=snap.id, label=item.label or snap.id, status=item.status, result=item.result, error=item.error
+            id=item_id, label=item.label or item_id, status=item.status, result=item.result, error=item.error
         )

@@ -61,7 +61,7 @@ class _Context:
         self._own_progress.report(fraction, current)  # the item's bar (throttled on its own)
         if time.monotonic() - self._beat_at >= PROGRESS_INTERVAL.total_seconds():
             self._beat_at = time.monotonic()
-            update_progress(self.job.id, current=self._label, partial=fraction)
+            update_progress(self.job.id, current=self._label, partial=fraction, shards=_known_shards(self.job.id))
 
     def save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         if json_bytes(checkpoint) > MAX_CHECKPOINT_BYTES:
@@ -125,7 +125,7 @@ def _attempt(job_id: str, item_id: str) -> str | BaseException:
         return _UNCHANGED
     completes_shard = _completes_shard(job_id, item_id, settled)
     if not (completes_shard and _counter_shards(job_id) == 1):  # else the job ends next: finalize writes it
-        update_progress(job_id, settled=True)
+        update_progress(job_id, settled=True, shards=_known_shards(job_id))
     return _COMPLETED_SHARD if completes_shard else _SETTLED
 
 
@@ -185,6 +185,11 @@ def _counter_shards(job_id: str) -> int:
     return _shards[job_id]
 
 
+def _known_shards(job_id: str) -> int | None:
+    """The shard count when the plan wrote every shard document (`PlanState.known_shards`)."""
+    return _counter_shards(job_id) if _shards_own_items(job_id) else None
+
+
 def _read_plan(job_id: str) -> None:
     """Caches what never changes once set: the shard count, and the total once all is enqueued."""
     plan = PlanState.model_validate(store.engine_ref(job_id, "plan").get().to_dict() or {})
@@ -214,7 +219,7 @@ def _run_one(job: Job, kind: JobKind, item_id: str) -> Settled | None:
         gave_up = ErrorInfo(code="too-many-attempts", message=message)
         return settle_counted(job.id, item_id, claim, ItemStatus.FAILED, error=gave_up, shards=shards)
     if shards > 1:  # a one-item job's item is the job: its claim already shows it running
-        update_progress(job.id, current=item.label)
+        update_progress(job.id, current=item.label, shards=_known_shards(job.id))
     started = time.monotonic()
     input, options = validated(kind, job)
     ctx = _Context(job, item.label, claim)
@@ -287,9 +292,9 @@ def after_item_settled(job_id: str, *, completion_due: bool = True) -> None:
     else records progress (throttled)."""
     total = _planned_total(job_id)
     if not completion_due or total is None:
-        update_progress(job_id)
+        update_progress(job_id, shards=_known_shards(job_id))
         return
-    counts = store.read_counts(job_id)
+    counts = store.read_counts(job_id, _known_shards(job_id))
     if counts.settled >= total:
         finalize_job(job_id)
     else:

@@ -176,6 +176,12 @@ class PlanState(pydantic.BaseModel):
     inline_until: dt.datetime | None = None  # the start trigger is planning (it runs 60 s at most)
     planner: str | None = None  # the plan task that holds the lease
     lease_until: dt.datetime | None = None  # renewed while that plan task is at work
+    item_ids: list[str] | None = None  # a small job's items, all of them (None: list them with a query)
+
+    @property
+    def known_shards(self) -> int | None:
+        """The shard count when the plan wrote every shard document (they are read by id)."""
+        return self.shards if self.shards_own_items else None
 
 
 class Job(pydantic.BaseModel):

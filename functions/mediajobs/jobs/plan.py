@@ -58,8 +58,8 @@ def plan_job(job_id: str, *, inline: bool = False) -> None:
     plan_state = PlanState.model_validate(plan_ref.get().to_dict() or {})
     if not inline and not plan_state.enqueued_all and lease_held(plan_state.inline_until, now()):
         plan_state = _wait_for_inline_plan(job_id)
-    if plan_state.enqueued_all:
-        _last_word(job_id, plan_state.total)  # a retry of the plan, or the start trigger's safety net
+    if plan_state.enqueued_all:  # a retry of the plan, or the start trigger's safety net
+        _last_word(job_id, plan_state.total, plan_state.known_shards)
         return
     if job.cancel_requested:
         store.docs().commit([Write(store.engine_path(job_id, "plan"), planning_state.nothing_to_plan(), "merge")])
@@ -83,7 +83,7 @@ def _plan(job: Job, plan_state: PlanState) -> None:
     kind = kind_of(job)
     item_ids: list[str] | None = None  # listed again from Firestore by a continuation
     if plan_state.items_written:  # a continuation: the items are final, only tasks remain
-        total = plan_state.total
+        total, shards = plan_state.total, plan_state.known_shards
     else:
         try:
             input, options = validated(kind, job)
@@ -98,22 +98,22 @@ def _plan(job: Job, plan_state: PlanState) -> None:
         store.docs().commit(
             [
                 Write(store.job_path(job_id), planning_state.job_planned(total)),
-                Write(plan_path, planning_state.items_written(total, shards, store.expires_at()), "merge"),
+                Write(plan_path, planning_state.items_written(item_ids, shards, store.expires_at()), "merge"),
             ]
         )
     if not _enqueue_chunks(job_id, kind, item_ids, first_chunk=plan_state.enqueued_chunks):
         return  # out of time: a continuation task enqueues the rest
     store.docs().commit([Write(plan_path, planning_state.enqueued())])
     logger.info("job planned", job_id=job_id, items=total)
-    _last_word(job_id, total)
+    _last_word(job_id, total, shards)
 
 
-def _last_word(job_id: str, total: int) -> None:
+def _last_word(job_id: str, total: int, shards: int | None) -> None:
     """Finalizes the job if all its items settled. Items may all have settled before
     `enqueued_all` was written (the chunks that saw them did not know the plan was complete);
     and a finalize that failed or met another worker's lease here is tried again by the plan
     task's retry (or, after the start trigger planned, by its safety-net plan task)."""
-    if total == 0 or store.read_counts(job_id).settled >= total:
+    if total == 0 or store.read_counts(job_id, shards).settled >= total:
         finalize_job(job_id)
 
 

@@ -4,6 +4,7 @@ pure functions of (record, now), in the manner of jobs/state.py; jobs/plan.py ap
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from mediajobs.jobs.docstore import SERVER_TIME
@@ -35,17 +36,26 @@ def shard_owns(owned: int, expire_at: dt.datetime) -> dict[str, Any]:
     return {"owned": owned, "expire_at": expire_at}
 
 
-def items_written(total: int, shards: int, expire_at: dt.datetime) -> dict[str, Any]:
+LISTED_ITEMS = 100  # a plan of this many items at most lists them (finalize reads them by id)
+LISTED_ITEM_BYTES = 16 * 1024  # ... when their ids take this much at most
+
+
+def items_written(item_ids: Sequence[str], shards: int, expire_at: dt.datetime) -> dict[str, Any]:
     """The plan, once every item is written (merged: a duplicate planner never takes back a
-    finished plan's `enqueued_all`)."""
-    return {
-        "total": total,
+    finished plan's `enqueued_all`). A small job's plan lists its items: finalize then reads
+    them by id, not with a query (one read each either way on Firestore; the emulator scans
+    every `items` document of every job for a query on one job's items)."""
+    fields: dict[str, Any] = {
+        "total": len(item_ids),
         "shards": shards,
         "shards_own_items": True,
         "planned_at": SERVER_TIME,
         "items_written": True,
         "expire_at": expire_at,
     }
+    if len(item_ids) <= LISTED_ITEMS and sum(len(i.encode()) for i in item_ids) <= LISTED_ITEM_BYTES:
+        fields["item_ids"] = list(item_ids)
+    return fields
 
 
 def job_planned(total: int) -> dict[str, Any]:

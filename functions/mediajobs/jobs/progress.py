@@ -56,8 +56,11 @@ def update_progress(
     partial: float | None = None,
     force: bool = False,
     settled: bool = False,
+    shards: int | None = None,
 ) -> None:
     """Writes progress, current item and heartbeat to the job, at most about once a second.
+
+    `shards`: the plan's `known_shards`, when the caller knows them (store.read_counts).
 
     `settled`: the caller has just settled an item. The job's first settled item is shown at
     once (a user waits for the first result more than for any other), for jobs small enough
@@ -94,7 +97,7 @@ def update_progress(
     )
     if not heartbeat_due(job.heartbeat_at, now(), force=force, first_current=first_current, first_result=first_result):
         return
-    counts = counts or _recent_counts(job_id, fresh=first_result)
+    counts = counts or _recent_counts(job_id, shards, fresh=first_result)
     errors = None
     if counts.failed > len(job.errors) and len(job.errors) < MAX_ERRORS_ON_JOB and job_id not in _errors_full:
         fetched = first_item_errors(job_id)
@@ -135,14 +138,14 @@ def counts_interval(shards: int) -> dt.timedelta:
     return max(PROGRESS_INTERVAL, SHARD_READ_SPACING * shards)
 
 
-def _recent_counts(job_id: str, *, fresh: bool = False) -> store.Counts:
+def _recent_counts(job_id: str, shards: int | None, *, fresh: bool = False) -> store.Counts:
     """The job's counts for a progress write, read again after `counts_interval` (or now)."""
     cached = _counts_read.get(job_id)
     if cached is not None and not fresh:
         read_at, counts = cached
         if time.monotonic() - read_at < counts_interval(counts.shards).total_seconds():
             return counts
-    counts = store.read_counts(job_id)
+    counts = store.read_counts(job_id, shards)
     if len(_counts_read) > 1000:
         _counts_read.clear()
     _counts_read[job_id] = (time.monotonic(), counts)

@@ -66,8 +66,8 @@ def _end_stale(job_id: str) -> bool:
     job = store.load_job(job_id)
     if job is None:
         return False
-    counts = store.read_counts(job_id)
     plan = PlanState.model_validate(store.engine_ref(job_id, "plan").get().to_dict() or {})
+    counts = store.read_counts(job_id, plan.known_shards)
     age = (store.now() - job.heartbeat_at).total_seconds() if job.heartbeat_at else None
     if state.sweep_choice(plan, counts.settled) == state.SweepChoice.FINALIZE:
         finalize_job(job_id)
