@@ -201,10 +201,8 @@ def _enqueue_chunks(job_id: str, kind: JobKind, item_ids: list[str] | None, firs
                 queues.enqueue(PLAN_QUEUE, {"job_id": job_id}, task_id=f"{job_id}-plan-{following}")
                 logger.info("plan continues in another task", job_id=job_id, enqueued_chunks=following)
                 return False
-            if time.monotonic() - saved > PLAN_SAVE_INTERVAL.total_seconds():
-                store.docs().commit(
-                    [Write(plan_path, planning_state.enqueued(following))]
-                )  # a killed run's retry skips these
+            if time.monotonic() - saved > PLAN_SAVE_INTERVAL.total_seconds():  # a killed run's retry skips these
+                store.docs().commit([Write(plan_path, planning_state.enqueued(following))])
                 saved = time.monotonic()
     return True
 
