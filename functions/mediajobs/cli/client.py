@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -83,27 +84,43 @@ def call(name: str, data: Any, id_token: str | None = None, timeout: float = TIM
     return body.get("result")
 
 
+LISTEN_CHECK = 10.0  # seconds between direct reads while a job is watched
+
+
 def watch_job(
     job_id: str, on_change: Callable[[dict[str, Any]], None] | None = None, timeout: float = 300
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Listens to jobs/{job_id} with on_snapshot until it ends; returns (final, every snapshot)."""
+    """Listens to jobs/{job_id} with on_snapshot until it ends; returns (final, every snapshot).
+
+    A listen stream can stall without an error (seen once on the emulator: the job ended, the
+    listener kept its first snapshot), so the document is also read every LISTEN_CHECK seconds."""
     seen: list[dict[str, Any]] = []
     done = threading.Event()
+    lock = threading.Lock()
 
-    def on_snapshot(docs: list[Any], _changes: Any, _read_time: Any) -> None:
-        for doc in docs:
-            data = doc.to_dict() or {}
+    def record(data: dict[str, Any]) -> None:
+        with lock:  # the listener's thread and this one's direct reads
             seen.append(data)
             if on_change:
                 on_change(data)
             if data.get("status") in TERMINAL_STATUSES:
                 done.set()
 
-    watch = cloud.db().collection("jobs").document(job_id).on_snapshot(on_snapshot)
+    def on_snapshot(docs: list[Any], _changes: Any, _read_time: Any) -> None:
+        for doc in docs:
+            record(doc.to_dict() or {})
+
+    ref = cloud.db().collection("jobs").document(job_id)
+    watch = ref.on_snapshot(on_snapshot)
+    deadline = time.monotonic() + timeout
     try:
-        if not done.wait(timeout):
-            last = seen[-1] if seen else {}
-            raise TimeoutError(f"job {job_id} did not end within {timeout:.0f}s; last state: {last}")
+        while not done.wait(max(0.0, min(LISTEN_CHECK, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                last = seen[-1] if seen else {}
+                raise TimeoutError(f"job {job_id} did not end within {timeout:.0f}s; last state: {last}")
+            current = ref.get().to_dict() or {}
+            if current.get("status") in TERMINAL_STATUSES:
+                record(current)  # the listener missed the end
     finally:
         watch.unsubscribe()  # type: ignore[no-untyped-call]
     return seen[-1], seen
