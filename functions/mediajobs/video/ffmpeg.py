@@ -11,6 +11,7 @@ plan's time estimate.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import subprocess
@@ -90,8 +91,20 @@ def input_bound(max_seconds: float | None) -> list[str]:
     return ["-t", f"{seconds:.3f}"]
 
 
-def _yield_to_encodes() -> None:
-    os.nice(10)  # where items share cores (locally), a still waits for the renditions
+def _run_yielding_to_encodes(command: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """subprocess.run at a lower priority: where items share cores (locally), a still waits for
+    the renditions. The priority is set on the started process, not in a preexec_fn: that makes
+    Python fork the worker, gRPC's threads included, and gRPC's fork handlers in the child
+    failed a still in CI."""
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        with contextlib.suppress(OSError):  # it may have ended already
+            os.setpriority(os.PRIO_PROCESS, process.pid, 10)
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
 
 
 def thumbnail_args(
@@ -110,10 +123,9 @@ def thumbnail(
     source: Path, at_seconds: float, out: Path, width: int | None = None, *, max_seconds: float | None = None
 ) -> None:
     args = thumbnail_args(source, at_seconds, out, width, max_seconds=max_seconds)
-    run = subprocess.run(
-        [executable(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args],
-        capture_output=True, text=True, timeout=120, check=False, preexec_fn=_yield_to_encodes,
-    )  # fmt: skip
+    run = _run_yielding_to_encodes(
+        [executable(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args], timeout=120
+    )
     if run.returncode != 0 or not out.exists():
         _raise_if_out_of_space(run.stderr)
         raise VideoError("thumbnail-failed", f"Could not take a frame at {at_seconds:.1f}s: {_last_line(run.stderr)}")
@@ -136,10 +148,9 @@ def sprite(
     source: Path, out: Path, interval: float, tile: tuple[int, int], grid: tuple[int, int], *, max_seconds: float
 ) -> None:
     args = sprite_args(source, out, interval, tile, grid, max_seconds=max_seconds)
-    run = subprocess.run(
-        [executable(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args],
-        capture_output=True, text=True, timeout=600, check=False, preexec_fn=_yield_to_encodes,
-    )  # fmt: skip
+    run = _run_yielding_to_encodes(
+        [executable(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args], timeout=600
+    )
     if run.returncode != 0 or not out.exists():
         _raise_if_out_of_space(run.stderr)
         raise VideoError("thumbnail-failed", f"Could not draw the preview sprite: {_last_line(run.stderr)}")
