@@ -89,6 +89,7 @@ def test_two_starts_racing_for_the_last_slot_on_firestore(user: client.User, mon
     assert client.watch_job(created[0], timeout=120)[0]["status"] == JobStatus.COMPLETED
 
 
+@pytest.mark.usefixtures("one_budget_day")
 def test_charges_racing_on_firestore_never_exceed_the_daily_budget(
     user: client.User, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,6 +19,7 @@ from mediajobs.scenes.models import ASSET_KINDS
 from tests.integration.test_scenes import new_project, scene_doc
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
+pytestmark = pytest.mark.usefixtures("one_budget_day")  # the budget is per UTC day
 
 
 def budget_doc(user: client.User) -> dict[str, Any]:
