@@ -2,16 +2,19 @@
 
 Called by the engine after each write of the job (status, throttled progress, the end).
 Workers may write concurrently, so a mirror write happens only for the scene's current job
-and only when the job's `updated_at` is newer than what the scene shows.
+and only when the job's `updated_at` is newer than what the scene shows. The scene is read,
+then written on condition that nobody wrote it since (two calls; a transaction costs three),
+and read again if somebody did.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from google.cloud import firestore as gfs
+from mediajobs.jobs import store
+from mediajobs.jobs.docstore import SERVER_TIME, Conflict, Snapshot, Write
 
-from mediajobs import cloud
+ATTEMPTS = 5  # each lost race means another writer moved the scene on; the next read sees it
 
 
 def mirror_job_to_scene(job_id: str, job: dict[str, Any] | None) -> bool:
@@ -21,32 +24,38 @@ def mirror_job_to_scene(job_id: str, job: dict[str, Any] | None) -> bool:
     project_id, scene_id = source.get("project_id"), source.get("scene_id")
     if not isinstance(project_id, str) or not isinstance(scene_id, str):
         return False
-    scene_ref = cloud.db().collection("projects").document(project_id).collection("scenes").document(scene_id)
-    updated = job.get("updated_at")
-    error = job.get("error") or {}
-
-    @gfs.transactional
-    def write(transaction: gfs.Transaction) -> bool:
-        snapshot = scene_ref.get(transaction=transaction)
-        if not snapshot.exists:
+    docs = store.docs()
+    path = f"projects/{project_id}/scenes/{scene_id}"
+    for _ in range(ATTEMPTS):
+        snapshot = docs.get(path)
+        fields = mirrored(snapshot, job_id, job)
+        if fields is None:
             return False
-        active = (snapshot.to_dict() or {}).get("active_job") or {}
-        if active.get("job_id") != job_id:
-            return False  # a newer job took the scene over
-        shown = active.get("job_updated_at")
-        if shown is not None and updated is not None and shown >= updated:
-            return False  # stale or duplicate event
-        transaction.update(
-            scene_ref,
-            {
-                "active_job.status": job.get("status"),
-                "active_job.progress": int((job.get("progress") or {}).get("percent", 0)),
-                "active_job.last_update": gfs.SERVER_TIMESTAMP,
-                "active_job.job_updated_at": updated,
-                "active_job.error_message": error.get("message") if isinstance(error, dict) else None,
-            },
-        )
+        try:
+            docs.commit([Write(path, fields, if_unchanged_since=snapshot.update_time)])
+        except Conflict:
+            continue
         return True
+    return False
 
-    wrote: bool = write(cloud.db().transaction())
-    return wrote
+
+def mirrored(scene: Snapshot, job_id: str, job: dict[str, Any]) -> dict[str, Any] | None:
+    """The scene's `active_job` fields that show `job`, or None when the scene is gone, has a
+    newer job, or already shows this state of the job (a stale or duplicate call)."""
+    if not scene.exists:
+        return None
+    active = scene.to_dict().get("active_job") or {}
+    if active.get("job_id") != job_id:
+        return None  # a newer job took the scene over
+    updated = job.get("updated_at")
+    shown = active.get("job_updated_at")
+    if shown is not None and updated is not None and shown >= updated:
+        return None
+    error = job.get("error") or {}
+    return {
+        "active_job.status": job.get("status"),
+        "active_job.progress": int((job.get("progress") or {}).get("percent", 0)),
+        "active_job.last_update": SERVER_TIME,
+        "active_job.job_updated_at": updated,
+        "active_job.error_message": error.get("message") if isinstance(error, dict) else None,
+    }
