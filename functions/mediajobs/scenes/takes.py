@@ -16,17 +16,14 @@ from __future__ import annotations
 from typing import Any
 
 from firebase_functions import https_fn, logger
-from google.api_core import exceptions as gexc
 from google.cloud import firestore as gfs
 
 from mediajobs import cloud
-from mediajobs.jobs.kinds import TransientError
 from mediajobs.scenes.models import ASSET_KINDS
 from mediajobs.scenes.project_guard import kept_only_in_live_project
 
 SERVER_TIMESTAMP: Any = gfs.SERVER_TIMESTAMP
 MAX_PROMPT_CHARS = 4000
-RECORD_ATTEMPTS = 5
 
 
 def take_id_of(job_id: str, kind: str) -> str:
@@ -48,42 +45,28 @@ def selected_fields(kind: str, take_id: str, take: dict[str, Any]) -> dict[str, 
 
 
 def record_take(project_id: str, scene_ref: Any, take_id: str, take: dict[str, Any], stored: list[str]) -> None:
-    """Writes the take and selects it on the scene in one commit, on condition that the scene is
-    still as read (read again if not: a read and a commit, where a transaction costs three
-    calls); counts the scene as completed when it first has every kind. Only while the project
-    exists: else the `stored` objects are deleted and the item fails (project_guard)."""
+    """Writes the take and selects it on the scene in one transaction; counts the scene as
+    completed when it first has every kind. Only while the project exists: else the `stored`
+    objects are deleted and the item fails (project_guard)."""
     kind = str(take["kind"])
-    db = cloud.db()
-    project_ref = db.collection("projects").document(project_id)
+    project_ref = cloud.db().collection("projects").document(project_id)
     document = {**take, "created_at": SERVER_TIMESTAMP}
-    scene_fields = {
-        **selected_fields(kind, take_id, document),
-        "assets.generated_at": SERVER_TIMESTAMP,
-        "updated_at": SERVER_TIMESTAMP,
-    }
 
-    def write() -> None:
-        for _ in range(RECORD_ATTEMPTS):
-            scene = scene_ref.get()
-            before = (scene.to_dict() or {}).get("assets") or {}
-            had_all = all(before.get(f"{k}_path") for k in ASSET_KINDS)
-            has_all = all(before.get(f"{k}_path") or k == kind for k in ASSET_KINDS)
-            batch = db.batch()
-            unchanged = db.write_option(last_update_time=scene.update_time) if scene.exists else None
-            batch.update(scene_ref, scene_fields, option=unchanged)
-            batch.set(takes_of(scene_ref).document(take_id), document)
-            project_fields: dict[str, Any] = {"stats.last_activity": SERVER_TIMESTAMP}
-            if has_all and not had_all:
-                project_fields["stats.completed_scenes"] = gfs.Increment(1)
-            batch.update(project_ref, project_fields)
-            try:
-                batch.commit()
-                return
-            except gexc.FailedPrecondition:
-                continue  # the scene changed since it was read (a mirror write, a take selected)
-        raise TransientError(f"The scene kept changing while take {take_id} was recorded; the item is retried.")
+    @gfs.transactional
+    def write(transaction: gfs.Transaction) -> None:
+        before = (scene_ref.get(transaction=transaction).to_dict() or {}).get("assets") or {}
+        had_all = all(before.get(f"{k}_path") for k in ASSET_KINDS)
+        has_all = all(before.get(f"{k}_path") or k == kind for k in ASSET_KINDS)
+        fields = selected_fields(kind, take_id, document)
+        transaction.update(scene_ref, {**fields, "assets.generated_at": SERVER_TIMESTAMP,
+                                       "updated_at": SERVER_TIMESTAMP})  # fmt: skip
+        transaction.set(takes_of(scene_ref).document(take_id), document)
+        project_fields: dict[str, Any] = {"stats.last_activity": SERVER_TIMESTAMP}
+        if has_all and not had_all:
+            project_fields["stats.completed_scenes"] = gfs.Increment(1)
+        transaction.update(project_ref, project_fields)
 
-    kept_only_in_live_project(project_id, write, stored)
+    kept_only_in_live_project(project_id, lambda: write(cloud.db().transaction()), stored)
 
 
 def select_take(req: https_fn.CallableRequest[Any]) -> dict[str, str]:
