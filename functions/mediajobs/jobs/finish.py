@@ -19,7 +19,6 @@ from mediajobs.jobs.models import (
     ErrorInfo,
     ItemDoc,
     JobStatus,
-    PlanState,
     bounded_errors,
     compact_result,
     json_bytes,
@@ -65,7 +64,7 @@ def finalize_job(job_id: str, stalled: ErrorInfo | None = None) -> bool:
 
 
 def _finalize_claimed(job_id: str, stalled: ErrorInfo | None) -> bool:
-    job = store.load_job(job_id)
+    job, plan = store.load_job_and_plan(job_id)
     if job is None:
         return False
     if job.terminal:  # ended by fail_job: nothing to sum up, and no later caller need wait
@@ -73,7 +72,6 @@ def _finalize_claimed(job_id: str, stalled: ErrorInfo | None) -> bool:
             [Write(store.engine_path(job_id, "finalize"), item_state.finalize_done(store.expires_at()))]
         )
         return False
-    plan = PlanState.model_validate(store.engine_ref(job_id, "plan").get().to_dict() or {})
     counts = store.read_counts(job_id, plan.known_shards)
     total = max(job.progress.total, plan.total)
     summary = Summary(

@@ -22,7 +22,7 @@ from google.cloud import firestore as gfs
 from mediajobs import cloud
 from mediajobs.jobs.docstore import DocStore, FirestoreStore
 from mediajobs.jobs.item_state import Shard
-from mediajobs.jobs.models import JOB_RETENTION, Job
+from mediajobs.jobs.models import JOB_RETENTION, Job, PlanState
 
 if TYPE_CHECKING:
     from google.cloud.firestore import CollectionReference, DocumentReference
@@ -124,6 +124,17 @@ def load_job(job_id: str) -> Job | None:
     if not snapshot.exists:
         return None
     return Job.from_document(job_id, snapshot.to_dict())
+
+
+def load_job_and_plan(job_id: str) -> tuple[Job | None, PlanState]:
+    """The job and its plan's state, read in one round trip."""
+    job_at, plan_at = job_path(job_id), engine_path(job_id, "plan")
+    found = {snapshot.path: snapshot for snapshot in docs().get_many([job_at, plan_at])}
+    job, plan = found.get(job_at), found.get(plan_at)
+    return (
+        Job.from_document(job_id, job.to_dict()) if job is not None and job.exists else None,
+        PlanState.model_validate(plan.to_dict() if plan is not None else {}),
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -85,6 +85,20 @@ def _project(project_id: str) -> dict[str, Any]:
     return dict(snapshot.to_dict() or {})
 
 
+def _project_and_scene(project_id: str, scene_id: str) -> tuple[dict[str, Any], Any, dict[str, Any]]:
+    """The project, the scene's reference and the scene, read in one round trip."""
+    db = cloud.db()
+    project_ref = db.collection("projects").document(project_id)
+    scene_ref = project_ref.collection("scenes").document(scene_id)
+    found = {snapshot.reference.path: snapshot for snapshot in db.get_all([project_ref, scene_ref])}
+    project, scene = found.get(project_ref.path), found.get(scene_ref.path)
+    if project is None or not project.exists:
+        raise ItemFailed("not-found", f"Project {project_id} no longer exists.")
+    if scene is None or not scene.exists:
+        raise ItemFailed("not-found", f"Scene {scene_id} no longer exists.")
+    return dict(project.to_dict() or {}), scene_ref, dict(scene.to_dict() or {})
+
+
 def _owns(caller: Caller, project_id: str) -> str | None:
     snapshot = cloud.db().collection("projects").document(project_id).get()
     if not snapshot.exists or (snapshot.to_dict() or {}).get("user_id") != caller.uid:
@@ -157,14 +171,7 @@ class SceneAssetJob(_ProjectJob):
             return self._make_asset(ctx, item, input)
 
     def _make_asset(self, ctx: ItemContext, item: Item, input: SceneAssetInput) -> dict[str, Any]:
-        project = _project(input.project_id)
-        scene_ref = (
-            cloud.db().collection("projects").document(input.project_id).collection("scenes").document(input.scene_id)
-        )
-        scene_snap = scene_ref.get()
-        if not scene_snap.exists:
-            raise ItemFailed("not-found", f"Scene {input.scene_id} no longer exists.")
-        scene = scene_snap.to_dict() or {}
+        project, scene_ref, scene = _project_and_scene(input.project_id, input.scene_id)
         storyboard = project.get("storyboard") or {}
         mood = selected_mood_of(input.project_id, storyboard)
         prompt = ScenePrompt(
