@@ -1,7 +1,8 @@
 // Generation takes in headless Chromium: two image takes of one scene with different seeds,
 // shown side by side, and the first selected again. Run by tests/browser/test_takes.py, which
 // checks Firestore and Storage against what this prints (one JSON line).
-//   HOSTING_ORIGIN, ARTIFACTS, CHROMIUM_PATH, USER_EMAIL, USER_PASSWORD, PROJECT_ID, SCENE_ID
+//   HOSTING_ORIGIN, ARTIFACTS, CHROMIUM_PATH, USER_EMAIL, USER_PASSWORD, PROJECT_ID, SCENE_ID,
+//   GCLOUD_PROJECT, FIRESTORE_EMULATOR_HOST
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { tour } from "./tour.mjs";
@@ -13,6 +14,17 @@ const TIMEOUT = 180_000;
 const report = { steps: [] };
 const step = (name) => { report.steps.push(name); console.error(`takes: ${name}`); };
 const scene = `[data-open-project="${projectId}"] .scene[data-scene-id="${sceneId}"]`;
+const MOVED_ON = "Shot 1, seen from the left";
+
+/** Writes the scene as another client would (the Firestore emulator's REST API, as its owner). */
+async function changeScene(fields) {
+  const path = `projects/${process.env.GCLOUD_PROJECT}/databases/(default)/documents/projects/${projectId}/scenes/${sceneId}`;
+  const mask = Object.keys(fields).map((name) => `updateMask.fieldPaths=${name}`).join("&");
+  const body = { fields: Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, { stringValue: value }])) };
+  const response = await fetch(`http://${process.env.FIRESTORE_EMULATOR_HOST}/v1/${path}?${mask}`, {
+    method: "PATCH", headers: { Authorization: "Bearer owner", "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  if (!response.ok) throw new Error(`scene write: ${response.status} ${await response.text()}`);
+}
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
@@ -39,7 +51,17 @@ try {
   }, [scene, n], { timeout: TIMEOUT });
   await page.click(`${scene} .take-settings summary`);
   for (const [index, seed] of [[1, "11"], [2, "22"]]) {
-    await page.fill(`${scene} input.take-seed`, seed);
+    if (index === 1) {
+      await page.fill(`${scene} input.take-seed`, seed);
+    } else {
+      // The scene changes while its seed is being typed: the field keeps its focus and its text.
+      await page.fill(`${scene} input.take-seed`, seed.slice(0, 1));
+      await changeScene({ description: MOVED_ON });
+      await page.waitForFunction(([sel, text]) => document.querySelector(`${sel} .card-meta`)?.textContent.includes(text),
+        [scene, MOVED_ON], { timeout: 60_000 });
+      await page.keyboard.type(seed.slice(1));
+      report.typed = await page.$eval(`${scene} input.take-seed`, (input) => input.value);
+    }
     await page.selectOption(`${scene} select.take-ratio`, "1:1");
     if (index === 1) await page.fill(`${scene} input.take-avoid`, "blur");
     else await page.fill(`${scene} input.take-avoid`, "");

@@ -1,6 +1,7 @@
 """Generation takes in the dashboard, in headless Chromium on the real local stack
 (tests/browser/takes.mjs): two image takes of one scene with different seeds made from the
-page with the local provider, shown side by side, the first selected again."""
+page with the local provider, shown side by side, the first selected again. The second seed is
+typed while the scene changes (another client's write): the field keeps its focus and text."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ def test_two_takes_side_by_side_and_the_first_selected_in_a_real_browser() -> No
     report = json.loads(lines[-1])
     assert report["ok"], f"{report.get('error')}\n{report}\n{proc.stderr[-3000:]}"
 
+    assert report["typed"] == "22"  # a scene update while typing the seed did not take the field's focus
     shown = report["takes"]
     assert len(shown) == 2 and [t["selected"] for t in shown] == [False, True]  # the newest was selected
     assert ["seed 11" in shown[0]["text"], "seed 22" in shown[1]["text"], "blur" in shown[0]["text"]] == [True] * 3

@@ -4,7 +4,7 @@
 // a take, shown side by side per kind, and the owner picks one (takes.ts). `#/projects/<id>` opens one.
 import type { Composition, CreativeBrief, Project, Scene } from "../../contract/types/mediajobs";
 import { client } from "./firebase.js";
-import { action, el, emptyState, errorBanner, field, pageHead, progressBar, timeAgo } from "./ui.js";
+import { action, el, emptyState, errorBanner, field, pageHead, placeInOrder, progressBar, timeAgo } from "./ui.js";
 import { jobFinished } from "./jobs.js";
 import { moodBoard } from "./moods.js";
 import { TakeSettings, TakeStrip } from "./takes.js";
@@ -135,7 +135,8 @@ function showProject(container: HTMLElement, projectId: string): () => void {
       views.get(id)?.update(data);
     }
     noScenes.hidden = scenes.length > 0;
-    scenesBox.replaceChildren(...scenes.flatMap(({ id }) => views.get(id)?.node || []));
+    // Only when scenes come, go or move: a scene's update must not blur its take settings or editor.
+    placeInOrder(scenesBox, scenes.flatMap(({ id }) => views.get(id)?.node || []));
   }, (error) => scenesBox.replaceChildren(errorBanner(error, { title: "The scenes could not be loaded" })));
 
   const board = moodBoard(projectId);

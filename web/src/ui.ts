@@ -174,6 +174,13 @@ export function check(label: string, input: HTMLInputElement): HTMLLabelElement 
 }
 
 /** Runs an async click handler with the button disabled, showing a failure next to it. */
+/** Puts `nodes` into `parent` in this order, touching the DOM only when they are not there
+ * already: re-inserting a node blurs the field a user is typing in inside it. */
+export function placeInOrder(parent: HTMLElement, nodes: HTMLElement[]): void {
+  const same = nodes.length === parent.children.length && nodes.every((node, index) => parent.children[index] === node);
+  if (!same) parent.replaceChildren(...nodes);
+}
+
 export function action(label: string, handler: () => Promise<unknown>, attrs: Attrs = {}): HTMLSpanElement {
   const note = el("div", { class: "action-error", "aria-live": "polite" });
   const button = el("button", {
