@@ -173,7 +173,6 @@ export function check(label: string, input: HTMLInputElement): HTMLLabelElement 
   return el("label", { class: "check" }, input, el("span", {}, label));
 }
 
-/** Runs an async click handler with the button disabled, showing a failure next to it. */
 /** Puts `nodes` into `parent` in this order, touching the DOM only when they are not there
  * already: re-inserting a node blurs the field a user is typing in inside it. */
 export function placeInOrder(parent: HTMLElement, nodes: HTMLElement[]): void {
@@ -181,6 +180,7 @@ export function placeInOrder(parent: HTMLElement, nodes: HTMLElement[]): void {
   if (!same) parent.replaceChildren(...nodes);
 }
 
+/** Runs an async click handler with the button disabled, showing a failure next to it. */
 export function action(label: string, handler: () => Promise<unknown>, attrs: Attrs = {}): HTMLSpanElement {
   const note = el("div", { class: "action-error", "aria-live": "polite" });
   const button = el("button", {
