@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from itertools import islice
+from itertools import chain, islice
 from typing import Any, TypeVar
 
 from firebase_functions import logger
@@ -19,17 +19,18 @@ from firebase_functions import logger
 from mediajobs.jobs import planning_state, queues, store
 from mediajobs.jobs.docstore import Conflict, Transaction, Write
 from mediajobs.jobs.finish import fail_job, finalize_job
-from mediajobs.jobs.kinds import JobFailed, JobKind, kind_of
+from mediajobs.jobs.kinds import ItemSpec, JobFailed, JobKind, kind_of
 from mediajobs.jobs.leases import LeaseKeeper, lease_held
 from mediajobs.jobs.models import ErrorInfo, Job, JobStatus, PlanState
 from mediajobs.jobs.planning_state import PlanBusy
 from mediajobs.jobs.store import now
 from mediajobs.jobs.validate import validated
 
-__all__ = ["INLINE_PLAN_LEASE", "PLAN_QUEUE", "PlanBusy", "batched", "hand_over_due", "plan_job"]
+__all__ = ["INLINE_PLAN_LEASE", "PLAN_QUEUE", "PlanBusy", "batched", "hand_over_due", "plan_claimed", "plan_job"]
 
 PLAN_QUEUE = queues.PLAN.name
 WRITE_BATCH = 400
+SMALL_PLAN = 100  # items planned in one commit with their shards' counts, the job's total and the plan
 ENQUEUE_THREADS = 8
 INLINE_PLAN_LEASE = dt.timedelta(seconds=90)  # longer than the start trigger may run (60 s)
 INLINE_PLAN_WAIT = dt.timedelta(seconds=15)  # how long a plan task waits for the trigger's plan
@@ -44,19 +45,20 @@ def batched(values: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def plan_job(job_id: str, *, inline: bool = False) -> None:
-    """Writes the job's items and enqueues them in chunks; a retry continues where it stopped.
+def plan_job(job_id: str) -> None:
+    """The plan task: writes the job's items and enqueues them in chunks; a retry continues
+    where it stopped.
 
-    `inline` is the start trigger planning a small job itself; the plan task then waits for
-    its lease (`inline_until`) to end, and only plans if the trigger did not finish. A plan
-    task holds the plan's lease (PlanBusy for a second planner while it lives) and, from its
-    first write on, keeps the lease and the job's heartbeat fresh however long it plans."""
+    While the start trigger plans a small job itself (`plan_claimed`, its lease `inline_until`),
+    this waits for that lease to end, and only plans if the trigger did not finish. A plan task
+    holds the plan's lease (PlanBusy for a second planner while it lives) and, from its first
+    write on, keeps the lease and the job's heartbeat fresh however long it plans."""
     job = store.load_job(job_id)
     if job is None or job.status != JobStatus.PROCESSING:
         return
     plan_ref = store.engine_ref(job_id, "plan")
     plan_state = PlanState.model_validate(plan_ref.get().to_dict() or {})
-    if not inline and not plan_state.enqueued_all and lease_held(plan_state.inline_until, now()):
+    if not plan_state.enqueued_all and lease_held(plan_state.inline_until, now()):
         plan_state = _wait_for_inline_plan(job_id)
     if plan_state.enqueued_all:  # a retry of the plan, or the start trigger's safety net
         _last_word(job_id, plan_state.total, plan_state.known_shards)
@@ -65,9 +67,6 @@ def plan_job(job_id: str, *, inline: bool = False) -> None:
         store.docs().commit([Write(store.engine_path(job_id, "plan"), planning_state.nothing_to_plan(), "merge")])
         finalize_job(job_id)
         return
-    if inline:
-        _plan(job, plan_state)
-        return
     planner = uuid.uuid4().hex
     _take_plan_lease(job_id, planner)
     try:
@@ -75,6 +74,14 @@ def plan_job(job_id: str, *, inline: bool = False) -> None:
             _plan(job, plan_state)
     finally:
         _release_plan_lease(job_id, planner)
+
+
+def plan_claimed(job: Job) -> None:
+    """The start trigger's plan of a small job it has just claimed, from the job it read before
+    the claim: two reads less than `plan_job`. Its plan document holds nothing yet but the
+    trigger's lease, written with the claim, and no plan task plans while that lease holds. A
+    cancel that came after the claim is seen by the items (they settle cancelled)."""
+    _plan(job, PlanState())
 
 
 def _plan(job: Job, plan_state: PlanState) -> None:
@@ -87,20 +94,11 @@ def _plan(job: Job, plan_state: PlanState) -> None:
     else:
         try:
             input, options = validated(kind, job)
-            item_ids = _write_items(job_id, kind.plan(job, input, options))
-            total = len(item_ids)
-            hashes = array.array("L", (store.item_hash(item_id) for item_id in item_ids))
+            item_ids, shards = _write_plan(job_id, kind.plan(job, input, options))
         except JobFailed as failure:
             fail_job(job_id, ErrorInfo(code=failure.code, message=failure.message))
             return
-        shards = store.shards_for(total)
-        _write_owned(job_id, shards, hashes)
-        store.docs().commit(
-            [
-                Write(store.job_path(job_id), planning_state.job_planned(total)),
-                Write(plan_path, planning_state.items_written(item_ids, shards, store.expires_at()), "merge"),
-            ]
-        )
+        total = len(item_ids)
     if not _enqueue_chunks(job_id, kind, item_ids, first_chunk=plan_state.enqueued_chunks):
         return  # out of time: a continuation task enqueues the rest
     store.docs().commit([Write(plan_path, planning_state.enqueued())])
@@ -207,36 +205,93 @@ def _enqueue_chunks(job_id: str, kind: JobKind, item_ids: list[str] | None, firs
     return True
 
 
+def _write_plan(job_id: str, specs: Iterable[ItemSpec]) -> tuple[list[str], int]:
+    """Writes the job's items, then tells each counter shard how many of them it counts (before
+    any item can run, so that the settle that completes a shard knows it: the completion check
+    is then O(1) per item), then the job's total and the plan. Returns the item ids and the
+    number of shards. A plan of at most SMALL_PLAN items is all one commit (one round trip
+    instead of three before a small job's first item can be enqueued); a bigger one, or a retry
+    that meets items an earlier run wrote, writes its items in batches first."""
+    specs = iter(specs)
+    head = list(islice(specs, SMALL_PLAN + 1))
+    if len(head) <= SMALL_PLAN:
+        item_ids = _checked_ids(head, set())
+        shards = store.shards_for(len(item_ids))
+        owned = collections.Counter(store.item_hash(item_id) % shards for item_id in item_ids)
+        expires = store.expires_at()
+        try:
+            store.docs().commit(
+                [
+                    *(Write(path, fields, "create") for path, fields in _new_items(job_id, head, expires).items()),
+                    *_owned_writes(job_id, range(shards), owned, expires),
+                    *_planned_writes(job_id, item_ids, shards),
+                ]
+            )
+            return item_ids, shards
+        except Conflict:  # a retry of a plan that wrote items: the general path writes the rest
+            logger.info("plan meets items written before", job_id=job_id)
+    item_ids = _write_items(job_id, chain(head, specs))
+    shards = store.shards_for(len(item_ids))
+    _write_owned(job_id, shards, array.array("L", (store.item_hash(item_id) for item_id in item_ids)))
+    store.docs().commit(_planned_writes(job_id, item_ids, shards))
+    return item_ids, shards
+
+
+def _planned_writes(job_id: str, item_ids: list[str], shards: int) -> list[Write]:
+    return [
+        Write(store.job_path(job_id), planning_state.job_planned(len(item_ids))),
+        Write(
+            store.engine_path(job_id, "plan"),
+            planning_state.items_written(item_ids, shards, store.expires_at()),
+            "merge",
+        ),
+    ]
+
+
 def _write_owned(job_id: str, shards: int, hashes: array.array[int]) -> None:
-    """Tells each counter shard how many items it counts, before any item can run, so that the
-    settle that completes a shard knows it (the completion check is then O(1) per item)."""
     owned = collections.Counter(value % shards for value in hashes)
     expires = store.expires_at()
     for numbers in batched(range(shards), WRITE_BATCH):
-        writes = [Write(store.shard_path(job_id, n), planning_state.shard_owns(owned.get(n, 0), expires), "merge")
-                  for n in numbers]  # fmt: skip
-        store.docs().commit(writes)
+        store.docs().commit(_owned_writes(job_id, numbers, owned, expires))
 
 
-def _write_items(job_id: str, specs: Any) -> list[str]:
+def _owned_writes(
+    job_id: str, numbers: Iterable[int], owned: collections.Counter[int], expires: dt.datetime
+) -> list[Write]:
+    return [Write(store.shard_path(job_id, n), planning_state.shard_owns(owned.get(n, 0), expires), "merge")
+            for n in numbers]  # fmt: skip
+
+
+def _checked_ids(specs: list[ItemSpec], seen: set[str]) -> list[str]:
+    """The specs' item ids, each new to `seen` (JobFailed if the kind planned one twice)."""
+    ids: list[str] = []
+    for spec in specs:
+        if spec.id in seen:
+            raise JobFailed("internal", f"Item id {spec.id!r} is planned twice.")
+        seen.add(spec.id)
+        ids.append(spec.id)
+    return ids
+
+
+def _new_items(job_id: str, specs: list[ItemSpec], expires: dt.datetime) -> dict[str, dict[str, Any]]:
+    # expire_at is the job's: Firestore's TTL does not follow subcollections
+    return {
+        store.item_path(job_id, spec.id): planning_state.new_item(spec.label, spec.payload, expires) for spec in specs
+    }
+
+
+def _write_items(job_id: str, specs: Iterable[ItemSpec]) -> list[str]:
     """Creates the item documents that do not exist yet; returns every item id of the job.
 
     Each batch is written as creates, without reading first; only a batch that meets items an
     earlier run of the plan wrote (a retry) reads which exist and writes the others."""
     docs = store.docs()
-    expires = store.expires_at()  # with the job: Firestore's TTL does not follow subcollections
+    expires = store.expires_at()
     item_ids: list[str] = []
     seen: set[str] = set()
     for chunk in batched(specs, WRITE_BATCH):
-        for spec in chunk:
-            if spec.id in seen:
-                raise JobFailed("internal", f"Item id {spec.id!r} is planned twice.")
-            seen.add(spec.id)
-            item_ids.append(spec.id)
-        items = {
-            store.item_path(job_id, spec.id): planning_state.new_item(spec.label, spec.payload, expires)
-            for spec in chunk
-        }
+        item_ids += _checked_ids(chunk, seen)
+        items = _new_items(job_id, chunk, expires)
         try:
             docs.commit([Write(path, fields, "create") for path, fields in items.items()])
         except Conflict:

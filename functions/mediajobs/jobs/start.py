@@ -14,8 +14,8 @@ from mediajobs.jobs.announce import announce_end, notify_started
 from mediajobs.jobs.docstore import Transaction, Write
 from mediajobs.jobs.finish import fail_job
 from mediajobs.jobs.kinds import JobFailed, get_kind
-from mediajobs.jobs.models import ErrorInfo, JobStatus
-from mediajobs.jobs.plan import INLINE_PLAN_LEASE, PLAN_QUEUE, plan_job
+from mediajobs.jobs.models import ErrorInfo, Job, JobStatus
+from mediajobs.jobs.plan import INLINE_PLAN_LEASE, PLAN_QUEUE, plan_claimed
 from mediajobs.jobs.store import now
 from mediajobs.jobs.validate import validated
 from mediajobs.validation import describe
@@ -27,7 +27,7 @@ def start_job(job_id: str) -> bool:
         job = store.load_job(job_id)
     except pydantic.ValidationError as error:  # written by hand or by an old client
         message = f"The job document is malformed: {describe(error)}"
-        if _claim_queued(job_id, failed=ErrorInfo(code="invalid-argument", message=message)):
+        if _claim_queued(job_id, failed=ErrorInfo(code="invalid-argument", message=message)) is not None:
             logger.warn("job rejected", job_id=job_id, code="invalid-argument", message=message)
             announce_end(job_id, "")
         return False
@@ -46,19 +46,18 @@ def start_job(job_id: str) -> bool:
         except JobFailed as failure:
             problem = ErrorInfo(code=failure.code, message=failure.message)
 
-    if not _claim_queued(job_id, failed=problem):
+    # Planned inline, the plan task enqueued below is only a safety net in case this worker dies.
+    claimed = _claim_queued(job_id, failed=problem, inline_until=now() + INLINE_PLAN_LEASE if inline else None)
+    if claimed is None:
         logger.info("job already claimed", job_id=job_id)
         return False
-    if problem is not None or job.cancel_requested:  # it ended right here
+    if claimed != JobStatus.PROCESSING:  # it ended right here: rejected, or cancelled before it started
         announce_end(job_id, job.type)
-    if problem is not None:
-        logger.warn("job rejected", job_id=job_id, code=problem.code, message=problem.message)
+        if problem is not None:
+            logger.warn("job rejected", job_id=job_id, code=problem.code, message=problem.message)
         return True
-    if not job.cancel_requested:
-        notify_started(job_id, job.type)
+    notify_started(job_id, job.type)
     try:
-        if inline:  # the plan task below is then only a safety net, in case this worker dies
-            _mark_inline_planning(job_id, now() + INLINE_PLAN_LEASE)
         delay = int(INLINE_PLAN_LEASE.total_seconds()) if inline else None
         queues.enqueue(PLAN_QUEUE, {"job_id": job_id}, task_id=f"{job_id}-plan", delay_seconds=delay)
     except Exception as error:  # noqa: BLE001 - nothing else would ever pick this job up
@@ -69,15 +68,16 @@ def start_job(job_id: str) -> bool:
         return True
     logger.info("job started", job_id=job_id, type=job.type, planned_inline=inline)
     if inline:
-        _plan_inline(job_id)
+        _plan_inline(job)
     return True
 
 
-def _plan_inline(job_id: str) -> None:
+def _plan_inline(job: Job) -> None:
     """Plans a small job in the start trigger; on a failure a plan task takes over at once
     (and if even that cannot be enqueued, the delayed safety-net task does, after the lease)."""
+    job_id = job.id
     try:
-        plan_job(job_id, inline=True)
+        plan_claimed(job)
     except item_state.FinalizeBusy:  # an item's worker is ending the job; the safety net checks it did
         logger.info("planned inline; another worker finalizes the job", job_id=job_id)
     except Exception as error:  # noqa: BLE001 - the plan task retries whatever this was
@@ -90,18 +90,25 @@ def _mark_inline_planning(job_id: str, until: dt.datetime | None) -> None:
     store.docs().commit([Write(store.engine_path(job_id, "plan"), planning_state.inline_planning(until), "merge")])
 
 
-def _claim_queued(job_id: str, failed: ErrorInfo | None) -> bool:
+def _claim_queued(job_id: str, failed: ErrorInfo | None, inline_until: dt.datetime | None = None) -> JobStatus | None:
+    """Claims a queued job: the status it now has (processing, or ended at once), None if it
+    was not queued. A job that goes on to be planned by the start trigger (`inline_until`) gets
+    that lease on its plan in the same commit."""
     path = store.job_path(job_id)
 
-    def claim(transaction: Transaction) -> bool:
+    def claim(transaction: Transaction) -> JobStatus | None:
         data = transaction.get(path).data
         claimed = state.claim_queued(data, failed=failed, expire_at=store.expires_at())
         if data is None or claimed is None:
-            return False
+            return None
         status, fields = claimed
         if status != JobStatus.PROCESSING:
             outbox.stage(transaction, job_id, data, status)
+        elif inline_until is not None:
+            transaction.write(
+                Write(store.engine_path(job_id, "plan"), planning_state.inline_planning(inline_until), "merge")
+            )
         transaction.write(Write(path, fields))
-        return True
+        return status
 
     return store.docs().run(claim)
