@@ -4,7 +4,6 @@ time hands the rest to a continuation task."""
 
 from __future__ import annotations
 
-import array
 import collections
 import datetime as dt
 import time
@@ -217,14 +216,13 @@ def _write_plan(job_id: str, specs: Iterable[ItemSpec]) -> tuple[list[str], int]
     if len(head) <= SMALL_PLAN:
         item_ids = _checked_ids(head, set())
         shards = store.shards_for(len(item_ids))
-        owned = collections.Counter(store.item_hash(item_id) % shards for item_id in item_ids)
         expires = store.expires_at()
         try:
             store.docs().commit(
                 [
                     *(Write(path, fields, "create") for path, fields in _new_items(job_id, head, expires).items()),
-                    *_owned_writes(job_id, range(shards), owned, expires),
-                    *_planned_writes(job_id, item_ids, shards),
+                    *_owned_writes(job_id, range(shards), _owned(item_ids, shards), expires),
+                    *_planned_writes(job_id, item_ids, shards, expires),
                 ]
             )
             return item_ids, shards
@@ -232,27 +230,24 @@ def _write_plan(job_id: str, specs: Iterable[ItemSpec]) -> tuple[list[str], int]
             logger.info("plan meets items written before", job_id=job_id)
     item_ids = _write_items(job_id, chain(head, specs))
     shards = store.shards_for(len(item_ids))
-    _write_owned(job_id, shards, array.array("L", (store.item_hash(item_id) for item_id in item_ids)))
-    store.docs().commit(_planned_writes(job_id, item_ids, shards))
+    expires = store.expires_at()
+    owned = _owned(item_ids, shards)
+    for numbers in batched(range(shards), WRITE_BATCH):
+        store.docs().commit(_owned_writes(job_id, numbers, owned, expires))
+    store.docs().commit(_planned_writes(job_id, item_ids, shards, expires))
     return item_ids, shards
 
 
-def _planned_writes(job_id: str, item_ids: list[str], shards: int) -> list[Write]:
+def _planned_writes(job_id: str, item_ids: list[str], shards: int, expires: dt.datetime) -> list[Write]:
     return [
         Write(store.job_path(job_id), planning_state.job_planned(len(item_ids))),
-        Write(
-            store.engine_path(job_id, "plan"),
-            planning_state.items_written(item_ids, shards, store.expires_at()),
-            "merge",
-        ),
+        Write(store.engine_path(job_id, "plan"), planning_state.items_written(item_ids, shards, expires), "merge"),
     ]
 
 
-def _write_owned(job_id: str, shards: int, hashes: array.array[int]) -> None:
-    owned = collections.Counter(value % shards for value in hashes)
-    expires = store.expires_at()
-    for numbers in batched(range(shards), WRITE_BATCH):
-        store.docs().commit(_owned_writes(job_id, numbers, owned, expires))
+def _owned(item_ids: list[str], shards: int) -> collections.Counter[int]:
+    """How many of the items each counter shard counts."""
+    return collections.Counter(store.item_hash(item_id) % shards for item_id in item_ids)
 
 
 def _owned_writes(
