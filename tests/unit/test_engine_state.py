@@ -363,9 +363,9 @@ def test_counts_are_read_by_id_from_the_shards_the_plan_wrote(memory: MemoryStor
 
 def test_a_small_plan_lists_its_items_and_finalize_reads_them_by_id_in_order(memory: MemoryStore) -> None:
     expires = T0 + dt.timedelta(days=30)
-    assert planning_state.items_written(["b", "a"], 2, expires)["item_ids"] == ["b", "a"]
-    assert "item_ids" not in planning_state.items_written([f"i{n}" for n in range(101)], 10, expires)
-    assert "item_ids" not in planning_state.items_written(["x" * 1500] * 11, 10, expires)  # 16 KiB of ids at most
+    assert planning_state.items_written(["b", "a"], [1, 1], expires)["item_ids"] == ["b", "a"]
+    assert "item_ids" not in planning_state.items_written([f"i{n}" for n in range(101)], [10] * 10 + [1], expires)
+    assert "item_ids" not in planning_state.items_written(["x" * 1500] * 11, [1] * 11, expires)  # 16 KiB of ids at most
     for item_id in ("b", "a", "c"):
         pending_item(memory, item_id)
     memory.commit([Write(store.item_path(JOB, "a"), {"status": "done", "result": {"n": 1}})])

@@ -1,7 +1,8 @@
 """How many commits a plan and a start take, on the engine's in-memory document store: a small
 job's plan is one commit (items, shard counts, the job's total, the plan), a retry of a plan
 that meets items it wrote before keeps them, and the start trigger's claim carries its
-planning lease."""
+planning lease. And what a worker reads to learn whether its settle completed a counter shard:
+the plan lists every shard's count, so no shard."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from mediajobs.jobs import plan, start, store
+from mediajobs.jobs import items, plan, start, store
 from mediajobs.jobs.docstore import MemoryStore, Write
 from mediajobs.jobs.kinds import ItemSpec, JobFailed
+from mediajobs.jobs.leases import Settled
 from mediajobs.jobs.models import ErrorInfo, JobStatus
 
 JOB = "job1"
@@ -36,6 +38,7 @@ def planned(docs: MemoryStore, total: int) -> dict[str, Any]:
     assert plan_doc["total"] == total and plan_doc["items_written"] and plan_doc["shards_own_items"]
     shards = [docs.get(store.shard_path(JOB, n)).to_dict() for n in range(plan_doc["shards"])]
     assert sum(shard["owned"] for shard in shards) == total  # every item is counted by one shard
+    assert plan_doc["shard_owned"] == [shard["owned"] for shard in shards]  # what workers read instead
     assert docs.get(store.job_path(JOB)).to_dict()["progress"]["total"] == total
     return plan_doc
 
@@ -106,3 +109,40 @@ def test_a_job_that_ends_at_its_claim_gets_no_planning_lease(
         assert start._claim_queued(JOB, failed=failed, inline_until=store.now()) == status
     assert not docs.get(store.engine_path(JOB, "plan")).exists
     assert docs.get(store.job_path(JOB)).to_dict()["status"] == status.value
+
+
+@pytest.fixture
+def fresh_worker() -> Any:
+    """A worker process that has not seen the job yet (items.py keeps what never changes)."""
+    caches = (items._shards, items._owning, items._owned, items._plan_totals)
+    for cache in caches:
+        cache.clear()
+    yield
+    for cache in caches:
+        cache.clear()
+
+
+@pytest.mark.parametrize("total", [1, 12, plan.SMALL_PLAN * 3])
+def test_a_worker_learns_every_shards_count_from_the_plan_and_reads_no_shard(fresh_worker: Any, total: int) -> None:
+    docs = with_job()
+    with store.using(docs):
+        ids, shards = plan._write_plan(JOB, specs(total))
+        owned = {n: docs.get(store.shard_path(JOB, n)).to_dict()["owned"] for n in range(shards)}
+        reads = docs.reads
+        assert items._counter_shards(JOB) == shards  # the plan, read once
+        for item_id in ids:
+            shard = store.shard_of(item_id, shards)
+            assert not items._completes_shard(JOB, item_id, Settled(owned[shard] - 1))
+            assert items._completes_shard(JOB, item_id, Settled(owned[shard]))
+    assert docs.reads == reads + 1  # and no shard document
+
+
+def test_a_job_planned_before_plans_listed_the_counts_reads_each_shard_once(fresh_worker: Any) -> None:
+    docs = with_job()
+    with store.using(docs):
+        ids, shards = plan._write_plan(JOB, specs(40))
+        docs.commit([Write(store.engine_path(JOB, "plan"), {"shard_owned": None})])  # as an older engine left it
+        reads = docs.reads
+        for item_id in ids:
+            items._completes_shard(JOB, item_id, Settled(1))
+    assert docs.reads == reads + 1 + shards  # the plan, then each shard the first time

@@ -131,7 +131,8 @@ def _attempt(job_id: str, item_id: str) -> str | BaseException:
 
 def _completes_shard(job_id: str, item_id: str, settled: Settled) -> bool:
     """After our settle: whether the item's counter shard has now counted all its items. The
-    shard's new total came back with our commit, and what it owns never changes (read once per
+    shard's new total came back with our commit, and what it owns never changes (listed in the
+    plan, read with it; for jobs planned before the plan listed it, read from the shard once per
     process); a settle made in a transaction reads the shard instead."""
     if not _shards_own_items(job_id):
         return False
@@ -192,7 +193,7 @@ def _known_shards(job_id: str) -> int | None:
 
 def _read_plan(job_id: str) -> None:
     """Caches what never changes once set: the shard count, and the total once all is enqueued."""
-    plan = PlanState.model_validate(store.engine_ref(job_id, "plan").get().to_dict() or {})
+    plan = PlanState.model_validate(store.docs().get(store.engine_path(job_id, "plan")).to_dict() or {})
     if len(_shards) > 1000:
         _shards.clear()
         _plan_totals.clear()
@@ -200,6 +201,10 @@ def _read_plan(job_id: str) -> None:
     _shards[job_id] = plan.shards or store.COUNTER_SHARDS
     if plan.shards_own_items:
         _owning.add(job_id)
+    if plan.shard_owned is not None and len(plan.shard_owned) == _shards[job_id]:  # no shard read to learn them
+        if len(_owned) + len(plan.shard_owned) > 10_000:
+            _owned.clear()
+        _owned.update((store.shard_path(job_id, n), owned) for n, owned in enumerate(plan.shard_owned))
     if plan.enqueued_all:
         _plan_totals[job_id] = plan.total
 

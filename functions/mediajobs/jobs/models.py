@@ -177,6 +177,7 @@ class PlanState(pydantic.BaseModel):
     planner: str | None = None  # the plan task that holds the lease
     lease_until: dt.datetime | None = None  # renewed while that plan task is at work
     item_ids: list[str] | None = None  # a small job's items, all of them (None: list them with a query)
+    shard_owned: list[int] | None = None  # each counter shard's `owned`, by shard number (None: read the shard)
 
     @property
     def known_shards(self) -> int | None:

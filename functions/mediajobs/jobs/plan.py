@@ -216,13 +216,14 @@ def _write_plan(job_id: str, specs: Iterable[ItemSpec]) -> tuple[list[str], int]
     if len(head) <= SMALL_PLAN:
         item_ids = _checked_ids(head, set())
         shards = store.shards_for(len(item_ids))
+        owned = _owned(item_ids, shards)
         expires = store.expires_at()
         try:
             store.docs().commit(
                 [
                     *(Write(path, fields, "create") for path, fields in _new_items(job_id, head, expires).items()),
-                    *_owned_writes(job_id, range(shards), _owned(item_ids, shards), expires),
-                    *_planned_writes(job_id, item_ids, shards, expires),
+                    *_owned_writes(job_id, range(shards), owned, expires),
+                    *_planned_writes(job_id, item_ids, shards, owned, expires),
                 ]
             )
             return item_ids, shards
@@ -234,14 +235,17 @@ def _write_plan(job_id: str, specs: Iterable[ItemSpec]) -> tuple[list[str], int]
     owned = _owned(item_ids, shards)
     for numbers in batched(range(shards), WRITE_BATCH):
         store.docs().commit(_owned_writes(job_id, numbers, owned, expires))
-    store.docs().commit(_planned_writes(job_id, item_ids, shards, expires))
+    store.docs().commit(_planned_writes(job_id, item_ids, shards, owned, expires))
     return item_ids, shards
 
 
-def _planned_writes(job_id: str, item_ids: list[str], shards: int, expires: dt.datetime) -> list[Write]:
+def _planned_writes(
+    job_id: str, item_ids: list[str], shards: int, owned: collections.Counter[int], expires: dt.datetime
+) -> list[Write]:
+    plan = planning_state.items_written(item_ids, [owned.get(n, 0) for n in range(shards)], expires)
     return [
         Write(store.job_path(job_id), planning_state.job_planned(len(item_ids))),
-        Write(store.engine_path(job_id, "plan"), planning_state.items_written(item_ids, shards, expires), "merge"),
+        Write(store.engine_path(job_id, "plan"), plan, "merge"),
     ]
 
 

@@ -40,15 +40,18 @@ LISTED_ITEMS = 100  # a plan of this many items at most lists them (finalize rea
 LISTED_ITEM_BYTES = 16 * 1024  # ... when their ids take this much at most
 
 
-def items_written(item_ids: Sequence[str], shards: int, expire_at: dt.datetime) -> dict[str, Any]:
+def items_written(item_ids: Sequence[str], shard_owned: Sequence[int], expire_at: dt.datetime) -> dict[str, Any]:
     """The plan, once every item is written (merged: a duplicate planner never takes back a
     finished plan's `enqueued_all`). A small job's plan lists its items: finalize then reads
     them by id, not with a query (one read each either way on Firestore; the emulator scans
-    every `items` document of every job for a query on one job's items)."""
+    every `items` document of every job for a query on one job's items). It also repeats how
+    many items each counter shard owns (`shard_owned`, at most MAX_COUNTER_SHARDS numbers):
+    a worker reads the plan once per job, and then no shard to learn its `owned`."""
     fields: dict[str, Any] = {
         "total": len(item_ids),
-        "shards": shards,
+        "shards": len(shard_owned),
         "shards_own_items": True,
+        "shard_owned": list(shard_owned),
         "planned_at": SERVER_TIME,
         "items_written": True,
         "expire_at": expire_at,
