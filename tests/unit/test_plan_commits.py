@@ -7,6 +7,7 @@ the plan lists every shard's count, so no shard."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -112,7 +113,7 @@ def test_a_job_that_ends_at_its_claim_gets_no_planning_lease(
 
 
 @pytest.fixture
-def fresh_worker() -> Any:
+def fresh_worker() -> Iterator[None]:
     """A worker process that has not seen the job yet (items.py keeps what never changes)."""
     caches = (items._shards, items._owning, items._owned, items._plan_totals)
     for cache in caches:
@@ -123,7 +124,7 @@ def fresh_worker() -> Any:
 
 
 @pytest.mark.parametrize("total", [1, 12, plan.SMALL_PLAN * 3])
-def test_a_worker_learns_every_shards_count_from_the_plan_and_reads_no_shard(fresh_worker: Any, total: int) -> None:
+def test_a_worker_learns_every_shards_count_from_the_plan_and_reads_no_shard(fresh_worker: None, total: int) -> None:
     docs = with_job()
     with store.using(docs):
         ids, shards = plan._write_plan(JOB, specs(total))
@@ -137,7 +138,7 @@ def test_a_worker_learns_every_shards_count_from_the_plan_and_reads_no_shard(fre
     assert docs.reads == reads + 1  # and no shard document
 
 
-def test_a_job_planned_before_plans_listed_the_counts_reads_each_shard_once(fresh_worker: Any) -> None:
+def test_a_job_planned_before_plans_listed_the_counts_reads_each_shard_once(fresh_worker: None) -> None:
     docs = with_job()
     with store.using(docs):
         ids, shards = plan._write_plan(JOB, specs(40))
