@@ -140,9 +140,7 @@ def _completes_shard(job_id: str, item_id: str, settled: Settled) -> bool:
     if settled.shard_settled is None:
         return Shard.model_validate(store.docs().get(path).to_dict()).complete
     if path not in _owned:
-        if len(_owned) > 10_000:
-            _owned.clear()
-        _owned[path] = Shard.model_validate(store.docs().get(path).to_dict()).owned
+        _remember_owned({path: Shard.model_validate(store.docs().get(path).to_dict()).owned})
     owned = _owned[path]
     return owned is not None and settled.shard_settled >= owned
 
@@ -153,6 +151,13 @@ _plan_totals: dict[str, int] = {}  # a plan's total never changes once all its i
 _shards: dict[str, int] = {}
 _owning: set[str] = set()  # jobs whose shards know how many items they count
 _owned: dict[str, int | None] = {}  # counter shard path -> how many items it counts
+
+
+def _remember_owned(counts: dict[str, int | None]) -> None:
+    """Keeps what shards own (it never changes), within 10,000 shards per process."""
+    if len(_owned) + len(counts) > 10_000:
+        _owned.clear()
+    _owned.update(counts)
 
 
 def _recent_job(job_id: str) -> Job | None:
@@ -202,9 +207,7 @@ def _read_plan(job_id: str) -> None:
     if plan.shards_own_items:
         _owning.add(job_id)
     if plan.shard_owned is not None and len(plan.shard_owned) == _shards[job_id]:  # no shard read to learn them
-        if len(_owned) + len(plan.shard_owned) > 10_000:
-            _owned.clear()
-        _owned.update((store.shard_path(job_id, n), owned) for n, owned in enumerate(plan.shard_owned))
+        _remember_owned({store.shard_path(job_id, n): owned for n, owned in enumerate(plan.shard_owned)})
     if plan.enqueued_all:
         _plan_totals[job_id] = plan.total
 

@@ -4,7 +4,6 @@ time hands the rest to a continuation task."""
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import time
 import uuid
@@ -223,7 +222,7 @@ def _write_plan(job_id: str, specs: Iterable[ItemSpec]) -> tuple[list[str], int]
                 [
                     *(Write(path, fields, "create") for path, fields in _new_items(job_id, head, expires).items()),
                     *_owned_writes(job_id, range(shards), owned, expires),
-                    *_planned_writes(job_id, item_ids, shards, owned, expires),
+                    *_planned_writes(job_id, item_ids, owned, expires),
                 ]
             )
             return item_ids, shards
@@ -235,30 +234,27 @@ def _write_plan(job_id: str, specs: Iterable[ItemSpec]) -> tuple[list[str], int]
     owned = _owned(item_ids, shards)
     for numbers in batched(range(shards), WRITE_BATCH):
         store.docs().commit(_owned_writes(job_id, numbers, owned, expires))
-    store.docs().commit(_planned_writes(job_id, item_ids, shards, owned, expires))
+    store.docs().commit(_planned_writes(job_id, item_ids, owned, expires))
     return item_ids, shards
 
 
-def _planned_writes(
-    job_id: str, item_ids: list[str], shards: int, owned: collections.Counter[int], expires: dt.datetime
-) -> list[Write]:
-    plan = planning_state.items_written(item_ids, [owned.get(n, 0) for n in range(shards)], expires)
+def _planned_writes(job_id: str, item_ids: list[str], owned: list[int], expires: dt.datetime) -> list[Write]:
     return [
         Write(store.job_path(job_id), planning_state.job_planned(len(item_ids))),
-        Write(store.engine_path(job_id, "plan"), plan, "merge"),
+        Write(store.engine_path(job_id, "plan"), planning_state.items_written(item_ids, owned, expires), "merge"),
     ]
 
 
-def _owned(item_ids: list[str], shards: int) -> collections.Counter[int]:
-    """How many of the items each counter shard counts."""
-    return collections.Counter(store.item_hash(item_id) % shards for item_id in item_ids)
+def _owned(item_ids: list[str], shards: int) -> list[int]:
+    """How many of the items each counter shard counts, by shard number (a shard may count none)."""
+    owned = [0] * shards
+    for item_id in item_ids:
+        owned[store.shard_of(item_id, shards)] += 1
+    return owned
 
 
-def _owned_writes(
-    job_id: str, numbers: Iterable[int], owned: collections.Counter[int], expires: dt.datetime
-) -> list[Write]:
-    return [Write(store.shard_path(job_id, n), planning_state.shard_owns(owned.get(n, 0), expires), "merge")
-            for n in numbers]  # fmt: skip
+def _owned_writes(job_id: str, numbers: Iterable[int], owned: list[int], expires: dt.datetime) -> list[Write]:
+    return [Write(store.shard_path(job_id, n), planning_state.shard_owns(owned[n], expires), "merge") for n in numbers]
 
 
 def _checked_ids(specs: list[ItemSpec], seen: set[str]) -> list[str]:
