@@ -9,7 +9,7 @@ creation to its first item's start, to its first and last settle, to `finished_a
 back to back between those marks, so the span from first start to last settle is the stack
 working; what lies outside it is a job's fixed cost. Beside them, the CPU each part of the
 stack spent during the job (`bench.common.stack_cpu`). Then the Storage emulator's CPU per
-2 MB multipart upload, 2 MB resumable upload and 2 MB download (`/proc/<pid>/stat`), which no
+2 MB multipart upload, 2 MB resumable upload and 2 MB download (`stack_cpu` again), which no
 code of ours spends but which shares the two cores (docs/PERFORMANCE.md).
 """
 
@@ -25,17 +25,11 @@ from collections.abc import Callable
 from typing import Any
 
 from bench import export_bench, photo_bench
-from bench.common import (
-    cpu_by_group,
-    cpu_by_pid,
-    cpu_used,
-    stack_cpu,
-    storage_delay,
-    storage_latency_ms,
-    wait_for_quiet,
-)
+from bench.common import cpu_by_group, stack_cpu, storage_delay, storage_latency_ms, wait_for_quiet
 from mediajobs import cloud
 from mediajobs.cli import client
+
+STORAGE_EMULATOR = "fake-gcs (Storage)"  # its group in `bench.common.stack_cpu`
 
 
 def timeline(job_id: str, called_at: float, seen_at: float) -> str:
@@ -63,8 +57,7 @@ def run_job(user: client.User, job_type: str, input: dict[str, Any]) -> str:
     final, _ = client.watch_job(job["job_id"], timeout=900)
     seen = time.time()
     assert final["status"] == "completed", final
-    cpu = {group: round(used, 2) for group, used in cpu_by_group(before, stack_cpu()).items() if used >= 0.01}
-    return f"{timeline(job['job_id'], called, seen)}\n  CPU-s: {cpu}"
+    return f"{timeline(job['job_id'], called, seen)}\n  CPU-s: {cpu_by_group(before, stack_cpu())}"
 
 
 def export_passes(passes: int) -> None:
@@ -94,25 +87,8 @@ def photo_passes(passes: int) -> None:
         print(f"photos, pass {number + 1}: {run_job(user, 'photo_batch', {'paths': paths})}", flush=True)
 
 
-def storage_emulator_pid() -> int:
-    """This stack's Storage emulator (another engineer's stack may run beside it): the
-    fake-gcs-server whose `-port` is the one the stack's Storage host names."""
-    host = os.environ.get("MEDIAJOBS_STORAGE_DIRECT_HOST") or os.environ["STORAGE_EMULATOR_HOST"]
-    port = host.rstrip("/").rsplit(":", 1)[-1].encode()
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as file:
-                command = file.read().split(b"\0")
-        except OSError:
-            continue
-        if b"fake-gcs-server" in command[0] and b"-port" in command and port in command:
-            return int(entry)
-    raise LookupError(f"no Storage emulator serves port {port.decode()}")
-
-
 def storage_costs(count: int = 60, size: int = 2_000_000) -> None:
     bucket, data, folder = cloud.bucket(), os.urandom(size), f"timeline/{uuid.uuid4().hex[:6]}"
-    emulator = storage_emulator_pid()
 
     def resumable(index: int) -> None:
         with bucket.blob(f"{folder}/r{index}").open("wb", chunk_size=4 * 2**20, content_type="application/zip") as out:
@@ -125,11 +101,10 @@ def storage_costs(count: int = 60, size: int = 2_000_000) -> None:
     }
     for name, request in requests.items():
         wait_for_quiet()
-        before = cpu_by_pid([emulator])
+        before = stack_cpu()  # this run's processes: its Storage emulator, not another stack's
         for index in range(count):
             request(index)
-        used = cpu_used(before, cpu_by_pid([emulator]))
-        each = used / count * 1000
+        each = cpu_by_group(before, stack_cpu()).get(STORAGE_EMULATOR, 0.0) / count * 1000
         print(f"Storage emulator, {name} of {size / 1e6:g} MB: {each:.1f} ms CPU each ({count} requests)")
 
 
